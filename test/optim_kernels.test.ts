@@ -35,6 +35,36 @@ describe('sgdStep kernel', () => {
     expect(w2[0]).toBe(2); // maximize: w += lr g
   });
 
+  test('float32 parameters use float32 arithmetic (scalars rounded to float, each operation rounded), as PyTorch', () => {
+    const fr = Math.fround;
+    const w = Float32Array.of(0.3, -1.7);
+    const g = Float32Array.of(0.011, 2.5e-3);
+    const buf = Float32Array.of(0.2, -0.05);
+    const w0 = Float32Array.from(w);
+    const b0 = Float32Array.from(buf);
+    js.sgdStep(w, g, buf, 0.01, 0.95, 0, 0, false, false, false);
+    for (let i = 0; i < 2; i++) {
+      const b = fr(fr(fr(0.95) * b0[i]) + g[i]);
+      expect(buf[i]).toBe(b);
+      expect(w[i]).toBe(fr(w0[i] - fr(fr(0.01) * b)));
+    }
+    // a double-arithmetic update rounds differently for some inputs: the float path is really taken
+    const r = new Rng(3);
+    const n = 2000;
+    const ww = new Float32Array(n).map(() => r.normal());
+    const gg = new Float32Array(n).map(() => r.normal() * 0.1);
+    const bb = new Float32Array(n).map(() => r.normal() * 0.01);
+    const w64 = Float64Array.from(ww);
+    const b64 = Float64Array.from(bb);
+    js.sgdStep(ww, gg, bb, 0.01, 0.95, 0, 0, false, false, false);
+    let differ = 0;
+    for (let i = 0; i < n; i++) {
+      const b = 0.95 * b64[i] + gg[i];
+      if (fr(b) !== bb[i] || fr(w64[i] - 0.01 * fr(b)) !== ww[i]) differ++;
+    }
+    expect(differ).toBeGreaterThan(0);
+  });
+
   for (const Ctor of [Float32Array, Float64Array]) {
     test.each(combos)(`${Ctor.name} momentum=%p dampening=%p wd=%p nesterov=%p maximize=%p: native == js on every ISA`, (m, damp, wd, nest, max) => {
       if (!nb) return expect(js.name).toBe('js');

@@ -20,6 +20,21 @@ export function allocLike(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
+const scratch32: { buf: Float32Array } = { buf: new Float32Array(0) };
+const scratch64: { buf: Float64Array } = { buf: new Float64Array(0) };
+
+/**
+ * A temporary of n elements of `a`'s type, NOT zeroed, shared by every caller: only for a buffer that is fully
+ * written, then read and dropped within one synchronous call (never stored, returned or handed to async work).
+ * Saves an allocation and its garbage collection in hot backward passes.
+ */
+export function scratchLike(a: FloatArray, n: number): FloatArray {
+  if (n > 1 << 20) return allocLike(a, n); // large temporaries are not kept alive between calls
+  const s = a instanceof Float64Array ? scratch64 : scratch32;
+  if (s.buf.length < n) (s as { buf: FloatArray }).buf = a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return s.buf.length === n ? s.buf : s.buf.subarray(0, n);
+}
+
 export function checkDtype(dtype: unknown, where: string, arg = 'dtype'): DType {
   if (dtype === undefined || dtype === null) return 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') {

@@ -102,7 +102,8 @@ export interface Backend {
   /**
    * PyTorch's SGD update of one parameter tensor, in place: d = (maximize ? -g : g) + weightDecay * w;
    * momentum != 0: buf = first ? d : momentum * buf + (1 - dampening) * d, u = nesterov ? d + momentum * buf : buf;
-   * else u = d; w -= lr * u. Double arithmetic, rounded at each store (both backends bit-identical).
+   * else u = d; w -= lr * u. float64: double arithmetic; float32: float arithmetic (scalars rounded to float,
+   * each operation rounded, no FMA, as PyTorch). Both backends are bit-identical.
    */
   sgdStep(
     w: FloatArray,
@@ -115,6 +116,34 @@ export interface Backend {
     nesterov: boolean,
     maximize: boolean,
     first: boolean,
+  ): void;
+
+  /**
+   * dst rows 0..to-from-1 = src rows idx[from..to-1] (rows of `features` elements; the mini-batch gather of the
+   * training loop). Every index must be a row of src; dst must hold (to - from) rows and have src's dtype.
+   */
+  takeRows(src: FloatArray, features: number, idx: Int32Array, from: number, to: number, dst: FloatArray): void;
+
+  /**
+   * Column sums of a row-major rows x cols matrix (a linear layer's bias gradient): accumulated in double in row
+   * order and rounded once to dst's type; `accumulate` adds them to dst instead of overwriting it.
+   */
+  colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void;
+
+  /**
+   * Cross-entropy forward over n rows of c logits (row-major): e[i*c+k] = exp(x_k - M_i), sums[i] = sum_k e,
+   * per[i] = log(sums[i]) - (x_t - M_i) (0 where targets[i] === ignore), all in double. Targets must be class
+   * indices in [0, c) or `ignore`.
+   */
+  crossEntropyForward(
+    x: FloatArray,
+    n: number,
+    c: number,
+    targets: Int32Array,
+    ignore: number,
+    e: Float64Array,
+    sums: Float64Array,
+    per: Float64Array,
   ): void;
 
   /** Threads used by GEMM (1 for js). */

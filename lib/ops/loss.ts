@@ -7,10 +7,9 @@ import { Tensor } from '../autograd/tensor';
 import { Function, type Context } from '../autograd/function';
 import { allocLike, fmtShape, sameShape } from '../autograd/util';
 import { checkTensor, sameDtype } from './util';
+import { backend } from '../backend';
+import { crossEntropyForward as crossEntropyForwardJs } from '../backend/js/loss';
 
-// Math functions bound once: hot loops then avoid a global lookup per element (costly inside vm contexts
-// such as jest's sandbox, cheap but not free elsewhere).
-const { exp, log } = Math;
 
 export type Reduction = 'mean' | 'sum' | 'none';
 export type Targets = Int32Array | ArrayLike<number> | Tensor;
@@ -105,44 +104,33 @@ export class CrossEntropy extends Function {
   static override forward(ctx: Context, x: Tensor, targets: Int32Array, reduction: Reduction, ignore: number, lay: ClassLayout): Tensor {
     const { n, c, inner } = lay;
     const xd = x.data;
-    const rowMax = new Float64Array(n);
-    const logSum = new Float64Array(n);
+    // e = exp(x - rowMax) is kept for backward (softmax = e / sum): backward needs no exp of its own.
+    const e = new Float64Array(n * c);
+    const sums = new Float64Array(n);
     const per = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const b = base(i, c, inner);
-      let m = -Infinity;
-      for (let k = 0; k < c; k++) {
-        const v = xd[b + k * inner];
-        if (v > m || v !== v) m = v;
-      }
-      if (m === Infinity || m === -Infinity) m = 0;
-      let s = 0;
-      for (let k = 0; k < c; k++) s += exp(xd[b + k * inner] - m);
-      const ls = log(s);
-      rowMax[i] = m;
-      logSum[i] = ls;
-      const t = targets[i];
-      per[i] = t === ignore ? 0 : ls - (xd[b + t * inner] - m); // lse - x_t, with (x_t - M) formed first
-    }
+    // (an ignoreIndex outside int32 matches no target: any other non-class value stands in for it)
+    if (inner === 1) backend().crossEntropyForward(xd, n, c, targets, (ignore | 0) === ignore ? ignore : -1, e, sums, per);
+    else crossEntropyForwardJs(xd, n, c, targets, ignore, e, sums, per, inner);
     const { out, count } = reduceLoss(per, targets, ignore, reduction, x, lay.outShape);
-    ctx.saveForBackward(x, new Tensor(rowMax, [n]), new Tensor(logSum, [n]));
+    ctx.saveForBackward(x, new Tensor(e, [n * c]), new Tensor(sums, [n]));
     Object.assign(ctx, { targets, reduction, ignore, lay, count });
     return out;
   }
   static override backward(ctx: Context, g: Tensor): (Tensor | null)[] {
-    const [x, rowMax, logSum] = ctx.savedTensors;
+    const [x, eT, sumsT] = ctx.savedTensors;
     const { targets, reduction, ignore, lay, count } = ctx as any;
     const { n, c, inner } = lay as ClassLayout;
-    const xd = x.data;
-    const gi = allocLike(xd);
+    const e = eT.data;
+    const sums = sumsT.data;
+    const gi = allocLike(x.data);
     for (let i = 0; i < n; i++) {
       const t = targets[i];
       if (t === ignore) continue;
       const sc = sampleScale(g, reduction, count, i);
       const b = base(i, c, inner);
-      const m = rowMax.data[i];
-      const r = sc / exp(logSum.data[i]);
-      for (let k = 0; k < c; k++) gi[b + k * inner] = exp(xd[b + k * inner] - m) * r; // softmax * g
+      const r = sc / sums[i];
+      const eo = i * c;
+      for (let k = 0; k < c; k++) gi[b + k * inner] = e[eo + k] * r; // softmax * g
       gi[b + t * inner] -= sc; // - onehot * g
     }
     return [new Tensor(gi, x.shape), null, null, null, null];

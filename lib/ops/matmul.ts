@@ -9,8 +9,10 @@
 import { Tensor } from '../autograd/tensor';
 import { Function, type Context } from '../autograd/function';
 import { markFreshGrad } from '../autograd/engine';
-import { allocLike, fmtShape, type FloatArray } from '../autograd/util';
+import { isAnomalyEnabled } from '../autograd/anomaly';
+import { allocLike, fmtShape, sameShape, scratchLike, type FloatArray } from '../autograd/util';
 import { backend } from '../backend';
+import { ActOp } from '../backend/ops';
 import { broadcastShapes } from './broadcast';
 import { reshape } from './shape';
 import { applyResolved, resolveActivation, type ActivationLike } from './activation';
@@ -153,6 +155,29 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return MatMul.apply(a, b);
 }
 
+/**
+ * The .grad buffer of a leaf parameter that a backward may add its gradient into directly (the engine would
+ * add the returned gradient into it anyway): a leaf that requires grad, holds a .grad of its own shape and dtype,
+ * and anomaly detection is off (that mode inspects every returned gradient).
+ */
+function accumulatesInPlace(t: Tensor): FloatArray | null {
+  const gr = t.grad;
+  if (gr === null || !t.isLeaf || !t.requiresGrad || isAnomalyEnabled()) return null;
+  if (gr.dtype !== t.dtype || !sameShape(gr.shape, t.shape)) return null;
+  return gr.data;
+}
+
+/**
+ * Piecewise-linear activations whose derivative at the output equals the derivative at the input (f'(f(x)) =
+ * f'(x), NaN included): relu and relu6 (the output lies in the same piece as the input), leaky_relu with a
+ * positive slope (the output keeps the input's sign). Their backward runs from the saved output, so the fused
+ * GEMM epilogue need not store the pre-activation.
+ */
+const FROM_OUTPUT = new Set<number>([ActOp.relu, ActOp.relu6]);
+function derivativeFromOutput(op: number, a: number): boolean {
+  return FROM_OUTPUT.has(op) || (op === ActOp.leaky_relu && a > 0);
+}
+
 export class LinearAct extends Function {
   /** x: [..., in], weight: [out, in], bias: [out] or null; op: kernel id or -1 for none. */
   static override forward(
@@ -169,7 +194,7 @@ export class LinearAct extends Function {
     const rows = numel(x.shape.slice(0, -1));
     const y = allocLike(x.data, rows * out);
     const wantGrad = ctx.needsInputGrad.some(Boolean);
-    const pre = op >= 0 && wantGrad ? allocLike(x.data, rows * out) : null;
+    const pre = op >= 0 && wantGrad && !derivativeFromOutput(op, a) ? allocLike(x.data, rows * out) : null;
     backend().gemm(false, true, rows, out, inF, 1, x.data, inF, weight.data, inF, 0, y, out, {
       bias: bias ? bias.data : null,
       act: op,
@@ -184,6 +209,7 @@ export class LinearAct extends Function {
       ctx.a = a;
       ctx.b = b;
       ctx.rows = rows;
+      ctx.bias = bias;
     }
     return result;
   }
@@ -197,26 +223,34 @@ export class LinearAct extends Function {
     const be = backend();
     let gp: FloatArray = g.data;
     if (ctx.op >= 0) {
-      gp = allocLike(g.data);
-      be.actBackward(ctx.op, pre.data, y.data, g.data, gp, ctx.a, ctx.b);
+      // the activation's gradient only feeds the GEMMs and the column sum below: a shared temporary will do
+      gp = scratchLike(g.data, g.data.length);
+      be.actBackward(ctx.op, pre ? pre.data : y.data, y.data, g.data, gp, ctx.a, ctx.b);
     }
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (nw) {
-      const d = allocLike(g.data, out * inF); // dW = gᵀ x  [out, in]
-      be.gemm(true, false, out, inF, rows, 1, gp, out, x.data, inF, 0, d, inF);
-      gw = markFreshGrad(new Tensor(d, weight.shape));
+      // dW = gᵀ x [out, in]. A leaf weight that already holds a .grad of its shape (zeroGrad(false), or
+      // gradient accumulation over several backward calls) gets dW added in place by the GEMM (beta = 1): no
+      // temporary, no separate pass; it is what the engine would do with the returned gradient.
+      const into = accumulatesInPlace(weight);
+      if (into) be.gemm(true, false, out, inF, rows, 1, gp, out, x.data, inF, 1, into, inF);
+      else {
+        const d = allocLike(g.data, out * inF);
+        be.gemm(true, false, out, inF, rows, 1, gp, out, x.data, inF, 0, d, inF);
+        gw = markFreshGrad(new Tensor(d, weight.shape));
+      }
     }
     if (nb) {
-      const acc = new Float64Array(out);
-      for (let r = 0; r < rows; r++) {
-        const o = r * out;
-        for (let j = 0; j < out; j++) acc[j] += gp[o + j];
+      const bias: Tensor = ctx.bias;
+      const into = accumulatesInPlace(bias);
+      if (into) be.colSum(gp, rows, out, into, true);
+      else {
+        const d = allocLike(g.data, out);
+        be.colSum(gp, rows, out, d, false);
+        gb = markFreshGrad(new Tensor(d, [out]));
       }
-      const d = allocLike(g.data, out);
-      d.set(acc);
-      gb = markFreshGrad(new Tensor(d, [out]));
     }
     if (nx) {
       const d = allocLike(g.data, rows * inF); // dX = g W  [rows, in]

@@ -614,6 +614,181 @@ function properties(fc, binding, js) {
     });
   }
 
+  // Int32Array index/label arrays: values mostly in [0, limit), some out of range; sometimes another type.
+  const int32Arg = (len, limit, g) => {
+    if (g.wrongIdx !== null) return wrongValue(g.wrongIdx, len);
+    const a = new Int32Array(len + g.off).subarray(g.off);
+    const rnd = prng(g.seed);
+    for (let i = 0; i < len; i++) {
+      const u = rnd();
+      a[i] = g.hostile && u < 0.2 ? [-1, limit, 2 ** 31 - 1, -(2 ** 31)][Math.floor(u * 20) % 4] : Math.floor(rnd() * Math.max(1, limit));
+    }
+    return a;
+  };
+  const intArgs = fc.record({
+    seed: fc.integer({ min: 1, max: 0x7fffffff }),
+    off: fc.integer({ min: 0, max: 2 }),
+    wrongIdx: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 13 }) }),
+    hostile: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 5, arbitrary: fc.constant(false) }),
+  });
+  const isI32 = (v) => v instanceof Int32Array && ArrayBuffer.isView(v);
+
+  // takeRows(src, features, idx, from, to, dst)
+  props.takeRows = fc.property(
+    fc.integer({ min: 0, max: 6 }),
+    fc.integer({ min: 1, max: 9 }),
+    fc.integer({ min: 0, max: 8 }),
+    A.dtype,
+    fc.record({ from: A.size(fc.constant(-1)), to: A.size(fc.constant(-1)), a: fc.double({ min: 0, max: 1, noNaN: true }), b: fc.double({ min: 0, max: 1, noNaN: true }), features: A.size(fc.constant(-1)) }),
+    intArgs,
+    fc.integer({ min: 0, max: 13 }).chain((nd) => fc.tuple(fc.constant(nd), fc.integer({ min: 0, max: 2 }))),
+    fc.integer({ min: 0, max: 1 << 30 }),
+    (rows, f0, nIdx, d, dims, ig, [dstRows, dstPad], seed) => {
+      const features = dims.features === -1 ? f0 : dims.features;
+      // mostly 0 <= from <= to <= nIdx (dims.a, dims.b place them), sometimes hostile values
+      const lo = Math.floor(Math.min(dims.a, dims.b) * (nIdx + 1));
+      const hi = Math.min(nIdx, Math.floor(Math.max(dims.a, dims.b) * (nIdx + 1)));
+      const from = dims.from === -1 ? Math.min(lo, hi) : dims.from;
+      const to = dims.to === -1 ? hi : dims.to;
+      const S = materialize({ kind: 'plain', dtype: d, len: rows * f0 + (seed % 17 === 0 ? 1 : 0), offset: seed % 3, seed, specials: true, wrong: 0 });
+      const idx = int32Arg(nIdx, rows, ig);
+      const D = materialize({ kind: seed % 13 === 0 ? 'wrong' : 'plain', dtype: seed % 11 === 0 ? (d === 'f32' ? 'f64' : 'f32') : d, len: (seed % 7 === 0 || !isSize(from) || !isSize(to) || to - from > 16 ? dstRows : Math.max(dstRows, to - from)) * f0 + dstPad, offset: 1, seed: seed + 1, specials: false, wrong: seed % 13 });
+      const src = S.value;
+      const dst = D.value;
+      const valid =
+        isSize(features) && features >= 1 && src.length % features === 0 && isI32(idx) && isSize(from) && isSize(to) && from <= to &&
+        to <= idx.length && sameDt(dst, src) && to - from <= Math.floor(dst.length / features) &&
+        Array.from(idx.subarray(from, to)).every((i) => i >= 0 && i < src.length / features);
+      const snap = snapshot([dst]);
+      const r = outcome(() => binding.takeRows(src, features, idx, from, to, dst), valid, 'takeRows');
+      for (const M of [S, D]) if (!M.guardsOk()) fail('takeRows wrote outside its arrays');
+      if (r.threw) {
+        if (!unchanged([dst], snap)) fail('takeRows threw after writing');
+        return;
+      }
+      for (let r0 = 0; r0 < to - from; r0++) {
+        for (let j = 0; j < features; j++) {
+          if (!Object.is(dst[r0 * features + j], src[idx[from + r0] * features + j])) fail(`takeRows: row ${r0} element ${j} is wrong`);
+        }
+      }
+      for (let i = (to - from) * features; i < dst.length; i++) if (!Object.is(dst[i], snap[0][i])) fail('takeRows wrote past its rows');
+    },
+  );
+
+  // colSum(src, rows, cols, dst, accumulate)
+  props.colSum = fc.property(
+    fc.integer({ min: 0, max: 7 }),
+    fc.integer({ min: 0, max: 9 }),
+    A.dtype,
+    fc.record({ rows: A.size(fc.constant(-1)), cols: A.size(fc.constant(-1)), srcPad: fc.integer({ min: -1, max: 2 }) }),
+    fc.oneof({ weight: 8, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 'true', null) }),
+    fc.integer({ min: 1, max: 1 << 30 }),
+    (r0, c0, d, dims, accumulate, seed) => {
+      const rows = dims.rows === -1 ? r0 : dims.rows;
+      const cols = dims.cols === -1 ? c0 : dims.cols;
+      const S = materialize({ kind: seed % 9 === 0 ? 'wrong' : 'plain', dtype: d, len: Math.max(0, r0 * c0 + dims.srcPad), offset: seed % 3, seed, specials: true, wrong: seed % 13 });
+      const D = materialize({ kind: 'plain', dtype: seed % 7 === 0 ? (d === 'f32' ? 'f64' : 'f32') : d, len: seed % 10 === 0 ? c0 + 1 : c0, offset: 2, seed: seed + 3, specials: seed % 2 === 0, wrong: 0 });
+      const src = S.value;
+      const dst = D.value;
+      const valid =
+        isFloat(src) && isSize(rows) && isSize(cols) && sameDt(dst, src) && typeof accumulate === 'boolean' &&
+        (cols === 0 || rows <= Math.floor(src.length / cols)) && dst.length === cols;
+      const snap = snapshot([dst]);
+      const want = copyOf(dst);
+      const r = outcome(() => binding.colSum(src, rows, cols, dst, accumulate), valid, 'colSum');
+      for (const M of [S, D]) if (!M.guardsOk()) fail('colSum wrote outside its arrays');
+      if (r.threw) {
+        if (!unchanged([dst], snap)) fail('colSum threw after writing');
+        return;
+      }
+      js.colSum(src, rows, cols, want, accumulate);
+      for (let j = 0; j < cols; j++) if (!Object.is(dst[j], want[j]) && !(Number.isNaN(dst[j]) && Number.isNaN(want[j]))) fail(`colSum: column ${j}: ${dst[j]} != ${want[j]}`);
+    },
+  );
+
+  // crossEntropyForward(x, n, c, targets, ignore, e, sums, per)
+  props.crossEntropyForward = fc.property(
+    fc.integer({ min: 0, max: 6 }),
+    fc.integer({ min: 0, max: 5 }),
+    A.dtype,
+    fc.record({ n: A.size(fc.constant(-1)), c: A.size(fc.constant(-1)), xPad: fc.integer({ min: -1, max: 1 }), outBad: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 9 }) }) }),
+    fc.oneof({ weight: 12, arbitrary: fc.constantFrom(-100, -1, 0, 2) }, { weight: 1, arbitrary: fc.constantFrom(1.5, NaN, 2 ** 31, '-100', null) }),
+    intArgs,
+    fc.integer({ min: 1, max: 1 << 30 }),
+    (n0, c0, d, dims, ignore, ig, seed) => {
+      const n = dims.n === -1 ? n0 : dims.n;
+      const c = dims.c === -1 ? c0 : dims.c;
+      const X = materialize({ kind: seed % 19 === 0 ? 'wrong' : 'plain', dtype: d, len: Math.max(0, n0 * c0 + (seed % 8 === 0 ? dims.xPad : 0)), offset: seed % 3, seed, specials: true, wrong: seed % 13 });
+      const t = int32Arg(n0, c0, ig);
+      if (isI32(t) && n0 > 1 && typeof ignore === 'number' && (ignore | 0) === ignore) t[seed % n0] = ignore;
+      const mk = (len, j) => {
+        const bad = dims.outBad === j + 1 ? 'len' : dims.outBad === j + 4 ? 'dtype' : dims.outBad === j + 7 ? 'wrong' : null;
+        return materialize({ kind: bad === 'wrong' ? 'wrong' : 'plain', dtype: bad === 'dtype' ? 'f32' : 'f64', len: bad === 'len' ? len + 1 : len, offset: j, seed: seed + j, specials: false, wrong: seed % 13 });
+      };
+      const outs = [mk(n0 * c0, 0), mk(n0, 1), mk(n0, 2)];
+      const x = X.value;
+      const [e, sums, per] = outs.map((o) => o.value);
+      const isF64 = (v) => isFloat(v) && v instanceof Float64Array;
+      const valid =
+        isFloat(x) && isSize(n) && isSize(c) && c >= 1 && x.length === n * c && isI32(t) && t.length === n &&
+        typeof ignore === 'number' && (ignore | 0) === ignore && isF64(e) && e.length === n * c && isF64(sums) && sums.length === n &&
+        isF64(per) && per.length === n && Array.from(t).every((v) => v === ignore || (v >= 0 && v < c));
+      const snap = snapshot([e, sums, per]);
+      const r = outcome(() => binding.crossEntropyForward(x, n, c, t, ignore, e, sums, per), valid, 'crossEntropyForward');
+      for (const M of [X, ...outs]) if (!M.guardsOk()) fail('crossEntropyForward wrote outside its arrays');
+      if (r.threw) {
+        if (!unchanged([e, sums, per], snap)) fail('crossEntropyForward threw after writing');
+        return;
+      }
+      const we = new Float64Array(n * c);
+      const ws = new Float64Array(n);
+      const wp = new Float64Array(n);
+      js.crossEntropyForward(x, n, c, t, ignore, we, ws, wp);
+      const bad = sameArrays(e, we, 1e-14) || sameArrays(sums, ws, 1e-14) || sameArrays(per, wp, 1e-14);
+      if (bad) fail(`crossEntropyForward (${dt(x)}, n=${n}, c=${c}): ${bad}`);
+    },
+  );
+
+  // sgdStep(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first)
+  props.sgdStep = fc.property(
+    fc.integer({ min: 0, max: 40 }).chain((n) =>
+      A.dtype.chain((d) => fc.tuple(A.spec(n, fc.constant(d)), A.like(n, d), fc.option(A.like(n, d), { nil: null }))),
+    ),
+    fc.record({
+      lr: A.param,
+      momentum: fc.oneof(fc.constantFrom(0, 0.9), A.param),
+      dampening: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(0, 0.1) }, { weight: 1, arbitrary: fc.constant('x') }),
+      wd: fc.constantFrom(0, 1e-3, NaN),
+      nesterov: fc.oneof({ weight: 12, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom(0, null) }),
+      maximize: fc.boolean(),
+      first: fc.boolean(),
+    }),
+    ([ws, gs, bs], o) => {
+      const W = materialize(ws);
+      const G = materialize(gs);
+      const B = bs ? materialize(bs) : null;
+      const w = W.value;
+      const g = G.value;
+      const buf = B ? B.value : null;
+      const nums = [o.lr, o.momentum, o.dampening, o.wd].every(isNum);
+      const bools = [o.nesterov, o.maximize, o.first].every((v) => typeof v === 'boolean');
+      const valid =
+        isFloat(w) && isFloat(g) && (buf === null || isFloat(buf)) && nums && bools && sameDt(g, w) && g.length === w.length &&
+        (o.momentum === 0 || (buf !== null && sameDt(buf, w) && buf.length === w.length));
+      const want = [copyOf(w), copyOf(g), copyOf(buf)];
+      const snap = snapshot([w, buf]);
+      const r = outcome(() => binding.sgdStep(w, g, buf, o.lr, o.momentum, o.dampening, o.wd, o.nesterov, o.maximize, o.first), valid, 'sgdStep');
+      for (const M of [W, G, B]) if (M && !M.guardsOk()) fail('sgdStep wrote outside its arrays');
+      if (r.threw) {
+        if (!unchanged([w, buf], snap)) fail('sgdStep threw after writing');
+        return;
+      }
+      js.sgdStep(want[0], want[1], o.momentum === 0 ? null : want[2], o.lr, o.momentum, o.dampening, o.wd, o.nesterov, o.maximize, o.first);
+      if (!unchanged([w], [Array.from(want[0])])) fail(`sgdStep (${dt(w)}): parameters differ from the js reference`);
+      if (o.momentum !== 0 && !unchanged([buf], [Array.from(want[2])])) fail(`sgdStep (${dt(w)}): momentum buffer differs from the js reference`);
+    },
+  );
+
   // info / getThreads / setThreads / setIsa
   props.control = fc.property(
     fc.constantFrom('setThreads', 'setIsa', 'info', 'getThreads'),

@@ -3,6 +3,8 @@ import type { Backend, FloatArray, GemmEpilogue } from '../types';
 import * as act from './activations';
 import { gemm } from './gemm';
 import { sgdStep } from './optim';
+import { colSum, takeRows } from './rows';
+import { crossEntropyForward } from './loss';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -70,6 +72,24 @@ export class JsBackend implements Backend {
     first: boolean,
   ): void {
     sgdStep(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+  }
+  takeRows(src: FloatArray, features: number, idx: Int32Array, from: number, to: number, dst: FloatArray): void {
+    takeRows(src, features, idx, from, to, dst);
+  }
+  colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void {
+    colSum(src, rows, cols, dst, accumulate);
+  }
+  crossEntropyForward(
+    x: FloatArray,
+    n: number,
+    c: number,
+    targets: Int32Array,
+    ignore: number,
+    e: Float64Array,
+    sums: Float64Array,
+    per: Float64Array,
+  ): void {
+    crossEntropyForward(x, n, c, targets, ignore, e, sums, per);
   }
   getThreads(): number {
     return 1;

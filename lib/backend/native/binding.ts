@@ -68,6 +68,9 @@ export interface NativeBinding {
     maximize: boolean,
     first: boolean,
   ): void;
+  takeRows(src: unknown, features: number, idx: unknown, from: number, to: number, dst: unknown): void;
+  colSum(src: unknown, rows: number, cols: number, dst: unknown, accumulate: boolean): void;
+  crossEntropyForward(x: unknown, n: number, c: number, t: unknown, ignore: number, e: unknown, sums: unknown, per: unknown): void;
   gemmAsync?(...args: unknown[]): Promise<void>;
 }
 

@@ -154,6 +154,24 @@ export class NativeBackend implements Backend {
   ): void {
     this.b.sgdStep(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
   }
+  takeRows(src: FloatArray, features: number, idx: Int32Array, from: number, to: number, dst: FloatArray): void {
+    this.b.takeRows(src, features, idx, from, to, dst);
+  }
+  colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void {
+    this.b.colSum(src, rows, cols, dst, accumulate);
+  }
+  crossEntropyForward(
+    x: FloatArray,
+    n: number,
+    c: number,
+    targets: Int32Array,
+    ignore: number,
+    e: Float64Array,
+    sums: Float64Array,
+    per: Float64Array,
+  ): void {
+    this.b.crossEntropyForward(x, n, c, targets, ignore, e, sums, per);
+  }
   getThreads(): number {
     return this.b.getThreads();
   }

@@ -20,7 +20,8 @@ struct SgdParams {
 //   momentum != 0: buf = first ? d : momentum * buf + (1 - dampening) * d;  u = nesterov ? d + momentum * buf : buf
 //   momentum == 0: u = d (buf unused, may be nullptr)
 //   w -= lr * u
-// Arithmetic in double, each store rounded to T, no fused multiply-add: bit-identical to the TypeScript backend.
+// Arithmetic in T (float32: the scalars rounded to float first, each operation rounded, as PyTorch's CPU kernel),
+// no fused multiply-add: bit-identical to the TypeScript backend.
 void sgd_step_f32(Isa isa, float* w, const float* g, float* buf, std::size_t n, const SgdParams& p);
 void sgd_step_f64(Isa isa, double* w, const double* g, double* buf, std::size_t n, const SgdParams& p);
 

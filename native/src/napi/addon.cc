@@ -121,6 +121,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_gemm(env, exports);
   init_optim(env, exports);
   init_gemm_async(env, exports);
+  init_train(env, exports);
   return exports;
 }
 

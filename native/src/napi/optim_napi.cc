@@ -1,6 +1,7 @@
 // swishnet — N-API glue for the optimizer kernels.
 #include <napi.h>
 
+#include "gemm/thread_pool.h"
 #include "napi/util.h"
 #include "swishnet/optim.h"
 
@@ -30,11 +31,20 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
     if (buf.dtype != w.dtype) throw_type(env, "momentumBuffer must have the parameter's dtype");
     if (buf.length != w.length) throw_range(env, "momentumBuffer must have the parameter's length");
   }
-  Isa isa = addon_data(info)->isa;
-  if (w.dtype == DType::F32)
-    sgd_step_f32(isa, w.as<float>(), g.as<float>(), has_buf ? buf.as<float>() : nullptr, w.length, p);
+  AddonData* d = addon_data(info);
+  const Isa isa = d->isa;
+  auto update = [&](std::size_t b, std::size_t e) {
+    if (w.dtype == DType::F32)
+      sgd_step_f32(isa, w.as<float>() + b, g.as<float>() + b, has_buf ? buf.as<float>() + b : nullptr, e - b, p);
+    else
+      sgd_step_f64(isa, w.as<double>() + b, g.as<double>() + b, has_buf ? buf.as<double>() + b : nullptr, e - b, p);
+  };
+  // Elementwise: any split gives the same bits. Large tensors are shared out over the GEMM thread pool.
+  ThreadPool* pool = d->pool.get();
+  if (pool != nullptr && pool->size() > 1 && w.length >= (std::size_t(1) << 15))
+    pool->parallel_for(w.length, update);
   else
-    sgd_step_f64(isa, w.as<double>(), g.as<double>(), has_buf ? buf.as<double>() : nullptr, w.length, p);
+    update(0, w.length);
   return env.Undefined();
 }
 

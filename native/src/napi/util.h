@@ -94,5 +94,6 @@ void init_activations(Napi::Env env, Napi::Object exports);
 void init_gemm(Napi::Env env, Napi::Object exports);
 void init_optim(Napi::Env env, Napi::Object exports);
 void init_gemm_async(Napi::Env env, Napi::Object exports);
+void init_train(Napi::Env env, Napi::Object exports);
 
 }  // namespace swishnet

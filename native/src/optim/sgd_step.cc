@@ -1,6 +1,6 @@
-// swishnet — SGD update kernel. Memory-bound: one pass over w, g and the momentum buffer. The math follows the
-// TypeScript backend exactly (double arithmetic, a rounding at each store, no contraction into FMA), so both
-// backends train bit-identically. The AVX2 variant is the same loop compiled for AVX2 (vectorized by the
+// swishnet — SGD update kernel: one pass over w, g and the momentum buffer. The math follows the TypeScript
+// backend exactly (arithmetic in the parameter's precision, no contraction into FMA), so both backends train
+// bit-identically. The AVX2 variant is the same loop compiled for AVX2 (vectorized by the
 // compiler); the ISA is enabled per function so the binary still runs on CPUs without AVX2.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")
@@ -14,36 +14,41 @@
 namespace swishnet {
 namespace {
 
+// float64 parameters: double arithmetic. float32 parameters: float32 arithmetic with the scalars rounded to float
+// first, as PyTorch's CPU kernels do (its opmath type for float is float): every product and sum is one float
+// rounding, so the loop runs on 8 lanes with no conversions. fp-contract is off: no fused multiply-add.
 template <typename T>
 inline void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n, const SgdParams& p) {
-  const double lr = p.lr, m = p.momentum, damp = 1.0 - p.dampening, wd = p.weight_decay;
-  const double sgn = p.maximize ? -1.0 : 1.0;
-  if (m == 0.0) {
-    if (wd == 0.0 && !p.maximize) {
-      for (std::size_t i = 0; i < n; i++) w[i] = static_cast<T>(static_cast<double>(w[i]) - lr * static_cast<double>(g[i]));
+  const T lr = static_cast<T>(p.lr), m = static_cast<T>(p.momentum), damp = static_cast<T>(1.0 - p.dampening);
+  const T wd = static_cast<T>(p.weight_decay);
+  const T sgn = p.maximize ? T(-1) : T(1);
+  const bool decay = p.weight_decay != 0.0;  // as PyTorch: no decay term at all when 0 (0 * inf would be NaN)
+  if (p.momentum == 0.0) {
+    if (p.weight_decay == 0.0 && !p.maximize) {
+      for (std::size_t i = 0; i < n; i++) w[i] = w[i] - lr * g[i];
     } else {
       for (std::size_t i = 0; i < n; i++) {
-        const double d = sgn * static_cast<double>(g[i]) + wd * static_cast<double>(w[i]);
-        w[i] = static_cast<T>(static_cast<double>(w[i]) - lr * d);
+        const T d = decay ? sgn * g[i] + wd * w[i] : sgn * g[i];
+        w[i] = w[i] - lr * d;
       }
     }
     return;
   }
-  if (!p.first && !p.nesterov && wd == 0.0 && !p.maximize) {
+  if (!p.first && !p.nesterov && p.weight_decay == 0.0 && !p.maximize) {
     // The common case (momentum, no decay).
     for (std::size_t i = 0; i < n; i++) {
-      const T b = static_cast<T>(m * static_cast<double>(buf[i]) + damp * static_cast<double>(g[i]));
+      const T b = m * buf[i] + damp * g[i];
       buf[i] = b;
-      w[i] = static_cast<T>(static_cast<double>(w[i]) - lr * static_cast<double>(b));
+      w[i] = w[i] - lr * b;
     }
     return;
   }
   for (std::size_t i = 0; i < n; i++) {
-    const double d = sgn * static_cast<double>(g[i]) + wd * static_cast<double>(w[i]);
-    const T b = p.first ? static_cast<T>(d) : static_cast<T>(m * static_cast<double>(buf[i]) + damp * d);
+    const T d = decay ? sgn * g[i] + wd * w[i] : sgn * g[i];
+    const T b = p.first ? d : m * buf[i] + damp * d;
     buf[i] = b;
-    const double u = p.nesterov ? d + m * static_cast<double>(b) : static_cast<double>(b);
-    w[i] = static_cast<T>(static_cast<double>(w[i]) - lr * u);
+    const T u = p.nesterov ? d + m * b : b;
+    w[i] = w[i] - lr * u;
   }
 }
 

@@ -1,0 +1,46 @@
+/** Cross-entropy forward of the TypeScript backend (the reference of the native kernel). */
+import type { FloatArray } from '../types';
+
+const exp = Math.exp;
+const log = Math.log;
+
+/**
+ * n samples of c class logits; logit k of sample i sits at x[(i / inner | 0) * c * inner + k * inner + i % inner]
+ * (inner = 1: row-major n x c). e[i * c + k] = exp(x_k - M) with M the sample's max (NaN if a logit is NaN, 0
+ * if it is infinite), sums[i] = sum_k e, per[i] = log(sums[i]) - (x_t - M), or 0 where targets[i] is `ignore`.
+ */
+export function crossEntropyForward(
+  x: FloatArray,
+  n: number,
+  c: number,
+  targets: Int32Array,
+  ignore: number,
+  e: Float64Array,
+  sums: Float64Array,
+  per: Float64Array,
+  inner = 1,
+): void {
+  for (let i = 0; i < n; i++) {
+    let b = i * c;
+    if (inner !== 1) {
+      const s = (i / inner) | 0;
+      b = s * c * inner + (i - s * inner);
+    }
+    let m = -Infinity;
+    for (let k = 0; k < c; k++) {
+      const v = x[b + k * inner];
+      if (v > m || v !== v) m = v;
+    }
+    if (m === Infinity || m === -Infinity) m = 0;
+    let s = 0;
+    const eo = i * c;
+    for (let k = 0; k < c; k++) {
+      const ek = exp(x[b + k * inner] - m);
+      e[eo + k] = ek;
+      s += ek;
+    }
+    sums[i] = s;
+    const t = targets[i];
+    per[i] = t === ignore ? 0 : log(s) - (x[b + t * inner] - m); // lse - x_t, with (x_t - M) formed first
+  }
+}
