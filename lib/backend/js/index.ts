@@ -6,40 +6,27 @@ import { sgdStep } from './optim';
 import { colSum, takeRows } from './rows';
 import { crossEntropyForward } from './loss';
 
+/** A method's parameters, as the Backend interface declares them (the one place they are spelled out). */
+type P<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
+
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
   readonly isa = 'js';
 
-  actForward(op: number, x: FloatArray, y: FloatArray, a: number, b: number): void {
-    act.actForward(op, x, y, a, b);
+  actForward(...a: P<'actForward'>): void {
+    act.actForward(...a);
   }
-  actBackward(
-    op: number,
-    x: FloatArray,
-    y: FloatArray | null,
-    go: FloatArray | null,
-    gi: FloatArray,
-    a: number,
-    b: number,
-  ): void {
-    act.actBackward(op, x, y, go, gi, a, b);
+  actBackward(...a: P<'actBackward'>): void {
+    act.actBackward(...a);
   }
-  preluForward(x: FloatArray, y: FloatArray, alpha: FloatArray, channels: number, inner: number): void {
-    act.preluForward(x, y, alpha, channels, inner);
+  preluForward(...a: P<'preluForward'>): void {
+    act.preluForward(...a);
   }
-  preluBackward(
-    x: FloatArray,
-    go: FloatArray | null,
-    gi: FloatArray | null,
-    alpha: FloatArray,
-    channels: number,
-    inner: number,
-    galpha: FloatArray | null,
-  ): void {
-    act.preluBackward(x, go, gi, alpha, channels, inner, galpha);
+  preluBackward(...a: P<'preluBackward'>): void {
+    act.preluBackward(...a);
   }
-  swishBetaGrad(x: FloatArray, go: FloatArray | null, beta: number): number {
-    return act.swishBetaGrad(x, go, beta);
+  swishBetaGrad(...a: P<'swishBetaGrad'>): number {
+    return act.swishBetaGrad(...a);
   }
   gemm(
     transA: boolean,
@@ -59,37 +46,17 @@ export class JsBackend implements Backend {
   ): void {
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep ?? null);
   }
-  sgdStep(
-    w: FloatArray,
-    g: FloatArray,
-    buf: FloatArray | null,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: boolean,
-    maximize: boolean,
-    first: boolean,
-  ): void {
-    sgdStep(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+  sgdStep(...a: P<'sgdStep'>): void {
+    sgdStep(...a);
   }
-  takeRows(src: FloatArray, features: number, idx: Int32Array, from: number, to: number, dst: FloatArray): void {
-    takeRows(src, features, idx, from, to, dst);
+  takeRows(...a: P<'takeRows'>): void {
+    takeRows(...a);
   }
-  colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void {
-    colSum(src, rows, cols, dst, accumulate);
+  colSum(...a: P<'colSum'>): void {
+    colSum(...a);
   }
-  crossEntropyForward(
-    x: FloatArray,
-    n: number,
-    c: number,
-    targets: Int32Array,
-    ignore: number,
-    e: Float64Array,
-    sums: Float64Array,
-    per: Float64Array,
-  ): void {
-    crossEntropyForward(x, n, c, targets, ignore, e, sums, per);
+  crossEntropyForward(...a: P<'crossEntropyForward'>): void {
+    crossEntropyForward(...a);
   }
   getThreads(): number {
     return 1;

@@ -2,6 +2,9 @@
 import type { Backend, FloatArray, GemmEpilogue } from '../types';
 import type { NativeBinding } from './binding';
 
+/** A method's parameters, as the Backend interface declares them (the one place they are spelled out). */
+type P<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
+
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   constructor(
@@ -19,36 +22,20 @@ export class NativeBackend implements Backend {
     return this.b.info();
   }
 
-  actForward(op: number, x: FloatArray, y: FloatArray, a: number, b: number): void {
-    this.b.actForward(op, x, y, a, b);
+  actForward(...a: P<'actForward'>): void {
+    this.b.actForward(...a);
   }
-  actBackward(
-    op: number,
-    x: FloatArray,
-    y: FloatArray | null,
-    go: FloatArray | null,
-    gi: FloatArray,
-    a: number,
-    b: number,
-  ): void {
-    this.b.actBackward(op, x, y, go, gi, a, b);
+  actBackward(...a: P<'actBackward'>): void {
+    this.b.actBackward(...a);
   }
-  preluForward(x: FloatArray, y: FloatArray, alpha: FloatArray, channels: number, inner: number): void {
-    this.b.preluForward(x, y, alpha, channels, inner);
+  preluForward(...a: P<'preluForward'>): void {
+    this.b.preluForward(...a);
   }
-  preluBackward(
-    x: FloatArray,
-    go: FloatArray | null,
-    gi: FloatArray | null,
-    alpha: FloatArray,
-    channels: number,
-    inner: number,
-    galpha: FloatArray | null,
-  ): void {
-    this.b.preluBackward(x, go, gi, alpha, channels, inner, galpha);
+  preluBackward(...a: P<'preluBackward'>): void {
+    this.b.preluBackward(...a);
   }
-  swishBetaGrad(x: FloatArray, go: FloatArray | null, beta: number): number {
-    return this.b.swishBetaGrad(x, go, beta);
+  swishBetaGrad(...a: P<'swishBetaGrad'>): number {
+    return this.b.swishBetaGrad(...a);
   }
   gemm(
     transA: boolean,
@@ -140,37 +127,17 @@ export class NativeBackend implements Backend {
       return Promise.reject(e);
     }
   }
-  sgdStep(
-    w: FloatArray,
-    g: FloatArray,
-    buf: FloatArray | null,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    weightDecay: number,
-    nesterov: boolean,
-    maximize: boolean,
-    first: boolean,
-  ): void {
-    this.b.sgdStep(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+  sgdStep(...a: P<'sgdStep'>): void {
+    this.b.sgdStep(...a);
   }
-  takeRows(src: FloatArray, features: number, idx: Int32Array, from: number, to: number, dst: FloatArray): void {
-    this.b.takeRows(src, features, idx, from, to, dst);
+  takeRows(...a: P<'takeRows'>): void {
+    this.b.takeRows(...a);
   }
-  colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void {
-    this.b.colSum(src, rows, cols, dst, accumulate);
+  colSum(...a: P<'colSum'>): void {
+    this.b.colSum(...a);
   }
-  crossEntropyForward(
-    x: FloatArray,
-    n: number,
-    c: number,
-    targets: Int32Array,
-    ignore: number,
-    e: Float64Array,
-    sums: Float64Array,
-    per: Float64Array,
-  ): void {
-    this.b.crossEntropyForward(x, n, c, targets, ignore, e, sums, per);
+  crossEntropyForward(...a: P<'crossEntropyForward'>): void {
+    this.b.crossEntropyForward(...a);
   }
   getThreads(): number {
     return this.b.getThreads();
