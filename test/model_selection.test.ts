@@ -408,6 +408,20 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
     expect(losses[3]).toEqual(losses[1]);
   });
 
+  withDist('a worker left fitting alone takes over the GEMM thread of the one that ran out of tasks', async () => {
+    const threads: Record<number, number | undefined> = {};
+    await new GridSearchCV(estimator().setParams({ maxEpochs: 8 }), { lr: [0.01] }, {
+      cv: 3, // 3 equal fits on 2 workers: the 3rd starts when the 1st or 2nd ends, and the other ends at once
+      nJobs: 2,
+      verbose: 0,
+      onFit: (f) => (threads[f.index] = f.threads),
+    }).fit(data.X.subarray(0, 900 * FEATURES), data.y.subarray(0, 900));
+    expect(Object.keys(threads)).toHaveLength(3);
+    expect(threads[0]).toBe(1); // the first fits share the cores: one thread each
+    // the last fit ends with both threads on a backend that has a thread pool (js: always 1)
+    expect(threads[2]).toBe(backend().name === 'js' ? 1 : 2);
+  });
+
   withDist('nJobs: 2 gives results identical to nJobs: 1 (the same seeds), in task order', async () => {
     const done: number[] = [];
     const par = await new GridSearchCV(estimator(), GRID, {

@@ -1,7 +1,7 @@
 /**
  * Parallel trials on worker_threads: the data go to the workers once through SharedArrayBuffers; each worker
- * builds the estimator from its (serializable) parameters, uses one GEMM thread, and fits the tasks it is
- * handed. Results come back in task order, so a parallel search equals the sequential one for the same seeds.
+ * builds the estimator from its (serializable) parameters, uses one GEMM thread (more once other workers have
+ * run out of tasks), and fits the tasks it is handed. Results come back in task order, so a parallel search equals the sequential one for the same seeds.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,6 +22,8 @@ export interface TrialResult {
   testScore: number;
   fitTime: number;
   scoreTime: number;
+  /** GEMM threads the fit ended with (workers start with 1 and may get more when others run out of tasks). */
+  threads?: number;
 }
 
 export function workerScript(): string {
@@ -105,12 +107,21 @@ export async function runTrialsInWorkers(
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Workers that are fitting. When one runs out of tasks, its GEMM thread goes to those still fitting (the
+    // last fits of a search otherwise leave cores idle); thread counts change speed only, never results.
+    const busy = new Set<Worker>();
     const dispatch = (w: Worker): void => {
       if (next >= tasks.length) {
+        busy.delete(w);
         retired.add(w);
         void w.terminate();
+        if (busy.size > 0) {
+          const n = Math.max(1, Math.floor(jobs / busy.size));
+          for (const b of busy) b.postMessage({ type: 'threads', n });
+        }
         return;
       }
+      busy.add(w);
       const i = next++;
       const t = tasks[i];
       w.postMessage({ type: 'task', index: i, params: taskParams[i], train: t.train, test: t.test });
@@ -121,7 +132,7 @@ export async function runTrialsInWorkers(
       w.on('message', (m: any) => {
         if (settled) return; // aborted or failed: late results are dropped
         if (m.type === 'result') {
-          results[m.index] = { index: m.index, testScore: m.testScore, fitTime: m.fitTime, scoreTime: m.scoreTime };
+          results[m.index] = { index: m.index, testScore: m.testScore, fitTime: m.fitTime, scoreTime: m.scoreTime, threads: m.threads };
           finished++;
           opts.onResult?.(results[m.index]);
           if (finished === tasks.length) finish(() => resolve(results));

@@ -2,6 +2,7 @@
 import { parentPort } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
 import { takeRows } from '../data/batch';
+import { backend } from '../backend';
 
 interface State {
   X: FloatArray;
@@ -23,6 +24,11 @@ if (parentPort) {
         state = { X, y: new Int32Array(m.y), features: m.features, params: m.params, verbose: m.verbose };
         return;
       }
+      if (m.type === 'threads') {
+        // other workers are done: take over their cores (handled between batches, when fit yields)
+        backend().setThreads(m.n);
+        return;
+      }
       if (m.type === 'task') {
         if (!state) throw new Error('worker used before init');
         // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -40,7 +46,14 @@ if (parentPort) {
         const t1 = performance.now();
         const score = est.score(Xte, yte);
         const t2 = performance.now();
-        port.postMessage({ type: 'result', index: m.index, testScore: score, fitTime: (t1 - t0) / 1000, scoreTime: (t2 - t1) / 1000 });
+        port.postMessage({
+          type: 'result',
+          index: m.index,
+          testScore: score,
+          fitTime: (t1 - t0) / 1000,
+          scoreTime: (t2 - t1) / 1000,
+          threads: backend().getThreads(),
+        });
       }
     } catch (e) {
       port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack });
