@@ -28,6 +28,10 @@
 //   K = 32 keeps p 2^(n + 32) normal down to -110, and the 2^-32 is applied by the last operation (a division
 //   by pk + 2^32, or a final product), which then rounds into the subnormal range once. Derivatives use a
 //   degree-3 q (1.05e-7 relative for exp, kGrad), one FMA less.
+// float32 exp in log2 units (exp2_unit, gelu_tanh): where the argument is a product x w with log2(e) folded into
+//   w, t = fma(x, w, magic) gives n as above and r = fma(x, w, -n) is the reduced argument with ONE rounding of a
+//   small value (no rounded product, no Cody-Waite split); 2^r = 1 + r P(r), P of degree 5 (3.0e-9) or 4 (9.3e-8,
+//   derivatives).
 // expm1(x), x <= 0:  2^n expm1(r) + (2^n - 1), evaluated as fma(2^n, expm1(r), 2^n - 1): no cancellation for
 //   small |x| (n = 0 gives expm1(r) itself), and 2^n - 1 is exact for the n that occur. Clamped at -26 (float32)
 //   resp. -40 (float64), where expm1 is -1 to working precision. float32 tanh takes expm1(r) and 2^-n instead
@@ -266,6 +270,28 @@ inline V exp32_inv_scale(const Exp32<V>& E) {
   return shl_mant(V(25166078.0f) - E.t);
 }
 
+// float32 2^r = 1 + r P(r) for |r| <= 1/2, for ops that reduce in log2 units (gelu_tanh): their exp argument is
+// a product a w with log2(e) folded into w, t = fma(a, w, magic) rounds it to n (as in exp32_impl) and
+// r = fma(a, w, -n) is exact up to one rounding of the small result, so the product is never rounded on its own
+// and no Cody-Waite split of ln2 is needed. P has degree 5 (3.0e-9 relative, Estrin: r^2 overlaps the first
+// pairs, 12 cycles of latency instead of 20) or, kGrad, degree 4 (9.3e-8, Horner) (fit_coefficients.py).
+template <bool kGrad, class V>
+inline V exp2_unit(V r) {
+  if constexpr (kGrad) {
+    V P = fmadd(r, V(1.3269272e-03f), V(9.671301e-03f));
+    P = fmadd(P, r, V(5.5507116e-02f));
+    P = fmadd(P, r, V(2.4022247e-01f));
+    P = fmadd(P, r, V(6.93147e-01f));
+    return fmadd(r, P, V(1.0f));
+  } else {
+    V r2 = r * r;
+    V a = fmadd(r, V(2.4022648e-01f), V(6.931472e-01f));
+    V b = fmadd(r, V(9.6185e-03f), V(5.5503596e-02f));
+    V c = fmadd(r, V(1.5328906e-04f), V(1.3390977e-03f));
+    return fmadd(r, fmadd(r2, fmadd(r2, c, b), a), V(1.0f));
+  }
+}
+
 // float32 expm1(a) and exp(a) for a in [-88, 0]: expm1 = s expm1(r) + (s - 1), s = 2^n, expm1(r) = r + r^2 q(r);
 // s - 1 is exact and the FMA rounds once, so there is no cancellation for small |a| (n = 0 gives expm1(r)).
 // exp(a) = s expm1(r) + s flushes to 0 at a = -88 (see kExp32Flush).
@@ -376,7 +402,8 @@ inline V normal_tail_scaled(V v) {
   return t * (P / Q);
 }
 
-// G(v) = exp(v^2/2) Q(v) for float32 gelu, evaluated in float64 (W: a float64 wrapper) and rounded once: a
+// G(v) = exp(v^2/2) Q(v) for float32 gelu, evaluated in float64 (W: a float64 wrapper) and rounded once (the
+// derivative evaluates the same rational in float32, W = the float wrapper, for its 8 ULP budget): a
 // rational of degree (4, 5) in v, all coefficients positive, max relative error 4.9e-9 on [0, 13.25]
 // (fit_coefficients.py). In float32 the same evaluation would accumulate ~2-3 ULP of rounding error.
 template <class W>

@@ -24,6 +24,8 @@
 #include "activations/act_multi.h"
 #include "swishnet/activations.h"
 
+
+
 // The loops are flattened: every helper of the math is inlined into them (GCC otherwise gives up on the larger
 // Multi<V, U> bodies and passes registers through memory).
 #if defined(__GNUC__)
@@ -395,8 +397,8 @@ template <class V, bool kUnit>
 struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no residual needed
   using T = typename V::T;
   static constexpr bool kUsesY = false;
-  static constexpr int kUnroll = 4;
-  static constexpr int kUnrollBwd = 3;
+  static constexpr int kUnroll = 5;
+  static constexpr int kUnrollBwd = 4;
   V bh, bl;
   bool negb;
   explicit OpSwishT(ActParams p) : bh(T(0)), bl(T(0)), negb(p.a < 0) {
@@ -410,34 +412,37 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
   // out of one correctly rounded division. -|z| is clamped where pk flushes to 0; |x| is capped at 1e30 (no
   // inf * 0). For x >= 0 the subtraction loses at most what |x| u / y <= 1 amplifies.
   V fwd32(V x) const {
-    V pk;
     if constexpr (kUnit) {
-      pk = exp32_pk<32>(vmax(V(kExp32Flush<32>), vor(x, V(-0.0f))));
-    } else {
-      Ext<V> z = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
-      Exp32<V> E = exp32_parts<32>(vmax(V(kExp32Flush<32>), vor(z.hi, V(-0.0f))),
-                                   select(lt(z.hi, V(0.0f)), z.lo, V(0.0f) - z.lo));
-      pk = E.p * E.s;
+      // silu: -|x| clamped is also the factor: |x| u = (-a pk) / (pk + 2^32) (pk = 0 below the clamp, where
+      // |x| itself may be inf), so no separate |x| capped at 1e30.
+      V a = vmax(V(kExp32Flush<32>), vor(x, V(-0.0f)));
+      V pk = exp32_pk<32>(a);
+      return vmax(V(-0.0f), x) + (a * pk) / (pk + V(4294967296.0f));
     }
+    Ext<V> z = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
+    Exp32<V> E = exp32_parts<32>(vmax(V(kExp32Flush<32>), vor(z.hi, V(-0.0f))),
+                                 select(lt(z.hi, V(0.0f)), z.lo, V(0.0f) - z.lo));
+    V pk = E.p * E.s;
     V g = (vmin(V(1e30f), vabs(x)) * pk) / (pk + V(4294967296.0f));
-    if constexpr (!kUnit) {
-      if (negb) return vor(vmin(V(0.0f), x) + g, signed_zero(x));  // beta < 0: min(x, 0) + |x| u
-    }
+    if (negb) return vor(vmin(V(0.0f), x) + g, signed_zero(x));  // beta < 0: min(x, 0) + |x| u
     return vmax(V(-0.0f), x) - g;
   }
-  // e = exp(-|z|) flushed below -88 (the derivative promises 1e-7 absolute there).
+  // silu: s = sigmoid(x) = 1 / (1 + E), E = exp(-x), and 1 - s = E s (relative accuracy for both signs):
+  // f' = s + x s (1 - s) = s (1 + x E s): no select, no 1 - u. x is clamped to +-87 (2^n stays normal and
+  // 1 + E finite; f'(-87) = -1.4e-36, below the 1e-7 absolute promise).
+  // general beta: e = exp(-|z|) flushed below -88 (the derivative promises 1e-7 absolute there).
   V grad32(V x) const {
-    V z = x, a;
-    Exp32<V> E;
     if constexpr (kUnit) {
-      a = vmax(V(kExp32Flush<0>), vor(x, V(-0.0f)));
-      E = exp32_parts<0, true>(a);
-    } else {
-      Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
-      z = ze.hi;
-      a = vmax(V(kExp32Flush<0>), vor(z, V(-0.0f)));
-      E = exp32_parts<0, true>(a, select(lt(z, V(0.0f)), ze.lo, V(0.0f) - ze.lo));
+      V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
+      Exp32<V> Em = exp32_parts<0, true>(-xc);
+      V e = Em.p * Em.s;
+      V sg = V(1.0f) / (e + V(1.0f));
+      return sg * fmadd(xc, e * sg, V(1.0f));
     }
+    Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
+    V z = ze.hi;
+    V a = vmax(V(kExp32Flush<0>), vor(z, V(-0.0f)));
+    Exp32<V> E = exp32_parts<0, true>(a, select(lt(z, V(0.0f)), ze.lo, V(0.0f) - ze.lo));
     // s + z u (1 - u), u = e / (1 + e) = sigmoid(-|z|), s = u (z < 0) or 1 - u. Where -|z| is clamped, u is 0,
     // so z may be replaced by the clamped value with z's sign (finite: no inf * 0).
     V u = E.p / (E.p + exp32_inv_scale(E));
@@ -445,7 +450,6 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     V zc = vor(vabs(a), signed_zero(z));
     return fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um));
   }
-
 
   // z = beta x is formed from x capped at +-1e30 (z saturates long before) so that +-inf give no NaN residual.
   // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out). float32
@@ -510,8 +514,10 @@ struct OpGelu {
   // Phi(x) + x phi(x): x < 0: exp(-v^2/2) (G + x c); x >= 0: 1 + exp(-v^2/2) (x c - G); c = 1/sqrt(2 pi).
   V grad(V x) const {
     if constexpr (kIsF32<V>) {  // D = exp(-v^2/2) (v c - G): x >= 0: 1 + D, x < 0: -D (v capped at 13.2)
+      // G's rational is evaluated in float32 here (not via_f64 as in the forward): its ~2-3 ULP of rounding error
+      // fit the derivative's 8 ULP, and the float64 round trip (two 4-double divisions) costs a third of the time.
       V v = vmin(V(13.2f), vabs(x));
-      V G = via_f64(v, [](auto w) { return normal_tail_scaled_f64(w); });
+      V G = normal_tail_scaled_f64(v);
       Exp32<V> E = exp32_neg_half_square<true>(v);
       V w = fmadd(v, V(0.398942280401432677939946059934f), -G);
       V D = fmadd(w, E.p, w) * E.s;
@@ -532,11 +538,12 @@ template <class V>
 struct OpGeluTanh {
   using T = typename V::T;
   static constexpr bool kUsesY = false;
-  static constexpr int kUnroll = 4;
+  static constexpr int kUnroll = 3;
   static constexpr int kUnrollBwd = 4;
   static constexpr T kXc = kIsF32<V> ? T(20) : T(50);  // beyond, sigmoid(z) is 0 or 1
   // gelu_tanh(x) = 0.5 x (1 + tanh(u)) = x sigmoid(z), z = 2u = x (c1 + c2 x^2), c1 = 2 sqrt(2/pi),
-  // c2 = 0.044715 c1. z is formed as zh + zl (x^2 exact, TwoSum for c1 + c2 x^2, residual of the last product).
+  // c2 = 0.044715 c1. float64: z is formed as zh + zl (x^2 exact, TwoSum for c1 + c2 x^2, residual of the last
+  // product) and goes through x_sigmoid.
   static constexpr double kC1 = 1.5957691216057307117597842397375;
   static constexpr double kC2 = 0.071354816272600243467638977316388;  // kC1 * 0.044715
   V c1h, c1l, c2h, c2l, c2x3;
@@ -559,35 +566,61 @@ struct OpGeluTanh {
     V zl = fmadd(xc, wl, fma_exact(xc, w, -zh));
     return {zh, zl};
   }
-  // float32: as swish, x sigmoid(z) = max(x, 0) - |x| u, u = sigmoid(-|z|) = pk / (pk + 2^32), pk = exp(-|z|) 2^32,
-  // with -|z| = z(-|x|) (z is odd) formed as zh + zl. |x| is capped at 20 (z(20) = -603: pk flushes to 0).
-  // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out). float32
-  // gets it for free: max(-0, x) - g is x - g or -g (-0 when g is 0), never +0 for negative x.
-  V fwd(V x) const {
-    if constexpr (kIsF32<V>) return fwd_impl(x);
-    return vor(fwd_impl(x), signed_zero(x));
+  // float32 (fwd32, grad32): y = x / (1 + E), E = exp(-z) = 2^(x W), W = -log2(e) (c1 + c2 x^2), reduced in log2
+  // units (exp2_unit: t = fma(x, W, magic), r = fma(x, W, -n), so x W itself is never rounded).
+  // Only W's own error is left, and it matters for x < 0, where y ~ x e^z carries z's absolute error as a
+  // relative one (|z| = 100 at x = -10.5: a float32 z would be ~100 ULP off). W is a double-float W + wl:
+  //   W = fl(Bh x^2 + Ah) with Ah (-A rounded to a multiple of 2^-20) and Bh = fl(-B): Ah - W is then exact
+  //   (|W| < 16: both are multiples of ulp(W)), so e = fma(Bh, h, Ah - W) is W's rounding error up to one
+  //   rounding of a 1e-6-sized value; wl = e + Bh l + Bl h + Al with x^2 = h + l exact. 7 operations where the
+  //   former TwoSum construction of z took 17; log2(e) folded into the constants saves the ln2 split.
+  // The forward scales numerator and denominator by 2^-3 (the magic's bias): 1 + E overflows float32 from
+  // x = -10.05 on, while y is normal down to x = -10.1; 1 + E itself would reach 2^130 at the clamp x = -10.13.
+  // There, y = -10.13 / 8 / D = -6e-39 stands for every smaller x (true value: below 1e-40; the promise below
+  // FLT_MIN is 1e-38 absolute). x is clamped to 9.9 above (E >= 2^-124: D = 1/8 exactly, y = x). x / 8 is exact
+  // except for |x| < 2^-123, where its subnormal rounding costs at most 2 ULP of y = x / 2.
+  // gelu_tanh(-0) = -0 / (1/4), -inf gives -6e-39, +inf: inf / 8 / (1/8).
+  static constexpr float kAh = -2.302207946777344f;  // -A = -c1 log2(e), A rounded to a multiple of 2^-20
+  static constexpr float kAl = -2.5136697e-07f;      // -(A - Ah)
+  static constexpr float kBh = -1.0294324e-01f;      // -B = -c2 log2(e)
+  static constexpr float kBl = 2.0161985e-09f;       // -(B - Bh)
+  V fwd32(V x) const {
+    V xm = vmax(V(-10.13f), x);
+    V xc = vmin(V(9.9f), xm);
+    V h = xc * xc;
+    V l = fma_exact(xc, xc, -h);
+    V W = fmadd(V(kBh), h, V(kAh));
+    V e = fma_exact(V(kBh), h, V(kAh) - W);
+    V wl = e + fmadd(V(kBh), l, fmadd(V(kBl), h, V(kAl)));
+    const V magic(12582912.0f + 127.0f - 3.0f);  // 2^(n - 3) from t (see exp32_impl)
+    V t = fmadd(xc, W, magic);
+    V r = fmadd(xc, wl, fma_exact(xc, W, magic - t));
+    V D = fmadd(exp2_unit<false>(r), shl_mant(t), V(0.125f));  // (1 + E) / 8
+    return (xm * V(0.125f)) / D;
   }
-  V fwd_impl(V x) const {
-    if constexpr (kIsF32<V>) {
-      V ax = vmin(V(kXc), vabs(x));
-      Ext<V> z = z_of(-ax);
-      Exp32<V> E = exp32_parts<32>(vmax(V(kExp32Flush<32>), z.hi), z.lo);
-      V pk = E.p * E.s;
-      return vmax(V(-0.0f), x) - (ax * pk) / (pk + V(4294967296.0f));
-    }
+  // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
+  // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
+  // there f' (< 0.15 in magnitude for |z| > 2.7) keeps it below 1e-7 absolute. x is clamped to +-10 (|z log2(e)| <=
+  // 126: 2^n stays normal, 1 + E finite); at -10, f' = -2e-36.
+  V grad32(V x) const {
+    V xc = vmin(V(10.0f), vmax(V(-10.0f), x));
+    V h = xc * xc;
+    V W = fmadd(V(-1.0294324e-01f), h, V(-2.3022082f));
+    const V magic(12582912.0f + 127.0f);
+    V t = fmadd(xc, W, magic);
+    V E = exp2_unit<true>(fma_exact(xc, W, magic - t)) * shl_mant(t);
+    V s = V(1.0f) / (E + V(1.0f));
+    V xdz = xc * fmadd(V(0.21406445f), h, V(1.5957692f));  // x z'(x), z' = c1 + 3 c2 x^2
+    return s * fmadd(xdz, E * s, V(1.0f));
+  }
+  // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out).
+  V fwd(V x) const {
+    if constexpr (kIsF32<V>) return fwd32(x);
     Ext<V> z = z_of(clamp(x, -kXc, kXc));
-    return x_sigmoid<true>(x, z.hi, z.lo);
+    return vor(x_sigmoid<true>(x, z.hi, z.lo), signed_zero(x));
   }
   V grad(V x) const {
-    if constexpr (kIsF32<V>) {  // s + x z' u (1 - u), s = u (x < 0) or 1 - u, u = sigmoid(-|z|) (flushed below -88)
-      V xc = clamp(x, -kXc, kXc);
-      Ext<V> z = z_of(vor(xc, V(-0.0f)));
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), z.hi), z.lo);
-      V u = E.p / (E.p + exp32_inv_scale(E));
-      V um = V(1.0f) - u;
-      V dz = fmadd(c2x3, xc * xc, c1h);
-      return fmadd(xc * dz, u * um, select(lt(x, V(0.0f)), u, um));
-    }
+    if constexpr (kIsF32<V>) return grad32(x);
     V xc = clamp(x, -kXc, kXc);
     Ext<V> z = z_of(xc);
     V dz = fmadd(c2x3, xc * xc, c1h);  // z'(x) = c1 + 3 c2 x^2
@@ -660,9 +693,10 @@ struct OpHardswish {
     V t = clamp(x + V(T(3)), T(0), T(6));
     return vmax(V(T(-4)), x) * (t * V(T(1.0 / 6.0)));  // t/6 <= 1 first: no overflow at 3.4e38
   }
+  // NaN fails both compares and keeps x / 3 + 1/2, i.e. NaN: no separate NaN select.
   V grad(V x) const {
-    V d = select(le(x, V(T(3))), fmadd(x, V(T(1.0 / 3.0)), V(T(0.5))), V(T(1)));
-    return keep_nan(x, select(lt(x, V(T(-3))), V(T(0)), d));
+    V d = select(gt(x, V(T(3))), V(T(1)), fmadd(x, V(T(1.0 / 3.0)), V(T(0.5))));
+    return select(lt(x, V(T(-3))), V(T(0)), d);
   }
   V grad_y(V x, V) const { return grad(x); }
 };
