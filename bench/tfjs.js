@@ -9,11 +9,20 @@ const path = require('path');
 async function loadTfjs() {
   let tf;
   let wasm;
+  const warn = console.warn;
   try {
+    console.warn = () => {}; // tfjs-core's banner suggesting tfjs-node (which needs a download) on import
     tf = require('@tensorflow/tfjs-core');
     wasm = require('@tensorflow/tfjs-backend-wasm');
+    try {
+      require('@tensorflow/tfjs-backend-cpu'); // the pure-JS backend, a peer of the training benchmark
+    } catch {
+      /* optional */
+    }
   } catch (e) {
     return { error: `not installed (${e.message.split('\n')[0]}); npm install -D @tensorflow/tfjs-core @tensorflow/tfjs-backend-wasm` };
+  } finally {
+    console.warn = warn;
   }
   const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
   try {

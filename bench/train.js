@@ -43,7 +43,7 @@ async function run(ctx) {
   const { print, root } = ctx;
   const dist = require(path.join(root, 'dist'));
   const data = dist.loadMnist({ split: 'train' });
-  const nEpochs = ctx.quick ? 2 : 4;
+  const nEpochs = ctx.quick ? 3 : 6;
   const rows = [];
   const results = {};
   const configs = [];
@@ -74,7 +74,6 @@ async function run(ctx) {
         ['cpu', ctx.quick ? { trainBatches: 3, evalBatches: 1 } : { trainBatches: 10, evalBatches: 3 }],
       ]) {
         try {
-          if (name === 'cpu') require('@tensorflow/tfjs-backend-cpu');
           const s = await tfjsEpoch(tfjs.tf, name, data, sample);
           measured[`tfjs-${name}`] = s;
           peers.push([`tfjs ${tfjs.version} ${name}${name === 'wasm' ? (tfjs.simd ? ' (SIMD)' : ' (no SIMD)') : ''}, measured (issue: ${TFJS_ISSUE[name]} s)`, s]);
