@@ -410,15 +410,18 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
 
   withDist('a worker left fitting alone takes over the GEMM thread of the one that ran out of tasks', async () => {
     const threads: Record<number, number | undefined> = {};
-    await new GridSearchCV(estimator().setParams({ maxEpochs: 8 }), { lr: [0.01] }, {
-      cv: 3, // 3 equal fits on 2 workers: the 3rd starts when the 1st or 2nd ends, and the other ends at once
+    // Tasks in order: 3 long fits (30 epochs), then 3 one-epoch fits, on 2 workers. The first two long fits run
+    // side by side; whichever worker ends first takes the third long one, the other runs the three short ones
+    // and runs out of tasks long before the third long fit ends.
+    await new GridSearchCV(estimator(), [{ maxEpochs: [30] }, { maxEpochs: [1] }], {
+      cv: 3,
       nJobs: 2,
       verbose: 0,
       onFit: (f) => (threads[f.index] = f.threads),
     }).fit(data.X.subarray(0, 900 * FEATURES), data.y.subarray(0, 900));
-    expect(Object.keys(threads)).toHaveLength(3);
-    expect(threads[0]).toBe(1); // the first fits share the cores: one thread each
-    // the last fit ends with both threads on a backend that has a thread pool (js: always 1)
+    expect(Object.keys(threads)).toHaveLength(6);
+    expect([threads[0], threads[1]]).toEqual([1, 1]); // the first fits share the cores: one thread each
+    // the third long fit ends with both threads on a backend that has a thread pool (js: always 1)
     expect(threads[2]).toBe(backend().name === 'js' ? 1 : 2);
   });
 
