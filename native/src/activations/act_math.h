@@ -43,11 +43,12 @@
 //   in [0, 1/3] (P degree 3, 4.5e-9; s = p / (p + 2 2^-n) from the exp parts): ~1 ULP, no splitting.
 // Normal tail (gelu): Q(v) = P(X > v) = erfc(v/sqrt2)/2 = exp(-v^2/2) G(v), v = |x|, with G smooth and
 //   G(v) ~ 1/(v sqrt(2 pi)) for large v. float64: with t = 1/(1 + v/4), G = t P(u)/Q(u), u = A t + B in [-1, 1],
-//   degree (10, 10) (5e-18 on [0, 38.7]). float32: G is a rational of degree (4, 5) in v (4.9e-9 on
-//   [0, 13.25]) evaluated in float64 and rounded once (via_f64): evaluated in float32, any approximation of
-//   this size accumulates 2-3 ULP of rounding error, which the 4 ULP budget cannot afford next to exp and two
-//   products. exp(-v^2/2) uses the exact square v^2 = h + l (FMA residual): the reduction runs on -h/2 and
-//   -l/2 is added to r, so a 100-sized argument does not cost 7 bits. gelu(x) = max(x, 0) - v Q(v) for both
+//   degree (10, 10) (5e-18 on [0, 38.7]). float32: G is a rational of degree (4, 5) in v (8.9e-9 on
+//   [0, 13.25] with float32 coefficients), evaluated in float32 as the ratio v P / D with the denominator split
+//   as D = 2 v P + R (normal_tail_ratio32: few roundings reach the result, see there; the derivative evaluates
+//   the plain P / Q of normal_tail_scaled_f64 in float32 for its 8 ULP budget). exp(-v^2/2) uses the exact
+//   square v^2 = h + l (FMA residual): the reduction runs on -h/2 and -l/2 is added to r, so a 100-sized
+//   argument does not cost 7 bits. gelu(x) = max(x, 0) - v Q(v) for both
 //   signs; nothing cancels beyond a factor 2 (x >= 0, small).
 // Extended arguments: exp_parts() / exp32_parts() accept the argument as an unevaluated sum hi + lo (lo folded
 //   into r). Ops whose exp argument is a product (swish beta*x, celu x/alpha, gelu_tanh's cubic) build hi + lo
@@ -371,7 +372,7 @@ inline V log1p_unit(V e) {
 }
 
 // float64 G(v) = exp(v^2/2) P(X > v) for v in [0, 38.7]; see the header comment (float32 uses
-// normal_tail_scaled_f64 through via_f64).
+// normal_tail_ratio32, and normal_tail_scaled_f64 for the derivative).
 template <class V>
 inline V normal_tail_scaled(V v) {
   using T = typename V::T;
@@ -402,10 +403,10 @@ inline V normal_tail_scaled(V v) {
   return t * (P / Q);
 }
 
-// G(v) = exp(v^2/2) Q(v) for float32 gelu, evaluated in float64 (W: a float64 wrapper) and rounded once (the
-// derivative evaluates the same rational in float32, W = the float wrapper, for its 8 ULP budget): a
-// rational of degree (4, 5) in v, all coefficients positive, max relative error 4.9e-9 on [0, 13.25]
-// (fit_coefficients.py). In float32 the same evaluation would accumulate ~2-3 ULP of rounding error.
+// G(v) = exp(v^2/2) Q(v) for the float32 gelu derivative, evaluated in float32 (W = the float wrapper; its ~2-3
+// ULP of rounding error fit the 8 ULP budget; any wrapper works, e.g. a float64 one through via_f64): a rational
+// of degree (4, 5) in v, all coefficients positive, max relative error 4.9e-9 on [0, 13.25]
+// (fit_coefficients.py). The forward uses normal_tail_ratio32 instead.
 template <class W>
 inline W normal_tail_scaled_f64(W v) {
 W P = fmadd(v, W(4.01593351064222e-03), W(3.995531112928769e-02));
@@ -418,6 +419,38 @@ Q = fmadd(Q, v, W(1.1941261618264507e+00));
 Q = fmadd(Q, v, W(1.6690242371787924e+00));
 Q = fmadd(Q, v, W(1.0));
 return P / Q;
+}
+
+// v G(v) for the float32 gelu forward, evaluated in float32 as a ratio v P / D (the caller multiplies the
+// numerator by exp(-v^2/2) and divides): G = P / D, D = 2 v P + R, P = 1/2 + v P1 (degree 4), R = 1 + v R1
+// (degree 5): the (4, 5) rational P / Q with its denominator split as Q = 2 v P + R (all coefficients positive,
+// fitted with float32 coefficients: max relative error 8.9e-9 on [0, 13.25], fit_coefficients.py). The
+// evaluation is arranged so that few roundings reach the result (a plain float32 P / Q costs 2-3 ULP, and with
+// exp and the products the 4 ULP budget is exceeded; measured: 5 ULP near v = 0.01):
+//   v P = fma(v, v P1, v/2): one rounding, and P's value just above 1/2 (coarse relative rounding) is never
+//   formed; v P enters D too, so its error cancels in v P / D up to the factor R / D;
+//   Dm = D - 1 = fma(2, v P, v R1), D = Dm + 1: for small v (Dm < 1/2) the caller replaces the quotient
+//   q0 = N / D by N - q0 Dm (= N / (1 + Dm) up to q0's error times Dm), which removes the rounding of D (relative
+//   2^-24 just above 1) and of the division.
+// Max error of gelu with this: 3 ULP (every float32; 2 ULP for |x| < 0.125).
+template <class V>
+struct TailRatio32 {
+  V vP;  // v P(v)
+  V D;   // 2 v P + R
+  V Dm;  // D - 1, without D's rounding
+};
+template <class V>
+inline TailRatio32<V> normal_tail_ratio32(V v) {
+  V P1 = fmadd(v, V(3.988542e-03f), V(3.977677e-02f));
+  P1 = fmadd(P1, v, V(1.8070094e-01f));
+  P1 = fmadd(P1, v, V(4.3488526e-01f));
+  V R1 = fmadd(v, V(2.020561e-03f), V(2.0159611e-02f));
+  R1 = fmadd(R1, v, V(1.01376854e-01f));
+  R1 = fmadd(R1, v, V(3.2222423e-01f));
+  R1 = fmadd(R1, v, V(6.6765535e-01f));
+  V vP = fmadd(v, v * P1, v * V(0.5f));
+  V Dm = fmadd(vP, V(2.0f), v * R1);
+  return {vP, Dm + V(1.0f), Dm};
 }
 
 // float32 exp(-v^2/2) = (1 + pm1) 2^n for v in [0, 13.2] (n >= -126: 2^n = s is normal; the Exp32 field p holds

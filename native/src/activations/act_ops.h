@@ -481,14 +481,15 @@ template <class V>
 struct OpGelu {
   using T = typename V::T;
   static constexpr bool kUsesY = false;
-  static constexpr int kUnroll = 4;
+  static constexpr int kUnroll = 5;
   static constexpr int kUnrollBwd = 3;
   static constexpr T kVmax = kIsF32<V> ? T(14.5f) : T(38.7);  // Q(v) exp-underflows beyond
   static constexpr T kXc = kIsF32<V> ? T(20) : T(50);
   explicit OpGelu(ActParams) {}
   // gelu(x) = x Phi(x); Phi = Q(|x|) for x < 0, 1 - Q(|x|) otherwise; Q = exp(-v^2/2) G(v), 2^n applied last.
-  // float32: gelu = max(x, 0) - v Q(v) for both signs, Q = exp(-v^2/2) G(v) = (G p) 2^n, 2^n applied last (one
-  // rounding into the subnormal range). v is capped at 13.2, where 2^n is still normal and v Q(v) < 1e-38.
+  // float32: gelu = max(x, 0) - v Q(v) for both signs, v Q(v) = v P exp(-v^2/2) / D (normal_tail_ratio32), the
+  // division last (one rounding into the subnormal range). v is capped at 13.2, where 2^n is still normal and
+  // v Q(v) < 1e-38.
   // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out). float32
   // gets it for free: max(-0, x) - g is x - g or -g (-0 when g is 0), never +0 for negative x.
   V fwd(V x) const {
@@ -498,10 +499,15 @@ struct OpGelu {
   V fwd_impl(V x) const {
     if constexpr (kIsF32<V>) {
       V v = vmin(V(13.2f), vabs(x));
-      V G = via_f64(v, [](auto w) { return normal_tail_scaled_f64(w); });
+      TailRatio32<V> T = normal_tail_ratio32(v);
       Exp32<V> E = exp32_neg_half_square(v);
-      V vG = v * G;
-      return vmax(V(-0.0f), x) - fmadd(vG, E.p, vG) * E.s;
+      // 2^n is applied first (exact: v P 2^n stays normal, n >= -126) so that the division is the last rounding
+      // (also into the subnormal range) and nothing but the correction follows it on the critical path.
+      V vPs = T.vP * E.s;
+      V N = fmadd(vPs, E.p, vPs);  // v P exp(-v^2/2)
+      V q = N / T.D;
+      q = select(lt(T.Dm, V(0.5f)), fmadd(-q, T.Dm, N), q);  // small v: N / (1 + Dm) without D's rounding
+      return vmax(V(-0.0f), x) - q;
     }
     V v = vmin(V(kVmax), vabs(x));
     V G = normal_tail_scaled(v);
@@ -514,8 +520,8 @@ struct OpGelu {
   // Phi(x) + x phi(x): x < 0: exp(-v^2/2) (G + x c); x >= 0: 1 + exp(-v^2/2) (x c - G); c = 1/sqrt(2 pi).
   V grad(V x) const {
     if constexpr (kIsF32<V>) {  // D = exp(-v^2/2) (v c - G): x >= 0: 1 + D, x < 0: -D (v capped at 13.2)
-      // G's rational is evaluated in float32 here (not via_f64 as in the forward): its ~2-3 ULP of rounding error
-      // fit the derivative's 8 ULP, and the float64 round trip (two 4-double divisions) costs a third of the time.
+      // G's plain rational P / Q is evaluated in float32 here: its ~2-3 ULP of rounding error fit the derivative's
+      // 8 ULP budget.
       V v = vmin(V(13.2f), vabs(x));
       V G = normal_tail_scaled_f64(v);
       Exp32<V> E = exp32_neg_half_square<true>(v);

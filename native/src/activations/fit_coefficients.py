@@ -139,6 +139,52 @@ pm, qm = pm / qm[0], qm / qm[0]
 show('G(v) = P(v)/Q(v) (float32 gelu, in float64): P, degree 4, max rel. error %.2e' % best[0], pm, np.float64)
 show('Q, degree 5', qm, np.float64)
 
+#  float32 forward (evaluated in float32, normal_tail_ratio32): G = P / (2 v P + R), P = 1/2 + v P1 (degree 4),
+#  R = 1 + v R1 (degree 5), float32 coefficients: linearized Lawson on P (1 - 2 v G) - G R = 0 in float64, the
+#  coefficients rounded to float32 one at a time (p0, r1, p1, r2, ...), the rest refitted each time.
+def fit_split(vs, Gt, fP, fR, MP=4, MR=5, iters=8):
+    Dv = np.ones_like(vs); best = (np.inf, None, None)
+    for _ in range(iters):
+        cols, names, rhs = [], [], Gt.copy()
+        for k in range(MP + 1):
+            col = vs ** k * (1 - 2 * vs * Gt)
+            if k in fP: rhs = rhs - fP[k] * col
+            else: cols.append(col); names.append(('p', k))
+        for k in range(1, MR + 1):
+            col = -Gt * vs ** k
+            if k in fR: rhs = rhs - fR[k] * col
+            else: cols.append(col); names.append(('r', k))
+        A = np.array(cols).T; wt = 1 / (np.abs(Dv) * Gt); sc = np.abs(A).max(0)
+        w = np.ones(len(vs)) / len(vs); bc, bE = None, np.inf
+        for _ in range(60):
+            sw = np.sqrt(w) * wt
+            c = np.linalg.lstsq(A / sc * sw[:, None], rhs * sw, rcond=None)[0]
+            e = np.abs((A / sc) @ c - rhs) * wt
+            if e.max() < bE: bE, bc = e.max(), c / sc
+            w = w * e; w /= w.sum()
+        p = [fP.get(k, 0.0) for k in range(MP + 1)]; r = [1.0] + [fR.get(k, 0.0) for k in range(1, MR + 1)]
+        for (t, k), val in zip(names, bc):
+            if t == 'p': p[k] = val
+            else: r[k] = val
+        P = np.polyval(p[::-1], vs); Dv = 2 * vs * P + np.polyval(r[::-1], vs)
+        err = float(np.abs(P / Dv / Gt - 1).max())
+        if err < best[0]: best = (err, p, r)
+    return best
+vsf = (V32 * (1 - np.cos(np.pi * np.arange(3000) / 2999)) / 2).astype(np.float64)
+Gf = np.array([float(G(mp.mpf(float(v)))) for v in vsf])
+fP, fR = {}, {}
+for t, k in (('p', 0), ('r', 1), ('p', 1), ('r', 2), ('p', 2), ('r', 3), ('p', 3), ('r', 4), ('p', 4), ('r', 5)):
+    _, p, r = fit_split(vsf, Gf, fP, fR)
+    if t == 'p': fP[k] = float(np.float32(p[k]))
+    else: fR[k] = float(np.float32(r[k]))
+p = [fP[k] for k in range(5)]; r = [1.0] + [fR[k] for k in range(1, 6)]
+vv = np.linspace(0, V32, 20001)
+Pv = np.polyval(p[::-1], vv); Ev = np.abs(Pv / (2 * vv * Pv + np.polyval(r[::-1], vv)) /
+                                         np.array([float(G(mp.mpf(float(v)))) for v in vv]) - 1).max()
+show('G(v) = P/(2vP + R) (float32 gelu forward): P1 = (P - 1/2)/v, degree 3, max rel. error %.2e' % Ev, p[1:],
+     np.float32)
+show('R1 = (R - 1)/v, degree 4', r[1:], np.float32)
+
 #  float64: G(v) = t P(u)/Q(u), t = 1/(1 + v/4), u = A t + B in [-1, 1], v in [0, 38.7]; degree (10, 10).
 K64, V64, M = L('0.25'), 38.7, 10
 vs = nodes(0, V64, 800); Gv = np.array([mp2ld(G(ld2mp(v))) for v in vs])
