@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run ulp [-- args]: builds the ULP sweep tool with cmake-js if it is missing, then runs it, passing the
+// npm run ulp [-- args]: builds the ULP sweep tool with cmake-js if it is missing or older than the native
+// sources, then runs it, passing the
 // arguments through (e.g. --quick, --quick=4000000, --isa avx2, --op gelu, --bench). Exit code: the tool's.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -14,9 +15,23 @@ function find() {
   return candidates.find((p) => fs.existsSync(p));
 }
 
+/** Newest modification time under native/ (kernels, headers, tools): a tool older than that is stale. */
+function newestSource(dir = path.join(root, 'native')) {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestSource(p) : fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
 let tool = find();
+if (tool && fs.statSync(tool).mtimeMs < newestSource()) {
+  console.error(`${path.relative(root, tool)} is older than the native sources: rebuilding it`);
+  tool = undefined;
+}
 if (!tool) {
-  console.error('ulp_sweep not built yet: npx cmake-js compile -O build');
+  console.error('building ulp_sweep: npx cmake-js compile -O build');
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   let r = spawnSync(npx, ['cmake-js', 'compile', '-O', 'build'], { cwd: root, stdio: 'inherit' });
   tool = find();
