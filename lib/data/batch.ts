@@ -3,6 +3,8 @@
  * gathering rows of a row-major matrix into a (reusable) batch buffer.
  */
 import { Rng } from '../util/random';
+import { backend } from '../backend';
+import type { FloatArray } from '../backend/types';
 
 export type IndexArray = Int32Array | Uint32Array | readonly number[];
 export type NumericArray =
@@ -110,6 +112,13 @@ export function takeRows<T extends NumericArray>(X: T, features: number, indices
     if (!(r >= 0 && r < rows) || !Number.isInteger(r)) {
       throw new RangeError(`takeRows: indices[${i}] = ${r} is not a row of X (rows = ${rows})`);
     }
+  }
+  if ((X instanceof Float32Array || X instanceof Float64Array) && indices instanceof Int32Array) {
+    backend().takeRows(X, features, indices, 0, m, dst as unknown as FloatArray); // the training loop's gather kernel
+    return dst;
+  }
+  for (let i = 0; i < m; i++) {
+    const r = indices[i];
     if (features === 1) dst[i] = X[r];
     else dst.set(X.subarray(r * features, (r + 1) * features) as never, i * features);
   }

@@ -1,7 +1,8 @@
 /**
  * Parallel trials on worker_threads: the data go to the workers once through SharedArrayBuffers; each worker
  * builds the estimator from its (serializable) parameters, uses one GEMM thread (more once other workers have
- * run out of tasks), and fits the tasks it is handed. Results come back in task order, so a parallel search equals the sequential one for the same seeds.
+ * run out of tasks), and fits the tasks it is handed. Results come back in task order, so a parallel search
+ * equals the sequential one for the same seeds.
  */
 import * as fs from 'fs';
 import * as path from 'path';

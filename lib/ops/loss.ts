@@ -8,8 +8,7 @@ import { Function, type Context } from '../autograd/function';
 import { allocLike, fmtShape, sameShape } from '../autograd/util';
 import { checkTensor, sameDtype } from './util';
 import { backend } from '../backend';
-import { crossEntropyForward as crossEntropyForwardJs } from '../backend/js/loss';
-
+import { classOffset, crossEntropyForward as crossEntropyForwardJs } from '../backend/js/loss';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 export type Targets = Int32Array | ArrayLike<number> | Tensor;
@@ -72,13 +71,6 @@ function toTargets(t: unknown, lay: ClassLayout, ignore: number, where: string):
   return out;
 }
 
-/** Offset of class k of sample i (i runs over N * inner): logits[(i / inner | 0) * c * inner + k * inner + i % inner]. */
-function base(i: number, c: number, inner: number): number {
-  if (inner === 1) return i * c;
-  const s = (i / inner) | 0;
-  return s * c * inner + (i - s * inner);
-}
-
 function reduceLoss(per: Float64Array, targets: Int32Array, ignore: number, reduction: Reduction, like: Tensor, outShape: number[]): { out: Tensor; count: number } {
   let count = 0;
   for (let i = 0; i < targets.length; i++) if (targets[i] !== ignore) count++;
@@ -127,7 +119,7 @@ export class CrossEntropy extends Function {
       const t = targets[i];
       if (t === ignore) continue;
       const sc = sampleScale(g, reduction, count, i);
-      const b = base(i, c, inner);
+      const b = classOffset(i, c, inner);
       const r = sc / sums[i];
       const eo = i * c;
       for (let k = 0; k < c; k++) gi[b + k * inner] = e[eo + k] * r; // softmax * g
@@ -143,7 +135,7 @@ export class NllLoss extends Function {
     const per = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const t = targets[i];
-      per[i] = t === ignore ? 0 : -x.data[base(i, c, inner) + t * inner];
+      per[i] = t === ignore ? 0 : -x.data[classOffset(i, c, inner) + t * inner];
     }
     const { out, count } = reduceLoss(per, targets, ignore, reduction, x, lay.outShape);
     Object.assign(ctx, { targets, reduction, ignore, lay, count, shape: x.shape, dtype: x.dtype });
@@ -155,7 +147,7 @@ export class NllLoss extends Function {
     const gi = allocLike(g.data, n * c);
     for (let i = 0; i < n; i++) {
       const t = targets[i];
-      if (t !== ignore) gi[base(i, c, inner) + t * inner] = -sampleScale(g, reduction, count, i);
+      if (t !== ignore) gi[classOffset(i, c, inner) + t * inner] = -sampleScale(g, reduction, count, i);
     }
     return [new Tensor(gi, shape), null, null, null, null];
   }

@@ -9,6 +9,13 @@ const log = Math.log;
  * (inner = 1: row-major n x c). e[i * c + k] = exp(x_k - M) with M the sample's max (NaN if a logit is NaN, 0
  * if it is infinite), sums[i] = sum_k e, per[i] = log(sums[i]) - (x_t - M), or 0 where targets[i] is `ignore`.
  */
+/** Offset of class 0 of sample i (i runs over n = N * inner samples); class k sits `k * inner` further. */
+export function classOffset(i: number, c: number, inner: number): number {
+  if (inner === 1) return i * c;
+  const s = (i / inner) | 0;
+  return s * c * inner + (i - s * inner);
+}
+
 export function crossEntropyForward(
   x: FloatArray,
   n: number,
@@ -21,11 +28,7 @@ export function crossEntropyForward(
   inner = 1,
 ): void {
   for (let i = 0; i < n; i++) {
-    let b = i * c;
-    if (inner !== 1) {
-      const s = (i / inner) | 0;
-      b = s * c * inner + (i - s * inner);
-    }
+    const b = classOffset(i, c, inner);
     let m = -Infinity;
     for (let k = 0; k < c; k++) {
       const v = x[b + k * inner];

@@ -1,9 +1,15 @@
 /** The native backend: thin forwarding to the N-API binding (arguments already validated in lib/). */
-import type { Backend, FloatArray, GemmEpilogue } from '../types';
+import type { Backend } from '../types';
 import type { NativeBinding } from './binding';
 
 /** A method's parameters, as the Backend interface declares them (the one place they are spelled out). */
 type P<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
+
+/** Backend.gemm's arguments as the binding takes them: the optional epilogue flattened, with its defaults. */
+function bindingGemmArgs(args: P<'gemm'>): Parameters<NativeBinding['gemm']> {
+  const [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep] = args;
+  return [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep?.bias ?? null, ep?.act ?? -1, ep?.a ?? 0, ep?.b ?? 0, ep?.preact ?? null];
+}
 
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
@@ -37,92 +43,16 @@ export class NativeBackend implements Backend {
   swishBetaGrad(...a: P<'swishBetaGrad'>): number {
     return this.b.swishBetaGrad(...a);
   }
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: FloatArray,
-    lda: number,
-    b: FloatArray,
-    ldb: number,
-    beta: number,
-    c: FloatArray,
-    ldc: number,
-    ep?: GemmEpilogue | null,
-  ): void {
-    this.b.gemm(
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      alpha,
-      a,
-      lda,
-      b,
-      ldb,
-      beta,
-      c,
-      ldc,
-      ep?.bias ?? null,
-      ep?.act ?? -1,
-      ep?.a ?? 0,
-      ep?.b ?? 0,
-      ep?.preact ?? null,
-    );
+  gemm(...args: P<'gemm'>): void {
+    this.b.gemm(...bindingGemmArgs(args));
   }
   /** gemm on a libuv worker thread (operands copied at call time; c written when the promise resolves). */
-  gemmAsync(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: FloatArray,
-    lda: number,
-    b: FloatArray,
-    ldb: number,
-    beta: number,
-    c: FloatArray,
-    ldc: number,
-    ep?: GemmEpilogue | null,
-  ): Promise<void> {
+  gemmAsync(...args: P<'gemm'>): Promise<void> {
     const f = this.b.gemmAsync;
-    if (typeof f !== 'function') {
-      // An older binary without gemmAsync: run synchronously.
-      try {
-        this.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
     try {
-      return f.call(
-      this.b,
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      alpha,
-      a,
-      lda,
-      b,
-      ldb,
-      beta,
-      c,
-      ldc,
-      ep?.bias ?? null,
-      ep?.act ?? -1,
-      ep?.a ?? 0,
-      ep?.b ?? 0,
-      ep?.preact ?? null,
-      );
+      if (typeof f === 'function') return f.call(this.b, ...bindingGemmArgs(args));
+      this.gemm(...args); // an older binary without gemmAsync: run synchronously
+      return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
     }

@@ -126,4 +126,14 @@ class ThreadPool {
   std::vector<ScratchBuffer> scratch_;  // slot 0: the caller, slot i: worker i
 };
 
+// fn(begin, end) over [0, n): split over `pool` (parallel_for) when `worth` it and the pool has more than one
+// thread, else one call on the caller. For elementwise work, whose result does not depend on the split.
+template <class F>
+void parallel_for_if(ThreadPool* pool, std::size_t n, bool worth, F&& fn) {
+  if (pool != nullptr && worth && pool->size() > 1)
+    pool->parallel_for(n, fn);
+  else if (n > 0)
+    fn(std::size_t(0), n);
+}
+
 }  // namespace swishnet

@@ -40,11 +40,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
       sgd_step_f64(isa, w.as<double>() + b, g.as<double>() + b, has_buf ? buf.as<double>() + b : nullptr, e - b, p);
   };
   // Elementwise: any split gives the same bits. Large tensors are shared out over the GEMM thread pool.
-  ThreadPool* pool = d->pool.get();
-  if (pool != nullptr && pool->size() > 1 && w.length >= (std::size_t(1) << 15))
-    pool->parallel_for(w.length, update);
-  else
-    update(0, w.length);
+  parallel_for_if(d->pool.get(), w.length, w.length >= (std::size_t(1) << 15), update);
   return env.Undefined();
 }
 

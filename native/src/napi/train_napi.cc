@@ -20,9 +20,7 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   FloatView src, dst;
   get_float_view(info[0], "src", false, &src);
   const std::size_t features = get_size(info[1], "features");
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw_type(env, "idx must be an Int32Array");
-  Napi::Int32Array idx = info[2].As<Napi::Int32Array>();
+  Napi::Int32Array idx = get_int32_array(info[2], "idx");
   const std::size_t from = get_size(info[3], "from");
   const std::size_t to = get_size(info[4], "to");
   get_float_view(info[5], "dst", false, &dst);
@@ -47,12 +45,8 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
       take_rows_f64(src.as<double>(), features, ix + b, e - b, dst.as<double>() + b * features);
   };
   // Rows scattered over a large array are memory-latency bound: two threads fetch nearly twice as fast.
-  ThreadPool* pool = addon_data(info)->pool.get();
   const std::size_t bytes = count * features * (src.dtype == DType::F32 ? 4 : 8);
-  if (pool != nullptr && pool->size() > 1 && bytes >= (std::size_t(1) << 17))
-    pool->parallel_for(count, gather);
-  else
-    gather(0, count);
+  parallel_for_if(addon_data(info)->pool.get(), count, bytes >= (std::size_t(1) << 17), gather);
   return env.Undefined();
 }
 
@@ -85,9 +79,7 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
   get_float_view(info[0], "x", false, &x);
   const std::size_t n = get_size(info[1], "n");
   const std::size_t c = get_size(info[2], "c");
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw_type(env, "targets must be an Int32Array");
-  Napi::Int32Array t = info[3].As<Napi::Int32Array>();
+  Napi::Int32Array t = get_int32_array(info[3], "targets");
   const double ign = get_number(info[4], "ignore");
   if (!(ign >= -2147483648.0 && ign <= 2147483647.0) || ign != std::floor(ign)) throw_range(env, "ignore must be an int32");
   const std::int32_t ignore = static_cast<std::int32_t>(ign);

@@ -68,6 +68,13 @@ inline bool get_float_view(const Napi::Value& v, const char* name, bool optional
   return true;
 }
 
+// An Int32Array (row indices, class labels).
+inline Napi::Int32Array get_int32_array(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_type(v.Env(), std::string(name) + " must be an Int32Array");
+  return v.As<Napi::Int32Array>();
+}
+
 inline double get_number(const Napi::Value& v, const char* name) {
   if (!v.IsNumber()) throw_type(v.Env(), std::string(name) + " must be a number");
   return v.As<Napi::Number>().DoubleValue();

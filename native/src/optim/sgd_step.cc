@@ -24,7 +24,7 @@ inline void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, 
   const T sgn = p.maximize ? T(-1) : T(1);
   const bool decay = p.weight_decay != 0.0;  // as PyTorch: no decay term at all when 0 (0 * inf would be NaN)
   if (p.momentum == 0.0) {
-    if (p.weight_decay == 0.0 && !p.maximize) {
+    if (!decay && !p.maximize) {
       for (std::size_t i = 0; i < n; i++) w[i] = w[i] - lr * g[i];
     } else {
       for (std::size_t i = 0; i < n; i++) {
@@ -34,7 +34,7 @@ inline void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, 
     }
     return;
   }
-  if (!p.first && !p.nesterov && p.weight_decay == 0.0 && !p.maximize) {
+  if (!p.first && !p.nesterov && !decay && !p.maximize) {
     // The common case (momentum, no decay).
     for (std::size_t i = 0; i < n; i++) {
       const T b = m * buf[i] + damp * g[i];
