@@ -214,7 +214,8 @@ describe(`linear layers: backward fast paths (${backend().name})`, () => {
       const W = tensor(Float64Array.from({ length: 4 * 5 }, () => r.normal()), { shape: [4, 5], dtype: 'float64', requiresGrad: true });
       const B = tensor(Float64Array.from({ length: 4 }, () => r.normal()), { shape: [4], dtype: 'float64', requiresGrad: true });
       const G = tensor(randArray(Float64Array, 24, 8), { shape: [6, 4], dtype: 'float64' });
-      linearAct(X, W, B, act).mul(G).sum().backward();
+      const fusedOut = linearAct(X, W, B, act);
+      fusedOut.mul(G).sum().backward();
       const fused = [X.grad!.data, W.grad!.data, B.grad!.data].map((d) => Array.from(d));
       X.grad = W.grad = B.grad = null;
       const a = activations.get(typeof act === 'string' ? act : act.name, typeof act === 'string' ? {} : { alpha: act.alpha });
@@ -224,7 +225,7 @@ describe(`linear layers: backward fast paths (${backend().name})`, () => {
       const gpre = tensor((a.derivative(pre.data as Float64Array) as Float64Array).map((d, i) => d * G.data[i]), { shape: [6, 4], dtype: 'float64' });
       pre.mul(gpre).sum().backward();
       const ref = [X.grad!.data, W.grad!.data, B.grad!.data].map((d) => Array.from(d));
-      expect(y.shape).toEqual([6, 4]);
+      for (let i = 0; i < 24; i++) expect(fusedOut.data[i]).toBeCloseTo(y.data[i], 12); // the fused forward, too
       for (let j = 0; j < 3; j++) for (let i = 0; i < ref[j].length; i++) expect(fused[j][i]).toBeCloseTo(ref[j][i], 12);
     }
   });
