@@ -73,74 +73,82 @@ function releaseOld(net) {
 }
 
 /**
- * Seconds per reference epoch for tfjs on `backendName` ('wasm' or 'cpu'), from `trainBatches` timed training
- * batches and `evalBatches` timed validation batches of real MNIST rows (after a warm-up batch).
+ * The reference MLP on tfjs backend `backendName`, fed batch b = rows (b * 128) mod n of the data:
+ * step(b) trains on it and returns the loss (read back, as a trainer does every batch), evalStep(b) runs the
+ * validation work (loss and argmax), dispose() frees the weights.
  */
-async function tfjsEpoch(tf, backendName, data, { trainBatches, evalBatches }) {
+async function tfjsTrainer(tf, backendName, data) {
   const ok = await tf.setBackend(backendName);
   await tf.ready();
   if (!ok || tf.getBackend() !== backendName) throw new Error(`tfjs backend ${backendName} did not initialise`);
   const bs = 128;
   const f = 784;
   const net = makeNet(tf, [784, 128, 64, 10]);
-  const batch = (b) => {
+  const withBatch = (b, fn) => {
     const from = (b * bs) % (data.y.length - bs);
     const x = tf.tensor2d(data.X.subarray(from * f, (from + bs) * f), [bs, f]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(data.y.subarray(from, from + bs), 'int32'), 10));
-    return { x, y };
+    try {
+      return fn(x, y);
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
   };
-  const step = (b) => {
-    const { x, y } = batch(b);
-    const loss = trainStep(tf, net, x, y, 0.01, 0.95);
-    loss.dataSync(); // a trainer reads the loss every batch
-    loss.dispose();
-    releaseOld(net);
-    x.dispose();
-    y.dispose();
+  return {
+    step: (b) =>
+      withBatch(b, (x, y) => {
+        const loss = trainStep(tf, net, x, y, 0.01, 0.95);
+        const v = loss.dataSync()[0];
+        loss.dispose();
+        releaseOld(net);
+        return v;
+      }),
+    evalStep: (b) =>
+      withBatch(b, (x, y) =>
+        tf.tidy(() => {
+          const logits = forward(tf, net, x).pop();
+          tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(logits)), 1))).dataSync();
+          tf.argMax(logits, 1).dataSync();
+        }),
+      ),
+    dispose: () => {
+      for (const L of net) for (const t of [L.W, L.b, L.vW, L.vb]) t.dispose();
+    },
   };
-  const evalStep = (b) => {
-    const { x, y } = batch(b);
-    tf.tidy(() => {
-      const logits = forward(tf, net, x).pop();
-      tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(logits)), 1))).dataSync();
-      tf.argMax(logits, 1).dataSync();
-    });
-    x.dispose();
-    y.dispose();
-  };
-  step(0); // warm-up (kernel compilation, buffer pools)
-  evalStep(0);
-  let t0 = process.hrtime.bigint();
-  for (let b = 1; b <= trainBatches; b++) step(b);
-  const trainPerBatch = Number(process.hrtime.bigint() - t0) / 1e9 / trainBatches;
-  t0 = process.hrtime.bigint();
-  for (let b = 1; b <= evalBatches; b++) evalStep(b);
-  const evalPerBatch = Number(process.hrtime.bigint() - t0) / 1e9 / evalBatches;
-  for (const L of net) for (const t of [L.W, L.b, L.vW, L.vb]) t.dispose();
-  return 375 * trainPerBatch + 94 * evalPerBatch;
 }
 
-module.exports = { tfjsEpoch };
+/**
+ * Seconds per reference epoch for tfjs on `backendName` ('wasm' or 'cpu'), from `trainBatches` timed training
+ * batches and `evalBatches` timed validation batches of real MNIST rows (after a warm-up batch).
+ */
+async function tfjsEpoch(tf, backendName, data, { trainBatches, evalBatches }) {
+  const t = await tfjsTrainer(tf, backendName, data);
+  try {
+    t.step(0); // warm-up (kernel compilation, buffer pools)
+    t.evalStep(0);
+    let t0 = process.hrtime.bigint();
+    for (let b = 1; b <= trainBatches; b++) t.step(b);
+    const trainPerBatch = Number(process.hrtime.bigint() - t0) / 1e9 / trainBatches;
+    t0 = process.hrtime.bigint();
+    for (let b = 1; b <= evalBatches; b++) t.evalStep(b);
+    const evalPerBatch = Number(process.hrtime.bigint() - t0) / 1e9 / evalBatches;
+    return 375 * trainPerBatch + 94 * evalPerBatch;
+  } finally {
+    t.dispose();
+  }
+}
 
 /** Sanity check of the peer itself: the loss of `steps` steps on real data (it must fall like swishnet's). */
 async function tfjsLossCurve(tf, backendName, data, steps) {
-  await tf.setBackend(backendName);
-  await tf.ready();
-  const net = makeNet(tf, [784, 128, 64, 10]);
-  const losses = [];
-  for (let b = 0; b < steps; b++) {
-    const from = (b * 128) % (data.y.length - 128);
-    const x = tf.tensor2d(data.X.subarray(from * 784, (from + 128) * 784), [128, 784]);
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(data.y.subarray(from, from + 128), 'int32'), 10));
-    const loss = trainStep(tf, net, x, y, 0.01, 0.95);
-    losses.push(loss.dataSync()[0]);
-    loss.dispose();
-    releaseOld(net);
-    x.dispose();
-    y.dispose();
+  const t = await tfjsTrainer(tf, backendName, data);
+  try {
+    const losses = [];
+    for (let b = 0; b < steps; b++) losses.push(t.step(b));
+    return losses;
+  } finally {
+    t.dispose();
   }
-  for (const L of net) for (const t of [L.W, L.b, L.vW, L.vb]) t.dispose();
-  return losses;
 }
 
-module.exports.tfjsLossCurve = tfjsLossCurve;
+module.exports = { tfjsEpoch, tfjsLossCurve };

@@ -15,10 +15,29 @@ const { tfjsEpoch } = require('./tfjs_train');
 const QUOTED = [['PyTorch 1.13 CPU (quoted from the issue)', 0.55]];
 const TFJS_ISSUE = { wasm: 10, cpu: 52 };
 
+/**
+ * Epoch durations of the reference fit; each epoch also split into the time spent in GEMM calls, in the row
+ * gather (takeRows) and in everything else (the backend's two methods timed per call: about 1500 calls per
+ * epoch, a negligible cost next to the work they do).
+ */
 async function fitEpochs(dist, backendName, threads, epochs, data) {
   const prev = dist.setBackend(backendName);
   const be = dist.backend();
   const prevThreads = be.getThreads();
+  const spent = { gemm: 0, takeRows: 0 };
+  for (const k of Object.keys(spent)) {
+    const f = be[k];
+    be[k] = (...a) => {
+      const t0 = process.hrtime.bigint();
+      try {
+        return f.apply(be, a);
+      } finally {
+        spent[k] += Number(process.hrtime.bigint() - t0) / 1e9;
+      }
+    };
+  }
+  const parts = [];
+  let last = { gemm: 0, takeRows: 0 };
   try {
     be.setThreads(threads);
     const net = new dist.NeuralNetClassifier({
@@ -30,10 +49,21 @@ async function fitEpochs(dist, backendName, threads, epochs, data) {
       batchSize: 128,
       seed: 0,
       verbose: 0,
+      callbacks: [
+        {
+          onEpochEnd: (_v, { record }) => {
+            const gemm = spent.gemm - last.gemm;
+            const gather = spent.takeRows - last.takeRows;
+            parts.push({ gemm, gather, rest: record.dur - gemm - gather });
+            last = { ...spent };
+          },
+        },
+      ],
     });
     await net.fit(data.X, data.y);
-    return net.history.epochs.map((e) => e.dur);
+    return { durs: net.history.epochs.map((e) => e.dur), parts };
   } finally {
+    for (const k of Object.keys(spent)) delete be[k]; // back to the prototype's methods
     be.setThreads(prevThreads);
     dist.setBackend(prev);
   }
@@ -51,16 +81,18 @@ async function run(ctx) {
   configs.push(['js', 1]);
   for (const [name, threads] of configs) {
     const epochs = name === 'js' ? (ctx.quick ? 1 : 2) : nEpochs;
-    const durs = await fitEpochs(dist, name, threads, epochs, data);
+    const { durs, parts } = await fitEpochs(dist, name, threads, epochs, data);
     // the first epoch includes JIT warm-up: report the median of the others when there are any
     const steady = durs.length > 1 ? durs.slice(1) : durs;
+    const steadyParts = parts.length > 1 ? parts.slice(1) : parts;
     const s = median(steady);
+    const split = Object.fromEntries(['gemm', 'gather', 'rest'].map((k) => [k, median(steadyParts.map((p) => p[k]))]));
     const label = `${name}${name === 'native' ? ` (${ctx.native.isa}, ${threads} thread${threads > 1 ? 's' : ''})` : ''}`;
-    results[label] = { epochs: durs, secondsPerEpoch: s };
-    rows.push([label, fmt(s, 3), durs.map((d) => d.toFixed(3)).join(' ')]);
+    results[label] = { epochs: durs, secondsPerEpoch: s, split };
+    rows.push([label, fmt(s, 3), fmt(split.gemm, 3), fmt(split.gather, 3), fmt(split.rest, 3), durs.map((d) => d.toFixed(3)).join(' ')]);
   }
   const best = Math.min(...Object.values(results).map((r) => r.secondsPerEpoch));
-  print(table(['backend', 's/epoch', 'epochs (s)'], rows));
+  print(table(['backend', 's/epoch', 'GEMM', 'row gather', 'rest', 'epochs (s)'], rows));
   print('');
   const peers = QUOTED.map(([name, s]) => [name, s]);
   const measured = {};
