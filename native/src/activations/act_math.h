@@ -46,7 +46,7 @@
 //   degree (10, 10) (5e-18 on [0, 38.7]). float32: G is a rational of degree (4, 5) in v (8.9e-9 on
 //   [0, 13.25] with float32 coefficients), evaluated in float32 as the ratio v P / D with the denominator split
 //   as D = 2 v P + R (normal_tail_ratio32: few roundings reach the result, see there; the derivative evaluates
-//   the plain P / Q of normal_tail_scaled_f64 in float32 for its 8 ULP budget). exp(-v^2/2) uses the exact
+//   the plain P / Q of normal_tail_rational32 in float32 for its 8 ULP budget). exp(-v^2/2) uses the exact
 //   square v^2 = h + l (FMA residual): the reduction runs on -h/2 and -l/2 is added to r, so a 100-sized
 //   argument does not cost 7 bits. gelu(x) = max(x, 0) - v Q(v) for both
 //   signs; nothing cancels beyond a factor 2 (x >= 0, small).
@@ -372,7 +372,7 @@ inline V log1p_unit(V e) {
 }
 
 // float64 G(v) = exp(v^2/2) P(X > v) for v in [0, 38.7]; see the header comment (float32 uses
-// normal_tail_ratio32, and normal_tail_scaled_f64 for the derivative).
+// normal_tail_ratio32, and normal_tail_rational32 for the derivative).
 template <class V>
 inline V normal_tail_scaled(V v) {
   using T = typename V::T;
@@ -404,21 +404,20 @@ inline V normal_tail_scaled(V v) {
 }
 
 // G(v) = exp(v^2/2) Q(v) for the float32 gelu derivative, evaluated in float32 (W = the float wrapper; its ~2-3
-// ULP of rounding error fit the 8 ULP budget; any wrapper works, e.g. a float64 one through via_f64): a rational
-// of degree (4, 5) in v, all coefficients positive, max relative error 4.9e-9 on [0, 13.25]
-// (fit_coefficients.py). The forward uses normal_tail_ratio32 instead.
+// ULP of rounding error fit the 8 ULP budget): a rational of degree (4, 5) in v, all coefficients positive, max
+// relative error 4.9e-9 on [0, 13.25] (fit_coefficients.py). The forward uses normal_tail_ratio32 instead.
 template <class W>
-inline W normal_tail_scaled_f64(W v) {
-W P = fmadd(v, W(4.01593351064222e-03), W(3.995531112928769e-02));
-P = fmadd(P, v, W(1.8122079991463935e-01));
-P = fmadd(P, v, W(4.35569660400324e-01));
-P = fmadd(P, v, W(5.000000024640338e-01));
-W Q = fmadd(v, W(1.0066308146605652e-02), W(1.0016053766506067e-01));
-Q = fmadd(Q, v, W(4.6415347247387123e-01));
-Q = fmadd(Q, v, W(1.1941261618264507e+00));
-Q = fmadd(Q, v, W(1.6690242371787924e+00));
-Q = fmadd(Q, v, W(1.0));
-return P / Q;
+inline W normal_tail_rational32(W v) {
+  W P = fmadd(v, W(4.01593351064222e-03), W(3.995531112928769e-02));
+  P = fmadd(P, v, W(1.8122079991463935e-01));
+  P = fmadd(P, v, W(4.35569660400324e-01));
+  P = fmadd(P, v, W(5.000000024640338e-01));
+  W Q = fmadd(v, W(1.0066308146605652e-02), W(1.0016053766506067e-01));
+  Q = fmadd(Q, v, W(4.6415347247387123e-01));
+  Q = fmadd(Q, v, W(1.1941261618264507e+00));
+  Q = fmadd(Q, v, W(1.6690242371787924e+00));
+  Q = fmadd(Q, v, W(1.0));
+  return P / Q;
 }
 
 // v G(v) for the float32 gelu forward, evaluated in float32 as a ratio v P / D (the caller multiplies the

@@ -146,46 +146,5 @@ inline Multi<V, U> select(const MultiMask<typename V::M, U>& m, const Multi<V, U
   return r;
 }
 
-// float32 -> float64 round trip for the few steps that need more than float32 precision (gelu's G(v)): each float
-// wrapper V specializes DoubleOf<V> (DR: the float64 register type, k: how many DR hold one V) and provides
-// to_d(V, DR*) and from_d(const DR*, V tag). via_f64(v, f) converts, applies f to a Multi<DR, k> (so the k
-// registers are interleaved like any Multi), and rounds back once.
-template <class V>
-struct DoubleOf;
-template <class V, int U>
-struct DoubleOf<Multi<V, U>> {
-  using DR = typename DoubleOf<V>::DR;
-  static constexpr int k = U * DoubleOf<V>::k;
-};
-template <class V, int U>
-inline void to_d(const Multi<V, U>& a, typename DoubleOf<V>::DR* o) {
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) to_d(a.v[u], o + u * DoubleOf<V>::k);
-}
-template <class V, int U>
-inline Multi<V, U> from_d(const typename DoubleOf<V>::DR* in, const Multi<V, U>&) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = from_d(in + u * DoubleOf<V>::k, V());
-  return r;
-}
-template <class V, class F>
-inline V via_f64(const V& x, F f) {
-  using DO = DoubleOf<V>;
-  Multi<typename DO::DR, DO::k> d;
-  to_d(x, d.v);
-  d = f(d);
-  return from_d(d.v, x);
-}
-template <class V, class F>
-inline V via_f64(const V& x, const V& y, F f) {  // f(x, y) in float64
-  using DO = DoubleOf<V>;
-  Multi<typename DO::DR, DO::k> dx, dy;
-  to_d(x, dx.v);
-  to_d(y, dy.v);
-  dx = f(dx, dy);
-  return from_d(dx.v, x);
-}
-
 }  // namespace
 }  // namespace swishnet

@@ -523,7 +523,7 @@ struct OpGelu {
       // G's plain rational P / Q is evaluated in float32 here: its ~2-3 ULP of rounding error fit the derivative's
       // 8 ULP budget.
       V v = vmin(V(13.2f), vabs(x));
-      V G = normal_tail_scaled_f64(v);
+      V G = normal_tail_rational32(v);
       Exp32<V> E = exp32_neg_half_square<true>(v);
       V w = fmadd(v, V(0.398942280401432677939946059934f), -G);
       V D = fmadd(w, E.p, w) * E.s;

@@ -111,16 +111,5 @@ template <class T> inline Scalar<T> and_mask(bool m, Scalar<T> a) { return m ? a
 inline bool m_and(bool a, bool b) { return a && b; }
 template <class T> inline double hsum_double(Scalar<T> a) { return static_cast<double>(a.v); }
 
-// float -> double round trip (see DoubleOf in act_multi.h).
-template <class V>
-struct DoubleOf;
-template <>
-struct DoubleOf<Scalar<float>> {
-  using DR = Scalar<double>;
-  static constexpr int k = 1;
-};
-inline void to_d(Scalar<float> a, Scalar<double>* o) { o[0] = static_cast<double>(a.v); }
-inline Scalar<float> from_d(const Scalar<double>* in, Scalar<float>) { return static_cast<float>(in[0].v); }
-
 }  // namespace
 }  // namespace swishnet

@@ -141,20 +141,6 @@ inline double hsum_double(F64x4 a) {
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
-// ---- float32 <-> float64 (two registers of 4 doubles per 8 floats)
-template <>
-struct DoubleOf<F32x8> {
-  using DR = F64x4;
-  static constexpr int k = 2;
-};
-inline void to_d(F32x8 a, F64x4* o) {
-  o[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(a.v));
-  o[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(a.v, 1));
-}
-inline F32x8 from_d(const F64x4* in, F32x8) {
-  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(in[0].v)), _mm256_cvtpd_ps(in[1].v), 1);
-}
-
 }  // namespace
 }  // namespace swishnet
 

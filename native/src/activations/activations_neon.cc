@@ -136,18 +136,6 @@ inline F64x2 and_mask(M64x2 m, F64x2 a) { return vreinterpretq_f64_u64(vandq_u64
 inline M64x2 m_and(M64x2 a, M64x2 b) { return {vandq_u64(a.m, b.m)}; }
 inline double hsum_double(F64x2 a) { return vaddvq_f64(a.v); }
 
-// float32 <-> float64 (two registers of 2 doubles per 4 floats)
-template <>
-struct DoubleOf<F32x4> {
-  using DR = F64x2;
-  static constexpr int k = 2;
-};
-inline void to_d(F32x4 a, F64x2* o) {
-  o[0] = vcvt_f64_f32(vget_low_f32(a.v));
-  o[1] = vcvt_high_f64_f32(a.v);
-}
-inline F32x4 from_d(const F64x2* in, F32x4) { return vcvt_high_f32_f64(vcvt_f32_f64(in[0].v), in[1].v); }
-
 }  // namespace
 
 const ActKernelTable<float>* act_table_f32_neon() {
