@@ -263,7 +263,7 @@ export function gemm(
   beta: number,
   c: FloatArray,
   ldc: number,
-  ep: GemmEpilogue | null,
+  ep?: GemmEpilogue | null,
 ): void {
   if (m === 0 || n === 0) return;
   const bias = ep?.bias ?? null;

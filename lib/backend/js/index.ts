@@ -1,5 +1,5 @@
 /** The pure-TypeScript backend: a complete, readable reference implementation of every kernel. */
-import type { Backend, FloatArray, GemmEpilogue } from '../types';
+import type { Backend } from '../types';
 import * as act from './activations';
 import { gemm } from './gemm';
 import { sgdStep } from './optim';
@@ -28,23 +28,8 @@ export class JsBackend implements Backend {
   swishBetaGrad(...a: P<'swishBetaGrad'>): number {
     return act.swishBetaGrad(...a);
   }
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: FloatArray,
-    lda: number,
-    b: FloatArray,
-    ldb: number,
-    beta: number,
-    c: FloatArray,
-    ldc: number,
-    ep?: GemmEpilogue | null,
-  ): void {
-    gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep ?? null);
+  gemm(...a: P<'gemm'>): void {
+    gemm(...a);
   }
   sgdStep(...a: P<'sgdStep'>): void {
     sgdStep(...a);
