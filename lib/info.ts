@@ -15,7 +15,7 @@ export interface BackendInfo {
   isas: string[];
   /** The best family for this CPU (native only). */
   bestIsa: string | null;
-  /** GEMM threads. */
+  /** Native threads: GEMM and large activation calls. */
   threads: number;
   /** The activation kernels, in op-id order. */
   activations: string[];

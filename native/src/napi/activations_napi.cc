@@ -1,6 +1,10 @@
 // swishnet — N-API glue for the activation kernels: unpack, check lengths, call the instance's table.
 #include <napi.h>
 
+#include <algorithm>
+#include <cstdint>
+
+#include "gemm/thread_pool.h"
 #include "napi/util.h"
 
 namespace swishnet {
@@ -16,6 +20,47 @@ void need_len(Napi::Env env, const FloatView& v, std::size_t n, const char* name
   if (v.length != n) throw_range(env, std::string(name) + " must have the same length as x");
 }
 
+// Large calls are split over the addon's thread pool (the GEMM threads; setThreads() sets their number), as
+// PyTorch splits elementwise ops above a grain size. Every element goes through the same operations wherever a
+// chunk starts (the vector loop, its unrolled form and the masked tail compute each lane alike), so the result
+// does not depend on the number of threads; chunk boundaries fall on multiples of kActGrain elements anyway
+// (whole vectors and whole cache lines: no two threads write one line). Below the threshold a split costs more
+// than it saves: cheap ops (a compare and a select) run at memory speed and need a larger n to gain from a
+// second core than the ops that evaluate an exp, erf or division per element.
+constexpr std::size_t kActGrain = 64;
+
+bool act_is_cheap(int op) {
+  switch (static_cast<Act>(op)) {
+    case Act::Relu:
+    case Act::LeakyRelu:
+    case Act::Hardswish:
+    case Act::Hardsigmoid:
+    case Act::Relu6:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::size_t act_split_min(bool cheap) { return cheap ? (std::size_t(1) << 16) : (std::size_t(1) << 15); }
+
+// fn(begin, end) over [0, n) in chunks that start on multiples of `unit` elements, over the pool when n >= min_n.
+template <class F>
+void split_elementwise(const Napi::CallbackInfo& info, std::size_t n, std::size_t min_n, F&& fn,
+                       std::size_t unit = kActGrain) {
+  const std::size_t blocks = n / unit + (n % unit != 0);
+  parallel_for_if(addon_data(info)->pool.get(), blocks, n >= min_n && blocks > 1, [&](std::size_t b0, std::size_t b1) {
+    fn(b0 * unit, std::min(n, b1 * unit));
+  });
+}
+
+// PReLU's channel of element i is (i / inner) % channels: a chunk that starts on a multiple of channels * inner
+// sees the channels in the same order as the whole array (any start will do with one channel).
+std::size_t prelu_unit(std::size_t channels, std::size_t inner) {
+  if (channels == 1) return kActGrain;
+  return inner > SIZE_MAX / channels ? SIZE_MAX : channels * inner;
+}
+
 // actForward(op, x, y, a, b)
 Napi::Value ActForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -28,10 +73,12 @@ Napi::Value ActForward(const Napi::CallbackInfo& info) {
   need_len(env, y, x.length, "y");
   ActParams p{get_number(info[3], "a"), get_number(info[4], "b")};
   AddonData* d = addon_data(info);
-  if (x.dtype == DType::F32)
-    d->act_f32->forward[op](x.as<float>(), y.as<float>(), x.length, p);
-  else
-    d->act_f64->forward[op](x.as<double>(), y.as<double>(), x.length, p);
+  split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
+    if (x.dtype == DType::F32)
+      d->act_f32->forward[op](x.as<float>() + b, y.as<float>() + b, e - b, p);
+    else
+      d->act_f64->forward[op](x.as<double>() + b, y.as<double>() + b, e - b, p);
+  });
   return env.Undefined();
 }
 
@@ -51,12 +98,14 @@ Napi::Value ActBackward(const Napi::CallbackInfo& info) {
   need_len(env, gi, x.length, "gradIn");
   ActParams p{get_number(info[5], "a"), get_number(info[6], "b")};
   AddonData* d = addon_data(info);
-  if (x.dtype == DType::F32)
-    d->act_f32->backward[op](x.as<float>(), has_y ? y.as<float>() : nullptr, has_go ? go.as<float>() : nullptr,
-                             gi.as<float>(), x.length, p);
-  else
-    d->act_f64->backward[op](x.as<double>(), has_y ? y.as<double>() : nullptr,
-                             has_go ? go.as<double>() : nullptr, gi.as<double>(), x.length, p);
+  split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
+    if (x.dtype == DType::F32)
+      d->act_f32->backward[op](x.as<float>() + b, has_y ? y.as<float>() + b : nullptr,
+                               has_go ? go.as<float>() + b : nullptr, gi.as<float>() + b, e - b, p);
+    else
+      d->act_f64->backward[op](x.as<double>() + b, has_y ? y.as<double>() + b : nullptr,
+                               has_go ? go.as<double>() + b : nullptr, gi.as<double>() + b, e - b, p);
+  });
   return env.Undefined();
 }
 
@@ -80,10 +129,16 @@ Napi::Value PreluForward(const Napi::CallbackInfo& info) {
   std::size_t channels = get_size(info[3], "channels"), inner = get_size(info[4], "inner");
   check_channels(env, x.length, alpha, channels, inner);
   AddonData* d = addon_data(info);
-  if (x.dtype == DType::F32)
-    d->act_f32->prelu_forward(x.as<float>(), y.as<float>(), x.length, alpha.as<float>(), channels, inner);
-  else
-    d->act_f64->prelu_forward(x.as<double>(), y.as<double>(), x.length, alpha.as<double>(), channels, inner);
+  split_elementwise(
+      info, x.length, act_split_min(true),
+      [&](std::size_t b, std::size_t e) {
+        if (x.dtype == DType::F32)
+          d->act_f32->prelu_forward(x.as<float>() + b, y.as<float>() + b, e - b, alpha.as<float>(), channels, inner);
+        else
+          d->act_f64->prelu_forward(x.as<double>() + b, y.as<double>() + b, e - b, alpha.as<double>(), channels,
+                                    inner);
+      },
+      prelu_unit(channels, inner));
   return env.Undefined();
 }
 
@@ -107,13 +162,21 @@ Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
     if (galpha.length != channels) throw_range(env, "gradAlpha must have one element per channel");
   }
   AddonData* d = addon_data(info);
-  if (x.dtype == DType::F32)
-    d->act_f32->prelu_backward(x.as<float>(), has_go ? go.as<float>() : nullptr, has_gi ? gi.as<float>() : nullptr,
-                               x.length, alpha.as<float>(), channels, inner, has_ga ? galpha.as<float>() : nullptr);
-  else
-    d->act_f64->prelu_backward(x.as<double>(), has_go ? go.as<double>() : nullptr,
-                               has_gi ? gi.as<double>() : nullptr, x.length, alpha.as<double>(), channels, inner,
-                               has_ga ? galpha.as<double>() : nullptr);
+  // The alpha gradient is a sum in element order: a call that wants it runs on one thread (its bits would
+  // otherwise depend on the split). The input gradient alone is elementwise.
+  split_elementwise(
+      info, x.length, has_ga ? SIZE_MAX : act_split_min(true),
+      [&](std::size_t b, std::size_t e) {
+        if (x.dtype == DType::F32)
+          d->act_f32->prelu_backward(x.as<float>() + b, has_go ? go.as<float>() + b : nullptr,
+                                     has_gi ? gi.as<float>() + b : nullptr, e - b, alpha.as<float>(), channels, inner,
+                                     has_ga ? galpha.as<float>() : nullptr);
+        else
+          d->act_f64->prelu_backward(x.as<double>() + b, has_go ? go.as<double>() + b : nullptr,
+                                     has_gi ? gi.as<double>() + b : nullptr, e - b, alpha.as<double>(), channels,
+                                     inner, has_ga ? galpha.as<double>() : nullptr);
+      },
+      prelu_unit(channels, inner));
   return env.Undefined();
 }
 
