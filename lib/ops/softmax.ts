@@ -46,61 +46,59 @@ function forwardRows(x: FloatArray, y: FloatArray, outer: number, n: number, inn
   }
 }
 
-export class LogSoftmax extends Function {
-  static override forward(ctx: Context, x: Tensor, dim: number): Tensor {
-    const { outer, n, inner } = layout(x.shape, dim);
-    const y = allocLike(x.data);
-    forwardRows(x.data, y, outer, n, inner, true);
-    const out = new Tensor(y, x.shape);
-    ctx.saveForBackward(out);
-    ctx.dim = dim;
-    return out;
-  }
-  static override backward(ctx: Context, g: Tensor): (Tensor | null)[] {
-    const [y] = ctx.savedTensors;
-    const { outer, n, inner } = layout(y.shape, ctx.dim);
-    const gi = allocLike(g.data);
-    const gd = g.data;
-    const yd = y.data;
-    // d/dx_i = g_i - softmax_i * sum_j g_j
-    for (let o = 0; o < outer; o++) {
-      for (let j = 0; j < inner; j++) {
-        const base = o * n * inner + j;
-        let s = 0;
+/** Forward of both classes: y = (log-)softmax(x) along dim, saved for the backward. */
+function forwardSaved(ctx: Context, x: Tensor, dim: number, wantLog: boolean): Tensor {
+  const { outer, n, inner } = layout(x.shape, dim);
+  const y = allocLike(x.data);
+  forwardRows(x.data, y, outer, n, inner, wantLog);
+  const out = new Tensor(y, x.shape);
+  ctx.saveForBackward(out);
+  ctx.dim = dim;
+  return out;
+}
+
+/**
+ * Backward of both classes from the saved output y:
+ * log-softmax d/dx_i = g_i - softmax_i * sum_j g_j (softmax_i = exp(y_i));
+ * softmax d/dx_i = y_i * (g_i - sum_j g_j y_j).
+ */
+function backwardSaved(ctx: Context, g: Tensor, wantLog: boolean): (Tensor | null)[] {
+  const [y] = ctx.savedTensors;
+  const { outer, n, inner } = layout(y.shape, ctx.dim);
+  const gi = allocLike(g.data);
+  const gd = g.data;
+  const yd = y.data;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let s = 0;
+      if (wantLog) {
         for (let k = 0; k < n; k++) s += gd[base + k * inner];
         for (let k = 0; k < n; k++) gi[base + k * inner] = gd[base + k * inner] - exp(yd[base + k * inner]) * s;
+      } else {
+        for (let k = 0; k < n; k++) s += gd[base + k * inner] * yd[base + k * inner];
+        for (let k = 0; k < n; k++) gi[base + k * inner] = yd[base + k * inner] * (gd[base + k * inner] - s);
       }
     }
-    return [new Tensor(gi, y.shape), null];
+  }
+  return [new Tensor(gi, y.shape), null];
+}
+
+export class LogSoftmax extends Function {
+  static override forward(ctx: Context, x: Tensor, dim: number): Tensor {
+    return forwardSaved(ctx, x, dim, true);
+  }
+  static override backward(ctx: Context, g: Tensor): (Tensor | null)[] {
+    return backwardSaved(ctx, g, true);
   }
 }
 
 export class Softmax extends Function {
   static override forward(ctx: Context, x: Tensor, dim: number): Tensor {
-    const { outer, n, inner } = layout(x.shape, dim);
-    const y = allocLike(x.data);
-    forwardRows(x.data, y, outer, n, inner, false);
-    const out = new Tensor(y, x.shape);
-    ctx.saveForBackward(out);
-    ctx.dim = dim;
-    return out;
+    return forwardSaved(ctx, x, dim, false);
   }
   static override backward(ctx: Context, g: Tensor): (Tensor | null)[] {
-    const [y] = ctx.savedTensors;
-    const { outer, n, inner } = layout(y.shape, ctx.dim);
-    const gi = allocLike(g.data);
-    const gd = g.data;
-    const yd = y.data;
-    // d/dx_i = y_i * (g_i - sum_j g_j y_j)
-    for (let o = 0; o < outer; o++) {
-      for (let j = 0; j < inner; j++) {
-        const base = o * n * inner + j;
-        let s = 0;
-        for (let k = 0; k < n; k++) s += gd[base + k * inner] * yd[base + k * inner];
-        for (let k = 0; k < n; k++) gi[base + k * inner] = yd[base + k * inner] * (gd[base + k * inner] - s);
-      }
-    }
-    return [new Tensor(gi, y.shape), null];
+    return backwardSaved(ctx, g, false);
   }
 }
 
