@@ -34,8 +34,14 @@
 //   derivatives).
 // expm1(x), x <= 0:  2^n expm1(r) + (2^n - 1), evaluated as fma(2^n, expm1(r), 2^n - 1): no cancellation for
 //   small |x| (n = 0 gives expm1(r) itself), and 2^n - 1 is exact for the n that occur. Clamped at -26 (float32)
-//   resp. -40 (float64), where expm1 is -1 to working precision. float32 tanh takes expm1(r) and 2^-n instead
-//   (expm1_parts32) and scales its numerator and denominator by 2^-n.
+//   resp. -40 (float64), where expm1 is -1 to working precision.
+// float32 expm1(2a)/2 for a in [0, 10] (tanh, expm1_half32): n = round(2a log2e) from the FMA t as in exp32_parts
+//   (2^n = shl_mant(t)), and the reduced argument rho = a - n (ln2/2) with ONE FMA and no Cody-Waite low part:
+//   for n = 0 (|x| < 0.17) rho = a exactly, so the small-|x| results lose nothing to the reduction; for n >= 1 the
+//   float32 ln2/2 (2.7e-9 relative) costs n * 1.9e-9 relative in exp(2a), which tanh damps by 1 - tanh (see
+//   OpTanh; so does the rounding of n ln2/2 for n >= 3 where fmadd is not fused, as in the x86 scalar family).
+//   expm1(2 rho)/2 = rho + rho^2 Q(rho), Q of degree 4 (1.4e-8 relative, fit_coefficients.py), then
+//   expm1(2a)/2 = 2^n em + (2^n - 1)/2: 2^n em and (2^n - 1)/2 are exact, so one FMA rounds.
 // log1p(e), 0 <= e <= 1 (softplus), float64: u = 1 + e rounded, c = e - (u - 1) its exact rounding error;
 //   u = 2^k m with m in [sqrt(1/2), sqrt(2)); f = m - 1 + c 2^-k (so log1p(e) = k ln2 + log1p(f) exactly up to
 //   one rounding); log1p(f) = f - (f^2/2 - s (f^2/2 + R)), s = f / (2 + f), R = s^2 P(s^2) with
@@ -314,21 +320,19 @@ inline Expm132<V> expm1_32_impl(V a, V alo) {
   V s = shl_mant(t);
   return {fmadd(s, em1r, s - V(1.0f)), fmadd(s, em1r, s)};
 }
-// expm1(r) (|r| <= ln2/2), t (as in Exp32) and 2^-n, for tanh: the ratios of 1 + e and 1 - e need no 2^n.
+// float32 expm1(2a) / 2 for a in [0, 10] (a clamped by the caller; NaN passes through); see the header comment.
 template <class V>
-struct Expm1Parts32 {
-  V em1r;
-  V si;  // 2^-n
-};
-template <class V>
-inline Expm1Parts32<V> expm1_parts32(V a) {
-  using C = MathConst<V>;
+inline V expm1_half32(V a) {
   const V magic(12582912.0f + 127.0f);
-  V t = fmadd(a, V(C::kLog2e), magic);
-  V n = t - magic;
-  V r = fmadd(n, V(-C::kLn2Hi), a);
-  r = fmadd(n, V(-C::kLn2Lo), r);
-  return {fmadd(r * r, expm1_q(r), r), shl_mant(V(25166078.0f) - t)};
+  V t = fmadd(a, V(2.88539f), magic);           // 2 log2e: n = round(2a log2e) sits in t's low bits
+  V rho = fmadd(magic - t, V(0.3465736f), a);  // a - n ln2/2 (magic - t = -n exactly), |rho| <= ln2/4
+  V Q = fmadd(rho, V(4.4386104e-02f), V(1.3386019e-01f));
+  Q = fmadd(Q, rho, V(3.3333948e-01f));
+  Q = fmadd(Q, rho, V(6.6666186e-01f));
+  Q = fmadd(Q, rho, V(9.9999994e-01f));
+  V em = fmadd(rho * rho, Q, rho);  // expm1(2 rho) / 2
+  V s = shl_mant(t);                // 2^n
+  return fmadd(s, em, fmadd(s, V(0.5f), V(-0.5f)));
 }
 template <class V>
 inline Expm132<V> expm1_32(V a) {

@@ -103,6 +103,25 @@ for deg in (5, 4):
     E = float(np.abs(approx / np.array([mp2ld(mp.power(2, ld2mp(x))) for x in xs]) - 1).max())
     show('exp2 P(r) (float32, 2^r = 1 + r P(r)), degree %d, max rel. error of 2^r %.2e' % (deg, E), fixed, np.float32)
 
+#  float32 tanh (expm1_half32): expm1(2 rho)/2 = rho + rho^2 Q(rho), |rho| <= ln2/4, Q of degree 4, fitted for the
+#  relative error of expm1(2 rho)/2 with the coefficients rounded to float32 one at a time (lowest first), the rest
+#  refitted each time (1.4e-8). The reduction rho = a - n ln2/2 uses the float32 constants 2 log2e = 2.88539f and
+#  ln2/2 = 0.3465736f (relative errors -1.3e-8 and 2.7e-9: np.float32 of the exact values).
+ht = L(np.log(2)) / 4 * L(1.0005)
+rts = nodes(-float(ht), float(ht), 2000); rts = rts[np.abs(rts) > 1e-7]
+Qt = np.array([mp2ld((mp.expm1(2 * ld2mp(r)) / 2 - ld2mp(r)) / ld2mp(r) ** 2) for r in rts])
+wtt = np.array([mp2ld(ld2mp(r) ** 2 / (mp.expm1(2 * ld2mp(r)) / 2)) for r in rts])
+fixed = []
+for k in range(5):
+    tgt = Qt - sum(L(c) * rts ** i for i, c in enumerate(fixed))
+    c, E = lawson(vander(rts / ht, 4 - k) * (rts ** k)[:, None] * wtt[:, None], tgt * wtt)
+    fixed.append(np.float32(cheb_to_mono(c, -ht, ht)[0]))
+xs = np.linspace(-float(ht), float(ht), 4001).astype(L); xs = xs[xs != 0]
+E = float(np.abs((xs + xs * xs * horner([L(v) for v in fixed], xs, L)) /
+                 np.array([mp2ld(mp.expm1(2 * ld2mp(x)) / 2) for x in xs]) - 1).max())
+show('tanh Q(rho) (float32, expm1(2 rho)/2 = rho + rho^2 Q(rho)), degree 4, max rel. error %.2e' % E, fixed,
+     np.float32)
+
 # 2. log1p(f) = 2 atanh(s) = 2s + s^3 P(s^2), s = f/(2+f), |s| <= (sqrt2-1)/(sqrt2+1).
 smax = (np.sqrt(L(2)) - 1) / (np.sqrt(L(2)) + 1) * L(1.0002)
 ss = nodes(1e-5, float(smax), 1000); ws = ss * ss
