@@ -31,7 +31,7 @@
 // float32 exp in log2 units (exp2_unit, gelu_tanh): where the argument is a product x w with log2(e) folded into
 //   w, t = fma(x, w, magic) gives n as above and r = fma(x, w, -n) is the reduced argument with ONE rounding of a
 //   small value (no rounded product, no Cody-Waite split); 2^r = 1 + r P(r), P of degree 5 (3.0e-9) or 4 (9.3e-8,
-//   derivatives).
+//   derivatives and the gelu_tanh forward, which takes P itself: exp2_unit_p4).
 // expm1(x), x <= 0:  2^n expm1(r) + (2^n - 1), evaluated as fma(2^n, expm1(r), 2^n - 1): no cancellation for
 //   small |x| (n = 0 gives expm1(r) itself), and 2^n - 1 is exact for the n that occur. Clamped at -26 (float32)
 //   resp. -40 (float64), where expm1 is -1 to working precision.
@@ -281,15 +281,20 @@ inline V exp32_inv_scale(const Exp32<V>& E) {
 // a product a w with log2(e) folded into w, t = fma(a, w, magic) rounds it to n (as in exp32_impl) and
 // r = fma(a, w, -n) is exact up to one rounding of the small result, so the product is never rounded on its own
 // and no Cody-Waite split of ln2 is needed. P has degree 5 (3.0e-9 relative, Estrin: r^2 overlaps the first
-// pairs, 12 cycles of latency instead of 20) or, kGrad, degree 4 (9.3e-8, Horner) (fit_coefficients.py).
+// pairs, 12 cycles of latency instead of 20) or, kGrad, degree 4 (9.3e-8, Horner; gelu_tanh uses it for its
+// forward too, see OpGeluTanh) (fit_coefficients.py).
+// P of the degree-4 form, 2^r = 1 + r P(r) (for callers that fold the 1 in elsewhere).
+template <class V>
+inline V exp2_unit_p4(V r) {
+  V P = fmadd(r, V(1.3269272e-03f), V(9.671301e-03f));
+  P = fmadd(P, r, V(5.5507116e-02f));
+  P = fmadd(P, r, V(2.4022247e-01f));
+  return fmadd(P, r, V(6.93147e-01f));
+}
 template <bool kGrad, class V>
 inline V exp2_unit(V r) {
   if constexpr (kGrad) {
-    V P = fmadd(r, V(1.3269272e-03f), V(9.671301e-03f));
-    P = fmadd(P, r, V(5.5507116e-02f));
-    P = fmadd(P, r, V(2.4022247e-01f));
-    P = fmadd(P, r, V(6.93147e-01f));
-    return fmadd(r, P, V(1.0f));
+    return fmadd(r, exp2_unit_p4(r), V(1.0f));
   } else {
     V r2 = r * r;
     V a = fmadd(r, V(2.4022648e-01f), V(6.931472e-01f));

@@ -103,6 +103,13 @@ inline Multi<V, U> fma_exact(const Multi<V, U>& a, const Multi<V, U>& b, const M
   for (int u = 0; u < U; ++u) r.v[u] = fma_exact(a.v[u], b.v[u], c.v[u]);
   return r;
 }
+template <class V, int U>
+inline Multi<V, U> fnma_exact(const Multi<V, U>& a, const Multi<V, U>& b, const Multi<V, U>& c) {
+  Multi<V, U> r;
+  SWISHNET_UNROLL
+  for (int u = 0; u < U; ++u) r.v[u] = fnma_exact(a.v[u], b.v[u], c.v[u]);
+  return r;
+}
 
 #define SWISHNET_MULTI_CMP(NAME)                                                           \
   template <class V, int U>                                                               \

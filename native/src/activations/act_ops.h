@@ -10,6 +10,7 @@
 // one Multi<V, U> (act_multi.h), i.e. how many independent dependency chains sit side by side in program order.
 // The values were measured per op on Zen 3 (ulp_sweep --bench): 3-6 for the transcendental ops, where more
 // chains hide latency until register spills eat the gain; 4 for the cheap ones, which run at memory speed.
+// An op may split its forward into two passes over a chunk buffer (kFwdPasses, fwd_pre / fwd_post: see FwdPasses).
 // Ops whose float32 fast path depends on a parameter (beta == 1, alpha == 1) come in two compile-time variants
 // picked per call (act_forward_pick). float32 bodies are the `if constexpr (kIsF32<V>)` branches; the float64
 // code after them is the accurate reference path (1e-14).
@@ -578,31 +579,54 @@ struct OpGeluTanh {
   // relative one (|z| = 100 at x = -10.5: a float32 z would be ~100 ULP off). W is a double-float W + wl:
   //   W = fl(Bh x^2 + Ah) with Ah (-A rounded to a multiple of 2^-20) and Bh = fl(-B): Ah - W is then exact
   //   (|W| < 16: both are multiples of ulp(W)), so e = fma(Bh, h, Ah - W) is W's rounding error up to one
-  //   rounding of a 1e-6-sized value; wl = e + Bh l + Bl h + Al with x^2 = h + l exact. 7 operations where the
-  //   former TwoSum construction of z took 17; log2(e) folded into the constants saves the ln2 split.
+  //   rounding of a 1e-6-sized value; wl = e + Bh l + Bl h + Al with x^2 = h + l exact (-l = fnma(x, x, h), no
+  //   negation). 7 operations where the former TwoSum construction of z took 17; log2(e) folded into the
+  //   constants saves the ln2 split.
   // The forward scales numerator and denominator by 2^-3 (the magic's bias): 1 + E overflows float32 from
   // x = -10.05 on, while y is normal down to x = -10.1; 1 + E itself would reach 2^130 at the clamp x = -10.13.
   // There, y = -10.13 / 8 / D = -6e-39 stands for every smaller x (true value: below 1e-40; the promise below
   // FLT_MIN is 1e-38 absolute). x is clamped to 9.9 above (E >= 2^-124: D = 1/8 exactly, y = x). x / 8 is exact
   // except for |x| < 2^-123, where its subnormal rounding costs at most 2 ULP of y = x / 2.
   // gelu_tanh(-0) = -0 / (1/4), -inf gives -6e-39, +inf: inf / 8 / (1/8).
+  // 2^r = 1 + r P(r) with the degree-4 P of exp2_unit (9.3e-8; the degree-5 one costs two more FMAs per vector,
+  // 1.85 -> 2.07 Gelem/s). y = x / (1 + E) takes E's relative error times E / (1 + E) <= 1; for x < 0 (E >> 1) the
+  // errors add up to P's 9.3e-8 (up to 1.6 ULP where y's significand is near 2), the roundings of D and of the
+  // quotient (0.5 ULP each) and W + wl and r (~0.3 ULP). D = s + fma(s r, P, 1/8) leaves out the rounding of a
+  // separate 2^r: the full sweep's maximum is 3 ULP (scalar and AVX2; 4 at x = -5.0 with D = fma(2^r, s, 1/8),
+  // which is ~4% faster but has no margin left).
+  // Two passes (act_forward, kFwdPasses): fwd_pre forms s = 2^(n-3) and r for a chunk of kFwdChunk elements into
+  // an on-stack buffer, fwd_post evaluates 2^r and the quotient; fwd32 = fwd_post(fwd_pre(x)), lane for lane the
+  // same operations. The two short loops keep more elements in flight than one long chain with its ~20 live
+  // registers (spills at kUnroll 3): 1.85 -> 2.33-2.40 Gelem/s, of which the shorter exp2 polynomial gives 2.07.
   static constexpr float kAh = -2.302207946777344f;  // -A = -c1 log2(e), A rounded to a multiple of 2^-20
   static constexpr float kAl = -2.5136697e-07f;      // -(A - Ah)
   static constexpr float kBh = -1.0294324e-01f;      // -B = -c2 log2(e)
   static constexpr float kBl = 2.0161985e-09f;       // -(B - Bh)
-  V fwd32(V x) const {
-    V xm = vmax(V(-10.13f), x);
-    V xc = vmin(V(9.9f), xm);
+  static constexpr int kFwdPasses = kIsF32<V> ? 2 : 1;
+  static constexpr int kFwdMid = 2;  // s, r
+  static constexpr int kUnrollPre = 1;
+  static constexpr int kUnrollPost = 2;
+  static constexpr std::size_t kFwdChunk = 512;
+  void fwd_pre(V x, V* mid) const {
+    V xc = vmin(V(9.9f), vmax(V(-10.13f), x));
     V h = xc * xc;
-    V l = fma_exact(xc, xc, -h);
+    V nl = fnma_exact(xc, xc, h);  // -l
     V W = fmadd(V(kBh), h, V(kAh));
     V e = fma_exact(V(kBh), h, V(kAh) - W);
-    V wl = e + fmadd(V(kBh), l, fmadd(V(kBl), h, V(kAl)));
+    V wl = e + fmadd(V(-kBh), nl, fmadd(V(kBl), h, V(kAl)));
     const V magic(12582912.0f + 127.0f - 3.0f);  // 2^(n - 3) from t (see exp32_impl)
     V t = fmadd(xc, W, magic);
-    V r = fmadd(xc, wl, fma_exact(xc, W, magic - t));
-    V D = fmadd(exp2_unit<false>(r), shl_mant(t), V(0.125f));  // (1 + E) / 8
-    return (xm * V(0.125f)) / D;
+    mid[0] = shl_mant(t);
+    mid[1] = fmadd(xc, wl, fma_exact(xc, W, magic - t));
+  }
+  V fwd_post(V x, const V* mid) const {
+    V D = mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
+    return (vmax(V(-10.13f), x) * V(0.125f)) / D;
+  }
+  V fwd32(V x) const {
+    V mid[kFwdMid];
+    fwd_pre(x, mid);
+    return fwd_post(x, mid);
   }
   // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
@@ -737,13 +761,54 @@ struct OpRelu6 {
 
 // ---------------------------------------------------------------------------------------------- loops
 
+// Forward in two passes (Op::kFwdPasses == 2; default 1): for each chunk of Op::kFwdChunk elements, fwd_pre(x, mid)
+// writes Op::kFwdMid intermediate vectors per input into an on-stack buffer (Multi<V, kUnrollPre>), then
+// fwd_post(x, mid) reads them back with x (Multi<V, kUnrollPost>) and gives y; fwd(x) must equal
+// fwd_post(x, fwd_pre(x)) lane for lane. For ops whose single chain is long (many live registers), two short
+// loops let the out-of-order core overlap more elements. x is read again in the second pass, before y at the
+// same index is stored, so y may still alias x.
+template <class Op, class = void>
+struct FwdPasses {
+  static constexpr int value = 1;
+};
+template <class Op>
+struct FwdPasses<Op, decltype(void(Op::kFwdPasses))> {
+  static constexpr int value = Op::kFwdPasses;
+};
+
 template <class V, template <class> class Op>
 SWISHNET_FLATTEN void act_forward(const typename V::T* x, typename V::T* y, std::size_t n, ActParams p) {
   constexpr int U = Op<V>::kUnroll;
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
-  if (n >= VU::N) {
+  if constexpr (FwdPasses<Op<V>>::value == 2) {
+    // Whole chunks in two passes through an on-stack buffer (see FwdPasses); the rest as below.
+    using T = typename V::T;
+    using V1 = Multi<V, Op<V>::kUnrollPre>;
+    using V2 = Multi<V, Op<V>::kUnrollPost>;
+    constexpr std::size_t C = Op<V>::kFwdChunk;
+    constexpr int K = Op<V>::kFwdMid;
+    static_assert(C % V1::N == 0 && C % V2::N == 0, "chunk: a multiple of both unrolled widths");
+    if (n >= C) {
+      alignas(64) T buf[K][C];
+      const Op<V1> op1(p);
+      const Op<V2> op2(p);
+      for (; i + C <= n; i += C) {
+        for (std::size_t j = 0; j < C; j += V1::N) {
+          V1 mid[K];
+          op1.fwd_pre(V1::load(x + i + j), mid);
+          for (int k = 0; k < K; ++k) V1::store(buf[k] + j, mid[k]);
+        }
+        for (std::size_t j = 0; j < C; j += V2::N) {
+          V2 mid[K];
+          for (int k = 0; k < K; ++k) mid[k] = V2::load(buf[k] + j);
+          V2::store(y + i + j, op2.fwd_post(V2::load(x + i + j), mid));
+        }
+      }
+    }
+  }
+  if (n - i >= VU::N) {
     const Op<VU> opu(p);
     for (; i + VU::N <= n; i += VU::N) VU::store(y + i, opu.fwd(VU::load(x + i)));
   }

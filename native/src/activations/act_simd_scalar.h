@@ -4,6 +4,7 @@
 //   V::load / store (N elements), V::load_part / store_part (the first m < N elements; lanes past m read as 0);
 //   + - * / and unary -; fmadd(a, b, c) = a*b + c (fused where the ISA has FMA, else two roundings);
 //   fma_exact(a, b, c): a*b + c with ONE rounding (used for exact residuals such as x*x - fl(x*x));
+//   fnma_exact(a, b, c): c - a*b with ONE rounding (the residual fl(x*x) - x*x without a negation);
 //   vmin / vmax with SSE semantics (vmax(a, b) = a > b ? a : b: the second operand comes out on NaN);
 //   vabs, vand / vor (bitwise), round_int (nearest, ties to even), pow2i(n) = 2^n for integral n in the normal
 //   exponent range; shl_mant(t) (the significand bits shifted into the exponent field); lt / le / gt (ordered compares: false on NaN), isnan, select(m, a, b), and_mask(m, a) (a or +0), m_and;
@@ -77,6 +78,12 @@ inline Scalar<float> fma_exact(Scalar<float> a, Scalar<float> b, Scalar<float> c
 }
 inline Scalar<double> fma_exact(Scalar<double> a, Scalar<double> b, Scalar<double> c) {
   return std::fma(a.v, b.v, c.v);
+}
+inline Scalar<float> fnma_exact(Scalar<float> a, Scalar<float> b, Scalar<float> c) {
+  return static_cast<float>(static_cast<double>(c.v) - static_cast<double>(a.v) * static_cast<double>(b.v));
+}
+inline Scalar<double> fnma_exact(Scalar<double> a, Scalar<double> b, Scalar<double> c) {
+  return std::fma(-a.v, b.v, c.v);
 }
 template <class T> inline Scalar<T> vmin(Scalar<T> a, Scalar<T> b) { return a.v < b.v ? a.v : b.v; }
 template <class T> inline Scalar<T> vmax(Scalar<T> a, Scalar<T> b) { return a.v > b.v ? a.v : b.v; }

@@ -76,6 +76,7 @@ inline F32x8 operator/(F32x8 a, F32x8 b) { return _mm256_div_ps(a.v, b.v); }
 inline F32x8 operator-(F32x8 a) { return _mm256_xor_ps(a.v, _mm256_set1_ps(-0.0f)); }
 inline F32x8 fmadd(F32x8 a, F32x8 b, F32x8 c) { return _mm256_fmadd_ps(a.v, b.v, c.v); }
 inline F32x8 fma_exact(F32x8 a, F32x8 b, F32x8 c) { return _mm256_fmadd_ps(a.v, b.v, c.v); }
+inline F32x8 fnma_exact(F32x8 a, F32x8 b, F32x8 c) { return _mm256_fnmadd_ps(a.v, b.v, c.v); }
 inline F32x8 vmin(F32x8 a, F32x8 b) { return _mm256_min_ps(a.v, b.v); }
 inline F32x8 vmax(F32x8 a, F32x8 b) { return _mm256_max_ps(a.v, b.v); }
 inline F32x8 vand(F32x8 a, F32x8 b) { return _mm256_and_ps(a.v, b.v); }
@@ -114,6 +115,7 @@ inline F64x4 operator/(F64x4 a, F64x4 b) { return _mm256_div_pd(a.v, b.v); }
 inline F64x4 operator-(F64x4 a) { return _mm256_xor_pd(a.v, _mm256_set1_pd(-0.0)); }
 inline F64x4 fmadd(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fmadd_pd(a.v, b.v, c.v); }
 inline F64x4 fma_exact(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fmadd_pd(a.v, b.v, c.v); }
+inline F64x4 fnma_exact(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fnmadd_pd(a.v, b.v, c.v); }
 inline F64x4 vmin(F64x4 a, F64x4 b) { return _mm256_min_pd(a.v, b.v); }
 inline F64x4 vmax(F64x4 a, F64x4 b) { return _mm256_max_pd(a.v, b.v); }
 inline F64x4 vand(F64x4 a, F64x4 b) { return _mm256_and_pd(a.v, b.v); }

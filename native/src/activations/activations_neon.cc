@@ -76,6 +76,7 @@ inline F32x4 operator/(F32x4 a, F32x4 b) { return vdivq_f32(a.v, b.v); }
 inline F32x4 operator-(F32x4 a) { return vnegq_f32(a.v); }
 inline F32x4 fmadd(F32x4 a, F32x4 b, F32x4 c) { return vfmaq_f32(c.v, a.v, b.v); }
 inline F32x4 fma_exact(F32x4 a, F32x4 b, F32x4 c) { return vfmaq_f32(c.v, a.v, b.v); }
+inline F32x4 fnma_exact(F32x4 a, F32x4 b, F32x4 c) { return vfmsq_f32(c.v, a.v, b.v); }
 inline F32x4 vmin(F32x4 a, F32x4 b) { return vbslq_f32(vcltq_f32(a.v, b.v), a.v, b.v); }
 inline F32x4 vmax(F32x4 a, F32x4 b) { return vbslq_f32(vcgtq_f32(a.v, b.v), a.v, b.v); }
 inline F32x4 vand(F32x4 a, F32x4 b) {
@@ -110,6 +111,7 @@ inline F64x2 operator/(F64x2 a, F64x2 b) { return vdivq_f64(a.v, b.v); }
 inline F64x2 operator-(F64x2 a) { return vnegq_f64(a.v); }
 inline F64x2 fmadd(F64x2 a, F64x2 b, F64x2 c) { return vfmaq_f64(c.v, a.v, b.v); }
 inline F64x2 fma_exact(F64x2 a, F64x2 b, F64x2 c) { return vfmaq_f64(c.v, a.v, b.v); }
+inline F64x2 fnma_exact(F64x2 a, F64x2 b, F64x2 c) { return vfmsq_f64(c.v, a.v, b.v); }
 inline F64x2 vmin(F64x2 a, F64x2 b) { return vbslq_f64(vcltq_f64(a.v, b.v), a.v, b.v); }
 inline F64x2 vmax(F64x2 a, F64x2 b) { return vbslq_f64(vcgtq_f64(a.v, b.v), a.v, b.v); }
 inline F64x2 vand(F64x2 a, F64x2 b) {

@@ -86,7 +86,7 @@ show('exp q(r) (derivative grade), degree 3, max rel. error of exp %.2e' % E, c,
 
 #  float32 exp2 (exp2_unit, ops that reduce in log2 units): 2^r = 1 + r P(r), |r| <= 1/2, fitted for the relative
 #  error of 2^r with the coefficients rounded to float32 one at a time (lowest first), the rest refitted each
-#  time. Degree 5 (forward, 3.0e-9) and 4 (derivatives, 9.3e-8).
+#  time. Degree 5 (3.0e-9) and 4 (derivatives and the gelu_tanh forward, 9.3e-8).
 h2 = L(0.5) * L(1.0002)
 r2s = nodes(-float(h2), float(h2), 1500); r2s = r2s[np.abs(r2s) > 1e-7]
 P2 = np.array([mp2ld((mp.power(2, ld2mp(r)) - 1) / ld2mp(r)) for r in r2s])
