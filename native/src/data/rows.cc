@@ -1,12 +1,7 @@
 // swishnet — row gather and column sums (see swishnet/rows.h). The column sum keeps one double accumulator per
 // column and walks the rows in order, so the additions happen in exactly the order of the TypeScript loop; the
 // compiler vectorizes across columns (the AVX2 variant is the same loop compiled for AVX2, enabled per function).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "common/plain_loop.h"
 
 #include "swishnet/rows.h"
 
@@ -26,7 +21,7 @@ inline void take_rows_impl(const T* src, std::size_t features, const std::int32_
 constexpr std::size_t kColBlock = 256;  // accumulators on the stack: 2 KiB
 
 template <typename T>
-inline void col_sum_impl(const T* __restrict src, std::size_t rows, std::size_t cols, T* __restrict dst, bool accumulate) {
+SWISHNET_LOOP_BODY void col_sum_impl(const T* __restrict src, std::size_t rows, std::size_t cols, T* __restrict dst, bool accumulate) {
   double acc[kColBlock];
   for (std::size_t j0 = 0; j0 < cols; j0 += kColBlock) {
     const std::size_t w = cols - j0 < kColBlock ? cols - j0 : kColBlock;
@@ -44,20 +39,16 @@ inline void col_sum_impl(const T* __restrict src, std::size_t rows, std::size_t 
   }
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-#if defined(__GNUC__)
-__attribute__((target("avx2")))
-#endif
-void col_sum_f32_avx2(const float* src, std::size_t rows, std::size_t cols, float* dst, bool accumulate) {
+template <typename T>
+SWISHNET_AVX2_LOOP void col_sum_avx2(const T* src, std::size_t rows, std::size_t cols, T* dst, bool accumulate) {
   col_sum_impl(src, rows, cols, dst, accumulate);
 }
-#if defined(__GNUC__)
-__attribute__((target("avx2")))
-#endif
-void col_sum_f64_avx2(const double* src, std::size_t rows, std::size_t cols, double* dst, bool accumulate) {
+
+template <typename T>
+void col_sum(Isa isa, const T* src, std::size_t rows, std::size_t cols, T* dst, bool accumulate) {
+  if (SWISHNET_HAVE_AVX2_LOOP && isa == Isa::Avx2) return col_sum_avx2(src, rows, cols, dst, accumulate);
   col_sum_impl(src, rows, cols, dst, accumulate);
 }
-#endif
 
 }  // namespace
 
@@ -69,18 +60,10 @@ void take_rows_f64(const double* src, std::size_t features, const std::int32_t* 
 }
 
 void col_sum_f32(Isa isa, const float* src, std::size_t rows, std::size_t cols, float* dst, bool accumulate) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::Avx2) return col_sum_f32_avx2(src, rows, cols, dst, accumulate);
-#endif
-  (void)isa;
-  col_sum_impl(src, rows, cols, dst, accumulate);
+  col_sum(isa, src, rows, cols, dst, accumulate);
 }
 void col_sum_f64(Isa isa, const double* src, std::size_t rows, std::size_t cols, double* dst, bool accumulate) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::Avx2) return col_sum_f64_avx2(src, rows, cols, dst, accumulate);
-#endif
-  (void)isa;
-  col_sum_impl(src, rows, cols, dst, accumulate);
+  col_sum(isa, src, rows, cols, dst, accumulate);
 }
 
 }  // namespace swishnet

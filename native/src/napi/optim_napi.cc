@@ -24,11 +24,11 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   p.nesterov = get_bool(info[7], "nesterov");
   p.maximize = get_bool(info[8], "maximize");
   p.first = get_bool(info[9], "first");
-  if (g.dtype != w.dtype) throw_type(env, "grad must have the parameter's dtype");
+  same_dtype(env, w, g, "grad", "the parameter");
   if (g.length != w.length) throw_range(env, "grad must have the parameter's length");
   if (p.momentum != 0.0) {
     if (!has_buf) throw_type(env, "momentumBuffer is required when momentum != 0");
-    if (buf.dtype != w.dtype) throw_type(env, "momentumBuffer must have the parameter's dtype");
+    same_dtype(env, w, buf, "momentumBuffer", "the parameter");
     if (buf.length != w.length) throw_range(env, "momentumBuffer must have the parameter's length");
   }
   AddonData* d = addon_data(info);

@@ -24,7 +24,7 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   const std::size_t from = get_size(info[3], "from");
   const std::size_t to = get_size(info[4], "to");
   get_float_view(info[5], "dst", false, &dst);
-  if (dst.dtype != src.dtype) throw_type(env, "dst must have the dtype of src");
+  same_dtype(env, src, dst, "dst", "src");
   if (features == 0) throw_range(env, "features must be positive");
   if (src.length % features != 0) throw_range(env, "src length must be a multiple of features");
   if (from > to || to > idx.ElementLength()) throw_range(env, "need 0 <= from <= to <= idx.length");
@@ -60,7 +60,7 @@ Napi::Value ColSum(const Napi::CallbackInfo& info) {
   const std::size_t cols = get_size(info[2], "cols");
   get_float_view(info[3], "dst", false, &dst);
   const bool accumulate = get_bool(info[4], "accumulate");
-  if (dst.dtype != src.dtype) throw_type(env, "dst must have the dtype of src");
+  same_dtype(env, src, dst, "dst", "src");
   if (cols != 0 && rows > src.length / cols) throw_range(env, "src is shorter than rows * cols");
   if (dst.length != cols) throw_range(env, "dst length must be cols");
   Isa isa = addon_data(info)->isa;

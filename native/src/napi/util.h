@@ -93,8 +93,9 @@ inline bool get_bool(const Napi::Value& v, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
-inline void same_dtype(Napi::Env env, const FloatView& a, const FloatView& b, const char* name) {
-  if (a.dtype != b.dtype) throw_type(env, std::string(name) + " must have the same dtype as x");
+// b (argument `name`) must have the dtype of a (argument `ref`).
+inline void same_dtype(Napi::Env env, const FloatView& a, const FloatView& b, const char* name, const char* ref = "x") {
+  if (a.dtype != b.dtype) throw_type(env, std::string(name) + " must have the same dtype as " + ref);
 }
 
 void init_activations(Napi::Env env, Napi::Object exports);

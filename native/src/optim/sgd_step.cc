@@ -2,12 +2,7 @@
 // backend exactly (arithmetic in the parameter's precision, no contraction into FMA), so both backends train
 // bit-identically. The AVX2 variant is the same loop compiled for AVX2 (vectorized by the
 // compiler); the ISA is enabled per function so the binary still runs on CPUs without AVX2.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "common/plain_loop.h"
 
 #include "swishnet/optim.h"
 
@@ -18,7 +13,7 @@ namespace {
 // first, as PyTorch's CPU kernels do (its opmath type for float is float): every product and sum is one float
 // rounding, so the loop runs on 8 lanes with no conversions. fp-contract is off: no fused multiply-add.
 template <typename T>
-inline void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n, const SgdParams& p) {
+SWISHNET_LOOP_BODY void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n, const SgdParams& p) {
   const T lr = static_cast<T>(p.lr), m = static_cast<T>(p.momentum), damp = static_cast<T>(1.0 - p.dampening);
   const T wd = static_cast<T>(p.weight_decay);
   const T sgn = p.maximize ? T(-1) : T(1);
@@ -52,38 +47,25 @@ inline void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, 
   }
 }
 
-void sgd_f32_scalar(float* w, const float* g, float* buf, std::size_t n, const SgdParams& p) { sgd_impl(w, g, buf, n, p); }
-void sgd_f64_scalar(double* w, const double* g, double* buf, std::size_t n, const SgdParams& p) { sgd_impl(w, g, buf, n, p); }
+template <typename T>
+SWISHNET_AVX2_LOOP void sgd_avx2(T* w, const T* g, T* buf, std::size_t n, const SgdParams& p) {
+  sgd_impl(w, g, buf, n, p);
+}
 
-#if defined(__x86_64__) || defined(_M_X64)
-#if defined(__GNUC__)
-__attribute__((target("avx2")))
-#endif
-void sgd_f32_avx2(float* w, const float* g, float* buf, std::size_t n, const SgdParams& p) {
+template <typename T>
+void sgd(Isa isa, T* w, const T* g, T* buf, std::size_t n, const SgdParams& p) {
+  if (SWISHNET_HAVE_AVX2_LOOP && isa == Isa::Avx2) return sgd_avx2(w, g, buf, n, p);
   sgd_impl(w, g, buf, n, p);
 }
-#if defined(__GNUC__)
-__attribute__((target("avx2")))
-#endif
-void sgd_f64_avx2(double* w, const double* g, double* buf, std::size_t n, const SgdParams& p) {
-  sgd_impl(w, g, buf, n, p);
-}
-#endif
 
 }  // namespace
 
 void sgd_step_f32(Isa isa, float* w, const float* g, float* buf, std::size_t n, const SgdParams& p) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::Avx2) return sgd_f32_avx2(w, g, buf, n, p);
-#endif
-  sgd_f32_scalar(w, g, buf, n, p);
+  sgd(isa, w, g, buf, n, p);
 }
 
 void sgd_step_f64(Isa isa, double* w, const double* g, double* buf, std::size_t n, const SgdParams& p) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::Avx2) return sgd_f64_avx2(w, g, buf, n, p);
-#endif
-  sgd_f64_scalar(w, g, buf, n, p);
+  sgd(isa, w, g, buf, n, p);
 }
 
 }  // namespace swishnet
