@@ -14,6 +14,9 @@ export interface GemmEpilogue<T extends FloatArray = FloatArray> {
   preact?: T | null;
 }
 
+/** A Backend method's parameters, as the interface declares them (the one place they are spelled out). */
+export type BackendArgs<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
+
 /**
  * Low-level kernels. Arguments are NOT validated here (lib/ops and lib/activations validate first);
  * all arrays of one call share one dtype. Outputs may alias inputs where stated.

@@ -1,13 +1,11 @@
 /** The pure-TypeScript backend: a complete, readable reference implementation of every kernel. */
-import type { Backend } from '../types';
+import type { Backend, BackendArgs as P } from '../types';
 import * as act from './activations';
 import { gemm } from './gemm';
 import { sgdStep } from './optim';
 import { colSum, takeRows } from './rows';
 import { crossEntropyForward } from './loss';
 
-/** A method's parameters, as the Backend interface declares them (the one place they are spelled out). */
-type P<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;

@@ -4,11 +4,6 @@ import type { FloatArray } from '../types';
 const exp = Math.exp;
 const log = Math.log;
 
-/**
- * n samples of c class logits; logit k of sample i sits at x[(i / inner | 0) * c * inner + k * inner + i % inner]
- * (inner = 1: row-major n x c). e[i * c + k] = exp(x_k - M) with M the sample's max (NaN if a logit is NaN, 0
- * if it is infinite), sums[i] = sum_k e, per[i] = log(sums[i]) - (x_t - M), or 0 where targets[i] is `ignore`.
- */
 /** Offset of class 0 of sample i (i runs over n = N * inner samples); class k sits `k * inner` further. */
 export function classOffset(i: number, c: number, inner: number): number {
   if (inner === 1) return i * c;
@@ -16,6 +11,11 @@ export function classOffset(i: number, c: number, inner: number): number {
   return s * c * inner + (i - s * inner);
 }
 
+/**
+ * n samples of c class logits; logit k of sample i sits at x[(i / inner | 0) * c * inner + k * inner + i % inner]
+ * (inner = 1: row-major n x c). e[i * c + k] = exp(x_k - M) with M the sample's max (NaN if a logit is NaN, 0
+ * if it is infinite), sums[i] = sum_k e, per[i] = log(sums[i]) - (x_t - M), or 0 where targets[i] is `ignore`.
+ */
 export function crossEntropyForward(
   x: FloatArray,
   n: number,

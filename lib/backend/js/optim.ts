@@ -3,42 +3,20 @@
  * float64 parameters use double arithmetic; float32 parameters use float32 arithmetic (the scalars rounded to
  * float first, every product and sum rounded, no fused multiply-add), as PyTorch's CPU kernels do for float.
  */
-import type { FloatArray } from '../types';
+import type { BackendArgs } from '../types';
 
 const fr = Math.fround;
 
 /** PyTorch's SGD update of one parameter tensor, in place (see Backend.sgdStep). */
-export function sgdStep(
-  w: FloatArray,
-  g: FloatArray,
-  buf: FloatArray | null,
-  lr: number,
-  momentum: number,
-  dampening: number,
-  weightDecay: number,
-  nesterov: boolean,
-  maximize: boolean,
-  first: boolean,
-): void {
-  if (w instanceof Float32Array) sgd32(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
-  else sgd64(w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+export function sgdStep(...args: BackendArgs<'sgdStep'>): void {
+  if (args[0] instanceof Float32Array) sgd32(...args);
+  else sgd64(...args);
 }
 
 // A sum or difference of two floats computed in double and stored into a Float32Array is the correctly rounded
 // float result (double holds more than 2 * 24 + 2 bits), so only products and values that are not stored at
 // once need an explicit fround.
-function sgd32(
-  w: FloatArray,
-  g: FloatArray,
-  buf: FloatArray | null,
-  lr0: number,
-  m0: number,
-  dampening: number,
-  wd0: number,
-  nesterov: boolean,
-  maximize: boolean,
-  first: boolean,
-): void {
+function sgd32(...[w, g, buf, lr0, m0, dampening, wd0, nesterov, maximize, first]: BackendArgs<'sgdStep'>): void {
   const n = w.length;
   const lr = fr(lr0);
   const m = fr(m0);
@@ -74,18 +52,7 @@ function sgd32(
   }
 }
 
-function sgd64(
-  w: FloatArray,
-  g: FloatArray,
-  buf: FloatArray | null,
-  lr: number,
-  momentum: number,
-  dampening: number,
-  weightDecay: number,
-  nesterov: boolean,
-  maximize: boolean,
-  first: boolean,
-): void {
+function sgd64(...[w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first]: BackendArgs<'sgdStep'>): void {
   const n = w.length;
   const sgn = maximize ? -1 : 1;
   const decay = weightDecay !== 0;

@@ -1,9 +1,7 @@
 /** The native backend: thin forwarding to the N-API binding (arguments already validated in lib/). */
-import type { Backend } from '../types';
+import type { Backend, BackendArgs as P } from '../types';
 import type { NativeBinding } from './binding';
 
-/** A method's parameters, as the Backend interface declares them (the one place they are spelled out). */
-type P<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
 
 /** Backend.gemm's arguments as the binding takes them: the optional epilogue flattened, with its defaults. */
 function bindingGemmArgs(args: P<'gemm'>): Parameters<NativeBinding['gemm']> {
