@@ -24,7 +24,8 @@ void need_len(Napi::Env env, const FloatView& v, std::size_t n, const char* name
 // PyTorch splits elementwise ops above a grain size. Every element goes through the same operations wherever a
 // chunk starts (the vector loop, its unrolled form and the masked tail compute each lane alike), so the result
 // does not depend on the number of threads; chunk boundaries fall on multiples of kActGrain elements anyway
-// (whole vectors and whole cache lines: no two threads write one line). Below the threshold a split costs more
+// (whole vectors; two threads share at most the one cache line that straddles a boundary of an array that is not
+// 64-byte aligned). Below the threshold a split costs more
 // than it saves: cheap ops (a compare and a select) run at memory speed and need a larger n to gain from a
 // second core than the ops that evaluate an exp, erf or division per element.
 constexpr std::size_t kActGrain = 64;
