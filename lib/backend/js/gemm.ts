@@ -29,7 +29,7 @@
  * never reads C, so NaN or garbage there is ignored.
  * Arguments are not validated here (lib/ops/gemm.ts does that); all arrays share one dtype.
  */
-import type { FloatArray, GemmEpilogue } from '../types';
+import type { BackendArgs, FloatArray } from '../types';
 import { actForward } from './activations';
 
 /** Register block: the micro-kernel keeps MR x NR accumulators in local variables. */
@@ -249,22 +249,8 @@ function epilogueAct(m: number, n: number, c: FloatArray, ldc: number, act: numb
   }
 }
 
-export function gemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: FloatArray,
-  lda: number,
-  b: FloatArray,
-  ldb: number,
-  beta: number,
-  c: FloatArray,
-  ldc: number,
-  ep?: GemmEpilogue | null,
-): void {
+/** Backend.gemm (see there for the arguments). */
+export function gemm(...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep]: BackendArgs<'gemm'>): void {
   if (m === 0 || n === 0) return;
   const bias = ep?.bias ?? null;
   const act = ep?.act ?? -1;
