@@ -14,7 +14,25 @@ export interface GemmEpilogue<T extends FloatArray = FloatArray> {
   preact?: T | null;
 }
 
-/** A Backend method's parameters, as the interface declares them (the one place they are spelled out). */
+/** The arguments of Backend.gemm and Backend.gemmAsync (see there). */
+export type GemmArgs = [
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  lda: number,
+  b: FloatArray,
+  ldb: number,
+  beta: number,
+  c: FloatArray,
+  ldc: number,
+  epilogue?: GemmEpilogue | null,
+];
+
+/** A Backend method's parameters, as the interface declares them (implementations take them from here). */
 export type BackendArgs<K extends keyof Backend> = Backend[K] extends (...args: infer A) => unknown ? A : never;
 
 /**
@@ -63,44 +81,14 @@ export interface Backend {
    * C = act(alpha * op(A) op(B) + beta * C + bias), row-major; op(A) is m x k, op(B) is k x n.
    * lda/ldb/ldc are the row strides of A, B, C as stored.
    */
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: FloatArray,
-    lda: number,
-    b: FloatArray,
-    ldb: number,
-    beta: number,
-    c: FloatArray,
-    ldc: number,
-    epilogue?: GemmEpilogue | null,
-  ): void;
+  gemm(...args: GemmArgs): void;
 
   /**
    * Optional: the same product as gemm, run off the main thread (native: a libuv worker). The operands are
    * copied when it is called; c (and epilogue.preact) are written just before the promise resolves.
    * Backends without it are run synchronously by the caller (lib/ops/gemm.ts gemmAsync).
    */
-  gemmAsync?(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: FloatArray,
-    lda: number,
-    b: FloatArray,
-    ldb: number,
-    beta: number,
-    c: FloatArray,
-    ldc: number,
-    epilogue?: GemmEpilogue | null,
-  ): Promise<void>;
+  gemmAsync?(...args: GemmArgs): Promise<void>;
 
   /**
    * PyTorch's SGD update of one parameter tensor, in place: d = (maximize ? -g : g) + weightDecay * w;

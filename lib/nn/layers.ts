@@ -115,8 +115,8 @@ export class Flatten extends Module {
   }
 }
 
-/** Cross-entropy from logits (nn.CrossEntropyLoss): forward(logits, targets). */
-export class CrossEntropyLoss extends Module {
+/** The losses over class targets: `reduction` ('mean') and `ignoreIndex` (-100) as PyTorch names them. */
+abstract class ClassTargetLoss extends Module {
   readonly reduction: Reduction;
   readonly ignoreIndex: number;
   constructor(opts: { reduction?: Reduction; ignoreIndex?: number } = {}) {
@@ -124,27 +124,25 @@ export class CrossEntropyLoss extends Module {
     this.reduction = opts.reduction ?? 'mean';
     this.ignoreIndex = opts.ignoreIndex ?? -100;
   }
-  forward(logits: Tensor, targets: Targets): Tensor {
-    return crossEntropy(logits, targets, { reduction: this.reduction, ignoreIndex: this.ignoreIndex });
+  protected get lossOptions(): { reduction: Reduction; ignoreIndex: number } {
+    return { reduction: this.reduction, ignoreIndex: this.ignoreIndex };
   }
   override config(): Record<string, unknown> {
-    return { reduction: this.reduction, ignoreIndex: this.ignoreIndex };
+    return this.lossOptions;
   }
 }
 
-export class NLLLoss extends Module {
-  readonly reduction: Reduction;
-  readonly ignoreIndex: number;
-  constructor(opts: { reduction?: Reduction; ignoreIndex?: number } = {}) {
-    super();
-    this.reduction = opts.reduction ?? 'mean';
-    this.ignoreIndex = opts.ignoreIndex ?? -100;
+/** Cross-entropy from logits (nn.CrossEntropyLoss): forward(logits, targets). */
+export class CrossEntropyLoss extends ClassTargetLoss {
+  forward(logits: Tensor, targets: Targets): Tensor {
+    return crossEntropy(logits, targets, this.lossOptions);
   }
+}
+
+/** Negative log-likelihood of log-probabilities (nn.NLLLoss): forward(logProbs, targets). */
+export class NLLLoss extends ClassTargetLoss {
   forward(logProbs: Tensor, targets: Targets): Tensor {
-    return nllLoss(logProbs, targets, { reduction: this.reduction, ignoreIndex: this.ignoreIndex });
-  }
-  override config(): Record<string, unknown> {
-    return { reduction: this.reduction, ignoreIndex: this.ignoreIndex };
+    return nllLoss(logProbs, targets, this.lossOptions);
   }
 }
 

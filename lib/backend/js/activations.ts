@@ -16,7 +16,7 @@
  *     accurate (the native kernels may prefer y where it is cheaper; both meet the same tolerances).
  * Outputs may alias inputs: each element is read before it is written.
  */
-import type { FloatArray } from '../types';
+import type { BackendArgs, FloatArray } from '../types';
 import { ActOp, SELU_ALPHA, SELU_SCALE } from '../ops';
 import { mulError, normCdf, normPdf, sech2, sigmoid, sigmoidHiLo, softplus, softplusHiLo } from './math';
 // Globals are bound once per module: under jest's vm sandbox every global lookup (Math.*, Infinity,
@@ -325,15 +325,7 @@ export function preluForward(x: FloatArray, y: FloatArray, alpha: FloatArray, ch
  * x go (galpha may be null; accumulated in float64 per call, then added). go === null means ones.
  * A NaN x gives a NaN gi and makes its channel's galpha NaN.
  */
-export function preluBackward(
-  x: FloatArray,
-  go: FloatArray | null,
-  gi: FloatArray | null,
-  alpha: FloatArray,
-  channels: number,
-  inner: number,
-  galpha: FloatArray | null,
-): void {
+export function preluBackward(...[x, go, gi, alpha, channels, inner, galpha]: BackendArgs<'preluBackward'>): void {
   const n = x.length;
   const acc = galpha ? new Float64Array(channels) : null;
   let c = 0;
