@@ -1,4 +1,4 @@
-// swishnet — generic packing routines (layouts: see gemm_kernel.h).
+// swishnet — generic packing routines (layouts: see gemm_kernel.h) and the micro-kernels' edge-tile store.
 //
 // Written once, compiled by every kernel file inside its ISA region so the compiler vectorizes the copies
 // for that ISA. Internal linkage (anonymous namespace) on purpose: each translation unit keeps its own copy,
@@ -6,6 +6,7 @@
 // A kernel file may replace any of these with hand-written versions for its hot cases.
 #pragma once
 #include <cstddef>
+#include <cstring>
 
 namespace swishnet {
 namespace gemm {
@@ -73,6 +74,22 @@ void pack_b_generic(const T* b, std::size_t ldb, bool trans, std::size_t p0, std
           for (std::size_t c = nr; c < static_cast<std::size_t>(NR); ++c) out[p * NR + c] = T(0);
         }
       }
+    }
+  }
+}
+
+// The corner of an edge micro-tile: C[i][j] = t[i][j] (beta == 0: C is not read) or fma(beta, C[i][j], t[i][j])
+// for i < mr, j < nr, where t (rows of ldt) holds alpha * acc as the micro-kernel spilled it: the same two
+// roundings as the kernels' full-tile path.
+inline float fma_edge(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+inline double fma_edge(double a, double b, double c) { return __builtin_fma(a, b, c); }
+template <typename T>
+void store_edge_tile(T* c, std::size_t ldc, const T* t, std::size_t ldt, std::size_t mr, std::size_t nr, T beta) {
+  for (std::size_t i = 0; i < mr; ++i, c += ldc, t += ldt) {
+    if (beta == T(0)) {
+      std::memcpy(c, t, nr * sizeof(T));
+    } else {
+      for (std::size_t j = 0; j < nr; ++j) c[j] = fma_edge(beta, c[j], t[j]);
     }
   }
 }

@@ -10,7 +10,8 @@
 #include <immintrin.h>
 
 #include <cstddef>
-#include <cstring>
+
+#include "gemm/gemm_pack.h"  // store_edge_tile
 
 namespace swishnet {
 namespace gemm {
@@ -33,7 +34,6 @@ struct Ymm<float> {
   static void storeu(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static float fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 };
 
 template <>
@@ -49,7 +49,6 @@ struct Ymm<double> {
   static void storeu(double* p, V v) { _mm256_storeu_pd(p, v); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static double fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
 };
 
 template <typename T>
@@ -140,14 +139,7 @@ void ukernel_6x2v_avx2(std::size_t kc, const T* a, const T* b, T* c, std::size_t
   Y::store(t[4] + kL, Y::mul(va, c41));
   Y::store(t[5], Y::mul(va, c50));
   Y::store(t[5] + kL, Y::mul(va, c51));
-  for (std::size_t i = 0; i < mr; ++i) {
-    T* ci = c + i * ldc;
-    if (beta == T(0)) {
-      std::memcpy(ci, t[i], nr * sizeof(T));
-    } else {
-      for (std::size_t j = 0; j < nr; ++j) ci[j] = Y::fma(beta, ci[j], t[i][j]);
-    }
-  }
+  store_edge_tile(c, ldc, t[0], kNr, mr, nr, beta);
 }
 
 }  // namespace
