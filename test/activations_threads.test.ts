@@ -171,3 +171,55 @@ describeNative('native activation calls split over threads give the 1-thread res
     });
   }
 });
+
+/**
+ * Calls whose arrays outgrow the last-level cache write their output with non-temporal stores (the AVX2 kernels;
+ * info().streamMinBytes is the threshold: bytes read + written by one kernel call). The values must be those of
+ * small calls, which store normally: checked on arrays sized just past the threshold (also when the call is split
+ * over 2 threads, so that each half streams too), against the same backend run on 1M-element slices.
+ */
+describeNative('native activation calls above the streaming threshold give the small-call results', () => {
+  const be = nb as NativeBackend;
+  test('relu and tanh, float32, forward and backward, 1 and 2 threads', () => {
+    const min = be.info().streamMinBytes;
+    expect(min).toBeGreaterThanOrEqual(1 << 20);
+    // Forward reads x and writes y (8 bytes per element); per half on 2 threads that must still reach the threshold.
+    const n = Math.ceil((2 * min) / 8) + 4101;
+    const x = filled(Float32Array, n, 31, -12, 12);
+    const go = filled(Float32Array, n, 32, -2, 2);
+    const mismatches: string[] = [];
+    eachIsa(be, (isa) => {
+      for (const op of ['relu', 'tanh'] as const) {
+        const slice = 1 << 20;
+        const refY = new Float32Array(n);
+        const refG = new Float32Array(n);
+        const prev = be.getThreads();
+        try {
+          be.setThreads(1);
+          for (let i = 0; i < n; i += slice) {
+            const e = Math.min(n, i + slice);
+            be.actForward(ActOp[op], x.subarray(i, e), refY.subarray(i, e), 0, 0);
+            be.actBackward(ActOp[op], x.subarray(i, e), null, go.subarray(i, e), refG.subarray(i, e), 0, 0);
+          }
+          for (const threads of [1, 2]) {
+            be.setThreads(threads);
+            // An output that starts 1 element past the buffer's start: the plain-store head before the first
+            // aligned vector is not empty.
+            const yBuf = new Float32Array(n + 1);
+            const gBuf = new Float32Array(n + 1);
+            const y = yBuf.subarray(1);
+            const g = gBuf.subarray(1);
+            be.actForward(ActOp[op], x, y, 0, 0);
+            be.actBackward(ActOp[op], x, null, go, g, 0, 0);
+            if (!sameValues(y, refY)) mismatches.push(`${isa} ${op} forward, ${threads} threads`);
+            if (!sameValues(g, refG)) mismatches.push(`${isa} ${op} backward, ${threads} threads`);
+            if (yBuf[0] !== 0 || gBuf[0] !== 0) mismatches.push(`${isa} ${op}: wrote before the output`);
+          }
+        } finally {
+          be.setThreads(prev);
+        }
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+});

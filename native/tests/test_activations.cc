@@ -239,6 +239,38 @@ void test_isa(Isa isa) {
     check(s1, tag + " backward in place (gi == go)");
     check(s2, tag + " backward in place (gi == x)");
     check(s3, tag + " backward in place (gi == y)");
+
+    // Streaming output (threshold 0: every call streams where the ISA can): the same values as the plain stores
+    // above, for outputs at every offset from a vector boundary (the plain head differs), short and long calls,
+    // out of place and in place, and nothing written outside the output.
+    set_act_stream_min_bytes(0);
+    int bad_nt = 0;
+    for (std::size_t len : {std::size_t(0), std::size_t(3), std::size_t(40), std::size_t(517), n - 8}) {
+      for (std::size_t off = 0; off < 8; ++off) {
+        std::vector<T> out(len + 16, T(-12345)), dd(len + 16, T(-12345)), dyy(len + 16, T(-12345)),
+            gg(len + 16, T(-12345));
+        t->forward[op](xs.data() + 5, out.data() + off, len, cs.p);
+        t->backward[op](xs.data() + 5, nullptr, nullptr, dd.data() + off, len, cs.p);
+        t->backward[op](xs.data() + 5, y.data() + 5, nullptr, dyy.data() + off, len, cs.p);
+        t->backward[op](xs.data() + 5, y.data() + 5, go.data() + 5, gg.data() + off, len, cs.p);
+        auto eq = [](T u, T v) { return u == v || (std::isnan(u) && std::isnan(v)); };
+        for (std::size_t i = 0; i < len; ++i) {
+          bad_nt += !eq(out[off + i], y[5 + i]) + !eq(dd[off + i], d[5 + i]) + !eq(dyy[off + i], dy[5 + i]) +
+                    !eq(gg[off + i], gi[5 + i]);
+        }
+        for (std::size_t i = 0; i < off; ++i) bad_nt += out[i] != T(-12345) || gg[i] != T(-12345);
+        for (std::size_t i = off + len; i < len + 16; ++i) bad_nt += out[i] != T(-12345) || gg[i] != T(-12345);
+      }
+    }
+    std::vector<T> an(xs), gn(go);
+    t->forward[op](an.data() + 1, an.data() + 1, n - 1, cs.p);
+    t->backward[op](xs.data() + 1, y.data() + 1, gn.data() + 1, gn.data() + 1, n - 1, cs.p);
+    for (std::size_t i = 1; i < n; ++i) {
+      bad_nt += !(an[i] == y[i] || (std::isnan(an[i]) && std::isnan(y[i])));
+      bad_nt += !(gn[i] == gi[i] || (std::isnan(gn[i]) && std::isnan(gi[i])));
+    }
+    set_act_stream_min_bytes(act_stream_default_bytes());
+    check(bad_nt == 0, tag + " streamed output: same values, in bounds, in place");
   }
 
   // PReLU per channel: element i is channel (i / inner) % channels.
@@ -304,6 +336,10 @@ void test_cpu() {
   check(!parse_isa("sse9", &isa) && !parse_isa(nullptr, &isa), "parse rejects unknown names");
   check(isa_supported(Isa::Scalar) && isa_supported(best_isa()), "best ISA is supported");
   check(&cpu_features() == &cpu_features(), "features cached");
+  check(act_stream_default_bytes() >= (std::size_t(1) << 20) && act_stream_min_bytes() == act_stream_default_bytes(),
+        "streaming threshold: the cache size (>= 1 MiB) by default");
+  std::printf("largest cache (CPUID): %llu bytes; streaming threshold %zu bytes\n", cpu_features().llc_bytes,
+              act_stream_default_bytes());
   const char* names[] = {"sigmoid", "tanh",      "softsign", "relu",      "softplus",    "leaky_relu", "elu",  "selu",
                          "swish",   "gelu",      "gelu_tanh", "mish",     "hardswish", "hardsigmoid", "relu6", "celu"};
   bool same = true;

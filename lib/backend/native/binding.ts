@@ -17,6 +17,8 @@ export interface NativeBinding {
     isas: string[];
     activations: string[];
     threads: number;
+    /** Activation calls that read + write at least this many bytes write their output with non-temporal stores. */
+    streamMinBytes: number;
     compiler: string;
     napiVersion: number;
   };

@@ -70,6 +70,15 @@ struct ActKernelTable {
   SwishBetaGradFn<T> swish_beta_grad;
 };
 
+// Streaming output (the AVX2 kernels of the 16 activations): a forward or backward call whose footprint (the bytes
+// it reads plus the bytes it writes) is at least act_stream_min_bytes() writes its output with non-temporal stores.
+// Its arrays then no longer fit the last-level cache together, so a plain store would first read each output line
+// from memory (read for ownership) only to evict it again. The values are those of plain stores. Default
+// (act_stream_default_bytes): the largest cache CPUID reports for this core, or 32 MiB where it reports none.
+std::size_t act_stream_min_bytes();
+std::size_t act_stream_default_bytes();
+void set_act_stream_min_bytes(std::size_t bytes);  // for tests (thread-safe; process-wide)
+
 // Every ISA compiled into this binary provides its tables (nullptr entries are not allowed; an ISA that is
 // not compiled on this architecture returns nullptr from its getter).
 const ActKernelTable<float>* act_table_f32_scalar();

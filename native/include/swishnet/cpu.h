@@ -8,6 +8,9 @@ enum class Isa : int { Scalar = 0, Avx2 = 1, Neon = 2 };
 struct CpuFeatures {
   bool avx2_fma = false;  // AVX2 and FMA3, with OS support for YMM state
   bool neon = false;      // Advanced SIMD (always on arm64)
+  // Size of the largest data cache this core sees (CPUID's deterministic cache parameters: leaf 4 on Intel,
+  // 0x8000001D on AMD), 0 where unknown.
+  unsigned long long llc_bytes = 0;
 };
 
 // Detected once (thread-safe static init) and cached.

@@ -54,6 +54,12 @@ struct Multi {
     SWISHNET_UNROLL
     for (int u = 0; u < U; ++u) V::store(p + u * V::N, a.v[u]);
   }
+  static constexpr bool kStream = V::kStream;
+  static void stream(T* p, const Multi& a) {
+    SWISHNET_UNROLL
+    for (int u = 0; u < U; ++u) V::stream(p + u * V::N, a.v[u]);
+  }
+  static void stream_fence() { V::stream_fence(); }
 };
 
 #define SWISHNET_MULTI_BINARY(NAME, EXPR)                                  \

@@ -17,9 +17,12 @@
 // Loops load every input of an iteration before storing any output, so y may alias x and gi may alias x, y or
 // go; the unrolled loop, the one-register loop and the masked tail run the same operations lane for lane.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "activations/act_math.h"
 #include "activations/act_multi.h"
@@ -776,8 +779,18 @@ struct FwdPasses<Op, decltype(void(Op::kFwdPasses))> {
   static constexpr int value = Op::kFwdPasses;
 };
 
-template <class V, template <class> class Op>
-SWISHNET_FLATTEN void act_forward(const typename V::T* x, typename V::T* y, std::size_t n, ActParams p) {
+// Output stores: plain, or non-temporal (kNt: V::stream, to addresses aligned to V::N elements; see act_streamed).
+template <bool kNt, class V>
+inline void store_out(typename V::T* p, const V& a) {
+  if constexpr (kNt) {
+    V::stream(p, a);
+  } else {
+    V::store(p, a);
+  }
+}
+
+template <class V, template <class> class Op, bool kNt>
+SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y, std::size_t n, ActParams p) {
   constexpr int U = Op<V>::kUnroll;
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
@@ -803,18 +816,49 @@ SWISHNET_FLATTEN void act_forward(const typename V::T* x, typename V::T* y, std:
         for (std::size_t j = 0; j < C; j += V2::N) {
           V2 mid[K];
           for (int k = 0; k < K; ++k) mid[k] = V2::load(buf[k] + j);
-          V2::store(y + i + j, op2.fwd_post(V2::load(x + i + j), mid));
+          store_out<kNt>(y + i + j, op2.fwd_post(V2::load(x + i + j), mid));
         }
       }
     }
   }
   if (n - i >= VU::N) {
     const Op<VU> opu(p);
-    for (; i + VU::N <= n; i += VU::N) VU::store(y + i, opu.fwd(VU::load(x + i)));
+    for (; i + VU::N <= n; i += VU::N) store_out<kNt>(y + i, opu.fwd(VU::load(x + i)));
   }
   const Op<V> op(p);
-  for (; i + N <= n; i += N) V::store(y + i, op.fwd(V::load(x + i)));
+  for (; i + N <= n; i += N) store_out<kNt>(y + i, op.fwd(V::load(x + i)));
   if (i < n) V::store_part(y + i, op.fwd(V::load_part(x + i, n - i)), n - i);
+}
+
+// Calls that touch at least act_stream_min_bytes() (swishnet/activations.h) write their output with non-temporal
+// stores where V has them: the first few elements with plain stores up to an address aligned to V::N elements, the
+// rest streamed, then a fence. Only the store instruction differs (and, as between the unrolled and the
+// single-vector loops, which operand's NaN payload comes out: the head takes the short loops). Returns
+// false (nothing done) when the call is to use plain stores.
+template <class V, class Loop>
+inline bool act_streamed(typename V::T* out, std::size_t n, std::size_t arrays, Loop&& loop) {
+  using T = typename V::T;
+  if constexpr (!V::kStream) {
+    (void)out, (void)n, (void)arrays, (void)loop;
+    return false;
+  } else {
+    const auto addr = reinterpret_cast<std::uintptr_t>(out);
+    if (n * sizeof(T) * arrays < act_stream_min_bytes() || addr % sizeof(T) != 0) return false;
+    const std::size_t align = V::N * sizeof(T);
+    const std::size_t head = std::min(n, (align - addr % align) % align / sizeof(T));
+    loop(std::integral_constant<bool, false>{}, std::size_t(0), head);
+    loop(std::integral_constant<bool, true>{}, head, n - head);
+    V::stream_fence();
+    return true;
+  }
+}
+
+template <class V, template <class> class Op>
+void act_forward(const typename V::T* x, typename V::T* y, std::size_t n, ActParams p) {
+  auto loop = [&](auto nt, std::size_t at, std::size_t m) {
+    act_forward_loop<V, Op, decltype(nt)::value>(x + at, y + at, m, p);
+  };
+  if (!act_streamed<V>(y, n, 2, loop)) act_forward_loop<V, Op, false>(x, y, n, p);
 }
 
 template <class V, class Op, bool kY, bool kGo>
@@ -844,7 +888,7 @@ struct UnrollBwd<Op, decltype(void(Op::kUnrollBwd))> {
   static constexpr int value = Op::kUnrollBwd;
 };
 
-template <class V, template <class> class Op, bool kY, bool kGo>
+template <class V, template <class> class Op, bool kY, bool kGo, bool kNt>
 SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V::T* y, const typename V::T* go, typename V::T* gi,
                        std::size_t n, ActParams p) {
   using T = typename V::T;
@@ -859,7 +903,7 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
       VU b = kY ? VU::load(y + i) : VU::load(x + i);
       VU a = kY ? b : VU::load(x + i);
       VU g = kGo ? VU::load(go + i) : one;
-      VU::store(gi + i, act_grad_at<VU, Op<VU>, kY, kGo>(opu, a, b, g));
+      store_out<kNt>(gi + i, act_grad_at<VU, Op<VU>, kY, kGo>(opu, a, b, g));
     }
   }
   const Op<V> op(p);
@@ -868,7 +912,7 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
     V b = kY ? V::load(y + i) : V::load(x + i);
     V a = kY ? b : V::load(x + i);
     V g = kGo ? V::load(go + i) : one;
-    V::store(gi + i, act_grad_at<V, Op<V>, kY, kGo>(op, a, b, g));
+    store_out<kNt>(gi + i, act_grad_at<V, Op<V>, kY, kGo>(op, a, b, g));
   }
   if (i < n) {
     const std::size_t m = n - i;
@@ -884,16 +928,28 @@ void act_backward(const typename V::T* x, const typename V::T* y, const typename
                   std::size_t n, ActParams p) {
   constexpr bool kUsesY = Op<V>::kUsesY;
   const bool use_y = kUsesY && y != nullptr;
+  // One input array (x or y), go if given, and gi.
+  auto run = [&](auto ky, auto kgo) {
+    constexpr bool kY = decltype(ky)::value, kGo = decltype(kgo)::value;
+    auto loop = [&](auto nt, std::size_t at, std::size_t m) {
+      act_backward_loop<V, Op, kY, kGo, decltype(nt)::value>(x ? x + at : x, kY ? y + at : y, kGo ? go + at : go,
+                                                             gi + at, m, p);
+    };
+    if (!act_streamed<V>(gi, n, kGo ? 3 : 2, loop)) act_backward_loop<V, Op, kY, kGo, false>(x, y, go, gi, n, p);
+  };
+  using False = std::integral_constant<bool, false>;
+  using YTrue = std::integral_constant<bool, kUsesY>;
+  using True = std::integral_constant<bool, true>;
   if (use_y) {
     if (go)
-      act_backward_loop<V, Op, kUsesY, true>(x, y, go, gi, n, p);
+      run(YTrue{}, True{});
     else
-      act_backward_loop<V, Op, kUsesY, false>(x, y, go, gi, n, p);
+      run(YTrue{}, False{});
   } else {
     if (go)
-      act_backward_loop<V, Op, false, true>(x, y, go, gi, n, p);
+      run(False{}, True{});
     else
-      act_backward_loop<V, Op, false, false>(x, y, go, gi, n, p);
+      run(False{}, False{});
   }
 }
 

@@ -49,6 +49,9 @@ struct F32x8 {
   static void store(float* p, F32x8 a) { _mm256_storeu_ps(p, a.v); }
   static F32x8 load_part(const float* p, std::size_t m) { return _mm256_maskload_ps(p, tail_mask(m)); }
   static void store_part(float* p, F32x8 a, std::size_t m) { _mm256_maskstore_ps(p, tail_mask(m), a.v); }
+  static constexpr bool kStream = true;
+  static void stream(float* p, F32x8 a) { _mm256_stream_ps(p, a.v); }
+  static void stream_fence() { _mm_sfence(); }
 };
 
 struct F64x4 {
@@ -66,6 +69,9 @@ struct F64x4 {
   static void store(double* p, F64x4 a) { _mm256_storeu_pd(p, a.v); }
   static F64x4 load_part(const double* p, std::size_t m) { return _mm256_maskload_pd(p, tail_mask(m)); }
   static void store_part(double* p, F64x4 a, std::size_t m) { _mm256_maskstore_pd(p, tail_mask(m), a.v); }
+  static constexpr bool kStream = true;
+  static void stream(double* p, F64x4 a) { _mm256_stream_pd(p, a.v); }
+  static void stream_fence() { _mm_sfence(); }
 };
 
 // ---- float32 x 8

@@ -50,12 +50,44 @@ bool detect_avx2_fma() {
   cpuid(7, 0, r);
   return (r[1] >> 5) & 1u;  // EBX bit 5: AVX2
 }
+
+// The largest data or unified cache in CPUID's deterministic cache parameters (Intel leaf 4, AMD 0x8000001D, same
+// layout): ways x partitions x line size x sets. Not sysconf: in a VM glibc may report the whole host's L3.
+unsigned long long detect_llc_bytes() {
+  unsigned r[4];
+  cpuid(0, 0, r);
+  const unsigned max_leaf = r[0];
+  const bool amd = r[1] == 0x68747541u;  // "Auth"enticAMD
+  unsigned leaf = 4;
+  if (amd) {
+    cpuid(0x80000000u, 0, r);
+    if (r[0] < 0x8000001Du) return 0;
+    cpuid(0x80000001u, 0, r);
+    if (!((r[2] >> 22) & 1u)) return 0;  // ECX bit 22: TopologyExtensions (leaf 0x8000001D valid)
+    leaf = 0x8000001Du;
+  } else if (max_leaf < 4) {
+    return 0;
+  }
+  unsigned long long best = 0;
+  for (unsigned sub = 0; sub < 16; ++sub) {
+    cpuid(leaf, sub, r);
+    const unsigned type = r[0] & 0x1fu;  // 0: no more caches, 1 data, 2 instruction, 3 unified
+    if (type == 0) break;
+    if (type == 2) continue;
+    const unsigned long long ways = ((r[1] >> 22) & 0x3ffu) + 1, parts = ((r[1] >> 12) & 0x3ffu) + 1,
+                             line = (r[1] & 0xfffu) + 1, sets = static_cast<unsigned long long>(r[2]) + 1;
+    const unsigned long long bytes = ways * parts * line * sets;
+    if (bytes > best) best = bytes;
+  }
+  return best;
+}
 #endif
 
 CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(_M_X64)
   f.avx2_fma = detect_avx2_fma();
+  f.llc_bytes = detect_llc_bytes();
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)
   f.neon = true;  // Advanced SIMD is mandatory on arm64

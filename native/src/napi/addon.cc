@@ -64,6 +64,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (int i = 0; i < kActCount; i++) names.Set(static_cast<uint32_t>(i), kActNames[i]);
   o.Set("activations", names);
   o.Set("threads", d->pool ? d->pool->size() : 1);
+  // Activation calls reading + writing at least this many bytes stream their output (swishnet/activations.h).
+  o.Set("streamMinBytes", static_cast<double>(act_stream_min_bytes()));
   o.Set("compiler", compiler_name());
   o.Set("napiVersion", NAPI_VERSION);
   return o;
