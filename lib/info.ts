@@ -17,6 +17,12 @@ export interface BackendInfo {
   bestIsa: string | null;
   /** Native threads: GEMM and large activation calls. */
   threads: number;
+  /**
+   * Native activation calls that read and write at least this many bytes together store their output with
+   * non-temporal stores (the largest cache CPUID reports for the core). null where the active kernels never do
+   * (js backend, scalar and NEON kernels).
+   */
+  streamMinBytes: number | null;
   /** The activation kernels, in op-id order. */
   activations: string[];
   /** Where the native binary was loaded from, or null. */
@@ -52,6 +58,7 @@ export function backendInfo(): BackendInfo {
     isas: ni ? ni.isas : [],
     bestIsa: ni ? ni.bestIsa : null,
     threads: b.getThreads(),
+    streamMinBytes: ni && b.isa === 'avx2' ? ni.streamMinBytes : null,
     activations: [...ACT_OPS],
     nativePath: nb ? nb.path : null,
     nativeErrors: load.binding ? [] : load.errors,

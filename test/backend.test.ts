@@ -24,10 +24,14 @@ describe(`backend selection (active: ${backend().name}/${backend().isa})`, () =>
     expect(info.version).toBe(pkg.version);
     expect(['native', 'js']).toContain(info.backend);
     expect(info.activations).toEqual([...ACT_OPS]);
-    if (info.backend === 'js') expect(info.isa).toBe('js');
-    else {
+    if (info.backend === 'js') {
+      expect(info.isa).toBe('js');
+      expect(info.streamMinBytes).toBeNull();
+    } else {
       expect(info.isas).toContain('scalar');
       expect(info.isas).toContain(info.isa);
+      if (info.isa === 'avx2') expect(info.streamMinBytes).toBeGreaterThanOrEqual(1 << 20);
+      else expect(info.streamMinBytes).toBeNull();
     }
     expect(info.threads).toBeGreaterThanOrEqual(1);
   });
