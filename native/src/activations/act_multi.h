@@ -54,12 +54,10 @@ struct Multi {
     SWISHNET_UNROLL
     for (int u = 0; u < U; ++u) V::store(p + u * V::N, a.v[u]);
   }
-  static constexpr bool kStream = V::kStream;
   static void stream(T* p, const Multi& a) {
     SWISHNET_UNROLL
     for (int u = 0; u < U; ++u) V::stream(p + u * V::N, a.v[u]);
   }
-  static void stream_fence() { V::stream_fence(); }
 };
 
 #define SWISHNET_MULTI_BINARY(NAME, EXPR)                                  \
@@ -95,27 +93,18 @@ SWISHNET_MULTI_UNARY(pow2i, pow2i(a.v[u]))
 SWISHNET_MULTI_UNARY(shl_mant, shl_mant(a.v[u]))
 #undef SWISHNET_MULTI_UNARY
 
-template <class V, int U>
-inline Multi<V, U> fmadd(const Multi<V, U>& a, const Multi<V, U>& b, const Multi<V, U>& c) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = fmadd(a.v[u], b.v[u], c.v[u]);
-  return r;
-}
-template <class V, int U>
-inline Multi<V, U> fma_exact(const Multi<V, U>& a, const Multi<V, U>& b, const Multi<V, U>& c) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = fma_exact(a.v[u], b.v[u], c.v[u]);
-  return r;
-}
-template <class V, int U>
-inline Multi<V, U> fnma_exact(const Multi<V, U>& a, const Multi<V, U>& b, const Multi<V, U>& c) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = fnma_exact(a.v[u], b.v[u], c.v[u]);
-  return r;
-}
+#define SWISHNET_MULTI_TERNARY(NAME)                                                                 \
+  template <class V, int U>                                                                         \
+  inline Multi<V, U> NAME(const Multi<V, U>& a, const Multi<V, U>& b, const Multi<V, U>& c) {       \
+    Multi<V, U> r;                                                                                  \
+    SWISHNET_UNROLL                                                                                 \
+    for (int u = 0; u < U; ++u) r.v[u] = NAME(a.v[u], b.v[u], c.v[u]);                              \
+    return r;                                                                                       \
+  }
+SWISHNET_MULTI_TERNARY(fmadd)
+SWISHNET_MULTI_TERNARY(fma_exact)
+SWISHNET_MULTI_TERNARY(fnma_exact)
+#undef SWISHNET_MULTI_TERNARY
 
 #define SWISHNET_MULTI_CMP(NAME)                                                           \
   template <class V, int U>                                                               \

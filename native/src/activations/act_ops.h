@@ -932,8 +932,8 @@ void act_backward(const typename V::T* x, const typename V::T* y, const typename
   auto run = [&](auto ky, auto kgo) {
     constexpr bool kY = decltype(ky)::value, kGo = decltype(kgo)::value;
     auto loop = [&](auto nt, std::size_t at, std::size_t m) {
-      act_backward_loop<V, Op, kY, kGo, decltype(nt)::value>(x ? x + at : x, kY ? y + at : y, kGo ? go + at : go,
-                                                             gi + at, m, p);
+      act_backward_loop<V, Op, kY, kGo, decltype(nt)::value>(x + at, kY ? y + at : y, kGo ? go + at : go, gi + at,
+                                                             m, p);
     };
     if (!act_streamed<V>(gi, n, kGo ? 3 : 2, loop)) act_backward_loop<V, Op, kY, kGo, false>(x, y, go, gi, n, p);
   };

@@ -84,12 +84,8 @@ inline Scalar<float> fma_exact(Scalar<float> a, Scalar<float> b, Scalar<float> c
 inline Scalar<double> fma_exact(Scalar<double> a, Scalar<double> b, Scalar<double> c) {
   return std::fma(a.v, b.v, c.v);
 }
-inline Scalar<float> fnma_exact(Scalar<float> a, Scalar<float> b, Scalar<float> c) {
-  return static_cast<float>(static_cast<double>(c.v) - static_cast<double>(a.v) * static_cast<double>(b.v));
-}
-inline Scalar<double> fnma_exact(Scalar<double> a, Scalar<double> b, Scalar<double> c) {
-  return std::fma(-a.v, b.v, c.v);
-}
+// c - a*b = fma_exact(-a, b, c): the negation is exact (the SIMD families have one instruction for it).
+template <class T> inline Scalar<T> fnma_exact(Scalar<T> a, Scalar<T> b, Scalar<T> c) { return fma_exact(-a, b, c); }
 template <class T> inline Scalar<T> vmin(Scalar<T> a, Scalar<T> b) { return a.v < b.v ? a.v : b.v; }
 template <class T> inline Scalar<T> vmax(Scalar<T> a, Scalar<T> b) { return a.v > b.v ? a.v : b.v; }
 template <class T> inline Scalar<T> vand(Scalar<T> a, Scalar<T> b) {
