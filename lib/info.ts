@@ -58,7 +58,7 @@ export function backendInfo(): BackendInfo {
     isas: ni ? ni.isas : [],
     bestIsa: ni ? ni.bestIsa : null,
     threads: b.getThreads(),
-    streamMinBytes: ni && b.isa === 'avx2' ? ni.streamMinBytes : null,
+    streamMinBytes: ni ? ni.streamMinBytes : null,
     activations: [...ACT_OPS],
     nativePath: nb ? nb.path : null,
     nativeErrors: load.binding ? [] : load.errors,

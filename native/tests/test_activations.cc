@@ -163,6 +163,7 @@ void test_isa(Isa isa) {
   check(t != nullptr && std::strcmp(t->isa, isa_name(isa)) == 0, std::string("table for ") + isa_name(isa));
   if (!t) return;
   for (int op = 0; op < kActCount; ++op) check(t->forward[op] && t->backward[op], "non-null kernels");
+  check(t->streams == (isa == Isa::Avx2), std::string(isa_name(isa)) + " " + dt + ": streaming stores exactly on AVX2");
   const std::vector<T> xs = test_inputs<T>();
   const std::size_t n = xs.size();
   std::vector<T> go(n);

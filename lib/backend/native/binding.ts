@@ -17,8 +17,11 @@ export interface NativeBinding {
     isas: string[];
     activations: string[];
     threads: number;
-    /** Activation calls that read + write at least this many bytes write their output with non-temporal stores. */
-    streamMinBytes: number;
+    /**
+     * Activation calls that read + write at least this many bytes write their output with non-temporal stores;
+     * null where the active kernel family has none.
+     */
+    streamMinBytes: number | null;
     compiler: string;
     napiVersion: number;
   };

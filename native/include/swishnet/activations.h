@@ -63,6 +63,7 @@ using SwishBetaGradFn = double (*)(const T* x, const T* go, std::size_t n, doubl
 template <typename T>
 struct ActKernelTable {
   const char* isa;  // "scalar", "avx2", "neon"
+  bool streams;     // large calls write their output with non-temporal stores (see act_stream_min_bytes)
   ActForwardFn<T> forward[kActCount];
   ActBackwardFn<T> backward[kActCount];
   PreluForwardFn<T> prelu_forward;
@@ -70,7 +71,7 @@ struct ActKernelTable {
   SwishBetaGradFn<T> swish_beta_grad;
 };
 
-// Streaming output (the AVX2 kernels of the 16 activations): a forward or backward call whose footprint (the bytes
+// Streaming output (the 16 activations' kernels of a table with `streams`, i.e. AVX2): a forward or backward call whose footprint (the bytes
 // it reads plus the bytes it writes) is at least act_stream_min_bytes() writes its output with non-temporal stores.
 // Its arrays then no longer fit the last-level cache together, so a plain store would first read each output line
 // from memory (read for ownership) only to evict it again. The values are those of plain stores. Default

@@ -11,6 +11,7 @@ template <class V>
 ActKernelTable<typename V::T> make_act_table(const char* isa) {
   ActKernelTable<typename V::T> t{};
   t.isa = isa;
+  t.streams = V::kStream;
 #define SWISHNET_SET_OP(ACT, OP)                                    \
   t.forward[static_cast<int>(Act::ACT)] = &act_forward<V, OP>; \
   t.backward[static_cast<int>(Act::ACT)] = &act_backward<V, OP>;

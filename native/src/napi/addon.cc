@@ -64,8 +64,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (int i = 0; i < kActCount; i++) names.Set(static_cast<uint32_t>(i), kActNames[i]);
   o.Set("activations", names);
   o.Set("threads", d->pool ? d->pool->size() : 1);
-  // Activation calls reading + writing at least this many bytes stream their output (swishnet/activations.h).
-  o.Set("streamMinBytes", static_cast<double>(act_stream_min_bytes()));
+  // Activation calls reading + writing at least this many bytes stream their output (swishnet/activations.h);
+  // null where the active kernel family has no streaming stores.
+  if (d->act_f32->streams)
+    o.Set("streamMinBytes", static_cast<double>(act_stream_min_bytes()));
+  else
+    o.Set("streamMinBytes", env.Null());
   o.Set("compiler", compiler_name());
   o.Set("napiVersion", NAPI_VERSION);
   return o;
