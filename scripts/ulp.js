@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run ulp [-- args]: builds the ULP sweep tool with cmake-js if it is missing or older than the native
-// sources, then runs it, passing the
-// arguments through (e.g. --quick, --quick=4000000, --isa avx2, --op gelu, --bench). Exit code: the tool's.
+// sources, then runs it, passing the arguments through (e.g. --quick, --quick=4000000, --isa avx2, --op gelu,
+// --bench). Exit code: the tool's.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

@@ -6,7 +6,6 @@ import { sgdStep } from './optim';
 import { colSum, takeRows } from './rows';
 import { crossEntropyForward } from './loss';
 
-
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
   readonly isa = 'js';

@@ -2,11 +2,11 @@
 import type { Backend, BackendArgs as P } from '../types';
 import type { NativeBinding } from './binding';
 
-
 /** Backend.gemm's arguments as the binding takes them: the optional epilogue flattened, with its defaults. */
 function bindingGemmArgs(args: P<'gemm'>): Parameters<NativeBinding['gemm']> {
   const [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep] = args;
-  return [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep?.bias ?? null, ep?.act ?? -1, ep?.a ?? 0, ep?.b ?? 0, ep?.preact ?? null];
+  const epilogue = [ep?.bias ?? null, ep?.act ?? -1, ep?.a ?? 0, ep?.b ?? 0, ep?.preact ?? null] as const;
+  return [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ...epilogue];
 }
 
 export class NativeBackend implements Backend {

@@ -54,8 +54,8 @@
 //   as D = 2 v P + R (normal_tail_ratio32: few roundings reach the result, see there; the derivative evaluates
 //   the plain P / Q of normal_tail_rational32 in float32 for its 8 ULP budget). exp(-v^2/2) uses the exact
 //   square v^2 = h + l (FMA residual): the reduction runs on -h/2 and -l/2 is added to r, so a 100-sized
-//   argument does not cost 7 bits. gelu(x) = max(x, 0) - v Q(v) for both
-//   signs; nothing cancels beyond a factor 2 (x >= 0, small).
+//   argument does not cost 7 bits. gelu(x) = max(x, 0) - v Q(v) for both signs; nothing cancels beyond a
+//   factor 2 (x >= 0, small).
 // Extended arguments: exp_parts() / exp32_parts() accept the argument as an unevaluated sum hi + lo (lo folded
 //   into r). Ops whose exp argument is a product (swish beta*x, celu x/alpha, gelu_tanh's cubic) build hi + lo
 //   with FMA residuals: otherwise a relative error eps in z becomes |z| eps in exp(z), i.e. ~100 ULP at z = -90.

@@ -25,9 +25,9 @@ void need_len(Napi::Env env, const FloatView& v, std::size_t n, const char* name
 // chunk starts (the vector loop, its unrolled form and the masked tail compute each lane alike), so the result
 // does not depend on the number of threads; chunk boundaries fall on multiples of kActGrain elements anyway
 // (whole vectors; two threads share at most the one cache line that straddles a boundary of an array that is not
-// 64-byte aligned). Below the threshold a split costs more
-// than it saves: cheap ops (a compare and a select) run at memory speed and need a larger n to gain from a
-// second core than the ops that evaluate an exp, erf or division per element.
+// 64-byte aligned). Below the threshold a split costs more than it saves: cheap ops (a compare and a select) run
+// at memory speed and need a larger n to gain from a second core than the ops that evaluate an exp, erf or
+// division per element.
 constexpr std::size_t kActGrain = 64;
 
 bool act_is_cheap(int op) {
