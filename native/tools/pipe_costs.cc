@@ -66,6 +66,12 @@ namespace {
 #define SWISHNET_ADDD(R) "vpaddd %%ymm15, %%ymm14, %%ymm" #R "\n"
 #define SWISHNET_AND(R) "vandps %%ymm15, %%ymm14, %%ymm" #R "\n"
 #define SWISHNET_CMP(R) "vcmpltps %%ymm15, %%ymm14, %%ymm" #R "\n"
+#define SWISHNET_CVTPS2PD(R) "vcvtps2pd %%xmm15, %%ymm" #R "\n"
+#define SWISHNET_CVTPD2PS(R) "vcvtpd2ps %%ymm15, %%xmm" #R "\n"
+#define SWISHNET_EXTRACT(R) "vextractf128 $1, %%ymm15, %%xmm" #R "\n"
+#define SWISHNET_INSERT(R) "vinsertf128 $1, %%xmm15, %%ymm14, %%ymm" #R "\n"
+#define SWISHNET_ROUND(R) "vroundps $0, %%ymm15, %%ymm" #R "\n"
+#define SWISHNET_CVTDQ2PS(R) "vcvtdq2ps %%ymm15, %%ymm" #R "\n"
 
 void row(const char* name, double t, double base, int k, double slot) {
   std::printf("%-34s %6.2f\n", name, (t - base) / k / slot);
@@ -90,6 +96,12 @@ int main() {
   row("vpaddd", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_ADDD)), base, 8, slot);
   row("vpslld", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_SLLD)), base, 8, slot);
   row("vblendvps", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_BLENDV)), base, 8, slot);
+  row("vcvtps2pd (xmm -> ymm)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_CVTPS2PD)), base, 8, slot);
+  row("vcvtpd2ps (ymm -> xmm)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_CVTPD2PS)), base, 8, slot);
+  row("vextractf128", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_EXTRACT)), base, 8, slot);
+  row("vinsertf128", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_INSERT)), base, 8, slot);
+  row("vroundps", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_ROUND)), base, 8, slot);
+  row("vcvtdq2ps", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_CVTDQ2PS)), base, 8, slot);
   row("vrcpps", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X4(SWISHNET_RCP)), base, 4, slot);
   row("vpermilps (in-lane table)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_PERMILPS)), base, 8, slot);
   row("vpermps (8-entry table)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_PERMPS)), base, 8, slot);

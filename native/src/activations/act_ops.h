@@ -435,13 +435,30 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
   // f' = s + x s (1 - s) = s (1 + x E s): no select, no 1 - u. x is clamped to +-87 (2^n stays normal and
   // 1 + E finite; f'(-87) = -1.4e-36, below the 1e-7 absolute promise).
   // general beta: e = exp(-|z|) flushed below -88 (the derivative promises 1e-7 absolute there).
+  // silu's float32 backward runs in two passes (kBwdPasses): grad_pre forms E, grad_post the rest
+  // (ulp_sweep --bench: 2.40-2.42 -> 2.52-2.53 Gelem/s in the same runs). Its forward in two passes, pk first,
+  // was slower (2.64-2.66 against 2.81-2.83) and stays one loop.
+  static constexpr int kBwdPasses = kIsF32<V> && kUnit ? 2 : 1;
+  static constexpr int kBwdMid = 1;  // E
+  static constexpr int kUnrollBwdPre = 2;
+  static constexpr int kUnrollBwdPost = 2;
+  static constexpr std::size_t kBwdChunk = 512;
+  void grad_pre(V x, V* mid) const {
+    V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
+    Exp32<V> Em = exp32_parts<0, true>(-xc);
+    mid[0] = Em.p * Em.s;
+  }
+  V grad_post(V x, const V* mid) const {
+    V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
+    V e = mid[0];
+    V sg = V(1.0f) / (e + V(1.0f));
+    return sg * fmadd(xc, e * sg, V(1.0f));
+  }
   V grad32(V x) const {
     if constexpr (kUnit) {
-      V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
-      Exp32<V> Em = exp32_parts<0, true>(-xc);
-      V e = Em.p * Em.s;
-      V sg = V(1.0f) / (e + V(1.0f));
-      return sg * fmadd(xc, e * sg, V(1.0f));
+      V mid[kBwdMid];
+      grad_pre(x, mid);
+      return grad_post(x, mid);
     }
     Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
     V z = ze.hi;
@@ -635,16 +652,32 @@ struct OpGeluTanh {
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
   // there f' (< 0.15 in magnitude for |z| > 2.7) keeps it below 1e-7 absolute. x is clamped to +-10 (|z log2(e)| <=
   // 126: 2^n stays normal, 1 + E finite); at -10, f' = -2e-36.
-  V grad32(V x) const {
+  // Two passes (kBwdPasses): grad_pre forms E, grad_post the quotient and the product, as in the forward
+  // (ulp_sweep --bench, backward with grad_out: 2.10-2.21 -> 2.21-2.28 Gelem/s in the same runs).
+  static constexpr int kBwdPasses = kIsF32<V> ? 2 : 1;
+  static constexpr int kBwdMid = 1;  // E
+  static constexpr int kUnrollBwdPre = 2;
+  static constexpr int kUnrollBwdPost = 2;
+  static constexpr std::size_t kBwdChunk = 512;
+  void grad_pre(V x, V* mid) const {
     V xc = vmin(V(10.0f), vmax(V(-10.0f), x));
     V h = xc * xc;
     V W = fmadd(V(-1.0294324e-01f), h, V(-2.3022082f));
     const V magic(12582912.0f + 127.0f);
     V t = fmadd(xc, W, magic);
-    V E = exp2_unit<true>(fma_exact(xc, W, magic - t)) * shl_mant(t);
+    mid[0] = exp2_unit<true>(fma_exact(xc, W, magic - t)) * shl_mant(t);
+  }
+  V grad_post(V x, const V* mid) const {
+    V xc = vmin(V(10.0f), vmax(V(-10.0f), x));
+    V E = mid[0];
     V s = V(1.0f) / (E + V(1.0f));
-    V xdz = xc * fmadd(V(0.21406445f), h, V(1.5957692f));  // x z'(x), z' = c1 + 3 c2 x^2
+    V xdz = xc * fmadd(V(0.21406445f), xc * xc, V(1.5957692f));  // x z'(x), z' = c1 + 3 c2 x^2
     return s * fmadd(xdz, E * s, V(1.0f));
+  }
+  V grad32(V x) const {
+    V mid[kBwdMid];
+    grad_pre(x, mid);
+    return grad_post(x, mid);
   }
   // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out).
   V fwd(V x) const {
@@ -770,6 +803,9 @@ struct OpRelu6 {
 // fwd_post(x, fwd_pre(x)) lane for lane. For ops whose single chain is long (many live registers), two short
 // loops let the out-of-order core overlap more elements. x is read again in the second pass, before y at the
 // same index is stored, so y may still alias x.
+// The backward may do the same (Op::kBwdPasses == 2, ops that differentiate from x only): grad_pre(x, mid) and
+// grad_post(x, mid), with Op::kBwdMid, kBwdChunk, kUnrollBwdPre and kUnrollBwdPost; grad(x) must equal
+// grad_post(x, grad_pre(x)), and grad_in = grad_post * grad_out as in the one-pass loop.
 template <class Op, class = void>
 struct FwdPasses {
   static constexpr int value = 1;
@@ -778,6 +814,37 @@ template <class Op>
 struct FwdPasses<Op, decltype(void(Op::kFwdPasses))> {
   static constexpr int value = Op::kFwdPasses;
 };
+template <class Op, class = void>
+struct BwdPasses {
+  static constexpr int value = 1;
+};
+template <class Op>
+struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
+  static constexpr int value = Op::kBwdPasses;
+};
+
+// The chunk loop of both: pre(at, mid) for every V1 vector of a chunk of C elements, mid stored to the buffer,
+// then post(at, mid) for every V2 vector of it. Returns how many elements it covered (whole chunks only).
+template <class V1, class V2, int K, std::size_t C, class Pre, class Post>
+inline std::size_t two_pass_chunks(std::size_t n, Pre pre, Post post) {
+  static_assert(C % V1::N == 0 && C % V2::N == 0, "chunk: a multiple of both unrolled widths");
+  std::size_t i = 0;
+  if (n < C) return 0;
+  alignas(64) typename V1::T buf[K][C];
+  for (; i + C <= n; i += C) {
+    for (std::size_t j = 0; j < C; j += V1::N) {
+      V1 mid[K];
+      pre(i + j, mid);
+      for (int k = 0; k < K; ++k) V1::store(buf[k] + j, mid[k]);
+    }
+    for (std::size_t j = 0; j < C; j += V2::N) {
+      V2 mid[K];
+      for (int k = 0; k < K; ++k) mid[k] = V2::load(buf[k] + j);
+      post(i + j, mid);
+    }
+  }
+  return i;
+}
 
 // Output stores: plain, or non-temporal (kNt: V::stream, to addresses aligned to V::N elements; see act_streamed).
 template <bool kNt, class V>
@@ -797,29 +864,13 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   std::size_t i = 0;
   if constexpr (FwdPasses<Op<V>>::value == 2) {
     // Whole chunks in two passes through an on-stack buffer (see FwdPasses); the rest as below.
-    using T = typename V::T;
     using V1 = Multi<V, Op<V>::kUnrollPre>;
     using V2 = Multi<V, Op<V>::kUnrollPost>;
-    constexpr std::size_t C = Op<V>::kFwdChunk;
-    constexpr int K = Op<V>::kFwdMid;
-    static_assert(C % V1::N == 0 && C % V2::N == 0, "chunk: a multiple of both unrolled widths");
-    if (n >= C) {
-      alignas(64) T buf[K][C];
-      const Op<V1> op1(p);
-      const Op<V2> op2(p);
-      for (; i + C <= n; i += C) {
-        for (std::size_t j = 0; j < C; j += V1::N) {
-          V1 mid[K];
-          op1.fwd_pre(V1::load(x + i + j), mid);
-          for (int k = 0; k < K; ++k) V1::store(buf[k] + j, mid[k]);
-        }
-        for (std::size_t j = 0; j < C; j += V2::N) {
-          V2 mid[K];
-          for (int k = 0; k < K; ++k) mid[k] = V2::load(buf[k] + j);
-          store_out<kNt>(y + i + j, op2.fwd_post(V2::load(x + i + j), mid));
-        }
-      }
-    }
+    const Op<V1> op1(p);
+    const Op<V2> op2(p);
+    i = two_pass_chunks<V1, V2, Op<V>::kFwdMid, Op<V>::kFwdChunk>(
+        n, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
+        [&](std::size_t at, const V2* mid) { store_out<kNt>(y + at, op2.fwd_post(V2::load(x + at), mid)); });
   }
   if (n - i >= VU::N) {
     const Op<VU> opu(p);
@@ -896,6 +947,21 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
+  if constexpr (BwdPasses<Op<V>>::value == 2) {
+    // Whole chunks in two passes (see BwdPasses); the rest as below.
+    static_assert(!Op<V>::kUsesY, "a two-pass backward differentiates from x");
+    using V1 = Multi<V, Op<V>::kUnrollBwdPre>;
+    using V2 = Multi<V, Op<V>::kUnrollBwdPost>;
+    const Op<V1> op1(p);
+    const Op<V2> op2(p);
+    i = two_pass_chunks<V1, V2, Op<V>::kBwdMid, Op<V>::kBwdChunk>(
+        n, [&](std::size_t at, V1* mid) { op1.grad_pre(V1::load(x + at), mid); },
+        [&](std::size_t at, const V2* mid) {
+          V2 d = op2.grad_post(V2::load(x + at), mid);
+          if constexpr (kGo) d = d * V2::load(go + at);
+          store_out<kNt>(gi + at, d);
+        });
+  }
   if (n >= VU::N) {
     const Op<VU> opu(p);
     const VU one(T(1));
