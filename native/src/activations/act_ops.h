@@ -715,8 +715,8 @@ struct OpMish {
   explicit OpMish(ActParams) {}
   // tanh(softplus(x)) = N / (N + 2), N = e (e + 2), e = exp(x); mish = x N / (N + 2) with e's 2^n applied last.
   // x > 20: mish = x (N/(N+2) rounds to 1 long before); x below the exp cutoff: +-0.
-  // float32: e = exp(x) = pk 2^-32 with the 2^-32 applied last (x e^x is normal down to -92); x is clamped to
-  // [kExp32Flush<32>, 20], where pk is exactly 0 at the bottom (mish(-inf) = -0).
+  // float32: e = exp(x) = pk 2^-32 with the 2^-32 applied by the last division (x e^x is normal down to -92);
+  // x is clamped to [kExp32Flush<32>, 20], where pk is exactly 0 at the bottom (mish(-inf) = -0).
   V fwd(V x) const {
     if constexpr (kIsF32<V>) {
       V mid[kFwdMid];
@@ -751,6 +751,7 @@ struct OpMish {
     V y = (xc * Nk) / (Nk + V(8589934592.0f));
     return select(gt(x, V(20.0f)), x, y);
   }
+  // mish' = N/D + 4 x e (1 + e) / D^2, D = N + 2.
   static constexpr int kBwdPasses = kIsF32<V> ? 2 : 1;
   static constexpr int kBwdMid = 1;  // e
   static constexpr int kUnrollBwdPre = 2;
@@ -766,9 +767,8 @@ struct OpMish {
     V d = fma_exact((V(4.0f) * xc) * (e * (e + V(1.0f))), r * r, N * r);  // the terms cancel near -1.19
     return select(gt(x, V(20.0f)), V(1.0f), d);
   }
-  // mish' = N/D + 4 x e (1 + e) / D^2, D = N + 2.
   V grad(V x) const {
-    if constexpr (kIsF32<V>) {  // e flushed below -88
+    if constexpr (kIsF32<V>) {
       V mid[kBwdMid];
       grad_pre(x, mid);
       return grad_post(x, mid);
