@@ -100,6 +100,21 @@ inline SigCore<V> sig_core(V zh, V zl) {
 
 // ---------------------------------------------------------------------------------------------- the ops
 
+// fwd(x) / grad(x) of an op whose float32 loop runs in two passes (see FwdPasses below): the same operations,
+// lane for lane, as fwd_post(x, fwd_pre(x)) resp. grad_post(x, grad_pre(x)).
+template <class Op, class V>
+inline V fwd_by_passes(const Op& op, V x) {
+  V mid[Op::kFwdMid];
+  op.fwd_pre(x, mid);
+  return op.fwd_post(x, mid);
+}
+template <class Op, class V>
+inline V grad_by_passes(const Op& op, V x) {
+  V mid[Op::kBwdMid];
+  op.grad_pre(x, mid);
+  return op.grad_post(x, mid);
+}
+
 template <class V>
 struct OpSigmoid {
   static constexpr bool kUsesY = true;
@@ -248,9 +263,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
   V fwd_post(V x, const V* mid) const { return select(gt(x, thr), x, vmax(V(0.0f), x) + log1p_of_s(mid[0])); }
   V fwd(V x) const {
     if constexpr (kIsF32<V> && kUnit) {
-      V mid[kFwdMid];
-      fwd_pre(x, mid);
-      return fwd_post(x, mid);
+      return fwd_by_passes(*this, x);
     } else if constexpr (kIsF32<V>) {
       Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
       V z = ze.hi;
@@ -464,11 +477,7 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     return sg * fmadd(xc, e * sg, V(1.0f));
   }
   V grad32(V x) const {
-    if constexpr (kUnit) {
-      V mid[kBwdMid];
-      grad_pre(x, mid);
-      return grad_post(x, mid);
-    }
+    if constexpr (kUnit) return grad_by_passes(*this, x);
     Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
     V z = ze.hi;
     V a = vmax(V(kExp32Flush<0>), vor(z, V(-0.0f)));
@@ -602,8 +611,9 @@ struct OpGeluTanh {
     V zl = fmadd(xc, wl, fma_exact(xc, w, -zh));
     return {zh, zl};
   }
-  // float32 (fwd32, grad32): y = x / (1 + E), E = exp(-z) = 2^(x W), W = -log2(e) (c1 + c2 x^2), reduced in log2
-  // units (exp2_unit: t = fma(x, W, magic), r = fma(x, W, -n), so x W itself is never rounded).
+  // float32 (fwd_pre/fwd_post, grad_pre/grad_post): y = x / (1 + E), E = exp(-z) = 2^(x W),
+  // W = -log2(e) (c1 + c2 x^2), reduced in log2 units (exp2_unit: t = fma(x, W, magic), r = fma(x, W, -n), so x W
+  // itself is never rounded).
   // Only W's own error is left, and it matters for x < 0, where y ~ x e^z carries z's absolute error as a
   // relative one (|z| = 100 at x = -10.5: a float32 z would be ~100 ULP off). W is a double-float W + wl:
   //   W = fl(Bh x^2 + Ah) with Ah (-A rounded to a multiple of 2^-20) and Bh = fl(-B): Ah - W is then exact
@@ -624,7 +634,7 @@ struct OpGeluTanh {
   // separate 2^r: the full sweep's maximum is 3 ULP (scalar and AVX2; 4 at x = -5.0 with D = fma(2^r, s, 1/8),
   // which is ~4% faster but has no margin left).
   // Two passes (act_forward, kFwdPasses): fwd_pre forms s = 2^(n-3) and r for a chunk of kFwdChunk elements into
-  // an on-stack buffer, fwd_post evaluates 2^r and the quotient; fwd32 = fwd_post(fwd_pre(x)), lane for lane the
+  // an on-stack buffer, fwd_post evaluates 2^r and the quotient; fwd = fwd_post(fwd_pre(x)), lane for lane the
   // same operations. The two short loops keep more elements in flight than one long chain with its ~20 live
   // registers (spills at kUnroll 3): 1.85 -> 2.33-2.40 Gelem/s, of which the shorter exp2 polynomial gives 2.07.
   // Unrolls pre/post 2/4 rather than 1/2: 2.27-2.39 -> 2.42-2.45 in the same runs (1/4 2.38-2.42; 4/2 and 4/4
@@ -654,11 +664,6 @@ struct OpGeluTanh {
     V D = mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
     return (vmax(V(-10.13f), x) * V(0.125f)) / D;
   }
-  V fwd32(V x) const {
-    V mid[kFwdMid];
-    fwd_pre(x, mid);
-    return fwd_post(x, mid);
-  }
   // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
   // there f' (< 0.15 in magnitude for |z| > 2.7) keeps it below 1e-7 absolute. x is clamped to +-10 (|z log2(e)| <=
@@ -685,19 +690,14 @@ struct OpGeluTanh {
     V xdz = xc * fmadd(V(0.21406445f), xc * xc, V(1.5957692f));  // x z'(x), z' = c1 + 3 c2 x^2
     return s * fmadd(xdz, E * s, V(1.0f));
   }
-  V grad32(V x) const {
-    V mid[kBwdMid];
-    grad_pre(x, mid);
-    return grad_post(x, mid);
-  }
   // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out).
   V fwd(V x) const {
-    if constexpr (kIsF32<V>) return fwd32(x);
+    if constexpr (kIsF32<V>) return fwd_by_passes(*this, x);
     Ext<V> z = z_of(clamp(x, -kXc, kXc));
     return vor(x_sigmoid<true>(x, z.hi, z.lo), signed_zero(x));
   }
   V grad(V x) const {
-    if constexpr (kIsF32<V>) return grad32(x);
+    if constexpr (kIsF32<V>) return grad_by_passes(*this, x);
     V xc = clamp(x, -kXc, kXc);
     Ext<V> z = z_of(xc);
     V dz = fmadd(c2x3, xc * xc, c1h);  // z'(x) = c1 + 3 c2 x^2
@@ -718,11 +718,7 @@ struct OpMish {
   // float32: e = exp(x) = pk 2^-32 with the 2^-32 applied by the last division (x e^x is normal down to -92);
   // x is clamped to [kExp32Flush<32>, 20], where pk is exactly 0 at the bottom (mish(-inf) = -0).
   V fwd(V x) const {
-    if constexpr (kIsF32<V>) {
-      V mid[kFwdMid];
-      fwd_pre(x, mid);
-      return fwd_post(x, mid);
-    }
+    if constexpr (kIsF32<V>) return fwd_by_passes(*this, x);
     ExpParts<V> ep = exp_parts(vmin(V(T(20)), x));
     V e = scale_flush(ep.p, ep.n);
     V e2 = e + V(T(2));
@@ -768,11 +764,7 @@ struct OpMish {
     return select(gt(x, V(20.0f)), V(1.0f), d);
   }
   V grad(V x) const {
-    if constexpr (kIsF32<V>) {
-      V mid[kBwdMid];
-      grad_pre(x, mid);
-      return grad_post(x, mid);
-    }
+    if constexpr (kIsF32<V>) return grad_by_passes(*this, x);
     V xc = vmin(V(T(20)), x);
     ExpParts<V> ep = exp_parts(xc);
     V e = scale_flush(ep.p, ep.n);
@@ -1000,7 +992,7 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
           store_out<kNt>(gi + at, d);
         });
   }
-  if (n >= VU::N) {
+  if (n - i >= VU::N) {
     const Op<VU> opu(p);
     const VU one(T(1));
     for (; i + VU::N <= n; i += VU::N) {
