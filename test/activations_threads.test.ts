@@ -174,9 +174,10 @@ describeNative('native activation calls split over threads give the 1-thread res
 
 /**
  * Calls whose arrays outgrow the last-level cache write their output with non-temporal stores (the AVX2 kernels;
- * info().streamMinBytes is the threshold while they are active: bytes read + written by one kernel call). The values must be those of
- * small calls, which store normally: checked on arrays sized just past the threshold (also when the call is split
- * over 2 threads, so that each half streams too), against the same backend run on 1M-element slices.
+ * info().streamMinBytes is the threshold while they are active: bytes read + written by one kernel call). The
+ * values must be those of small calls, which store normally: checked on arrays sized just past the threshold (also
+ * when the call is split over 2 threads, so that each half streams too), against the same backend run on
+ * 1M-element slices.
  */
 describeNative('native activation calls above the streaming threshold give the small-call results', () => {
   const be = nb as NativeBackend;

@@ -59,7 +59,8 @@ export const commands: Record<string, Command> = {
       console.log(`isa:         ${info.isa}${info.bestIsa ? ` (best here: ${info.bestIsa}; available: ${info.isas.join(', ')})` : ''}`);
       console.log(`threads:     ${info.threads}`);
       if (info.streamMinBytes !== null) {
-        console.log(`streaming:   activation calls of >= ${(info.streamMinBytes / 2 ** 20).toFixed(1)} MiB (read + written) store non-temporally`);
+        const mib = (info.streamMinBytes / 2 ** 20).toFixed(1);
+        console.log(`streaming:   activation calls of >= ${mib} MiB (read + written) store non-temporally`);
       }
       if (info.nativePath) console.log(`binary:      ${info.nativePath}`);
       if (info.compiler) console.log(`compiler:    ${info.compiler}`);

@@ -52,7 +52,9 @@ function sgd32(...[w, g, buf, lr0, m0, dampening, wd0, nesterov, maximize, first
   }
 }
 
-function sgd64(...[w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first]: BackendArgs<'sgdStep'>): void {
+function sgd64(
+  ...[w, g, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first]: BackendArgs<'sgdStep'>
+): void {
   const n = w.length;
   const sgn = maximize ? -1 : 1;
   const decay = weightDecay !== 0;

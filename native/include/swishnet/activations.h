@@ -71,8 +71,9 @@ struct ActKernelTable {
   SwishBetaGradFn<T> swish_beta_grad;
 };
 
-// Streaming output (the 16 activations' kernels of a table with `streams`, i.e. AVX2): a forward or backward call whose footprint (the bytes
-// it reads plus the bytes it writes) is at least act_stream_min_bytes() writes its output with non-temporal stores.
+// Streaming output (the 16 activations' kernels of a table with `streams`, i.e. AVX2): a forward or backward call
+// whose footprint (the bytes it reads plus the bytes it writes) is at least act_stream_min_bytes() writes its
+// output with non-temporal stores.
 // Its arrays then no longer fit the last-level cache together, so a plain store would first read each output line
 // from memory (read for ownership) only to evict it again. The values are those of plain stores. Default
 // (act_stream_default_bytes): the largest cache CPUID reports for this core, or 32 MiB where it reports none.

@@ -21,7 +21,8 @@ inline void take_rows_impl(const T* src, std::size_t features, const std::int32_
 constexpr std::size_t kColBlock = 256;  // accumulators on the stack: 2 KiB
 
 template <typename T>
-SWISHNET_LOOP_BODY void col_sum_impl(const T* __restrict src, std::size_t rows, std::size_t cols, T* __restrict dst, bool accumulate) {
+SWISHNET_LOOP_BODY void col_sum_impl(const T* __restrict src, std::size_t rows, std::size_t cols, T* __restrict dst,
+                                     bool accumulate) {
   double acc[kColBlock];
   for (std::size_t j0 = 0; j0 < cols; j0 += kColBlock) {
     const std::size_t w = cols - j0 < kColBlock ? cols - j0 : kColBlock;

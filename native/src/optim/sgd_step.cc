@@ -13,7 +13,8 @@ namespace {
 // first, as PyTorch's CPU kernels do (its opmath type for float is float): every product and sum is one float
 // rounding, so the loop runs on 8 lanes with no conversions. fp-contract is off: no fused multiply-add.
 template <typename T>
-SWISHNET_LOOP_BODY void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n, const SgdParams& p) {
+SWISHNET_LOOP_BODY void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n,
+                                 const SgdParams& p) {
   const T lr = static_cast<T>(p.lr), m = static_cast<T>(p.momentum), damp = static_cast<T>(1.0 - p.dampening);
   const T wd = static_cast<T>(p.weight_decay);
   const T sgn = p.maximize ? T(-1) : T(1);
