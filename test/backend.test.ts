@@ -131,6 +131,15 @@ describe('compiled package (dist/)', () => {
     const info = JSON.parse(r.stdout);
     expect(info.backend).toBe(backend().name);
     expect(info.version).toBe(backendInfo().version);
+    // The plain form: one line per field; the streaming line only where the active kernels stream.
+    const text = spawnSync(process.execPath, [cli, 'info'], { encoding: 'utf8' });
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^backend: +${info.backend}$`, 'm'));
+    if (info.streamMinBytes === null) expect(text.stdout).not.toMatch(/^streaming:/m);
+    else {
+      const mib = (info.streamMinBytes / 2 ** 20).toFixed(1).replace('.', '\\.');
+      expect(text.stdout).toMatch(new RegExp(`^streaming: +activation calls of >= ${mib} MiB`, 'm'));
+    }
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(help.stdout).toMatch(/Usage: swishnet <command>/);
     expect(help.stdout).toMatch(/train/);
