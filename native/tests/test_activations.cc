@@ -308,6 +308,35 @@ void test_isa(Isa isa) {
     t->prelu_backward(x.data(), g.data(), nullptr, len, alpha.data(), channels, inner, nullptr);  // no-op, no crash
   }
 
+  // PReLU backward over long channel runs: the unrolled loop with four partial sums, the one-vector loop, the
+  // partial tail and the blocks of 256 vectors summed in double (inner = 4100 = 2 blocks of 2048 floats + 4, and
+  // the second channel's run starts mid-vector); a NaN in channel 1 reaches galpha[1] only.
+  {
+    const std::size_t channels = 2, inner = 4100, len = channels * inner + 4 * inner / 3;
+    std::vector<T> x(len), g(len), alpha = {T(0.25), T(-0.5)}, gi(len, T(-7)), galpha = {T(0.5), T(0)};
+    for (std::size_t i = 0; i < len; ++i) x[i] = static_cast<T>(uniform(-3, 3)), g[i] = static_cast<T>(uniform(-1, 1));
+    x[inner + 3001] = std::numeric_limits<T>::quiet_NaN();
+    t->prelu_backward(x.data(), g.data(), gi.data(), len, alpha.data(), channels, inner, galpha.data());
+    std::vector<double> want = {0.5, 0.0}, scale = {0.5, 0.0};
+    bool okg = true;
+    for (std::size_t i = 0; i < len; ++i) {
+      const std::size_t c = (i / inner) % channels;
+      const T w = x[i] > 0 ? g[i] : (x[i] <= 0 ? alpha[c] * g[i] : x[i]);
+      okg &= gi[i] == w || (std::isnan(gi[i]) && std::isnan(w));
+      if (!(x[i] > 0)) want[c] += static_cast<double>(x[i]) * g[i], scale[c] += std::fabs(double(x[i]) * g[i]);
+    }
+    check(okg, std::string(isa_name(isa)) + " " + dt + " prelu backward gi over long runs (NaN stays NaN)");
+    check(std::fabs(galpha[0] - want[0]) <= 1e-6 * scale[0] && std::isnan(galpha[1]) && std::isnan(want[1]),
+          std::string(isa_name(isa)) + " " + dt + " prelu galpha over long runs, NaN in channel 1 only");
+    x[inner + 3001] = T(-1);
+    std::vector<T> ga(channels, T(0));
+    t->prelu_backward(x.data(), nullptr, nullptr, len, alpha.data(), channels, inner, ga.data());
+    double w1 = 0, s1 = 0;
+    for (std::size_t i = 0; i < len; ++i)
+      if ((i / inner) % channels == 1 && !(x[i] > 0)) w1 += x[i], s1 += std::fabs(double(x[i]));
+    check(std::fabs(ga[1] - w1) <= 1e-6 * s1, std::string(isa_name(isa)) + " " + dt + " prelu galpha, long runs, go null");
+  }
+
   // swish_beta_grad vs central finite differences of sum go * swish(x; beta) (long double reference forward).
   for (double beta : {1.0, 0.5, 1.7}) {
     const std::size_t len = 37;

@@ -1115,25 +1115,37 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
     const V a(alpha[c]);
     double total = 0.0;
     while (i < end) {
-      V acc = zero;
-      std::size_t blk = 0;
-      for (; i + N <= end && blk < kBlock; i += N, ++blk) {
+      // Four partial sums (a single one would chain every vector through the adder's latency: 4.8 against
+      // 5.9 Gelem/s for relu's backward at 1M).
+      V acc[4] = {zero, zero, zero, zero};
+      const std::size_t stop = (end - i) / N > kBlock ? i + kBlock * N : end;
+      for (; i + 4 * N <= stop; i += 4 * N) {
+        for (std::size_t k = 0; k < 4; ++k) {
+          V v = V::load(x + i + k * N);
+          V g = go ? V::load(go + i + k * N) : one;
+          auto pos = gt(v, zero);
+          acc[k] = acc[k] + select(pos, zero, v * g);
+          if (gi) V::store(gi + i + k * N, select(pos, g, keep_nan(v, a * g)));
+        }
+      }
+      for (; i + N <= stop; i += N) {
         V v = V::load(x + i);
         V g = go ? V::load(go + i) : one;
         auto pos = gt(v, zero);
-        acc = acc + select(pos, zero, v * g);
+        acc[0] = acc[0] + select(pos, zero, v * g);
         if (gi) V::store(gi + i, select(pos, g, keep_nan(v, a * g)));
       }
+      V sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
       if (i < end && i + N > end) {
         const std::size_t m = end - i;
         V v = V::load_part(x + i, m);
         V g = go ? V::load_part(go + i, m) : one;
         auto pos = gt(v, zero);
-        acc = acc + select(pos, zero, v * g);  // lanes past m hold x = 0, go = 0 or 1: they add 0
+        sum = sum + select(pos, zero, v * g);  // lanes past m hold x = 0, go = 0 or 1: they add 0
         if (gi) V::store_part(gi + i, select(pos, g, keep_nan(v, a * g)), m);
         i = end;
       }
-      total += hsum_double(acc);
+      total += hsum_double(sum);
     }
     if (galpha) galpha[c] = T(double(galpha[c]) + total);
   }
