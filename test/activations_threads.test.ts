@@ -169,6 +169,51 @@ describeNative('native activation calls split over threads give the 1-thread res
       });
       expect(mismatches).toEqual([]);
     });
+
+    // The alpha gradient is summed in fixed pieces of >= 2^16 elements on whichever thread, then added in piece
+    // order: more pieces than threads here, and the sums must match a float64 reference as well as each other.
+    test(`prelu's alpha gradient over many pieces on 1-3 threads, ${C.name}`, () => {
+      const problems: string[] = [];
+      eachIsa(be, (isa) => {
+        for (const [channels, inner] of [[1, 1], [5, 999], [64, 1]]) {
+          const n = 300007;
+          const x = new C(n);
+          const go = new C(n);
+          const r = new Rng(31 + channels);
+          for (let i = 0; i < n; i++) (x[i] = r.uniform(-4, 4)), (go[i] = r.uniform(-1, 1));
+          const alpha = new C(channels).fill(0.25);
+          const want = new Float64Array(channels).fill(0.5);
+          const scale = new Float64Array(channels).fill(0.5);
+          for (let i = 0; i < n; i++) {
+            const c = Math.floor(i / inner) % channels;
+            if (!(x[i] > 0)) (want[c] += x[i] * go[i]), (scale[c] += Math.abs(x[i] * go[i]));
+          }
+          const out = sameUnderThreads(be, () => {
+            const galpha = new C(channels).fill(0.5);
+            be.preluBackward(x, go, null, alpha, channels, inner, galpha);
+            return [galpha];
+          });
+          for (const { threads, equal } of out) {
+            if (!equal[0]) problems.push(`${isa} c=${channels} ${threads} threads differ`);
+          }
+          const galpha = new C(channels).fill(0.5);
+          const prev = be.getThreads();
+          be.setThreads(2);
+          try {
+            be.preluBackward(x, go, null, alpha, channels, inner, galpha);
+          } finally {
+            be.setThreads(prev);
+          }
+          const tol = C === Float32Array ? 1e-6 : 1e-13;
+          for (let c = 0; c < channels; c++) {
+            if (!(Math.abs(galpha[c] - want[c]) <= tol * scale[c])) {
+              problems.push(`${isa} c=${channels}: galpha[${c}] = ${galpha[c]}, want ${want[c]}`);
+            }
+          }
+        }
+      });
+      expect(problems).toEqual([]);
+    });
   }
 });
 

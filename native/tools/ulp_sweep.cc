@@ -176,7 +176,9 @@ int bench(const std::vector<const ActKernelTable<float>*>& isas, const std::vect
     }
     if (!all_ops) continue;
     const double pf = best([&] { k->prelu_forward(x.data(), y.data(), n, alpha.data(), 64, 128); });
-    const double pb = best([&] { k->prelu_backward(x.data(), go.data(), gi.data(), n, alpha.data(), 64, 128, y.data()); });
+    std::vector<double> gsum(64, 0.0);
+    const double pb =
+        best([&] { k->prelu_backward(x.data(), go.data(), gi.data(), n, alpha.data(), 64, 128, gsum.data()); });
     std::printf("%-7s %-12s %9.2f %9.2f %8.0f%%\n", isa_name(names[t]), "prelu", pf, pb, 100 * pb / pf);
   }
   return 0;

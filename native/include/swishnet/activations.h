@@ -51,10 +51,11 @@ template <typename T>
 using PreluForwardFn = void (*)(const T* x, T* y, std::size_t n, const T* alpha, std::size_t channels,
                                 std::size_t inner);
 // gi[i] = (x > 0 ? 1 : alpha[c]) * go[i] (gi may be nullptr: no input gradient wanted);
-// galpha[c] += sum over x[i] <= 0 of x[i] * go[i] (galpha may be nullptr). go == nullptr means ones.
+// gsum[c] += sum over !(x[i] > 0) of x[i] * go[i], in double (gsum may be nullptr; the caller rounds to T once, at
+// the end, and may sum fixed pieces of a long array on several threads). go == nullptr means ones.
 template <typename T>
 using PreluBackwardFn = void (*)(const T* x, const T* go, T* gi, std::size_t n, const T* alpha,
-                                 std::size_t channels, std::size_t inner, T* galpha);
+                                 std::size_t channels, std::size_t inner, double* gsum);
 // Returns sum_i go[i] * d swish_beta(x[i]) / d beta = sum go * x^2 * s * (1 - s), s = sigmoid(beta x).
 // go == nullptr means ones. Accumulates in double.
 template <typename T>

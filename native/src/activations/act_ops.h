@@ -1099,11 +1099,11 @@ void prelu_forward(const typename V::T* x, typename V::T* y, std::size_t n, cons
   }
 }
 
-// gi = (x > 0 ? 1 : alpha[c]) go; galpha[c] += sum over !(x > 0) of x go (so a NaN reaches galpha too).
+// gi = (x > 0 ? 1 : alpha[c]) go; gsum[c] += sum over !(x > 0) of x go (so a NaN reaches gsum too).
 // Partial sums are kept in vectors of T for at most kBlock vectors, then added in double.
 template <class V>
 void prelu_backward(const typename V::T* x, const typename V::T* go, typename V::T* gi, std::size_t n,
-                    const typename V::T* alpha, std::size_t channels, std::size_t inner, typename V::T* galpha) {
+                    const typename V::T* alpha, std::size_t channels, std::size_t inner, double* gsum) {
   using T = typename V::T;
   constexpr std::size_t N = V::N, kBlock = 256;
   if (n == 0 || channels == 0 || inner == 0) return;
@@ -1147,7 +1147,7 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
       }
       total += hsum_double(sum);
     }
-    if (galpha) galpha[c] = T(double(galpha[c]) + total);
+    if (gsum) gsum[c] += total;
   }
 }
 

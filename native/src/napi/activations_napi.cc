@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "gemm/thread_pool.h"
 #include "napi/util.h"
@@ -116,6 +117,16 @@ void check_channels(Napi::Env env, std::size_t n, const FloatView& alpha, std::s
   (void)n;
 }
 
+// The pieces the alpha gradient is summed in: whole channel units, at least 2^16 elements (a thread's worth of
+// work, as act_split_min) and 16 channels' worth (the rows of partial sums then hold at most n / 16 + channels
+// doubles).
+std::size_t prelu_sum_piece(std::size_t unit, std::size_t channels) {
+  const std::size_t by_channels = channels > SIZE_MAX / 16 ? SIZE_MAX : 16 * channels;
+  const std::size_t want = std::max<std::size_t>(std::size_t(1) << 16, by_channels);
+  if (unit >= want) return unit;
+  return want / unit * unit + (want % unit ? unit : 0);
+}
+
 // preluForward(x, y, alpha, channels, inner)
 Napi::Value PreluForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -163,21 +174,41 @@ Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
     if (galpha.length != channels) throw_range(env, "gradAlpha must have one element per channel");
   }
   AddonData* d = addon_data(info);
-  // The alpha gradient is a sum in element order: a call that wants it runs on one thread (its bits would
-  // otherwise depend on the split). The input gradient alone is elementwise.
-  split_elementwise(
-      info, x.length, has_ga ? SIZE_MAX : act_split_min(true),
-      [&](std::size_t b, std::size_t e) {
-        if (x.dtype == DType::F32)
-          d->act_f32->prelu_backward(x.as<float>() + b, has_go ? go.as<float>() + b : nullptr,
-                                     has_gi ? gi.as<float>() + b : nullptr, e - b, alpha.as<float>(), channels, inner,
-                                     has_ga ? galpha.as<float>() : nullptr);
-        else
-          d->act_f64->prelu_backward(x.as<double>() + b, has_go ? go.as<double>() + b : nullptr,
-                                     has_gi ? gi.as<double>() + b : nullptr, e - b, alpha.as<double>(), channels,
-                                     inner, has_ga ? galpha.as<double>() : nullptr);
-      },
-      prelu_unit(channels, inner));
+  const std::size_t n = x.length, unit = prelu_unit(channels, inner);
+  auto kernel = [&](std::size_t b, std::size_t e, double* gsum) {
+    if (x.dtype == DType::F32)
+      d->act_f32->prelu_backward(x.as<float>() + b, has_go ? go.as<float>() + b : nullptr,
+                                 has_gi ? gi.as<float>() + b : nullptr, e - b, alpha.as<float>(), channels, inner,
+                                 gsum);
+    else
+      d->act_f64->prelu_backward(x.as<double>() + b, has_go ? go.as<double>() + b : nullptr,
+                                 has_gi ? gi.as<double>() + b : nullptr, e - b, alpha.as<double>(), channels, inner,
+                                 gsum);
+  };
+  if (!has_ga) {  // the input gradient alone is elementwise
+    split_elementwise(info, n, act_split_min(true), [&](std::size_t b, std::size_t e) { kernel(b, e, nullptr); }, unit);
+    return env.Undefined();
+  }
+  // The alpha gradient is a sum. Its bits must not depend on the number of threads, so the array is cut into
+  // fixed pieces whatever the split: each piece sums into its own row of doubles (on whichever thread runs it),
+  // and the rows are added in piece order at the end, then rounded once into galpha.
+  const std::size_t piece = prelu_sum_piece(unit, channels);
+  const std::size_t pieces = n == 0 ? 0 : (n - 1) / piece + 1;
+  std::vector<double> rows(pieces * channels, 0.0);
+  parallel_for_if(d->pool.get(), pieces, n >= act_split_min(true) && pieces > 1, [&](std::size_t k0, std::size_t k1) {
+    for (std::size_t k = k0; k < k1; ++k) {
+      const std::size_t b = k * piece, e = n - b > piece ? b + piece : n;
+      kernel(b, e, rows.data() + k * channels);
+    }
+  });
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum = 0.0;
+    for (std::size_t k = 0; k < pieces; ++k) sum += rows[k * channels + c];
+    if (x.dtype == DType::F32)
+      galpha.as<float>()[c] = static_cast<float>(double(galpha.as<float>()[c]) + sum);
+    else
+      galpha.as<double>()[c] += sum;
+  }
   return env.Undefined();
 }
 
