@@ -195,7 +195,7 @@ Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
   const std::size_t piece = prelu_sum_piece(unit, channels);
   const std::size_t pieces = n == 0 ? 0 : (n - 1) / piece + 1;
   std::vector<double> rows(pieces * channels, 0.0);
-  parallel_for_if(d->pool.get(), pieces, n >= act_split_min(true) && pieces > 1, [&](std::size_t k0, std::size_t k1) {
+  parallel_for_if(d->pool.get(), pieces, pieces > 1, [&](std::size_t k0, std::size_t k1) {  // pieces >= 2^16
     for (std::size_t k = k0; k < k1; ++k) {
       const std::size_t b = k * piece, e = n - b > piece ? b + piece : n;
       kernel(b, e, rows.data() + k * channels);
