@@ -2,8 +2,9 @@
 // interface that act_math.h / act_ops.h are written against. A wrapper type V provides:
 //   V::T (float | double), V::M (mask type), V::N (lanes); V(T) broadcasts;
 //   V::load / store (N elements), V::load_part / store_part (the first m < N elements; lanes past m read as 0);
-//   V::kStream, V::stream(p, a), V::stream_fence(): a non-temporal store of N elements to an address aligned to
-//   N elements, and the fence that orders such stores before later ones (kStream false: plain stores, no fence);
+//   V::kStream; where it is true, V::stream(p, a) and V::stream_fence(): a non-temporal store of N elements to an
+//   address aligned to N elements, and the fence that orders such stores before later ones (act_streamed uses
+//   them only for such a V);
 //   + - * / and unary -; fmadd(a, b, c) = a*b + c (fused where the ISA has FMA, else two roundings);
 //   fma_exact(a, b, c): a*b + c with ONE rounding (used for exact residuals such as x*x - fl(x*x));
 //   fnma_exact(a, b, c): c - a*b with ONE rounding (the residual fl(x*x) - x*x without a negation);
@@ -50,9 +51,7 @@ struct Scalar {
   static void store(T* p, Scalar a) { *p = a.v; }
   static Scalar load_part(const T* p, std::size_t) { return *p; }
   static void store_part(T* p, Scalar a, std::size_t) { *p = a.v; }
-  static constexpr bool kStream = false;  // no non-temporal stores: stream() is store()
-  static void stream(T* p, Scalar a) { *p = a.v; }
-  static void stream_fence() {}
+  static constexpr bool kStream = false;  // no non-temporal stores
   static U bits(T f) {
     U u;
     std::memcpy(&u, &f, sizeof u);

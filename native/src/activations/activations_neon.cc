@@ -34,9 +34,7 @@ struct F32x4 {
   F32x4(float f) : v(vdupq_n_f32(f)) {}     // NOLINT
   static F32x4 load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, F32x4 a) { vst1q_f32(p, a.v); }
-  static constexpr bool kStream = false;  // plain stores (see act_simd_scalar.h)
-  static void stream(float* p, F32x4 a) { vst1q_f32(p, a.v); }
-  static void stream_fence() {}
+  static constexpr bool kStream = false;  // plain stores only (see act_simd_scalar.h)
   static F32x4 load_part(const float* p, std::size_t m) {
     float buf[N] = {0, 0, 0, 0};
     std::memcpy(buf, p, m * sizeof(float));
@@ -60,8 +58,6 @@ struct F64x2 {
   static F64x2 load(const double* p) { return vld1q_f64(p); }
   static void store(double* p, F64x2 a) { vst1q_f64(p, a.v); }
   static constexpr bool kStream = false;
-  static void stream(double* p, F64x2 a) { vst1q_f64(p, a.v); }
-  static void stream_fence() {}
   static F64x2 load_part(const double* p, std::size_t m) {
     double buf[N] = {0, 0};
     std::memcpy(buf, p, m * sizeof(double));
