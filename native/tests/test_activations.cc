@@ -272,6 +272,27 @@ void test_isa(Isa isa) {
     }
     set_act_stream_min_bytes(act_stream_default_bytes());
     check(bad_nt == 0, tag + " streamed output: same values, in bounds, in place");
+
+    // Long calls: several whole chunks of the two- and three-stage loops (512 elements) and a remainder give,
+    // element for element, the values of short calls (61 elements: the one-pass loops), out of place and in place.
+    {
+      const std::size_t len = 8 * 512 + 37;
+      std::vector<T> xl(len + 1), gol(len + 1), yl(len + 1), gl(len + 1), ys(len + 1), gs(len + 1);
+      for (std::size_t i = 0; i <= len; ++i) xl[i] = xs[(i * 7) % n], gol[i] = go[(i * 5) % n];
+      t->forward[op](xl.data() + 1, yl.data() + 1, len, cs.p);
+      t->backward[op](xl.data() + 1, nullptr, gol.data() + 1, gl.data() + 1, len, cs.p);
+      for (std::size_t at = 1; at <= len; at += 61) {
+        const std::size_t m = std::min<std::size_t>(61, len + 1 - at);
+        t->forward[op](xl.data() + at, ys.data() + at, m, cs.p);
+        t->backward[op](xl.data() + at, nullptr, gol.data() + at, gs.data() + at, m, cs.p);
+      }
+      std::vector<T> al(xl);
+      t->forward[op](al.data() + 1, al.data() + 1, len, cs.p);
+      auto eq = [](T u, T v) { return u == v || (std::isnan(u) && std::isnan(v)); };
+      int bad_long = 0;
+      for (std::size_t i = 1; i <= len; ++i) bad_long += !eq(yl[i], ys[i]) + !eq(gl[i], gs[i]) + !eq(al[i], ys[i]);
+      check(bad_long == 0, tag + fmt(" long call (n=%g) = short calls, also in place", double(len)));
+    }
   }
 
   // PReLU per channel: element i is channel (i / inner) % channels.

@@ -10,7 +10,8 @@
 // one Multi<V, U> (act_multi.h), i.e. how many independent dependency chains sit side by side in program order.
 // The values were measured per op on Zen 3 (ulp_sweep --bench): 3-6 for the transcendental ops, where more
 // chains hide latency until register spills eat the gain; 4 for the cheap ones, which run at memory speed.
-// An op may split its forward into two passes over a chunk buffer (kFwdPasses, fwd_pre / fwd_post: see FwdPasses).
+// An op may split its forward into two passes over a chunk buffer (kFwdPasses, fwd_pre / fwd_post: see FwdPasses),
+// or three stages (fwd_pre / fwd_mid / fwd_fin, the last skewed by one chunk: gelu_tanh).
 // Ops whose float32 fast path depends on a parameter (beta == 1, alpha == 1) come in two compile-time variants
 // picked per call (act_forward_pick). float32 bodies are the `if constexpr (kIsF32<V>)` branches; the float64
 // code after them is the accurate reference path (1e-14).
@@ -639,13 +640,21 @@ struct OpGeluTanh {
   // registers (spills at kUnroll 3): 1.85 -> 2.33-2.40 Gelem/s, of which the shorter exp2 polynomial gives 2.07.
   // Unrolls pre/post 2/4 rather than 1/2: 2.27-2.39 -> 2.42-2.45 in the same runs (1/4 2.38-2.42; 4/2 and 4/4
   // 1.95-2.00; chunks of 256 or 1024 no different).
+  // SIMD float32 runs three stages (kFwdPasses 3, skewed_chunks): fwd_pre, fwd_mid (D = (1 + E) / 8) and fwd_fin
+  // (the quotient), the division of one chunk in the loop that runs fwd_pre for the next. Timed alone (ulp_sweep
+  // --bench, 1M), fwd_mid runs at its FMA bound (3.0 cycles per vector of 8), the division loop alone (x in, y
+  // out) at 5.7 cycles where `vdivps` alone issues every 3.1; with fwd_pre beside it, 7.3. Same-minute A/B:
+  // 2.36-2.43 -> 2.50-2.51 Gelem/s, unrolls pre+fin/mid 1/4 (2/4 2.34-2.38; 1/2, 1/3, 1/6 and chunks of 256-1024
+  // within 2.45-2.52); all three stages in one loop gave 2.3. The scalar build keeps two passes (0.19 -> 0.14
+  // Gelem/s with three).
   static constexpr float kAh = -2.302207946777344f;  // -A = -c1 log2(e), A rounded to a multiple of 2^-20
   static constexpr float kAl = -2.5136697e-07f;      // -(A - Ah)
   static constexpr float kBh = -1.0294324e-01f;      // -B = -c2 log2(e)
   static constexpr float kBl = 2.0161985e-09f;       // -(B - Bh)
-  static constexpr int kFwdPasses = kIsF32<V> ? 2 : 1;
+  static constexpr int kFwdPasses = kIsF32<V> ? (V::N > 1 ? 3 : 2) : 1;
   static constexpr int kFwdMid = 2;  // s, r
-  static constexpr int kUnrollPre = 2;
+  static constexpr int kUnrollPre = kFwdPasses == 3 ? 1 : 2;
+  static constexpr int kUnrollMid = 4;
   static constexpr int kUnrollPost = 4;
   static constexpr std::size_t kFwdChunk = 512;
   void fwd_pre(V x, V* mid) const {
@@ -660,10 +669,11 @@ struct OpGeluTanh {
     mid[0] = shl_mant(t);
     mid[1] = fmadd(xc, wl, fma_exact(xc, W, magic - t));
   }
-  V fwd_post(V x, const V* mid) const {
-    V D = mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
-    return (vmax(V(-10.13f), x) * V(0.125f)) / D;
+  V fwd_mid(const V* mid) const {
+    return mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
   }
+  V fwd_fin(V x, V D) const { return (vmax(V(-10.13f), x) * V(0.125f)) / D; }
+  V fwd_post(V x, const V* mid) const { return fwd_fin(x, fwd_mid(mid)); }
   // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
   // there f' (< 0.15 in magnitude for |z| > 2.7) keeps it below 1e-7 absolute. x is clamped to +-10 (|z log2(e)| <=
@@ -853,6 +863,14 @@ struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
   static constexpr int value = Op::kBwdPasses;
 };
 
+// Forward in three stages (Op::kFwdPasses == 3), for an op whose loop ends in a division: fwd_pre(x, mid) as above;
+// fwd_mid(mid) turns a chunk's Op::kFwdMid vectors into the divisor D (Multi<V, kUnrollMid>, into a second
+// buffer); fwd_fin(x, D) divides and gives y. The division of chunk c - 1 runs in the same loop as fwd_pre of
+// chunk c (skewed_chunks), so the divider, which takes FMA issue slots of its own, works beside FMA-heavy code
+// instead of beside the short fwd_mid. fwd_post(x, mid) must equal fwd_fin(x, fwd_mid(mid)) lane for lane; it
+// serves fwd() and the rest after the whole chunks. y may alias x: the divisions of a chunk read and write it
+// only after that chunk's fwd_pre, and fwd_pre of the next chunk reads other indices.
+
 // The chunk loop of both: pre(at, mid) for every V1 vector of a chunk of C elements, mid stored to the buffer,
 // then post(at, mid) for every V2 vector of it. Returns how many elements it covered (whole chunks only).
 template <class V1, class V2, int K, std::size_t C, class Pre, class Post>
@@ -876,6 +894,41 @@ inline std::size_t two_pass_chunks(std::size_t n, Pre pre, Post post) {
   return i;
 }
 
+// The three-stage loop (see above): pre(at, mid) for every V1 vector of chunk c into buf, then mid(mid) for
+// every V3 vector of it into dbuf; fin(at, D) for chunk c runs in the loop that does pre for chunk c + 1, and
+// after the last whole chunk on its own. Returns how many elements it covered (whole chunks only).
+template <class V1, class V3, int K, std::size_t C, class Pre, class Mid, class Fin>
+inline std::size_t skewed_chunks(std::size_t n, Pre pre, Mid mid, Fin fin) {
+  static_assert(C % V1::N == 0 && C % V3::N == 0, "chunk: a multiple of both unrolled widths");
+  if (n < C) return 0;
+  alignas(64) typename V1::T buf[K][C];
+  alignas(64) typename V1::T dbuf[C];
+  auto pre_into = [&](std::size_t at, std::size_t j) {
+    V1 m[K];
+    pre(at, m);
+    for (int k = 0; k < K; ++k) V1::store(buf[k] + j, m[k]);
+  };
+  auto mid_pass = [&] {
+    for (std::size_t j = 0; j < C; j += V3::N) {
+      V3 m[K];
+      for (int k = 0; k < K; ++k) m[k] = V3::load(buf[k] + j);
+      V3::store(dbuf + j, mid(m));
+    }
+  };
+  for (std::size_t j = 0; j < C; j += V1::N) pre_into(j, j);
+  mid_pass();
+  std::size_t i = C;  // chunk [i - C, i) has its divisors in dbuf
+  for (; i + C <= n; i += C) {
+    for (std::size_t j = 0; j < C; j += V1::N) {
+      fin(i - C + j, V1::load(dbuf + j));
+      pre_into(i + j, j);
+    }
+    mid_pass();
+  }
+  for (std::size_t j = 0; j < C; j += V1::N) fin(i - C + j, V1::load(dbuf + j));
+  return i;
+}
+
 // Output stores: plain, or non-temporal (kNt: V::stream, to addresses aligned to V::N elements; see act_streamed).
 template <bool kNt, class V>
 inline void store_out(typename V::T* p, const V& a) {
@@ -892,6 +945,17 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
+  if constexpr (FwdPasses<Op<V>>::value == 3) {
+    // Whole chunks in three stages (see FwdPasses); the rest as below.
+    using V1 = Multi<V, Op<V>::kUnrollPre>;
+    using V3 = Multi<V, Op<V>::kUnrollMid>;
+    const Op<V1> op1(p);
+    const Op<V3> op3(p);
+    i = skewed_chunks<V1, V3, Op<V>::kFwdMid, Op<V>::kFwdChunk>(
+        n, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
+        [&](const V3* mid) { return op3.fwd_mid(mid); },
+        [&](std::size_t at, V1 D) { store_out<kNt>(y + at, op1.fwd_fin(V1::load(x + at), D)); });
+  }
   if constexpr (FwdPasses<Op<V>>::value == 2) {
     // Whole chunks in two passes through an on-stack buffer (see FwdPasses); the rest as below.
     using V1 = Multi<V, Op<V>::kUnrollPre>;
