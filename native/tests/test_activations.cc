@@ -380,6 +380,20 @@ void test_isa(Isa isa) {
     check(std::fabs(got - fd) <= tol * (1 + std::fabs(fd)), std::string(dt) + fmt(" swish_beta_grad beta=%g: %.10g vs fd %.10g", beta, got, fd));
     check(std::fabs(got1 - fd1) <= tol * (1 + std::fabs(fd1)), std::string(dt) + fmt(" swish_beta_grad go=null beta=%g: %.10g vs %.10g", beta, got1, fd1));
   }
+  // The same double loop in every family, compiled without implicit contraction (the kernel sources' pragmas): the
+  // same bits as the scalar family's, with and without go.
+  {
+    const std::size_t len = 4096;
+    std::vector<T> x(len), g(len);
+    for (std::size_t i = 0; i < len; ++i) x[i] = static_cast<T>(uniform(-9, 9)), g[i] = static_cast<T>(uniform(-1, 1));
+    const ActKernelTable<T>* s = Tables<T>::get(Isa::Scalar);
+    bool same = true;
+    for (double beta : {1.0, 0.37, -1.3}) {
+      same &= t->swish_beta_grad(x.data(), g.data(), len, beta) == s->swish_beta_grad(x.data(), g.data(), len, beta);
+      same &= t->swish_beta_grad(x.data(), nullptr, len, beta) == s->swish_beta_grad(x.data(), nullptr, len, beta);
+    }
+    check(same, std::string(isa_name(isa)) + " " + dt + " swish_beta_grad: the scalar family's bits");
+  }
 }
 
 void test_cpu() {

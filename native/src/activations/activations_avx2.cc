@@ -15,11 +15,15 @@
 #include <cstring>
 #include <type_traits>
 
+// No implicit contraction of a*b + c (as in activations_scalar.cc): only the explicit fmadd() calls are fused, so
+// GCC and clang builds, and the scalar, AVX2 and NEON families, round the same expressions the same way.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang fp contract(off)
 #elif defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#pragma GCC optimize("fp-contract=off")
 #endif
 
 #include "activations/act_ops.h"

@@ -11,6 +11,14 @@
 #include <cstdint>
 #include <cstring>
 
+// No implicit contraction of a*b + c (as in activations_scalar.cc and activations_avx2.cc): only the explicit
+// fmadd() calls are fused.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include "activations/act_table.h"
 
 namespace swishnet {
