@@ -107,6 +107,9 @@ int main() {
   row("vpermps (8-entry table)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X8(SWISHNET_PERMPS)), base, 8, slot);
   row("vdivps (1 per 16 FMAs)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_DIV(8)), base, 1, slot);
   row("vdivps (2 per 16 FMAs)", SWISHNET_TIME(SWISHNET_FMA16 SWISHNET_X2(SWISHNET_DIV)), base, 2, slot);
+  // The divider's own rate: 8 independent divisions and nothing else (the same with 1 / (1/3) as with 0 / 0).
+  const double div_alone = SWISHNET_TIME(SWISHNET_X8(SWISHNET_DIV)) / 8;
+  std::printf("%-34s %6.2f (%.2f ns)\n", "vdivps alone", div_alone / slot, div_alone * 1e9);
   return 0;
 }
 

@@ -643,7 +643,7 @@ struct OpGeluTanh {
   // SIMD float32 runs three stages (kFwdPasses 3, skewed_chunks): fwd_pre, fwd_mid (D = (1 + E) / 8) and fwd_fin
   // (the quotient), the division of one chunk in the loop that runs fwd_pre for the next. Timed alone (ulp_sweep
   // --bench, 1M), fwd_mid runs at its FMA bound (3.0 cycles per vector of 8), the division loop alone (x in, y
-  // out) at 5.7 cycles where `vdivps` alone issues every 3.1; with fwd_pre beside it, 7.3. Same-minute A/B:
+  // out) at 5.7 cycles where `vdivps` alone takes 3.5 (pipe_costs); with fwd_pre beside it, 7.3. Same-minute A/B:
   // 2.36-2.41 -> 2.50-2.51 Gelem/s, unrolls pre+fin/mid 1/4 (2/4 2.34-2.38; 1/2, 1/3, 1/6 and chunks of 256-1024
   // within 2.45-2.52); all three stages in one loop gave 2.3. The scalar build keeps two passes (0.19 -> 0.14
   // Gelem/s with three).
