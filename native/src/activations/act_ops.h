@@ -101,17 +101,29 @@ inline SigCore<V> sig_core(V zh, V zl) {
 
 // ---------------------------------------------------------------------------------------------- the ops
 
-// fwd(x) / grad(x) of an op whose float32 loop runs in two passes (see FwdPasses below): the same operations,
+// How an op's loop is split over a chunk buffer (Op::kFwdPasses / Op::kBwdPasses; see FwdPasses below): stages
+// 1 (one loop: the other fields are unused), 2 (pre, post) or 3 (pre, mid, fin: forward only); mids: vectors
+// the first loop hands on per input; unroll_pre / unroll_post: Multi widths of the first loop and of the second
+// (post, or mid in three stages); chunk: elements per chunk.
+struct Passes {
+  int stages;
+  int mids;
+  int unroll_pre;
+  int unroll_post;
+  std::size_t chunk = 512;
+};
+
+// fwd(x) / grad(x) of an op whose float32 loop runs in passes (see FwdPasses below): the same operations,
 // lane for lane, as fwd_post(x, fwd_pre(x)) resp. grad_post(x, grad_pre(x)).
 template <class Op, class V>
 inline V fwd_by_passes(const Op& op, V x) {
-  V mid[Op::kFwdMid];
+  V mid[Op::kFwdPasses.mids];
   op.fwd_pre(x, mid);
   return op.fwd_post(x, mid);
 }
 template <class Op, class V>
 inline V grad_by_passes(const Op& op, V x) {
-  V mid[Op::kBwdMid];
+  V mid[Op::kBwdPasses.mids];
   op.grad_pre(x, mid);
   return op.grad_post(x, mid);
 }
@@ -244,11 +256,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
   // softplus (beta 1) runs its float32 forward in two passes (kFwdPasses): fwd_pre forms s, fwd_post the
   // polynomial and the sum (ulp_sweep --bench: 1.88-1.90 -> 2.04-2.11 Gelem/s in the same runs; the split after
   // the exp parts, before the division, gave 1.89-1.99).
-  static constexpr int kFwdPasses = kIsF32<V> && kUnit ? 2 : 1;
-  static constexpr int kFwdMid = 1;  // s
-  static constexpr int kUnrollPre = 4;
-  static constexpr int kUnrollPost = 2;
-  static constexpr std::size_t kFwdChunk = 512;
+  static constexpr Passes kFwdPasses{kIsF32<V> && kUnit ? 2 : 1, 1, 4, 2};  // mid: s
   static V s_of(const Exp32<V>& E) {  // e / (2 + e)
     V si = exp32_inv_scale(E);
     return E.p / (E.p + (si + si));
@@ -461,11 +469,7 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
   // silu's float32 backward runs in two passes (kBwdPasses): grad_pre forms E, grad_post the rest
   // (ulp_sweep --bench: 2.40-2.42 -> 2.52-2.53 Gelem/s in the same runs). Its forward in two passes, pk first,
   // was slower (2.64-2.66 against 2.81-2.83) and stays one loop.
-  static constexpr int kBwdPasses = kIsF32<V> && kUnit ? 2 : 1;
-  static constexpr int kBwdMid = 1;  // E
-  static constexpr int kUnrollBwdPre = 2;
-  static constexpr int kUnrollBwdPost = 2;
-  static constexpr std::size_t kBwdChunk = 512;
+  static constexpr Passes kBwdPasses{kIsF32<V> && kUnit ? 2 : 1, 1, 2, 2};  // mid: E
   void grad_pre(V x, V* mid) const {
     V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
     Exp32<V> Em = exp32_parts<0, true>(-xc);
@@ -634,13 +638,13 @@ struct OpGeluTanh {
   // quotient (0.5 ULP each) and W + wl and r (~0.3 ULP). D = s + fma(s r, P, 1/8) leaves out the rounding of a
   // separate 2^r: the full sweep's maximum is 3 ULP (scalar and AVX2; 4 at x = -5.0 with D = fma(2^r, s, 1/8),
   // which is ~4% faster but has no margin left).
-  // Two passes (act_forward, kFwdPasses): fwd_pre forms s = 2^(n-3) and r for a chunk of kFwdChunk elements into
+  // Two passes (act_forward, kFwdPasses): fwd_pre forms s = 2^(n-3) and r for a chunk of 512 elements into
   // an on-stack buffer, fwd_post evaluates 2^r and the quotient; fwd = fwd_post(fwd_pre(x)), lane for lane the
   // same operations. The two short loops keep more elements in flight than one long chain with its ~20 live
   // registers (spills at kUnroll 3): 1.85 -> 2.33-2.40 Gelem/s, of which the shorter exp2 polynomial gives 2.07.
   // Unrolls pre/post 2/4 rather than 1/2: 2.27-2.39 -> 2.42-2.45 in the same runs (1/4 2.38-2.42; 4/2 and 4/4
   // 1.95-2.00; chunks of 256 or 1024 no different).
-  // SIMD float32 runs three stages (kFwdPasses 3, skewed_chunks): fwd_pre, fwd_mid (D = (1 + E) / 8) and fwd_fin
+  // SIMD float32 runs three stages (kFwdStages 3, skewed_chunks): fwd_pre, fwd_mid (D = (1 + E) / 8) and fwd_fin
   // (the quotient), the division of one chunk in the loop that runs fwd_pre for the next. Timed alone (ulp_sweep
   // --bench, 1M), fwd_mid runs at its FMA bound (3.0 cycles per vector of 8), the division loop alone (x in, y
   // out) at 5.7 cycles where `vdivps` alone takes 3.5 (pipe_costs); with fwd_pre beside it, 7.3. Same-minute A/B:
@@ -651,12 +655,8 @@ struct OpGeluTanh {
   static constexpr float kAl = -2.5136697e-07f;      // -(A - Ah)
   static constexpr float kBh = -1.0294324e-01f;      // -B = -c2 log2(e)
   static constexpr float kBl = 2.0161985e-09f;       // -(B - Bh)
-  static constexpr int kFwdPasses = kIsF32<V> ? (V::N > 1 ? 3 : 2) : 1;
-  static constexpr int kFwdMid = 2;  // s, r
-  static constexpr int kUnrollPre = kFwdPasses == 3 ? 1 : 2;
-  static constexpr int kUnrollMid = 4;
-  static constexpr int kUnrollPost = 4;
-  static constexpr std::size_t kFwdChunk = 512;
+  static constexpr int kFwdStages = kIsF32<V> ? (V::N > 1 ? 3 : 2) : 1;
+  static constexpr Passes kFwdPasses{kFwdStages, 2, kFwdStages == 3 ? 1 : 2, 4};  // mids: s, r
   void fwd_pre(V x, V* mid) const {
     V xc = vmin(V(9.9f), vmax(V(-10.13f), x));
     V h = xc * xc;
@@ -680,11 +680,7 @@ struct OpGeluTanh {
   // 126: 2^n stays normal, 1 + E finite); at -10, f' = -2e-36.
   // Two passes (kBwdPasses): grad_pre forms E, grad_post the quotient and the product, as in the forward
   // (ulp_sweep --bench, backward with grad_out: 2.10-2.21 -> 2.21-2.28 Gelem/s in the same runs).
-  static constexpr int kBwdPasses = kIsF32<V> ? 2 : 1;
-  static constexpr int kBwdMid = 1;  // E
-  static constexpr int kUnrollBwdPre = 2;
-  static constexpr int kUnrollBwdPost = 2;
-  static constexpr std::size_t kBwdChunk = 512;
+  static constexpr Passes kBwdPasses{kIsF32<V> ? 2 : 1, 1, 2, 2};  // mid: E
   void grad_pre(V x, V* mid) const {
     V xc = vmin(V(10.0f), vmax(V(-10.0f), x));
     V h = xc * xc;
@@ -739,11 +735,7 @@ struct OpMish {
   }
   // float32 forward and backward in two passes (kFwdPasses, kBwdPasses): the exp first, into the chunk buffer, then
   // the rest (ulp_sweep --bench, same runs: forward 2.13-2.20 -> 2.52-2.54 Gelem/s, backward 1.87-1.88 -> 2.01).
-  static constexpr int kFwdPasses = kIsF32<V> ? 2 : 1;
-  static constexpr int kFwdMid = 1;  // pk
-  static constexpr int kUnrollPre = 4;
-  static constexpr int kUnrollPost = 4;
-  static constexpr std::size_t kFwdChunk = 512;
+  static constexpr Passes kFwdPasses{kIsF32<V> ? 2 : 1, 1, 4, 4};  // mid: pk
   // pk = e 2^32 with a single rounding (exp32_pk1); N 2^32 in one FMA; the denominator (N + 2) 2^32 = Nk + 2^33
   // from the same rounded N (N / (N + 2) is less sensitive to an error in N than N itself), so the 2^-32 is
   // applied by the division itself: one rounding, also into the subnormal range (x ~ -90), and no product by
@@ -758,11 +750,7 @@ struct OpMish {
     return select(gt(x, V(20.0f)), x, y);
   }
   // mish' = N/D + 4 x e (1 + e) / D^2, D = N + 2.
-  static constexpr int kBwdPasses = kIsF32<V> ? 2 : 1;
-  static constexpr int kBwdMid = 1;  // e
-  static constexpr int kUnrollBwdPre = 2;
-  static constexpr int kUnrollBwdPost = 4;
-  static constexpr std::size_t kBwdChunk = 512;
+  static constexpr Passes kBwdPasses{kIsF32<V> ? 2 : 1, 1, 2, 4};  // mid: e
   // e flushed below -88; full-grade exp: the two terms cancel near x = -1 (5x amplification at -0.86).
   void grad_pre(V x, V* mid) const { mid[0] = exp32_pk<0>(vmin(V(20.0f), vmax(V(kExp32Flush<0>), x))); }
   V grad_post(V x, const V* mid) const {
@@ -837,39 +825,39 @@ struct OpRelu6 {
 
 // ---------------------------------------------------------------------------------------------- loops
 
-// Forward in two passes (Op::kFwdPasses == 2; default 1): for each chunk of Op::kFwdChunk elements, fwd_pre(x, mid)
-// writes Op::kFwdMid intermediate vectors per input into an on-stack buffer (Multi<V, kUnrollPre>), then
-// fwd_post(x, mid) reads them back with x (Multi<V, kUnrollPost>) and gives y; fwd(x) must equal
+// Forward in two passes (Op::kFwdPasses.stages == 2; default one loop): for each chunk of .chunk elements,
+// fwd_pre(x, mid) writes .mids intermediate vectors per input into an on-stack buffer (Multi<V, .unroll_pre>), then
+// fwd_post(x, mid) reads them back with x (Multi<V, .unroll_post>) and gives y; fwd(x) must equal
 // fwd_post(x, fwd_pre(x)) lane for lane. For ops whose single chain is long (many live registers), two short
 // loops let the out-of-order core overlap more elements. x is read again in the second pass, before y at the
 // same index is stored, so y may still alias x.
-// The backward may do the same (Op::kBwdPasses == 2, ops that differentiate from x only): grad_pre(x, mid) and
-// grad_post(x, mid), with Op::kBwdMid, kBwdChunk, kUnrollBwdPre and kUnrollBwdPost; grad(x) must equal
-// grad_post(x, grad_pre(x)), and grad_in = grad_post * grad_out as in the one-pass loop.
+// The backward may do the same (Op::kBwdPasses.stages == 2, ops that differentiate from x only): grad_pre(x, mid)
+// and grad_post(x, mid); grad(x) must equal grad_post(x, grad_pre(x)), and grad_in = grad_post * grad_out as in
+// the one-pass loop.
 template <class Op, class = void>
 struct FwdPasses {
-  static constexpr int value = 1;
+  static constexpr Passes value{1, 0, 1, 1};
 };
 template <class Op>
 struct FwdPasses<Op, decltype(void(Op::kFwdPasses))> {
-  static constexpr int value = Op::kFwdPasses;
+  static constexpr Passes value = Op::kFwdPasses;
 };
 template <class Op, class = void>
 struct BwdPasses {
-  static constexpr int value = 1;
+  static constexpr Passes value{1, 0, 1, 1};
 };
 template <class Op>
 struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
-  static constexpr int value = Op::kBwdPasses;
+  static constexpr Passes value = Op::kBwdPasses;
 };
 
-// Forward in three stages (Op::kFwdPasses == 3), for an op whose loop ends in a division: fwd_pre(x, mid) as above;
-// fwd_mid(mid) turns a chunk's Op::kFwdMid vectors into the divisor D (Multi<V, kUnrollMid>, into a second
-// buffer); fwd_fin(x, D) divides and gives y. The division of chunk c - 1 runs in the same loop as fwd_pre of
-// chunk c (skewed_chunks), so the divider, which takes FMA issue slots of its own, works beside FMA-heavy code
-// instead of beside the short fwd_mid. fwd_post(x, mid) must equal fwd_fin(x, fwd_mid(mid)) lane for lane; it
-// serves fwd() and the rest after the whole chunks. y may alias x: the divisions of a chunk read and write it
-// only after that chunk's fwd_pre, and fwd_pre of the next chunk reads other indices.
+// Forward in three stages (Op::kFwdPasses.stages == 3), for an op whose loop ends in a division: fwd_pre(x, mid) as
+// above, beside fwd_fin (Multi<V, .unroll_pre>); fwd_mid(mid) turns a chunk's .mids vectors into the divisor D
+// (Multi<V, .unroll_post>, into a second buffer); fwd_fin(x, D) divides and gives y. The division of chunk c - 1
+// runs in the same loop as fwd_pre of chunk c (skewed_chunks), so the divider, which takes FMA issue slots of its
+// own, works beside FMA-heavy code instead of beside the short fwd_mid. fwd_post(x, mid) must equal fwd_fin(x,
+// fwd_mid(mid)) lane for lane; it serves fwd() and the rest after the whole chunks. y may alias x: the divisions of
+// a chunk read and write it only after that chunk's fwd_pre, and fwd_pre of the next chunk reads other indices.
 
 // The chunk loop of both: pre(at, mid) for every V1 vector of a chunk of C elements, mid stored to the buffer,
 // then post(at, mid) for every V2 vector of it. Returns how many elements it covered (whole chunks only).
@@ -945,24 +933,25 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
-  if constexpr (FwdPasses<Op<V>>::value == 3) {
+  constexpr Passes P = FwdPasses<Op<V>>::value;
+  if constexpr (P.stages == 3) {
     // Whole chunks in three stages (see FwdPasses); the rest as below.
-    using V1 = Multi<V, Op<V>::kUnrollPre>;
-    using V3 = Multi<V, Op<V>::kUnrollMid>;
+    using V1 = Multi<V, P.unroll_pre>;
+    using V3 = Multi<V, P.unroll_post>;
     const Op<V1> op1(p);
     const Op<V3> op3(p);
-    i = skewed_chunks<V1, V3, Op<V>::kFwdMid, Op<V>::kFwdChunk>(
+    i = skewed_chunks<V1, V3, P.mids, P.chunk>(
         n, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
         [&](const V3* mid) { return op3.fwd_mid(mid); },
         [&](std::size_t at, V1 D) { store_out<kNt>(y + at, op1.fwd_fin(V1::load(x + at), D)); });
   }
-  if constexpr (FwdPasses<Op<V>>::value == 2) {
+  if constexpr (P.stages == 2) {
     // Whole chunks in two passes through an on-stack buffer (see FwdPasses); the rest as below.
-    using V1 = Multi<V, Op<V>::kUnrollPre>;
-    using V2 = Multi<V, Op<V>::kUnrollPost>;
+    using V1 = Multi<V, P.unroll_pre>;
+    using V2 = Multi<V, P.unroll_post>;
     const Op<V1> op1(p);
     const Op<V2> op2(p);
-    i = two_pass_chunks<V1, V2, Op<V>::kFwdMid, Op<V>::kFwdChunk>(
+    i = two_pass_chunks<V1, V2, P.mids, P.chunk>(
         n, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
         [&](std::size_t at, const V2* mid) { store_out<kNt>(y + at, op2.fwd_post(V2::load(x + at), mid)); });
   }
@@ -1041,14 +1030,16 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
   using VU = Multi<V, U>;
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
-  if constexpr (BwdPasses<Op<V>>::value == 2) {
+  constexpr Passes P = BwdPasses<Op<V>>::value;
+  static_assert(P.stages <= 2, "three stages exist for the forward only");
+  if constexpr (P.stages == 2) {
     // Whole chunks in two passes (see BwdPasses); the rest as below.
     static_assert(!Op<V>::kUsesY, "a two-pass backward differentiates from x");
-    using V1 = Multi<V, Op<V>::kUnrollBwdPre>;
-    using V2 = Multi<V, Op<V>::kUnrollBwdPost>;
+    using V1 = Multi<V, P.unroll_pre>;
+    using V2 = Multi<V, P.unroll_post>;
     const Op<V1> op1(p);
     const Op<V2> op2(p);
-    i = two_pass_chunks<V1, V2, Op<V>::kBwdMid, Op<V>::kBwdChunk>(
+    i = two_pass_chunks<V1, V2, P.mids, P.chunk>(
         n, [&](std::size_t at, V1* mid) { op1.grad_pre(V1::load(x + at), mid); },
         [&](std::size_t at, const V2* mid) {
           V2 d = op2.grad_post(V2::load(x + at), mid);
