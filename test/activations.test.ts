@@ -191,6 +191,40 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
         expect(reports.join('\n\n')).toBe('');
       });
 
+      test('long calls at every output offset (the aligning head of the native loops) give the same values', () => {
+        // Several 512-element chunks of the two- and three-stage loops; the native kernels first run the elements up
+        // to the next vector-aligned output address (0-7 of them here) through the single-vector loop.
+        const n = 4 * 512 + 45;
+        const x = make(dtype, [...EDGE_VALUES, ...sweep(n - EDGE_VALUES.length, 8)]);
+        const go = make(dtype, uniform(n, 9));
+        const CANARY = 12345.5;
+        const failures: string[] = [];
+        for (const c of CASES) {
+          const act = activations.get(c.name, c.params);
+          const calls: [string, (o?: FloatArray) => FloatArray][] = [
+            ['forward', (o) => act.forward(x, o)],
+            ['derivative', (o) => act.derivative(x, o)],
+            ['backward', (o) => act.backward(x, go, o)],
+          ];
+          for (const [what, call] of calls) {
+            const want = call();
+            for (let off = 0; off < 8; off++) {
+              const buf = make(dtype, new Array(n + off + 5).fill(CANARY));
+              const o = buf.subarray(off, off + n);
+              call(o);
+              const differ = o.findIndex((v, i) => !Object.is(v, want[i]));
+              if (differ >= 0) {
+                failures.push(`${label(c)} ${dtype} ${what} offset ${off}: x=${x[differ]} gives ${o[differ]}, ` +
+                  `not ${want[differ]}`);
+              }
+              const touched = [...buf.subarray(0, off), ...buf.subarray(off + n)].filter((v) => v !== CANARY);
+              if (touched.length) failures.push(`${label(c)} ${dtype} ${what} offset ${off}: wrote outside the output`);
+            }
+          }
+        }
+        expect(failures).toEqual([]);
+      });
+
       test('in place (out === x, out === gradOut, out === y) equals out of place', () => {
         const x0 = make(dtype, [...EDGE_VALUES, ...sweep(4099, 6)]);
         const go0 = make(dtype, uniform(x0.length, 7));

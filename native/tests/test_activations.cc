@@ -274,24 +274,35 @@ void test_isa(Isa isa) {
     check(bad_nt == 0, tag + " streamed output: same values, in bounds, in place");
 
     // Long calls: several whole chunks of the two- and three-stage loops (512 elements) and a remainder give,
-    // element for element, the values of short calls (61 elements: the one-pass loops), out of place and in place.
+    // element for element, the values of short calls (61 elements: the one-pass loops), out of place and in place,
+    // with the output at every offset from a vector boundary (act_run's aligning head) and nothing written
+    // outside it.
     {
       const std::size_t len = 8 * 512 + 37;
-      std::vector<T> xl(len + 1), gol(len + 1), yl(len + 1), gl(len + 1), ys(len + 1), gs(len + 1);
+      std::vector<T> xl(len + 1), gol(len + 1), ys(len + 1), gs(len + 1);
       for (std::size_t i = 0; i <= len; ++i) xl[i] = xs[(i * 7) % n], gol[i] = go[(i * 5) % n];
-      t->forward[op](xl.data() + 1, yl.data() + 1, len, cs.p);
-      t->backward[op](xl.data() + 1, nullptr, gol.data() + 1, gl.data() + 1, len, cs.p);
       for (std::size_t at = 1; at <= len; at += 61) {
         const std::size_t m = std::min<std::size_t>(61, len + 1 - at);
         t->forward[op](xl.data() + at, ys.data() + at, m, cs.p);
         t->backward[op](xl.data() + at, nullptr, gol.data() + at, gs.data() + at, m, cs.p);
       }
-      std::vector<T> al(xl);
-      t->forward[op](al.data() + 1, al.data() + 1, len, cs.p);
       auto eq = [](T u, T v) { return u == v || (std::isnan(u) && std::isnan(v)); };
       int bad_long = 0;
-      for (std::size_t i = 1; i <= len; ++i) bad_long += !eq(yl[i], ys[i]) + !eq(gl[i], gs[i]) + !eq(al[i], ys[i]);
-      check(bad_long == 0, tag + fmt(" long call (n=%g) = short calls, also in place", double(len)));
+      for (std::size_t off = 0; off < 8; ++off) {
+        std::vector<T> yl(len + 16, T(-12345)), gl(len + 16, T(-12345)), al(len + 16, T(-12345));
+        std::copy(xl.begin() + 1, xl.end(), al.begin() + off);
+        t->forward[op](xl.data() + 1, yl.data() + off, len, cs.p);
+        t->backward[op](xl.data() + 1, nullptr, gol.data() + 1, gl.data() + off, len, cs.p);
+        t->forward[op](al.data() + off, al.data() + off, len, cs.p);
+        for (std::size_t i = 0; i < len; ++i)
+          bad_long += !eq(yl[off + i], ys[1 + i]) + !eq(gl[off + i], gs[1 + i]) + !eq(al[off + i], ys[1 + i]);
+        for (std::size_t i = 0; i < len + 16; ++i) {
+          if (i >= off && i < off + len) continue;
+          bad_long += (yl[i] != T(-12345)) + (gl[i] != T(-12345)) + (al[i] != T(-12345));
+        }
+      }
+      check(bad_long == 0, tag + fmt(" long call (n=%g) = short calls, every output offset, also in place",
+                                     double(len)));
     }
   }
 
@@ -327,6 +338,36 @@ void test_isa(Isa isa) {
     t->prelu_forward(xin.data(), xin.data(), len, alpha.data(), channels, inner);
     check(xin == y, std::string(dt) + " prelu forward in place");
     t->prelu_backward(x.data(), g.data(), nullptr, len, alpha.data(), channels, inner, nullptr);  // no-op, no crash
+  }
+  // PReLU runs long enough for the aligning head (act_run), the output at every offset from a vector boundary:
+  // exact values, the alpha gradient, and nothing written outside the output.
+  {
+    const std::size_t channels = 2, inner = 700, len = 2 * channels * inner + 37;
+    const std::vector<T> alpha = {T(0.25), T(-1.5)};
+    std::vector<T> x(len), g(len);
+    for (std::size_t i = 0; i < len; ++i) x[i] = static_cast<T>(uniform(-3, 3)), g[i] = static_cast<T>(uniform(-1, 1));
+    std::vector<double> want_ga(channels, 0.0);
+    for (std::size_t i = 0; i < len; ++i)
+      if (!(x[i] > 0)) want_ga[(i / inner) % channels] += static_cast<double>(x[i]) * g[i];
+    int bad = 0;
+    for (std::size_t off = 0; off < 8; ++off) {
+      std::vector<T> y(len + 16, T(-12345)), gi2(len + 16, T(-12345));
+      std::vector<double> ga(channels, 0.0);
+      t->prelu_forward(x.data(), y.data() + off, len, alpha.data(), channels, inner);
+      t->prelu_backward(x.data(), g.data(), gi2.data() + off, len, alpha.data(), channels, inner, ga.data());
+      for (std::size_t i = 0; i < len + 16; ++i) {
+        if (i < off || i >= off + len) {
+          bad += (y[i] != T(-12345)) + (gi2[i] != T(-12345));
+          continue;
+        }
+        const std::size_t j = i - off, c = (j / inner) % channels;
+        bad += y[i] != (x[j] > 0 ? x[j] : alpha[c] * x[j]);
+        bad += gi2[i] != (x[j] > 0 ? g[j] : alpha[c] * g[j]);
+      }
+      for (std::size_t c = 0; c < channels; ++c)
+        bad += !(std::fabs(ga[c] - want_ga[c]) <= 1e-4 * (1 + std::fabs(want_ga[c])));
+    }
+    check(bad == 0, std::string(isa_name(isa)) + " " + dt + " prelu long runs at every output offset");
   }
 
   // PReLU backward over long channel runs: the unrolled loop with four partial sums, the one-vector loop, the

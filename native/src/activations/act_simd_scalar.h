@@ -3,7 +3,7 @@
 //   V::T (float | double), V::M (mask type), V::N (lanes); V(T) broadcasts;
 //   V::load / store (N elements), V::load_part / store_part (the first m < N elements; lanes past m read as 0);
 //   V::kStream; where it is true, V::stream(p, a) and V::stream_fence(): a non-temporal store of N elements to an
-//   address aligned to N elements, and the fence that orders such stores before later ones (act_streamed uses
+//   address aligned to N elements, and the fence that orders such stores before later ones (act_run uses
 //   them only for such a V);
 //   + - * / and unary -; fmadd(a, b, c) = a*b + c (fused where the ISA has FMA, else two roundings);
 //   fma_exact(a, b, c): a*b + c with ONE rounding (used for exact residuals such as x*x - fl(x*x));
