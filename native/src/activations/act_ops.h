@@ -867,11 +867,12 @@ struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
 // that of an older store still in flight in its low 12 bits can be taken for dependent on it (4K aliasing); the
 // chunk loops load x and store the buffer (fwd_pre), then load the buffer and store y (post, fin), each stream
 // advancing C elements per chunk, so what counts is where the buffer sits against x and y modulo kPeriod = C
-// sizeof(T) bytes (2048). Measured (1M-element gelu_tanh forward, N-API, best of 6 calls in 8 interleaved rounds):
-// a buffer 128-256 bytes above x ran 2.28-2.34 Gelem/s and one at x or y 2.41-2.44, everywhere else 2.46-2.48;
-// on the stack it sat wherever the call left it, so a process ran 2.03-2.34 for some x offsets (2 in 8) and
-// 2.44-2.49 for the others. place() puts it in the middle of the longer arc between x and y on the kPeriod circle,
-// at least kPeriod / 4 from both, 64-byte aligned (a misaligned buffer cost another 3%).
+// sizeof(T) bytes (2048). Measured with a temporary build that took the buffer's offset from the environment
+// (1M-element gelu_tanh forward, N-API, best of 6 calls in 8 interleaved rounds, y - x = 0, 512 and 1024): a
+// buffer 128 bytes above x ran 2.28-2.34 Gelem/s, 256 above 2.38-2.39, at y 2.41-2.44, elsewhere 2.44-2.48.
+// On the stack it sat wherever the call left it, so a process ran 2.03-2.40 for 2 x offsets in 8 and 2.41-2.51
+// for the others (scripts/bench-offsets.js). place() puts it in the middle of the longer arc between x and y on
+// the kPeriod circle, about kPeriod / 4 or more from both, 64-byte aligned (a misaligned one cost another 3%).
 template <class T, std::size_t kElems, std::size_t C>
 struct ChunkArena {
   static constexpr std::size_t kPeriod = C * sizeof(T);
