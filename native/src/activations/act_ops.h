@@ -653,7 +653,7 @@ struct OpGeluTanh {
   // within 2.45-2.52); all three stages in one loop gave 2.3. The scalar build keeps two passes (0.19 -> 0.14
   // Gelem/s with three). Those unrolls were chosen on an output 16 bytes off a vector boundary (half the stores
   // split across cache lines); since act_run aligns the output, 2/4 is the faster: 2.56-2.57 against 1/4's
-  // 2.53-2.54 (8/4 2.06, 1/8 2.47-2.49, chunks of 1024 2.47-2.49, of 256 2.57-2.58).
+  // 2.53-2.54 (4/4 2.06, 1/8 2.47-2.49, chunks of 1024 2.47-2.49, of 256 2.57-2.58).
   static constexpr float kAh = -2.302207946777344f;  // -A = -c1 log2(e), A rounded to a multiple of 2^-20
   static constexpr float kAl = -2.5136697e-07f;      // -(A - Ah)
   static constexpr float kBh = -1.0294324e-01f;      // -B = -c2 log2(e)
@@ -873,11 +873,12 @@ struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
 // On the stack it sat wherever the call left it, so a process ran 2.03-2.40 for 2 x offsets in 8 and 2.41-2.51
 // for the others (scripts/bench-offsets.js). place() puts it in the middle of the longer arc between x and y on
 // the kPeriod circle, about kPeriod / 4 or more from both, 64-byte aligned (a misaligned one cost another 3%).
-template <class T, std::size_t kElems, std::size_t C>
+// place() returns the first of kRows rows of C elements.
+template <class T, int kRows, std::size_t C>
 struct ChunkArena {
   static constexpr std::size_t kPeriod = C * sizeof(T);
   static_assert(4096 % kPeriod == 0, "chunk bytes: a divisor of 4096");
-  alignas(64) T raw[kElems + kPeriod / sizeof(T)];
+  alignas(64) T raw[(kRows + 1) * C];  // the rows, and kPeriod bytes to place them in
   T* place(const void* x, const void* y) {
     const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(x) % kPeriod;
     const std::uintptr_t c = reinterpret_cast<std::uintptr_t>(y) % kPeriod;
@@ -889,6 +890,16 @@ struct ChunkArena {
     return raw + (want + kPeriod - r) % kPeriod / sizeof(T);
   }
 };
+// The K vectors a pass hands on for the inputs at j, to and from rows 0..K-1 of C elements at buf. (buf is kept in
+// a local by the callers: a member pointer would be reloaded after every store, which may alias it.)
+template <int K, std::size_t C, class W>
+inline void store_rows(typename W::T* buf, std::size_t j, const W* m) {
+  for (int k = 0; k < K; ++k) W::store(buf + k * C + j, m[k]);
+}
+template <int K, std::size_t C, class W>
+inline void load_rows(const typename W::T* buf, std::size_t j, W* m) {
+  for (int k = 0; k < K; ++k) m[k] = W::load(buf + k * C + j);
+}
 
 // The chunk loop of both: pre(at, mid) for every V1 vector of a chunk of C elements, mid stored to the buffer,
 // then post(at, mid) for every V2 vector of it. Returns how many elements it covered (whole chunks only). x and y:
@@ -896,20 +907,19 @@ struct ChunkArena {
 template <class V1, class V2, int K, std::size_t C, class Pre, class Post>
 inline std::size_t two_pass_chunks(std::size_t n, const void* x, const void* y, Pre pre, Post post) {
   static_assert(C % V1::N == 0 && C % V2::N == 0, "chunk: a multiple of both unrolled widths");
-  using T = typename V1::T;
   std::size_t i = 0;
   if (n < C) return 0;
-  ChunkArena<T, K * C, C> arena;
-  T* const buf = arena.place(x, y);
+  ChunkArena<typename V1::T, K, C> arena;
+  typename V1::T* const buf = arena.place(x, y);
   for (; i + C <= n; i += C) {
     for (std::size_t j = 0; j < C; j += V1::N) {
       V1 mid[K];
       pre(i + j, mid);
-      for (int k = 0; k < K; ++k) V1::store(buf + k * C + j, mid[k]);
+      store_rows<K, C>(buf, j, mid);
     }
     for (std::size_t j = 0; j < C; j += V2::N) {
       V2 mid[K];
-      for (int k = 0; k < K; ++k) mid[k] = V2::load(buf + k * C + j);
+      load_rows<K, C>(buf, j, mid);
       post(i + j, mid);
     }
   }
@@ -922,20 +932,19 @@ inline std::size_t two_pass_chunks(std::size_t n, const void* x, const void* y, 
 template <class V1, class V3, int K, std::size_t C, class Pre, class Mid, class Fin>
 inline std::size_t skewed_chunks(std::size_t n, const void* x, const void* y, Pre pre, Mid mid, Fin fin) {
   static_assert(C % V1::N == 0 && C % V3::N == 0, "chunk: a multiple of both unrolled widths");
-  using T = typename V1::T;
   if (n < C) return 0;
-  ChunkArena<T, (K + 1) * C, C> arena;  // K rows of mids, then the divisors
-  T* const buf = arena.place(x, y);
-  T* const dbuf = buf + K * C;
+  ChunkArena<typename V1::T, K + 1, C> arena;  // K rows of mids, then the divisors
+  typename V1::T* const buf = arena.place(x, y);
+  typename V1::T* const dbuf = buf + K * C;
   auto pre_into = [&](std::size_t at, std::size_t j) {
     V1 m[K];
     pre(at, m);
-    for (int k = 0; k < K; ++k) V1::store(buf + k * C + j, m[k]);
+    store_rows<K, C>(buf, j, m);
   };
   auto mid_pass = [&] {
     for (std::size_t j = 0; j < C; j += V3::N) {
       V3 m[K];
-      for (int k = 0; k < K; ++k) m[k] = V3::load(buf + k * C + j);
+      load_rows<K, C>(buf, j, m);
       V3::store(dbuf + j, mid(m));
     }
   };
@@ -970,26 +979,22 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   constexpr std::size_t N = V::N;
   std::size_t i = 0;
   constexpr Passes P = FwdPasses<Op<V>>::value;
-  if constexpr (P.stages == 3) {
-    // Whole chunks in three stages (see FwdPasses); the rest as below.
-    using V1 = Multi<V, P.unroll_pre>;
-    using V3 = Multi<V, P.unroll_post>;
-    const Op<V1> op1(p);
-    const Op<V3> op3(p);
-    i = skewed_chunks<V1, V3, P.mids, P.chunk>(
-        n, x, y, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
-        [&](const V3* mid) { return op3.fwd_mid(mid); },
-        [&](std::size_t at, V1 D) { store_out<kNt>(y + at, op1.fwd_fin(V1::load(x + at), D)); });
-  }
-  if constexpr (P.stages == 2) {
-    // Whole chunks in two passes through an on-stack buffer (see FwdPasses); the rest as below.
+  if constexpr (P.stages > 1) {
+    // Whole chunks in two passes through an on-stack buffer or in three stages (see FwdPasses); the rest as below.
     using V1 = Multi<V, P.unroll_pre>;
     using V2 = Multi<V, P.unroll_post>;
     const Op<V1> op1(p);
     const Op<V2> op2(p);
-    i = two_pass_chunks<V1, V2, P.mids, P.chunk>(
-        n, x, y, [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); },
-        [&](std::size_t at, const V2* mid) { store_out<kNt>(y + at, op2.fwd_post(V2::load(x + at), mid)); });
+    auto pre = [&](std::size_t at, V1* mid) { op1.fwd_pre(V1::load(x + at), mid); };
+    if constexpr (P.stages == 3) {
+      i = skewed_chunks<V1, V2, P.mids, P.chunk>(
+          n, x, y, pre, [&](const V2* mid) { return op2.fwd_mid(mid); },
+          [&](std::size_t at, V1 D) { store_out<kNt>(y + at, op1.fwd_fin(V1::load(x + at), D)); });
+    } else {
+      i = two_pass_chunks<V1, V2, P.mids, P.chunk>(
+          n, x, y, pre,
+          [&](std::size_t at, const V2* mid) { store_out<kNt>(y + at, op2.fwd_post(V2::load(x + at), mid)); });
+    }
   }
   if (n - i >= VU::N) {
     const Op<VU> opu(p);
@@ -1000,15 +1005,15 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   if (i < n) V::store_part(y + i, op.fwd(V::load_part(x + i, n - i)), n - i);
 }
 
-// How a call runs its loop (act_run): every call of at least kAlignMinElems elements whose output is not aligned
-// to V::N elements first runs the few elements up to the next aligned output address, so that the rest stores
-// whole vectors that never straddle a cache line. Node's large ArrayBuffers start 16 bytes past a page boundary,
-// so without this every other 32-byte store (and load, where x shares y's alignment) of an AVX2 loop straddles
-// two lines: 1M-element gelu_tanh forward ran 2.45-2.48 Gelem/s on such arrays against 2.50-2.51 from a 32-byte
-// aligned address (README). Calls that touch at least act_stream_min_bytes() (swishnet/activations.h) then write
-// the rest with non-temporal stores where V has them, and a fence. Only the store instruction differs (and, as
-// between the unrolled and the single-vector loops, which operand's NaN payload comes out: the head takes the
-// short loops). loop(nt, at, m) runs elements [at, at + m).
+// How a call runs its loop (act_run): every call of at least kAlignMinElems elements whose output is not aligned to
+// V::N elements first runs the few elements up to the next aligned output address, so that the rest stores whole
+// vectors that never straddle a cache line. Node's large ArrayBuffers start 16 bytes past a page boundary, so without
+// this every other 32-byte store (and load, where x shares y's alignment) of an AVX2 loop straddles two lines: before
+// this head, 1M-element gelu_tanh forward ran 2.41-2.46 Gelem/s at offsets +0 and +32 of such buffers against 2.51 at
+// +16, the aligned one (scripts/bench-offsets.js, README). Calls that touch at least act_stream_min_bytes()
+// (swishnet/activations.h) then write the rest with non-temporal stores where V has them, and a fence. Only the store
+// instruction differs (and, as between the unrolled and the single-vector loops, which operand's NaN payload comes out:
+// the head takes the short loops). loop(nt, at, m) runs elements [at, at + m).
 constexpr std::size_t kAlignMinElems = 256;
 // Elements from out to the next address aligned to V::N elements (at most n; 0 where out is null, not aligned to
 // an element, or V has one lane); force: also below kAlignMinElems.
@@ -1186,27 +1191,21 @@ void prelu_forward(const typename V::T* x, typename V::T* y, std::size_t n, cons
     const std::size_t c = (i / inner) % channels;
     const std::size_t end = (n - i < inner - i % inner) ? n : i + (inner - i % inner);
     const V a(alpha[c]);
-    if (const std::size_t h = align_head<V>(y + i, end - i)) {  // see act_run
-      V v = V::load_part(x + i, h);
-      V::store_part(y + i, select(gt(v, zero), v, a * v), h);
-      i += h;
-    }
+    auto f = [&](V v) { return select(gt(v, zero), v, a * v); };
+    auto part = [&](std::size_t m) {  // the m < N elements at i
+      V::store_part(y + i, f(V::load_part(x + i, m)), m);
+      i += m;
+    };
+    if (const std::size_t h = align_head<V>(y + i, end - i)) part(h);  // see act_run
     for (; i + 4 * N <= end; i += 4 * N) {
       V v0 = V::load(x + i), v1 = V::load(x + i + N), v2 = V::load(x + i + 2 * N), v3 = V::load(x + i + 3 * N);
-      V::store(y + i, select(gt(v0, zero), v0, a * v0));
-      V::store(y + i + N, select(gt(v1, zero), v1, a * v1));
-      V::store(y + i + 2 * N, select(gt(v2, zero), v2, a * v2));
-      V::store(y + i + 3 * N, select(gt(v3, zero), v3, a * v3));
+      V::store(y + i, f(v0));
+      V::store(y + i + N, f(v1));
+      V::store(y + i + 2 * N, f(v2));
+      V::store(y + i + 3 * N, f(v3));
     }
-    for (; i + N <= end; i += N) {
-      V v = V::load(x + i);
-      V::store(y + i, select(gt(v, zero), v, a * v));
-    }
-    if (i < end) {
-      V v = V::load_part(x + i, end - i);
-      V::store_part(y + i, select(gt(v, zero), v, a * v), end - i);
-      i = end;
-    }
+    for (; i + N <= end; i += N) V::store(y + i, f(V::load(x + i)));
+    if (i < end) part(end - i);
   }
 }
 
@@ -1234,13 +1233,16 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
       V d = step(V::load(x + at), go ? V::load(go + at) : one, acc);
       if (gi) V::store(gi + at, d);
     };
+    auto part = [&](std::size_t m, V& acc) {  // the m < N elements at i; lanes past m hold x = 0, go = 0 or 1: add 0
+      V d = step(V::load_part(x + i, m), go ? V::load_part(go + i, m) : one, acc);
+      if (gi) V::store_part(gi + i, d, m);
+      i += m;
+    };
     double total = 0.0;
     if (const std::size_t h = align_head<V>(gi ? gi + i : nullptr, end - i)) {  // see act_run
-      V acc = zero;  // lanes past h hold x = 0, go = 0 or 1: they add 0
-      V d = step(V::load_part(x + i, h), go ? V::load_part(go + i, h) : one, acc);
-      V::store_part(gi + i, d, h);
+      V acc = zero;
+      part(h, acc);
       total += hsum_double(acc);
-      i += h;
     }
     while (i < end) {
       // Four partial sums: a single one chained every vector through the adder's latency (prelu's backward ran
@@ -1251,12 +1253,7 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
         for (std::size_t k = 0; k < 4; ++k) full(i + k * N, acc[k]);
       for (; i + N <= stop; i += N) full(i, acc[0]);
       V sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-      if (i < end && i + N > end) {  // lanes past m hold x = 0, go = 0 or 1: they add 0
-        const std::size_t m = end - i;
-        V d = step(V::load_part(x + i, m), go ? V::load_part(go + i, m) : one, sum);
-        if (gi) V::store_part(gi + i, d, m);
-        i = end;
-      }
+      if (i < end && i + N > end) part(end - i, sum);
       total += hsum_double(sum);
     }
     if (gsum) gsum[c] += total;
