@@ -242,4 +242,4 @@ function runTfjs(t, ops, bufs, perOp, timing) {
   }
 }
 
-module.exports = { run, TARGET_FWD, BWD_FRACTION, COPY_FRACTION, BYTES };
+module.exports = { run, PARAMS, TARGET_FWD, BWD_FRACTION, COPY_FRACTION, BYTES };

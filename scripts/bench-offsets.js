@@ -11,6 +11,7 @@
 const path = require('path');
 
 const { getNativeBackend, ActOp } = require(path.join(__dirname, '..', 'dist', 'backend', 'index.js'));
+const { PARAMS } = require(path.join(__dirname, '..', 'bench', 'activations.js'));
 const nb = getNativeBackend();
 if (!nb) {
   console.error('bench-offsets: no native addon loads here (npm run build:native first)');
@@ -21,8 +22,7 @@ if (!(opName in ActOp)) {
   console.error(`bench-offsets: unknown op ${opName}; one of ${Object.keys(ActOp).join(', ')}`);
   process.exit(1);
 }
-const PARAMS = { softplus: [1, 20], leaky_relu: [0.01, 0], elu: [1, 0], swish: [1, 0], celu: [1, 0] };
-const params = PARAMS[opName] || [0, 0];
+const params = PARAMS[opName] || [0, 0]; // the activation benchmark's (PyTorch's defaults)
 const op = ActOp[opName];
 const rounds = Math.max(1, Number(roundsArg) | 0);
 nb.setThreads(1);
