@@ -1193,11 +1193,10 @@ void prelu_forward(const typename V::T* x, typename V::T* y, std::size_t n, cons
     const std::size_t end = (n - i < inner - i % inner) ? n : i + (inner - i % inner);
     const V a(alpha[c]);
     auto f = [&](V v) { return select(gt(v, zero), v, a * v); };
-    auto part = [&](std::size_t m) {  // the m < N elements at i
-      V::store_part(y + i, f(V::load_part(x + i, m)), m);
-      i += m;
+    auto part = [&](std::size_t at, std::size_t m) {  // m < N elements
+      V::store_part(y + at, f(V::load_part(x + at, m)), m);
     };
-    if (const std::size_t h = align_head<V>(y + i, end - i)) part(h);  // see act_run
+    if (const std::size_t h = align_head<V>(y + i, end - i)) part(i, h), i += h;  // see act_run
     for (; i + 4 * N <= end; i += 4 * N) {
       V v0 = V::load(x + i), v1 = V::load(x + i + N), v2 = V::load(x + i + 2 * N), v3 = V::load(x + i + 3 * N);
       V::store(y + i, f(v0));
@@ -1206,7 +1205,7 @@ void prelu_forward(const typename V::T* x, typename V::T* y, std::size_t n, cons
       V::store(y + i + 3 * N, f(v3));
     }
     for (; i + N <= end; i += N) V::store(y + i, f(V::load(x + i)));
-    if (i < end) part(end - i);
+    if (i < end) part(i, end - i), i = end;
   }
 }
 
@@ -1234,16 +1233,17 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
       V d = step(V::load(x + at), go ? V::load(go + at) : one, acc);
       if (gi) V::store(gi + at, d);
     };
-    auto part = [&](std::size_t m, V& acc) {  // the m < N elements at i; lanes past m hold x = 0, go = 0 or 1: add 0
-      V d = step(V::load_part(x + i, m), go ? V::load_part(go + i, m) : one, acc);
-      if (gi) V::store_part(gi + i, d, m);
-      i += m;
+    auto part = [&](std::size_t at, std::size_t m, V& acc) {  // m < N; lanes past m: x = 0, go = 0 or 1, add 0
+      V d = step(V::load_part(x + at, m), go ? V::load_part(go + at, m) : one, acc);
+      if (gi) V::store_part(gi + at, d, m);
     };
     double total = 0.0;
-    if (const std::size_t h = align_head<V>(gi ? gi + i : nullptr, end - i)) {  // see act_run
+    // An aligning head (see act_run) only without the alpha gradient: with it, it would move the partial sums'
+    // boundaries, and gsum's bits would depend on where gi sits.
+    if (const std::size_t h = !gsum && gi ? align_head<V>(gi + i, end - i) : 0) {
       V acc = zero;
-      part(h, acc);
-      total += hsum_double(acc);
+      part(i, h, acc);
+      i += h;
     }
     while (i < end) {
       // Four partial sums: a single one chained every vector through the adder's latency (prelu's backward ran
@@ -1254,7 +1254,7 @@ void prelu_backward(const typename V::T* x, const typename V::T* go, typename V:
         for (std::size_t k = 0; k < 4; ++k) full(i + k * N, acc[k]);
       for (; i + N <= stop; i += N) full(i, acc[0]);
       V sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-      if (i < end && i + N > end) part(end - i, sum);
+      if (i < end && i + N > end) part(i, end - i, sum), i = end;
       total += hsum_double(sum);
     }
     if (gsum) gsum[c] += total;
