@@ -4,7 +4,8 @@
 //   V::load / store (N elements), V::load_part / store_part (the first m < N elements; lanes past m read as 0);
 //   V::kStream; where it is true, V::stream(p, a) and V::stream_fence(): a non-temporal store of N elements to an
 //   address aligned to N elements, and the fence that orders such stores before later ones (act_run uses
-//   them only for such a V);
+//   them only for such a V), and V::prefetch(p): a hint to fetch p's cache line, non-temporal where the ISA has
+//   one (the streaming loops prefetch their inputs, see prefetch_ahead);
 //   + - * / and unary -; fmadd(a, b, c) = a*b + c (fused where the ISA has FMA, else two roundings);
 //   fma_exact(a, b, c): a*b + c with ONE rounding (used for exact residuals such as x*x - fl(x*x));
 //   fnma_exact(a, b, c): c - a*b with ONE rounding (the residual fl(x*x) - x*x without a negation);

@@ -56,6 +56,7 @@ struct F32x8 {
   static constexpr bool kStream = true;
   static void stream(float* p, F32x8 a) { _mm256_stream_ps(p, a.v); }
   static void stream_fence() { _mm_sfence(); }
+  static void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_NTA); }
 };
 
 struct F64x4 {
@@ -76,6 +77,7 @@ struct F64x4 {
   static constexpr bool kStream = true;
   static void stream(double* p, F64x4 a) { _mm256_stream_pd(p, a.v); }
   static void stream_fence() { _mm_sfence(); }
+  static void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_NTA); }
 };
 
 // ---- float32 x 8
