@@ -980,11 +980,13 @@ inline void store_out(typename V::T* p, const V& a) {
 
 // Streaming calls (kNt, see act_run) also prefetch their inputs kPrefetchAhead bytes ahead of the loads, one
 // V::prefetch (non-temporal: the lines are read once) per 64 bytes a step loads. At 16M elements on one thread
-// (ulp_sweep --bench --n 16777216 --threads 1, three same-minute A/B rounds, README), where DRAM latency stalls
-// the loops, the float32 forward of softsign, leaky_relu, elu, selu, celu, hardswish and hardsigmoid gains 8-30%,
-// softplus, mish and swish 3-6% (swish run alone 2.10-2.26 -> 2.67-2.73 Gelem/s), gelu_tanh nothing; the backward
-// of all of them 10-30%. 1, 2, 4 or 8 KiB ahead: within the noise. sigmoid and tanh (-2 to -5%), gelu (-1%), relu
-// and relu6 (-1% and -5% forward) opt out (kStreamPrefetch = false). The hint never faults, also past an array's end.
+// (ulp_sweep --bench --n 16777216 --threads 1, three same-minute A/B rounds; table in the README) the float32
+// forward of softsign, leaky_relu, elu, selu, celu, hardswish and hardsigmoid gains 8-30%, and the backward of elu,
+// selu, celu, swish, softplus, mish, gelu_tanh, hardswish and hardsigmoid 8-27%; the other changes are within the
+// 5% that unchanged ops moved between the builds (swish forward run alone: 2.10-2.26 -> 2.67-2.73 Gelem/s). 1, 2, 4
+// or 8 KiB ahead: the same within the noise. sigmoid, tanh, gelu, relu and relu6 measured slower (forward up to -5%,
+// sigmoid's and tanh's backward -5%) and opt out (kStreamPrefetch = false). The hint never faults, also past an
+// array's end.
 constexpr std::size_t kPrefetchAhead = 2048;
 template <class Op, class = void>
 struct StreamPrefetch : std::true_type {};
