@@ -98,15 +98,14 @@ async function run(ctx) {
     };
     for (let i = 0; i < n; i++) bufs.x[i] = rng.uniform(-6, 6);
     for (let i = 0; i < n; i++) bufs.go[i] = rng.uniform(-1, 1);
-    // The outputs are written once before anything is timed, as a caller's reused buffers are: a fresh
-    // ArrayBuffer's pages are mapped on first write, and the first op timed (relu, in the 1M forward column)
-    // otherwise ran those faults and a cold cache in its warm-up and first samples: in --quick runs where
-    // hardswish, timed after it, gave 8.97-9.13 Gelem/s, 1M relu gave 5.65 and 6.30 without this, 8.15-8.22 with.
-    bufs.y.fill(0);
-    bufs.gi.fill(0);
-
     // Copy baseline, measured before and after the ops; the better of the two is the reference.
     const dst = new Float32Array(n);
+    // Every output is written once before anything is timed, as a caller's reused buffers are: a fresh
+    // ArrayBuffer's pages are mapped on first write, and the first call timed into one (the copy before the ops;
+    // relu, first in the 1M forward column) otherwise ran those faults and a cold cache in its warm-up and first
+    // samples: in --quick runs where hardswish, timed after it, gave 8.97-9.13 Gelem/s, 1M relu gave 5.65-6.30 in
+    // five runs without this, 8.15-8.22 in five with it.
+    for (const out of [bufs.y, bufs.gi, dst]) out.fill(0);
     const copyGBsNow = () => (BYTES.copy * n) / measure(() => dst.set(bufs.x), timing)[stat] / 1e9;
     const copyBefore = copyGBsNow();
 

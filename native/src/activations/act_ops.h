@@ -984,20 +984,21 @@ inline void store_out(typename V::T* p, const V& a) {
 // forward of softsign, leaky_relu, elu, selu, celu, hardswish and hardsigmoid gains 8-30%, and the backward of elu,
 // selu, celu, swish, softplus, mish, gelu_tanh, hardswish and hardsigmoid 8-27%; the other changes are within the
 // 5% that unchanged ops moved between the builds (swish forward run alone: 2.10-2.26 -> 2.67-2.73 Gelem/s). 1, 2, 4
-// or 8 KiB ahead: the same within the noise. sigmoid, tanh, gelu, relu and relu6 measured slower (forward up to -5%,
-// sigmoid's and tanh's backward -5%) and opt out (kStreamPrefetch = false). The hint never faults, also past an
-// array's end.
+// or 8 KiB ahead: the same within the noise. sigmoid, tanh, gelu, relu and relu6 measured slower (forward up to -10%
+// among all ops, -5% run alone; tanh's forward +5% alone but its backward, like sigmoid's, -5%) and opt out
+// (kStreamPrefetch = false). The hint never faults, also past an array's end.
 constexpr std::size_t kPrefetchAhead = 2048;
 template <class Op, class = void>
 struct StreamPrefetch : std::true_type {};
 template <class Op>
 struct StreamPrefetch<Op, decltype(void(Op::kStreamPrefetch))> : std::integral_constant<bool, Op::kStreamPrefetch> {};
-// Prefetches the lines of [p, p + kBytes) + kPrefetchAhead (kOn: a streaming call of an op that prefetches).
-template <bool kOn, class V, std::size_t kBytes>
+// Prefetches the lines of the kElems elements at p + kPrefetchAhead bytes (kOn: a streaming call of an op that
+// prefetches).
+template <bool kOn, class V, std::size_t kElems>
 inline void prefetch_ahead(const typename V::T* p) {
   if constexpr (kOn) {
     const char* c = reinterpret_cast<const char*>(p) + kPrefetchAhead;
-    for (std::size_t b = 0; b < kBytes; b += 64) V::prefetch(c + b);
+    for (std::size_t b = 0; b < kElems * sizeof(typename V::T); b += 64) V::prefetch(c + b);
   }
 }
 
@@ -1016,7 +1017,7 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
     const Op<V1> op1(p);
     const Op<V2> op2(p);
     auto pre = [&](std::size_t at, V1* mid) {
-      prefetch_ahead<kPf, V, V1::N * sizeof(typename V::T)>(x + at);
+      prefetch_ahead<kPf, V, V1::N>(x + at);
       op1.fwd_pre(V1::load(x + at), mid);
     };
     if constexpr (P.stages == 3) {
@@ -1032,7 +1033,7 @@ SWISHNET_FLATTEN void act_forward_loop(const typename V::T* x, typename V::T* y,
   if (n - i >= VU::N) {
     const Op<VU> opu(p);
     for (; i + VU::N <= n; i += VU::N) {
-      prefetch_ahead<kPf, V, VU::N * sizeof(typename V::T)>(x + i);
+      prefetch_ahead<kPf, V, VU::N>(x + i);
       store_out<kNt>(y + i, opu.fwd(VU::load(x + i)));
     }
   }
@@ -1136,8 +1137,8 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
         n, x, gi,
         [&](std::size_t at, V1* mid) {
           // go is read in the second pass, a chunk later: its lines ahead are fetched here too
-          prefetch_ahead<kPf, V, V1::N * sizeof(T)>(x + at);
-          if constexpr (kGo) prefetch_ahead<kPf, V, V1::N * sizeof(T)>(go + at);
+          prefetch_ahead<kPf, V, V1::N>(x + at);
+          if constexpr (kGo) prefetch_ahead<kPf, V, V1::N>(go + at);
           op1.grad_pre(V1::load(x + at), mid);
         },
         [&](std::size_t at, const V2* mid) {
@@ -1150,8 +1151,8 @@ SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V
     const Op<VU> opu(p);
     const VU one(T(1));
     for (; i + VU::N <= n; i += VU::N) {
-      prefetch_ahead<kPf, V, VU::N * sizeof(T)>(kY ? y + i : x + i);
-      if constexpr (kGo) prefetch_ahead<kPf, V, VU::N * sizeof(T)>(go + i);
+      prefetch_ahead<kPf, V, VU::N>(kY ? y + i : x + i);
+      if constexpr (kGo) prefetch_ahead<kPf, V, VU::N>(go + i);
       VU b = kY ? VU::load(y + i) : VU::load(x + i);
       VU a = kY ? b : VU::load(x + i);
       VU g = kGo ? VU::load(go + i) : one;
