@@ -115,7 +115,6 @@ SWISHNET_MULTI_TERNARY(fnma_exact)
     return r;                                                                             \
   }
 SWISHNET_MULTI_CMP(lt)
-SWISHNET_MULTI_CMP(le)
 SWISHNET_MULTI_CMP(gt)
 #undef SWISHNET_MULTI_CMP
 
@@ -131,13 +130,6 @@ inline MultiMask<MM, U> m_and(const MultiMask<MM, U>& a, const MultiMask<MM, U>&
   MultiMask<MM, U> r;
   SWISHNET_UNROLL
   for (int u = 0; u < U; ++u) r.m[u] = m_and(a.m[u], b.m[u]);
-  return r;
-}
-template <class V, int U>
-inline Multi<V, U> and_mask(const MultiMask<typename V::M, U>& m, const Multi<V, U>& a) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = and_mask(m.m[u], a.v[u]);
   return r;
 }
 template <class V, int U>

@@ -11,7 +11,8 @@
 //   fnma_exact(a, b, c): c - a*b with ONE rounding (the residual fl(x*x) - x*x without a negation);
 //   vmin / vmax with SSE semantics (vmax(a, b) = a > b ? a : b: the second operand comes out on NaN);
 //   vabs, vand / vor (bitwise), round_int (nearest, ties to even), pow2i(n) = 2^n for integral n in the normal
-//   exponent range; shl_mant(t) (the significand bits shifted into the exponent field); lt / le / gt (ordered compares: false on NaN), isnan, select(m, a, b), and_mask(m, a) (a or +0), m_and;
+//   exponent range; shl_mant(t) (the significand bits shifted into the exponent field); lt / gt (ordered
+//   compares: false on NaN), isnan, select(m, a, b), m_and;
 //   hsum_double (sum of the lanes in double).
 #pragma once
 #include <cmath>
@@ -111,11 +112,9 @@ template <class T> inline Scalar<T> shl_mant(Scalar<T> t) {
   return Scalar<T>::from_bits(Scalar<T>::bits(t.v) << Bits<T>::kMant);
 }
 template <class T> inline bool lt(Scalar<T> a, Scalar<T> b) { return a.v < b.v; }
-template <class T> inline bool le(Scalar<T> a, Scalar<T> b) { return a.v <= b.v; }
 template <class T> inline bool gt(Scalar<T> a, Scalar<T> b) { return a.v > b.v; }
 template <class T> inline bool isnan(Scalar<T> a) { return a.v != a.v; }
 template <class T> inline Scalar<T> select(bool m, Scalar<T> a, Scalar<T> b) { return m ? a : b; }
-template <class T> inline Scalar<T> and_mask(bool m, Scalar<T> a) { return m ? a : Scalar<T>(T(0)); }
 inline bool m_and(bool a, bool b) { return a && b; }
 template <class T> inline double hsum_double(Scalar<T> a) { return static_cast<double>(a.v); }
 

@@ -9,6 +9,7 @@
 // Standard and intrinsic headers come BEFORE the target region: only our own code is compiled for AVX2.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -101,7 +102,6 @@ inline F32x8 pow2i(F32x8 n) {
 }
 inline F32x8 shl_mant(F32x8 t) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t.v), 23)); }
 inline M32x8 lt(F32x8 a, F32x8 b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ)}; }
-inline M32x8 le(F32x8 a, F32x8 b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_LE_OQ)}; }
 inline M32x8 gt(F32x8 a, F32x8 b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)}; }
 inline M32x8 isnan(F32x8 a) { return {_mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q)}; }
 // blendv through inline asm: GCC 12 folds the builtin into a generic vector select and then re-derives the mask
@@ -111,7 +111,6 @@ inline F32x8 select(M32x8 m, F32x8 a, F32x8 b) {
   __asm__("vblendvps %3, %2, %1, %0" : "=x"(r) : "x"(b.v), "x"(a.v), "x"(m.m));
   return r;
 }
-inline F32x8 and_mask(M32x8 m, F32x8 a) { return _mm256_and_ps(m.m, a.v); }
 inline M32x8 m_and(M32x8 a, M32x8 b) { return {_mm256_and_ps(a.m, b.m)}; }
 inline double hsum_double(F32x8 a) {
   __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a.v)), _mm256_cvtps_pd(_mm256_extractf128_ps(a.v, 1)));
@@ -127,7 +126,7 @@ inline F64x4 operator/(F64x4 a, F64x4 b) { return _mm256_div_pd(a.v, b.v); }
 inline F64x4 operator-(F64x4 a) { return _mm256_xor_pd(a.v, _mm256_set1_pd(-0.0)); }
 inline F64x4 fmadd(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fmadd_pd(a.v, b.v, c.v); }
 inline F64x4 fma_exact(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fmadd_pd(a.v, b.v, c.v); }
-inline F64x4 fnma_exact(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fnmadd_pd(a.v, b.v, c.v); }
+[[maybe_unused]] inline F64x4 fnma_exact(F64x4 a, F64x4 b, F64x4 c) { return _mm256_fnmadd_pd(a.v, b.v, c.v); }
 inline F64x4 vmin(F64x4 a, F64x4 b) { return _mm256_min_pd(a.v, b.v); }
 inline F64x4 vmax(F64x4 a, F64x4 b) { return _mm256_max_pd(a.v, b.v); }
 inline F64x4 vand(F64x4 a, F64x4 b) { return _mm256_and_pd(a.v, b.v); }
@@ -138,9 +137,8 @@ inline F64x4 pow2i(F64x4 n) {
   __m256d t = _mm256_add_pd(n.v, _mm256_set1_pd(6755399441056767.0));  // 1.5 * 2^52 + 1023
   return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));
 }
-inline F64x4 shl_mant(F64x4 t) { return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t.v), 52)); }
+[[maybe_unused]] inline F64x4 shl_mant(F64x4 t) { return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t.v), 52)); }
 inline M64x4 lt(F64x4 a, F64x4 b) { return {_mm256_cmp_pd(a.v, b.v, _CMP_LT_OQ)}; }
-inline M64x4 le(F64x4 a, F64x4 b) { return {_mm256_cmp_pd(a.v, b.v, _CMP_LE_OQ)}; }
 inline M64x4 gt(F64x4 a, F64x4 b) { return {_mm256_cmp_pd(a.v, b.v, _CMP_GT_OQ)}; }
 inline M64x4 isnan(F64x4 a) { return {_mm256_cmp_pd(a.v, a.v, _CMP_UNORD_Q)}; }
 inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
@@ -148,7 +146,6 @@ inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
   __asm__("vblendvpd %3, %2, %1, %0" : "=x"(r) : "x"(b.v), "x"(a.v), "x"(m.m));
   return r;
 }
-inline F64x4 and_mask(M64x4 m, F64x4 a) { return _mm256_and_pd(m.m, a.v); }
 inline M64x4 m_and(M64x4 a, M64x4 b) { return {_mm256_and_pd(a.m, b.m)}; }
 inline double hsum_double(F64x4 a) {
   __m128d h = _mm_add_pd(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));

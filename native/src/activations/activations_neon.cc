@@ -103,11 +103,9 @@ inline F32x4 pow2i(F32x4 n) {
 }
 inline F32x4 shl_mant(F32x4 t) { return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(t.v), 23)); }
 inline M32x4 lt(F32x4 a, F32x4 b) { return {vcltq_f32(a.v, b.v)}; }
-inline M32x4 le(F32x4 a, F32x4 b) { return {vcleq_f32(a.v, b.v)}; }
 inline M32x4 gt(F32x4 a, F32x4 b) { return {vcgtq_f32(a.v, b.v)}; }
 inline M32x4 isnan(F32x4 a) { return {vmvnq_u32(vceqq_f32(a.v, a.v))}; }
 inline F32x4 select(M32x4 m, F32x4 a, F32x4 b) { return vbslq_f32(m.m, a.v, b.v); }
-inline F32x4 and_mask(M32x4 m, F32x4 a) { return vreinterpretq_f32_u32(vandq_u32(m.m, vreinterpretq_u32_f32(a.v))); }
 inline M32x4 m_and(M32x4 a, M32x4 b) { return {vandq_u32(a.m, b.m)}; }
 inline double hsum_double(F32x4 a) {
   float64x2_t s = vaddq_f64(vcvt_f64_f32(vget_low_f32(a.v)), vcvt_high_f64_f32(a.v));
@@ -121,7 +119,7 @@ inline F64x2 operator/(F64x2 a, F64x2 b) { return vdivq_f64(a.v, b.v); }
 inline F64x2 operator-(F64x2 a) { return vnegq_f64(a.v); }
 inline F64x2 fmadd(F64x2 a, F64x2 b, F64x2 c) { return vfmaq_f64(c.v, a.v, b.v); }
 inline F64x2 fma_exact(F64x2 a, F64x2 b, F64x2 c) { return vfmaq_f64(c.v, a.v, b.v); }
-inline F64x2 fnma_exact(F64x2 a, F64x2 b, F64x2 c) { return vfmsq_f64(c.v, a.v, b.v); }
+[[maybe_unused]] inline F64x2 fnma_exact(F64x2 a, F64x2 b, F64x2 c) { return vfmsq_f64(c.v, a.v, b.v); }
 inline F64x2 vmin(F64x2 a, F64x2 b) { return vbslq_f64(vcltq_f64(a.v, b.v), a.v, b.v); }
 inline F64x2 vmax(F64x2 a, F64x2 b) { return vbslq_f64(vcgtq_f64(a.v, b.v), a.v, b.v); }
 inline F64x2 vand(F64x2 a, F64x2 b) {
@@ -136,15 +134,13 @@ inline F64x2 pow2i(F64x2 n) {
   float64x2_t t = vaddq_f64(n.v, vdupq_n_f64(6755399441056767.0));  // 1.5 * 2^52 + 1023
   return vreinterpretq_f64_u64(vshlq_n_u64(vreinterpretq_u64_f64(t), 52));
 }
-inline F64x2 shl_mant(F64x2 t) { return vreinterpretq_f64_u64(vshlq_n_u64(vreinterpretq_u64_f64(t.v), 52)); }
+[[maybe_unused]] inline F64x2 shl_mant(F64x2 t) { return vreinterpretq_f64_u64(vshlq_n_u64(vreinterpretq_u64_f64(t.v), 52)); }
 inline M64x2 lt(F64x2 a, F64x2 b) { return {vcltq_f64(a.v, b.v)}; }
-inline M64x2 le(F64x2 a, F64x2 b) { return {vcleq_f64(a.v, b.v)}; }
 inline M64x2 gt(F64x2 a, F64x2 b) { return {vcgtq_f64(a.v, b.v)}; }
 inline M64x2 isnan(F64x2 a) {
   return {vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a.v, a.v))))};
 }
 inline F64x2 select(M64x2 m, F64x2 a, F64x2 b) { return vbslq_f64(m.m, a.v, b.v); }
-inline F64x2 and_mask(M64x2 m, F64x2 a) { return vreinterpretq_f64_u64(vandq_u64(m.m, vreinterpretq_u64_f64(a.v))); }
 inline M64x2 m_and(M64x2 a, M64x2 b) { return {vandq_u64(a.m, b.m)}; }
 inline double hsum_double(F64x2 a) { return vaddvq_f64(a.v); }
 
