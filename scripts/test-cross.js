@@ -7,8 +7,8 @@
 //   2. clang: every native source (kernels and N-API glue) compiled by clang++ with -Wall -Wextra -Werror
 //      (-fsyntax-only), for x86-64 and, the kernels, for arm64: the compiler macOS builds and prebuilds use,
 //      and the one that reads the `#pragma clang` branches of the AVX2 and NEON files.
-// Needs g++-aarch64-linux-gnu, qemu-user and clang (Debian packages; .ci/run installs them). A missing tool is a
-// failure, not a skip. Builds in build-cross/. Ends with "N passed, N failed".
+// For an x86-64 Linux host (as CI is). Needs g++-aarch64-linux-gnu, qemu-user and clang (Debian packages; .ci/run
+// installs them). A missing tool is a failure, not a skip. Builds in build-cross/. Ends with "N passed, N failed".
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -147,6 +147,11 @@ async function clang() {
 }
 
 (async () => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    console.error(`test:cross runs on x86-64 Linux (this is ${process.platform}-${process.arch})`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
   fs.mkdirSync(out, { recursive: true });
   await arm64();
   await clang();
