@@ -642,7 +642,8 @@ struct OpGeluTanh {
   // errors add up to P's 9.3e-8 (up to 1.6 ULP where y's significand is near 2), the roundings of D and of the
   // quotient (0.5 ULP each) and W + wl and r (~0.3 ULP). D = s + fma(s r, P, 1/8) leaves out the rounding of a
   // separate 2^r: the full sweep's maximum is 3 ULP (scalar and AVX2; 4 at x = -5.0 with D = fma(2^r, s, 1/8),
-  // which was ~4% faster in the two-pass loop and is ~6% slower in the three-stage one: 2.41 against 2.56).
+  // which was ~4% faster in the two-pass loop and is ~6% slower in the three-stage one: 2.41-2.42 against
+  // 2.55-2.57 Gelem/s in ulp_sweep --bench).
   // Two passes (act_forward, kFwdPasses): fwd_pre forms s = 2^(n-3) and r for a chunk of 512 elements into
   // an on-stack buffer, fwd_post evaluates 2^r and the quotient; fwd = fwd_post(fwd_pre(x)), lane for lane the
   // same operations. The two short loops keep more elements in flight than one long chain with its ~20 live
@@ -834,6 +835,18 @@ struct OpRelu6 {
 
 // ---------------------------------------------------------------------------------------------- loops
 
+// NAME<Op>::value: the op's optional constant Op::MEMBER, or DEFAULT (an expression that may use Op) where the op
+// does not declare it.
+#define SWISHNET_OP_OPTION(NAME, TYPE, MEMBER, DEFAULT)              \
+  template <class Op, class = void>                                 \
+  struct NAME {                                                     \
+    static constexpr TYPE value = DEFAULT;                          \
+  };                                                                \
+  template <class Op>                                               \
+  struct NAME<Op, decltype(void(Op::MEMBER))> {                     \
+    static constexpr TYPE value = Op::MEMBER;                       \
+  };
+
 // Forward in two passes (Op::kFwdPasses.stages == 2; default one loop): for each chunk of .chunk elements,
 // fwd_pre(x, mid) writes .mids intermediate vectors per input into an on-stack buffer (Multi<V, .unroll_pre>), then
 // fwd_post(x, mid) reads them back with x (Multi<V, .unroll_post>) and gives y; fwd(x) must equal
@@ -843,22 +856,8 @@ struct OpRelu6 {
 // The backward may do the same (Op::kBwdPasses.stages == 2, ops that differentiate from x only): grad_pre(x, mid)
 // and grad_post(x, mid); grad(x) must equal grad_post(x, grad_pre(x)), and grad_in = grad_post * grad_out as in
 // the one-pass loop.
-template <class Op, class = void>
-struct FwdPasses {
-  static constexpr Passes value{1, 0, 1, 1};
-};
-template <class Op>
-struct FwdPasses<Op, decltype(void(Op::kFwdPasses))> {
-  static constexpr Passes value = Op::kFwdPasses;
-};
-template <class Op, class = void>
-struct BwdPasses {
-  static constexpr Passes value{1, 0, 1, 1};
-};
-template <class Op>
-struct BwdPasses<Op, decltype(void(Op::kBwdPasses))> {
-  static constexpr Passes value = Op::kBwdPasses;
-};
+SWISHNET_OP_OPTION(FwdPasses, Passes, kFwdPasses, (Passes{1, 0, 1, 1}))
+SWISHNET_OP_OPTION(BwdPasses, Passes, kBwdPasses, (Passes{1, 0, 1, 1}))
 
 // Forward in three stages (Op::kFwdPasses.stages == 3), for an op whose loop ends in a division: fwd_pre(x, mid) as
 // above, beside fwd_fin (Multi<V, .unroll_pre>); fwd_mid(mid) turns a chunk's .mids vectors into the divisor D
@@ -988,10 +987,7 @@ inline void store_out(typename V::T* p, const V& a) {
 // among all ops, -5% run alone; tanh's forward +5% alone but its backward, like sigmoid's, -5%) and opt out
 // (kStreamPrefetch = false). The hint never faults, also past an array's end.
 constexpr std::size_t kPrefetchAhead = 2048;
-template <class Op, class = void>
-struct StreamPrefetch : std::true_type {};
-template <class Op>
-struct StreamPrefetch<Op, decltype(void(Op::kStreamPrefetch))> : std::integral_constant<bool, Op::kStreamPrefetch> {};
+SWISHNET_OP_OPTION(StreamPrefetch, bool, kStreamPrefetch, true)
 // Prefetches the lines of the kElems elements at p + kPrefetchAhead bytes (kOn: a streaming call of an op that
 // prefetches).
 template <bool kOn, class V, std::size_t kElems>
@@ -1106,14 +1102,8 @@ inline V act_grad_at(const Op& op, V xv, V yv, V gv) {
 }
 
 // The backward loops may keep a different number of registers in flight (Op::kUnrollBwd, default kUnroll).
-template <class Op, class = void>
-struct UnrollBwd {
-  static constexpr int value = Op::kUnroll;
-};
-template <class Op>
-struct UnrollBwd<Op, decltype(void(Op::kUnrollBwd))> {
-  static constexpr int value = Op::kUnrollBwd;
-};
+SWISHNET_OP_OPTION(UnrollBwd, int, kUnrollBwd, Op::kUnroll)
+#undef SWISHNET_OP_OPTION
 
 template <class V, template <class> class Op, bool kY, bool kGo, bool kNt>
 SWISHNET_FLATTEN void act_backward_loop(const typename V::T* x, const typename V::T* y, const typename V::T* go, typename V::T* gi,
