@@ -12,7 +12,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
+const { createSteps, runCapture } = require('./check-steps');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -30,15 +31,8 @@ fs.mkdirSync(tmp, { recursive: true });
 // keeps freed memory, so RSS grows by design).
 const TS_TESTS = ['activations', 'gemm', 'gemm_async', 'fuzz', 'workers', 'autograd', 'nn', 'optim', 'anomaly'];
 
-let passed = 0;
-let failed = 0;
-const lines = [];
-const step = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  lines.push(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-  console.log(lines[lines.length - 1]);
-};
+const steps = createSteps();
+const { step } = steps;
 
 function sanitizerReports(text) {
   const out = [];
@@ -46,30 +40,6 @@ function sanitizerReports(text) {
   let m;
   while ((m = re.exec(text)) !== null) out.push(m[1].trim());
   return [...new Set(out)];
-}
-
-/** Runs a command, showing its output live and keeping it for the report scan. */
-function runCapture(cmd, argv, opts) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    const chunks = [];
-    let size = 0;
-    const keep = (buf) => {
-      chunks.push(buf);
-      size += buf.length;
-      while (size > 64 * 1024 * 1024 && chunks.length > 1) size -= chunks.shift().length; // keep the tail
-    };
-    child.stdout.on('data', (b) => {
-      process.stdout.write(b);
-      keep(b);
-    });
-    child.stderr.on('data', (b) => {
-      process.stderr.write(b);
-      keep(b);
-    });
-    child.on('error', (error) => resolve({ status: null, signal: null, text: Buffer.concat(chunks).toString(), error }));
-    child.on('close', (status, signal) => resolve({ status, signal, text: Buffer.concat(chunks).toString() }));
-  });
 }
 
 async function main() {
@@ -159,10 +129,7 @@ if (!skipTs) {
   }
 }
 
-console.log('\n=== test-asan summary ===');
-for (const l of lines) console.log(l);
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed ? 1 : 0;
+steps.summary('test-asan summary');
 }
 
 main().catch((e) => {

@@ -13,38 +13,20 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
+const { createSteps, runCapture } = require('./check-steps');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build-cross');
 const manifest = require(path.join(root, 'native', 'sources.json'));
 const jobs = Math.max(1, os.cpus().length);
+const steps = createSteps();
+const { step } = steps;
 
-let passed = 0;
-let failed = 0;
-const step = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-};
+const have = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+const run = (cmd, argv) => runCapture(cmd, argv, { echo: false });
 
-function have(cmd) {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Runs cmd with argv; resolves { status, text } (stdout and stderr together). */
-function run(cmd, argv) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (d) => (text += d));
-    child.stderr.on('data', (d) => (text += d));
-    child.on('error', (e) => resolve({ status: -1, text: String(e) }));
-    child.on('close', (status) => resolve({ status, text }));
-  });
-}
-
-/** Runs the jobs (functions returning promises) with at most `jobs` in flight; resolves their results in order. */
+/** Runs the tasks (functions returning promises) with at most `jobs` in flight; resolves their results in order. */
 async function pool(tasks) {
   const results = new Array(tasks.length);
   let next = 0;
@@ -61,54 +43,42 @@ async function pool(tasks) {
 const objName = (src) => path.join(out, src.replace(/[\\/]/g, '_') + '.o');
 const INCLUDES = ['-Inative/include', '-Inative/src', '-Inative/tests'];
 
+// The C++ tests, how each reports (a count and its failures) and the line that shows the NEON family ran (not
+// only the scalar one).
+const TESTS = [
+  { src: 'native/tests/test_activations.cc', result: /(\d+) passed, (\d+) failed\s*$/, neon: /^testing neon\b/m },
+  { src: 'native/tests/test_gemm.cc', result: /test_gemm: (\d+) checks, (\d+) failures/, neon: /ISAs:[^\n|]*\bneon\b/ },
+];
+
 async function arm64() {
   const gxx = 'aarch64-linux-gnu-g++';
   const qemu = 'qemu-aarch64';
-  for (const tool of [gxx, qemu]) {
-    if (!have(tool)) {
-      step(`arm64: ${tool} present`, false, 'apt-get install g++-aarch64-linux-gnu qemu-user');
-      return;
-    }
+  const missing = [gxx, qemu].filter((tool) => !have(tool));
+  if (missing.length) {
+    step(`arm64: ${missing.join(', ')} present`, false, 'apt-get install g++-aarch64-linux-gnu qemu-user');
+    return;
   }
   const flags = ['-O3', '-std=gnu++17', '-fno-math-errno', '-march=armv8-a', ...INCLUDES];
-  const tests = ['native/tests/test_activations.cc', 'native/tests/test_gemm.cc'];
-  const srcs = [...manifest.kernels, ...tests];
+  const srcs = [...manifest.kernels, ...TESTS.map((t) => t.src)];
   const built = await pool(srcs.map((src) => () => run(gxx, [...flags, '-c', src, '-o', objName(src)])));
   const bad = srcs.filter((_, i) => built[i].status !== 0);
-  for (const i of srcs.keys()) if (built[i].status !== 0) process.stdout.write(built[i].text);
+  for (const r of built) if (r.status !== 0) process.stdout.write(r.text);
   step('arm64: cross-compile the kernels and the C++ tests', bad.length === 0, bad.join(', '));
   if (bad.length) return;
   const kernels = manifest.kernels.map(objName);
-  for (const test of tests) {
-    const name = path.basename(test, '.cc');
+  for (const test of TESTS) {
+    const name = path.basename(test.src, '.cc');
     const exe = path.join(out, `${name}_arm64`);
-    const link = await run(gxx, ['-static', '-pthread', ...kernels, objName(test), '-o', exe]);
-    if (link.status !== 0) {
-      process.stdout.write(link.text);
-      step(`arm64: link ${name}`, false);
-      continue;
-    }
-    const r = await run(qemu, [exe]);
-    const tail = r.text.trimEnd().split('\n').slice(-3).join(' | ');
-    // test_activations ends with "N passed, N failed"; test_gemm with "test_gemm: N checks, N failures".
-    const counts = /(\d+) passed, (\d+) failed\s*$/.exec(r.text.trimEnd());
-    const gemm = /test_gemm: (\d+) checks, (\d+) failures/.exec(r.text);
-    const neon = /^testing neon\b/m.test(r.text); // the family ran, not "skip neon"
-    if (counts) {
-      const p = Number(counts[1]);
-      const f = Number(counts[2]);
-      const ok = r.status === 0 && f === 0 && p > 0 && neon;
-      if (!ok) process.stdout.write(r.text);
-      step(`arm64 (qemu): ${name}`, ok, `${p} passed, ${f} failed${neon ? ', NEON family included' : ', no NEON run'}`);
-    } else if (gemm) {
-      const neonGemm = /ISAs:[^\n|]*\bneon\b/.test(r.text);
-      const ok = r.status === 0 && Number(gemm[2]) === 0 && Number(gemm[1]) > 0 && neonGemm;
-      if (!ok) process.stdout.write(r.text);
-      step(`arm64 (qemu): ${name}`, ok, `${gemm[1]} checks, ${gemm[2]} failures${neonGemm ? ', NEON kernels included' : ', no NEON run'}`);
-    } else {
-      process.stdout.write(r.text);
-      step(`arm64 (qemu): ${name}`, false, `no result line; exit ${r.status}; ${tail}`);
-    }
+    const link = await run(gxx, ['-static', '-pthread', ...kernels, objName(test.src), '-o', exe]);
+    const r = link.status === 0 ? await run(qemu, [exe]) : link;
+    const m = test.result.exec(r.text.trimEnd());
+    const neon = test.neon.test(r.text);
+    const ok = link.status === 0 && r.status === 0 && m !== null && Number(m[1]) > 0 && Number(m[2]) === 0 && neon;
+    if (!ok) process.stdout.write(r.text);
+    let detail = `${m && m[0].trim()}${neon ? ', NEON included' : ', no NEON run'}`;  // the test's own result line
+    if (link.status !== 0) detail = 'link failed';
+    else if (!m) detail = `no result line, exit ${r.status}`;
+    step(`arm64 (qemu): ${name}`, ok, detail);
   }
 }
 
@@ -132,13 +102,13 @@ async function clang() {
     '-Wno-unused-parameter', // node-addon-api's own headers
   ];
   const arm = ['--target=aarch64-linux-gnu', ...warn, ...INCLUDES];
-  const jobsList = [
+  const checks = [
     ...manifest.kernels.map((src) => ({ name: `clang x86-64: ${src}`, argv: [...x86, src] })),
     ...manifest.napi.map((src) => ({ name: `clang x86-64: ${src}`, argv: [...napi, src] })),
     ...manifest.kernels.map((src) => ({ name: `clang arm64: ${src}`, argv: [...arm, src] })),
   ];
-  const results = await pool(jobsList.map((j) => () => run(cxx, j.argv)));
-  jobsList.forEach((j, i) => {
+  const results = await pool(checks.map((j) => () => run(cxx, j.argv)));
+  checks.forEach((j, i) => {
     const r = results[i];
     if (r.status !== 0) process.stdout.write(r.text);
     const first = r.text.split('\n').find((l) => /error|warning/.test(l)) || '';
@@ -148,13 +118,11 @@ async function clang() {
 
 (async () => {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    console.error(`test:cross runs on x86-64 Linux (this is ${process.platform}-${process.arch})`);
-    console.log('0 passed, 1 failed');
-    process.exit(1);
+    step('an x86-64 Linux host', false, `test:cross runs on one; this is ${process.platform}-${process.arch}`);
+  } else {
+    fs.mkdirSync(out, { recursive: true });
+    await arm64();
+    await clang();
   }
-  fs.mkdirSync(out, { recursive: true });
-  await arm64();
-  await clang();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  steps.summary();
 })();

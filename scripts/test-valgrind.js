@@ -12,16 +12,12 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { createSteps } = require('./check-steps');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
-let passed = 0;
-let failed = 0;
-const step = (name, ok, detail = '') => {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-};
+const steps = createSteps();
+const { step } = steps;
 
 const vg = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
 if (vg.status !== 0) {
@@ -107,5 +103,4 @@ if (!args.includes('--skip-node')) {
   }
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed ? 1 : 0;
+steps.summary();
