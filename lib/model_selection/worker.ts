@@ -41,6 +41,9 @@ if (parentPort) {
         const Xte = takeRows(s.X, s.features, test);
         const ytr = Int32Array.from(train, (i) => s.y[i]);
         const yte = Int32Array.from(test, (i) => s.y[i]);
+        // A 'threads' message already queued behind this task (a worker retired while this one was starting up)
+        // is applied before the fit starts, not at the fit's first yield, which a short fit may never reach.
+        await new Promise<void>((r) => setImmediate(r));
         const t0 = performance.now();
         await est.fit(Xtr, ytr);
         const t1 = performance.now();
