@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm run test:cross`: the native code for the platforms this machine is not, and for the other compiler.
-//   1. arm64: the kernels (native/sources.json) and the C++ tests cross-compiled with aarch64-linux-gnu-g++
-//      (the flags of the CMake build), linked statically and run under qemu-aarch64: test_activations checks
+//   1. arm64: the CMake build of the C++ tests (CMakeLists.txt) configured for aarch64-linux-gnu-g++, linked
+//      statically and run under qemu-aarch64: test_activations checks
 //      the scalar and NEON activation kernels against the float64 reference, test_gemm the scalar and NEON
 //      GEMM kernels. CI runs on x86-64 only, so this is where the NEON code is tested at all.
 //   2. clang: every native source (kernels and N-API glue) compiled by clang++ with -Wall -Wextra -Werror
 //      (-fsyntax-only), for x86-64 and, the kernels, for arm64: the compiler macOS builds and prebuilds use,
 //      and the one that reads the `#pragma clang` branches of the AVX2 and NEON files.
-// For an x86-64 Linux host (as CI is). Needs g++-aarch64-linux-gnu, qemu-user and clang (Debian packages; .ci/run
-// installs them). A missing tool is a failure, not a skip. Builds in build-cross/. Ends with "N passed, N failed".
+// For an x86-64 Linux host (as CI is). Needs cmake, g++-aarch64-linux-gnu, qemu-user and clang (Debian packages;
+// .ci/run installs them). A missing tool is a failure, not a skip. Builds in build-cross/.
+// Ends with "N passed, N failed".
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -40,7 +41,6 @@ async function pool(tasks) {
   return results;
 }
 
-const objName = (src) => path.join(out, src.replace(/[\\/]/g, '_') + '.o');
 const INCLUDES = ['-Inative/include', '-Inative/src', '-Inative/tests'];
 
 // The C++ tests, how each reports (a count and its failures) and the line that shows the NEON family ran (not
@@ -53,31 +53,38 @@ const TESTS = [
 async function arm64() {
   const gxx = 'aarch64-linux-gnu-g++';
   const qemu = 'qemu-aarch64';
-  const missing = [gxx, qemu].filter((tool) => !have(tool));
+  const missing = ['cmake', gxx, qemu].filter((tool) => !have(tool));
   if (missing.length) {
-    step(`arm64: ${missing.join(', ')} present`, false, 'apt-get install g++-aarch64-linux-gnu qemu-user');
+    step(`arm64: ${missing.join(', ')} present`, false, 'apt-get install cmake g++-aarch64-linux-gnu qemu-user');
     return;
   }
-  const flags = ['-O3', '-std=gnu++17', '-fno-math-errno', '-march=armv8-a', ...INCLUDES];
-  const srcs = [...manifest.kernels, ...TESTS.map((t) => t.src)];
-  const built = await pool(srcs.map((src) => () => run(gxx, [...flags, '-c', src, '-o', objName(src)])));
-  const bad = srcs.filter((_, i) => built[i].status !== 0);
-  for (const r of built) if (r.status !== 0) process.stdout.write(r.text);
-  step('arm64: cross-compile the kernels and the C++ tests', bad.length === 0, bad.join(', '));
-  if (bad.length) return;
-  const kernels = manifest.kernels.map(objName);
+  // The CMake build the C++ tests always use (CMakeLists.txt, the same one ctest runs on an arm64 machine),
+  // configured for aarch64 Linux and linked statically so that qemu needs no arm64 sysroot.
+  const dir = path.join(out, 'arm64');
+  const configure = await run('cmake', [
+    '-S', root, '-B', dir, '-DCMAKE_BUILD_TYPE=Release', '-DCMAKE_SYSTEM_NAME=Linux',
+    '-DCMAKE_SYSTEM_PROCESSOR=aarch64', `-DCMAKE_CXX_COMPILER=${gxx}`, '-DCMAKE_EXE_LINKER_FLAGS=-static',
+  ]);
+  const names = TESTS.map((t) => path.basename(t.src, '.cc'));
+  const build =
+    configure.status === 0 ? await run('cmake', ['--build', dir, '-j', String(jobs), '--target', ...names]) : configure;
+  // g++ -Wall -Wextra (CMakeLists.txt) must be as quiet for arm64 as clang -Werror is below.
+  const warnings = build.text.split('\n').filter((l) => /warning:/.test(l));
+  if (build.status !== 0 || warnings.length) process.stdout.write(build.text);
+  const warned = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+  step('arm64: cross-compile the kernels and the C++ tests (CMake, aarch64-linux-gnu-g++)',
+    build.status === 0 && warnings.length === 0, build.status !== 0 ? 'build failed' : warned);
+  if (build.status !== 0) return;
   for (const test of TESTS) {
     const name = path.basename(test.src, '.cc');
-    const exe = path.join(out, `${name}_arm64`);
-    const link = await run(gxx, ['-static', '-pthread', ...kernels, objName(test.src), '-o', exe]);
-    const r = link.status === 0 ? await run(qemu, [exe]) : link;
+    const r = await run(qemu, [path.join(dir, name)]);
     const m = test.result.exec(r.text.trimEnd());
     const neon = test.neon.test(r.text);
-    const ok = link.status === 0 && r.status === 0 && m !== null && Number(m[1]) > 0 && Number(m[2]) === 0 && neon;
+    const ok = r.status === 0 && m !== null && Number(m[1]) > 0 && Number(m[2]) === 0 && neon;
     if (!ok) process.stdout.write(r.text);
-    let detail = `${m && m[0].trim()}${neon ? ', NEON included' : ', no NEON run'}`;  // the test's own result line
-    if (link.status !== 0) detail = 'link failed';
-    else if (!m) detail = `no result line, exit ${r.status}`;
+    const detail = m // the test's own result line
+      ? `${m[0].trim()}${neon ? ', NEON included' : ', no NEON run'}`
+      : `no result line, exit ${r.status}`;
     step(`arm64 (qemu): ${name}`, ok, detail);
   }
 }
