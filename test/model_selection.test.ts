@@ -408,33 +408,78 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
     expect(losses[3]).toEqual(losses[1]);
   });
 
+  // One fold, two candidates: a 1-epoch fit (task 0) and a 60-epoch fit (task 1) start side by side on the 2 workers.
+  const oneFold = {
+    nSplits: 1,
+    *split() {
+      yield { train: Int32Array.from({ length: 600 }, (_, i) => i), test: Int32Array.from({ length: 300 }, (_, i) => 600 + i) };
+    },
+  };
+  const handOverGrid = [{ maxEpochs: [1] }, { maxEpochs: [60] }];
+  const bothThreads = (): number => (backend().name === 'js' ? 1 : 2); // js has no GEMM thread pool: always 1
+
   withDist('a worker left fitting alone takes over the GEMM thread of the one that ran out of tasks', async () => {
-    const threads: Record<number, number | undefined> = {};
-    const order: number[] = [];
-    // One fold, two candidates: a 1-epoch fit and a 60-epoch fit start side by side on the 2 workers. The one that
-    // ends first never had more than its own thread (no worker was free before it); its worker then runs out of
-    // tasks and its thread goes to the other fit, which handles the message at its next yield to the event loop.
-    // Which fit ends first is usually the short one, but not always: on a loaded machine the short fit's worker can
-    // start after the long fit is done (seen in CI), so the test follows the order the fits ended in.
-    const oneFold = {
-      nSplits: 1,
-      *split() {
-        yield { train: Int32Array.from({ length: 600 }, (_, i) => i), test: Int32Array.from({ length: 300 }, (_, i) => 600 + i) };
-      },
-    };
-    await new GridSearchCV(estimator(), [{ maxEpochs: [1] }, { maxEpochs: [60] }], {
+    // The fit that ends first never had more than its own thread (no worker was free before it); its worker then
+    // runs out of tasks and its thread goes to the other fit. That is usually the short fit ending first, but on a
+    // loaded machine the short fit's worker can start after the long fit is done (seen in CI; the next test makes
+    // that order happen), so this test follows the order the fits ended in.
+    const ended: { index: number; threads?: number }[] = [];
+    await new GridSearchCV(estimator(), handOverGrid, {
       cv: oneFold,
       nJobs: 2,
       verbose: 0,
-      onFit: (f) => {
-        threads[f.index] = f.threads;
-        order.push(f.index);
-      },
+      onFit: (f) => ended.push({ index: f.index, threads: f.threads }),
     }).fit(data.X.subarray(0, 900 * FEATURES), data.y.subarray(0, 900));
-    expect(order.slice().sort()).toEqual([0, 1]);
-    expect(threads[order[0]]).toBe(1); // the first to end never had more than its own thread
-    // the last ends with both threads on a backend that has a thread pool (js: always 1)
-    expect(threads[order[1]]).toBe(backend().name === 'js' ? 1 : 2);
+    expect(ended.map((e) => e.index).sort()).toEqual([0, 1]);
+    expect(ended.map((e) => e.threads)).toEqual([1, bothThreads()]);
+  });
+
+  withDist('a hand-over queued before a fit starts applies to the whole fit, also to one too short to yield', async () => {
+    // A module every worker requires (on 'init', before any task) holds task 0's worker until the 60-epoch fit has
+    // been reported and its worker's thread handed over (posted right after the report): the order a loaded machine
+    // can give. The pool creates worker j for task j at the start, so task 0's worker is the one with the smaller
+    // threadId. The 1-epoch fit takes a few milliseconds, less than the 10 ms between its yields to the event loop,
+    // so it ends with both threads only if its worker applies the queued message before the fit starts.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-ms-'));
+    const marker = path.join(dir, 'long-fit-reported');
+    const hold = path.join(dir, 'hold-task-0.js');
+    fs.writeFileSync(
+      hold,
+      `const fs = require('fs');
+const path = require('path');
+const { threadId } = require('worker_threads');
+const dir = ${JSON.stringify(dir)};
+const waitFor = (done, ms) => {
+  for (const t0 = Date.now(); !done() && Date.now() - t0 < ms; );
+};
+fs.writeFileSync(path.join(dir, 'id-' + threadId), '');
+const ids = () => fs.readdirSync(dir).filter((f) => f.startsWith('id-')).map((f) => Number(f.slice(3)));
+waitFor(() => ids().length === 2, 20000);
+if (threadId === Math.min(...ids())) {
+  waitFor(() => fs.existsSync(${JSON.stringify(marker)}), 20000);
+  waitFor(() => false, 100); // time for the hand-over, posted after the report, to arrive
+}
+`,
+    );
+    try {
+      const ended: { index: number; threads?: number }[] = [];
+      await new GridSearchCV(estimator(), handOverGrid, {
+        cv: oneFold,
+        nJobs: 2,
+        verbose: 0,
+        requires: [hold],
+        onFit: (f) => {
+          if (f.index === 1) fs.writeFileSync(marker, '');
+          ended.push({ index: f.index, threads: f.threads });
+        },
+      }).fit(data.X.subarray(0, 900 * FEATURES), data.y.subarray(0, 900));
+      expect(ended).toEqual([
+        { index: 1, threads: 1 },
+        { index: 0, threads: bothThreads() },
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   withDist('nJobs: 2 gives results identical to nJobs: 1 (the same seeds), in task order', async () => {
