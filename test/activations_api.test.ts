@@ -156,6 +156,7 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       const msg = (err as Error).message;
       expect(msg).toContain("'swishh'");
       for (const n of activations.names()) expect(msg).toContain(n);
+      expect(() => activations.get({ name: 'nope' })).toThrow(RangeError);
       expect(() => activations.get({ name: 'nope' })).toThrow(/unknown activation 'nope'.*relu/);
     });
 

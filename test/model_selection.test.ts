@@ -525,13 +525,49 @@ if (threadId === Math.min(...ids())) {
       await expect(new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y)).rejects.toThrow(
         /custom activation 'my_swish' is registered in this thread only: pass requires/,
       );
-      await expect(new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: [empty] }).fit(small.X, small.y)).rejects.toThrow(
-        /grid search worker failed: unknown activation 'my_swish'/,
-      );
+      const failed = await new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: [empty] })
+        .fit(small.X, small.y)
+        .then(() => null, (e: Error) => e);
+      expect(failed?.message).toMatch(/grid search worker failed: unknown activation 'my_swish'/);
+      // A printed stack starts with that message (the CLI prints it), the worker's frames after it.
+      expect(failed?.stack?.split('\n')[0]).toMatch(/^Error: grid search worker failed: unknown activation 'my_swish'/);
+      expect(failed?.stack).toMatch(/\n\s+at /);
+
+      // requires names a module as the user's code would: relative to the current directory, no extension.
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        const rel = await new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: ['./my-activations'] }).fit(small.X, small.y);
+        expect(rel.cvResults.map((r) => splitScores(r, 2))).toEqual(one.cvResults.map((r) => splitScores(r, 2)));
+        await expect(
+          new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: ['./no-such-module'] }).fit(small.X, small.y),
+        ).rejects.toThrow(/Cannot find module '\.\/no-such-module'/);
+      } finally {
+        process.chdir(cwd);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  withDist('an onFit that throws rejects the search on workers too (not an uncaught exception), and the workers end', async () => {
+    const before = threadCount();
+    const small = { X: data.X.subarray(0, 600 * FEATURES), y: data.y.subarray(0, 600) };
+    let calls = 0;
+    const gs = new GridSearchCV(estimator(), GRID, {
+      cv: 2,
+      nJobs: 2,
+      verbose: 0,
+      refit: false,
+      onFit: () => {
+        calls++;
+        throw new Error('onFit says no');
+      },
+    });
+    await expect(gs.fit(small.X, small.y)).rejects.toThrow('onFit says no');
+    expect(calls).toBe(1);
+    if (before !== null) expect(threadCount()).toBe(before);
+   }, 30000);
 
   describe('AbortSignal', () => {
     const small = () => ({ X: data.X.subarray(0, 900 * FEATURES), y: data.y.subarray(0, 900) });
@@ -641,5 +677,25 @@ describe('swishnet grid (in process)', () => {
     await expect(runGrid(['--folds', '3'])).rejects.toThrow(UsageError);
     await expect(runGrid(['--activations', ','])).rejects.toThrow(/--activations needs at least one name/);
     await expect(runGrid(['--cv', 'three'])).rejects.toThrow(/--cv must be a number/);
+  });
+
+  test('bad values are usage errors naming the flag, found before MNIST is loaded or a worker started', async () => {
+    const bad: [string[], RegExp][] = [
+      [['--cv', '1'], /--cv must be an integer >= 2, got 1/],
+      [['--jobs', '0'], /--jobs must be a positive integer or -1/],
+      [['--epochs', '0'], /--epochs must be a positive integer/],
+      [['--lr', '-1'], /--lr must be a positive number/],
+      [['--activations', 'relu,nonexistent'], /unknown activation 'nonexistent'/],
+      [['--activations', 'swish:beta=abc'], /swish: parameter 'beta' must be a finite number/],
+      [['--json', os.tmpdir()], /--json must name a file/],
+      [['stray'], /unexpected argument 'stray'/],
+      [['-jobs', '2'], /unknown option -jobs \(did you mean --jobs\?\)/],
+    ];
+    for (const [argv, msg] of bad) {
+      const { value, lines } = await captureLog(() => runGrid(argv).then(() => null, (e: Error) => e));
+      expect(value).toBeInstanceOf(UsageError);
+      expect(value?.message).toMatch(msg);
+      expect(lines).toEqual([]); // the banner, printed once MNIST is loaded, never came
+    }
   });
 });

@@ -85,13 +85,13 @@ export function list(): ActivationInfo[] {
   }));
 }
 
-/** The spec registered under `name` or an alias; an Error listing the known names otherwise. */
+/** The spec registered under `name` or an alias; a RangeError listing the known names otherwise. */
 export function spec(name: string): ActivationSpec {
   if (typeof name !== 'string') throw new TypeError(`activation name must be a string, got ${describe(name)}`);
   const s = byName.get(name);
   if (!s) {
     const aliases = [...byName.entries()].filter(([n, sp]) => n !== sp.name).map(([n, sp]) => `${n} -> ${sp.name}`);
-    throw new Error(
+    throw new RangeError(
       `unknown activation '${name}'; known activations: ${names().join(', ')}` +
         (aliases.length ? ` (aliases: ${aliases.join(', ')})` : ''),
     );

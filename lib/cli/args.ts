@@ -31,6 +31,15 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    if (arg === '-h' && byName.get('help')?.type === 'boolean') {
+      options.help = true;
+      continue;
+    }
+    if (/^-[A-Za-z]/.test(arg)) {
+      // `-epochs 3` would otherwise pass as a positional and be dropped: options take two dashes.
+      const hint = byName.has(arg.slice(1).split('=')[0]) ? ` (did you mean -${arg}?)` : '';
+      throw new UsageError(`unknown option ${arg}${hint}: options start with two dashes`);
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
@@ -68,6 +77,13 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     spec = undefined;
   }
   return { options, positionals };
+}
+
+/** For commands that take no positional arguments: a stray word is an error, not something silently dropped. */
+export function noPositionals(parsed: ParsedArgs, command: string): void {
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`unexpected argument${parsed.positionals.length > 1 ? 's' : ''} ${parsed.positionals.map((p) => `'${p}'`).join(' ')} (swishnet ${command} takes only --options)`);
+  }
 }
 
 export function formatHelp(usage: string, description: string, specs: OptionSpec[]): string {

@@ -1,5 +1,5 @@
 /** The CLI's command table. Each command parses its own options and returns an exit code. */
-import { formatHelp, parseArgs, OptionSpec } from './args';
+import { formatHelp, noPositionals, parseArgs, OptionSpec } from './args';
 
 export interface Command {
   summary: string;
@@ -43,11 +43,13 @@ export const commands: Record<string, Command> = {
   info: {
     summary: 'show the active backend, kernel family (ISA), threads and version',
     async run(argv) {
-      const { options } = parseArgs(argv, infoSpecs);
+      const parsed = parseArgs(argv, infoSpecs);
+      const { options } = parsed;
       if (options.help) {
         process.stdout.write(formatHelp('Usage: swishnet info [--json]', this.summary, infoSpecs));
         return 0;
       }
+      noPositionals(parsed, 'info');
       const { backendInfo } = await import('../info');
       const info = backendInfo();
       if (options.json) {

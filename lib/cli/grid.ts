@@ -1,8 +1,8 @@
 /** `swishnet grid`: cross-validated grid search over activations on MNIST (the seed notebook's experiment). */
 import * as fs from 'fs';
 import * as path from 'path';
-import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
-import { parseActivation, parseHidden, requireModule } from './train';
+import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
+import { asUsage, checkOutputPaths, checkRange, parseActivation, parseHidden, requireModule } from './train';
 
 const specs: OptionSpec[] = [
   { name: 'activations', type: 'string', default: 'relu,tanh,leaky_relu', metavar: 'A,B,...', description: 'activations to compare (each NAME or NAME:k=v;k2=v2)' },
@@ -25,13 +25,23 @@ const specs: OptionSpec[] = [
 ];
 
 export async function runGrid(argv: string[]): Promise<number> {
-  const { options: o } = parseArgs(argv, specs);
+  const parsed = parseArgs(argv, specs);
+  const o = parsed.options;
   if (o.help) {
     process.stdout.write(
       formatHelp('Usage: swishnet grid [options]', 'Compare activations by k-fold cross-validation of the reference MLP on MNIST (GridSearchCV).', specs),
     );
     return 0;
   }
+  noPositionals(parsed, 'grid');
+  checkRange(o, 'cv', (v) => v >= 2, 'an integer >= 2');
+  checkRange(o, 'epochs', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'batch-size', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'lr', (v) => v > 0, 'a positive number');
+  checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
+  checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'jobs', (v) => v >= 1 || v === -1, 'a positive integer or -1 (one per core)');
+  checkOutputPaths(o, ['json', 'html']);
   if (o.require) requireModule(String(o.require));
   const acts = String(o.activations)
     .split(',')
@@ -41,36 +51,45 @@ export async function runGrid(argv: string[]): Promise<number> {
   const hidden = parseHidden(String(o.hidden));
   const { loadMnist, NeuralNetClassifier, GridSearchCV, backendInfo } = await import('../index');
   const info = backendInfo();
-  const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
   const jobs = o.jobs as number;
+  const net = asUsage(() => {
+    const base = new NeuralNetClassifier({
+      module: 'mlp',
+      moduleParams: { inputs: 784, hidden, outputs: 10, activation: 'relu' },
+      lr: o.lr as number,
+      optimizerParams: { momentum: o.momentum as number },
+      maxEpochs: o.epochs as number,
+      batchSize: o['batch-size'] as number,
+      seed: o.seed as number,
+      verbose: 0,
+    });
+    // Every candidate's module is built once here, before MNIST is loaded or a worker started: a bad activation
+    // name or parameter is a usage error now, not a worker failure minutes later.
+    for (const a of acts) base.clone().setParams({ module__activation: a }).initialize();
+    return base;
+  });
+  const ac = new AbortController();
+  const gsOptions = {
+    cv: o.cv as number,
+    scoring: 'accuracy' as const,
+    refit: !!o.refit,
+    nJobs: jobs,
+    verbose: (o.quiet ? 0 : 1) as 0 | 1,
+    signal: ac.signal,
+    requires: o.require ? [String(o.require)] : [],
+  };
+  asUsage(() => new GridSearchCV(net, { module__activation: acts }, gsOptions)); // its checks, before the data
+  const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
+  if (train.features !== 784) net.setParams({ module__inputs: train.features });
   if (!o.quiet)
     console.log(
       `swishnet ${info.version} · backend ${info.backend} (${info.isa}) · ${train.n} images · ${o.cv}-fold CV · ` +
         `${acts.length} candidates · ${jobs === 1 ? 'sequential' : `${jobs === -1 ? 'all cores' : jobs} workers`}`,
     );
-  const net = new NeuralNetClassifier({
-    module: 'mlp',
-    moduleParams: { inputs: train.features, hidden, outputs: 10, activation: 'relu' },
-    lr: o.lr as number,
-    optimizerParams: { momentum: o.momentum as number },
-    maxEpochs: o.epochs as number,
-    batchSize: o['batch-size'] as number,
-    seed: o.seed as number,
-    verbose: 0,
-  });
-  const ac = new AbortController();
   const onSig = (): void => ac.abort();
   process.once('SIGINT', onSig);
   const t0 = performance.now();
-  const gs = new GridSearchCV(net, { module__activation: acts }, {
-    cv: o.cv as number,
-    scoring: 'accuracy',
-    refit: !!o.refit,
-    nJobs: jobs,
-    verbose: o.quiet ? 0 : 1,
-    signal: ac.signal,
-    requires: o.require ? [String(o.require)] : [],
-  });
+  const gs = new GridSearchCV(net, { module__activation: acts }, gsOptions);
   try {
     await gs.fit(train.X, train.y);
   } finally {

@@ -38,11 +38,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`swishnet ${name}: ${e.message}\n(see swishnet ${name} --help)\n`);
       return 2;
     }
+    // A progress bar may be on the current line of a terminal: clear it before the message.
+    const clear = process.stderr.isTTY ? '\r\x1b[K' : '';
     if ((e as Error)?.name === 'AbortError') {
-      process.stderr.write(`swishnet ${name}: stopped\n`);
+      process.stderr.write(`${clear}swishnet ${name}: stopped\n`);
       return 130;
     }
-    process.stderr.write(`swishnet ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
+    // The message is what a user acts on; the stack trace only helps when debugging swishnet itself.
+    const err = e instanceof Error ? e : new Error(String(e));
+    const detail = process.env.SWISHNET_DEBUG ? String(err.stack) : `${err.name}: ${err.message}`;
+    process.stderr.write(`${clear}swishnet ${name}: ${detail}\n`);
+    if (!process.env.SWISHNET_DEBUG) process.stderr.write('(SWISHNET_DEBUG=1 prints the stack trace)\n');
     return 1;
   }
 }

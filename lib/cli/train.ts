@@ -1,7 +1,8 @@
 /** `swishnet train`: the reference experiment (MLP 784-128-64-10 on MNIST, SGD) with skorch's history table. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
+import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
+import { resolveRequire } from '../util/resolve';
 
 export const trainSpecs: OptionSpec[] = [
   { name: 'activation', type: 'string', default: 'relu', metavar: 'NAME[:k=v,...]', description: 'hidden-layer activation, e.g. relu, swish:beta=1.5, leaky_relu:alpha=0.05' },
@@ -11,7 +12,7 @@ export const trainSpecs: OptionSpec[] = [
   { name: 'momentum', type: 'number', default: 0.95, metavar: 'X', description: 'SGD momentum' },
   { name: 'optimizer', type: 'string', default: 'sgd', metavar: 'sgd|adam', description: 'optimizer' },
   { name: 'hidden', type: 'string', default: '128,64', metavar: 'N,N,...', description: 'hidden layer sizes' },
-  { name: 'seed', type: 'int', default: 0, metavar: 'N', description: 'seed for init, shuffling and the split' },
+  { name: 'seed', type: 'int', default: 0, metavar: 'N', description: 'seed for the weights init and the shuffling (the validation split is stratified, not random)' },
   { name: 'limit', type: 'int', metavar: 'N', description: 'use only the first N training images (quick runs)' },
   { name: 'valid-split', type: 'number', default: 0.2, metavar: 'X', description: 'stratified validation fraction' },
   { name: 'threads', type: 'int', metavar: 'N', description: 'native threads: GEMM and large activation calls [all cores]' },
@@ -47,13 +48,49 @@ export function parseHidden(s: string): number[] {
 }
 
 export function requireModule(spec: string): void {
-  const resolved = path.resolve(spec);
+  let file: string;
+  try {
+    file = resolveRequire(spec);
+  } catch (e) {
+    throw new UsageError(`--require: cannot find module '${spec}' from ${process.cwd()}`);
+  }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  require(fs.existsSync(resolved) ? resolved : spec);
+  require(file);
+}
+
+/** --json / --html / --save: a path that is a directory would fail only after the whole run; say so first. */
+export function checkOutputPaths(o: Record<string, unknown>, names: string[]): void {
+  for (const name of names) {
+    if (o[name] === undefined) continue;
+    const file = String(o[name]);
+    if (file === '' || (fs.existsSync(file) && fs.statSync(file).isDirectory())) {
+      throw new UsageError(`--${name} must name a file, got '${file}'${file ? ' (a directory)' : ''}`);
+    }
+  }
+}
+
+/** Range checks of numeric flags, named by flag, before anything is loaded. */
+export function checkRange(o: Record<string, unknown>, name: string, ok: (v: number) => boolean, what: string): void {
+  const v = o[name];
+  if (v !== undefined && !ok(Number(v))) throw new UsageError(`--${name} must be ${what}, got ${String(v)}`);
+}
+
+/**
+ * Runs `build` (constructing the estimator, the optimizer and the activations from the flags) before any data
+ * is loaded: a TypeError/RangeError it throws is a bad flag value and is reported as a usage error (exit 2).
+ */
+export function asUsage<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 export async function runTrain(argv: string[]): Promise<number> {
-  const { options: o } = parseArgs(argv, trainSpecs);
+  const parsed = parseArgs(argv, trainSpecs);
+  const o = parsed.options;
   if (o.help) {
     process.stdout.write(
       formatHelp(
@@ -64,33 +101,31 @@ export async function runTrain(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  noPositionals(parsed, 'train');
   if (o.backend) {
     if (o.backend !== 'js' && o.backend !== 'native') throw new UsageError(`--backend must be js or native, got '${o.backend}'`);
     process.env.SWISHNET_BACKEND = String(o.backend);
   }
+  checkRange(o, 'epochs', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'batch-size', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'lr', (v) => v > 0, 'a positive number');
+  checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
+  checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'valid-split', (v) => v >= 0 && v < 1, 'a fraction in [0, 1) (0: no validation split)');
+  checkRange(o, 'threads', (v) => v >= 1 && v <= 256, 'an integer in [1, 256]');
+  if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${o.optimizer}'`);
+  checkOutputPaths(o, ['json', 'html', 'save']);
   if (o.require) requireModule(String(o.require));
   const activation = parseActivation(String(o.activation));
   const hidden = parseHidden(String(o.hidden));
 
   const { backend, backendInfo, loadMnist, NeuralNetClassifier } = await import('../index');
-  if (o.threads !== undefined) {
-    const t = Number(o.threads);
-    if (t < 1) throw new UsageError('--threads must be >= 1');
-    backend().setThreads(t);
-  }
+  if (o.threads !== undefined) backend().setThreads(Number(o.threads));
   const info = backendInfo();
   const quiet = !!o.quiet;
   const log = (s: string): void => {
     if (!quiet) console.log(s);
   };
-
-  const t0 = performance.now();
-  const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
-  const test = loadMnist({ split: 'test', dir: o.data as string | undefined });
-  log(
-    `swishnet ${info.version} · backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads > 1 ? 's' : ''}) · ` +
-      `MNIST ${train.n} train / ${test.n} test images loaded in ${((performance.now() - t0) / 1000).toFixed(2)}s`,
-  );
   const config = {
     activation,
     hidden,
@@ -103,31 +138,53 @@ export async function runTrain(argv: string[]): Promise<number> {
     validSplit: o['valid-split'] as number,
     limit: (o.limit as number | undefined) ?? null,
   };
+  // Built (and its module initialized: activation names and parameters checked) before MNIST is loaded.
+  const net = asUsage(() =>
+    new NeuralNetClassifier({
+      module: 'mlp',
+      moduleParams: { inputs: 784, hidden, outputs: 10, activation },
+      optimizer: config.optimizer as 'sgd' | 'adam',
+      lr: config.lr,
+      optimizerParams: config.optimizer === 'sgd' ? { momentum: config.momentum } : {},
+      maxEpochs: config.epochs,
+      batchSize: config.batchSize,
+      trainSplit: config.validSplit > 0 ? config.validSplit : null,
+      seed: config.seed,
+      verbose: quiet ? 0 : process.stderr.isTTY ? 2 : 1,
+    }).initialize(),
+  );
+
+  const t0 = performance.now();
+  const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
+  const test = loadMnist({ split: 'test', dir: o.data as string | undefined });
+  log(
+    `swishnet ${info.version} · backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads > 1 ? 's' : ''}) · ` +
+      `MNIST ${train.n} train / ${test.n} test images loaded in ${((performance.now() - t0) / 1000).toFixed(2)}s`,
+  );
+  if (train.features !== 784) net.setParams({ module__inputs: train.features });
   const act = typeof activation === 'string' ? activation : JSON.stringify(activation);
   log(
     `MLP ${[train.features, ...hidden, 10].join('-')} · activation ${act} · ${config.optimizer.toUpperCase()} lr ${config.lr}` +
       `${config.optimizer === 'sgd' ? ` momentum ${config.momentum}` : ''} · batch ${config.batchSize} · ${config.epochs} epochs · seed ${config.seed}\n`,
   );
 
-  const net = new NeuralNetClassifier({
-    module: 'mlp',
-    moduleParams: { inputs: train.features, hidden, outputs: 10, activation },
-    optimizer: config.optimizer as 'sgd' | 'adam',
-    lr: config.lr,
-    optimizerParams: config.optimizer === 'sgd' ? { momentum: config.momentum } : {},
-    maxEpochs: config.epochs,
-    batchSize: config.batchSize,
-    trainSplit: config.validSplit > 0 ? config.validSplit : null,
-    seed: config.seed,
-    verbose: quiet ? 0 : process.stderr.isTTY ? 2 : 1,
-  });
-
+  // Ctrl-C stops the training after the current batch; the epochs completed so far are still scored, reported and
+  // written (--json, --html, --save), and the exit code is 130. A second Ctrl-C exits at once.
   const ac = new AbortController();
-  const onSig = (): void => ac.abort();
+  const onSig = (): void => {
+    ac.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
   process.once('SIGINT', onSig);
   const tFit = performance.now();
+  let stopped = false;
   try {
     await net.fit(train.X, train.y, { signal: ac.signal });
+  } catch (e) {
+    if ((e as Error)?.name !== 'AbortError') throw e;
+    stopped = true;
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`swishnet train: stopped after ${net.history.length} complete epoch${net.history.length === 1 ? '' : 's'}\n`);
   } finally {
     process.removeListener('SIGINT', onSig);
   }
@@ -158,5 +215,5 @@ export async function runTrain(argv: string[]): Promise<number> {
     net.save(String(o.save));
     log(`model saved to ${o.save}`);
   }
-  return 0;
+  return stopped ? 130 : 0;
 }

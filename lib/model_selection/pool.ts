@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
 import { PACKAGE_ROOT } from '../backend/native/binding';
+import { resolveRequire } from '../util/resolve';
 
 export interface TrialSpec {
   candidate: number;
@@ -76,7 +77,7 @@ export async function runTrialsInWorkers(
     features,
     y: toShared(y),
     params,
-    requires: opts.requires.map((r) => (fs.existsSync(r) ? path.resolve(r) : r)),
+    requires: opts.requires.map(resolveRequire),
     verbose: opts.estimatorVerbose,
   };
   const script = workerScript();
@@ -135,12 +136,21 @@ export async function runTrialsInWorkers(
         if (m.type === 'result') {
           results[m.index] = { index: m.index, testScore: m.testScore, fitTime: m.fitTime, scoreTime: m.scoreTime, threads: m.threads };
           finished++;
-          opts.onResult?.(results[m.index]);
+          // The caller's onFit runs inside this listener: a throw there must reject the search (as it does in a
+          // sequential one), not escape as an uncaught exception that takes the process down.
+          try {
+            opts.onResult?.(results[m.index]);
+          } catch (e) {
+            fail(e instanceof Error ? e : new Error(String(e)));
+            return;
+          }
           if (finished === tasks.length) finish(() => resolve(results));
           else dispatch(w);
         } else if (m.type === 'error') {
           const e = new Error(`grid search worker failed: ${m.message}`);
-          e.stack = m.stack;
+          // Keep this message first (a printed stack starts with it) and the worker's frames after it.
+          const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
+          e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
           fail(e);
         } else if (m.type === 'log') {
           process.stdout.write(m.text);

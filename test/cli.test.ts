@@ -1,0 +1,173 @@
+/**
+ * The `swishnet` command line: argument handling shared by the commands (-h, single-dash and stray arguments,
+ * flag values checked before any data is loaded, error output), `--require` resolved from the current directory,
+ * and Ctrl-C during `swishnet train` (the completed epochs are still scored and written; exit code 130).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawn } from 'child_process';
+import { main } from '../lib/cli/main';
+import { parseArgs, UsageError } from '../lib/cli/args';
+import { trainSpecs } from '../lib/cli/train';
+import { activations } from '../lib';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const haveDist = fs.existsSync(CLI);
+if (!haveDist) console.warn('cli.test: dist/ is missing, the spawned-CLI tests are SKIPPED (npm test builds it first)');
+const withDist = haveDist ? test : test.skip;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-cli-args-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the CLI in process with stdout/stderr captured. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
+  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    log.mockRestore();
+    so.mockRestore();
+    se.mockRestore();
+  }
+}
+
+describe('argument parsing', () => {
+  test('-h is --help; a single-dash word is an error with a hint, not a dropped positional', () => {
+    expect(parseArgs(['-h'], trainSpecs).options.help).toBe(true);
+    expect(() => parseArgs(['-epochs', '3'], trainSpecs)).toThrow(UsageError);
+    expect(() => parseArgs(['-epochs', '3'], trainSpecs)).toThrow(/unknown option -epochs \(did you mean --epochs\?\)/);
+    expect(() => parseArgs(['-x'], trainSpecs)).toThrow(/unknown option -x: options start with two dashes/);
+    // a negative number is still a value
+    expect(parseArgs(['--lr', '-1'], trainSpecs).options.lr).toBe(-1);
+  });
+
+  test('train -h prints the help and trains nothing', async () => {
+    const r = await run('train', '-h', '--epochs', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: swishnet train \[options\]/);
+    expect(r.out).not.toMatch(/images loaded|train_loss/);
+  });
+});
+
+describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST is loaded', () => {
+  const cases: [string[], RegExp][] = [
+    [['--epochs', '0'], /--epochs must be a positive integer, got 0/],
+    [['--batch-size', '0'], /--batch-size must be a positive integer/],
+    [['--lr', '0'], /--lr must be a positive number/],
+    [['--momentum', '-0.5'], /--momentum must be a non-negative number/],
+    [['--limit', '0'], /--limit must be a positive integer/],
+    [['--valid-split', '-0.5'], /--valid-split must be a fraction in \[0, 1\)/],
+    [['--valid-split', '1'], /--valid-split must be a fraction in \[0, 1\)/],
+    [['--threads', '100000'], /--threads must be an integer in \[1, 256\]/],
+    [['--optimizer', 'foo'], /--optimizer must be sgd or adam, got 'foo'/],
+    [['--activation', 'swish:beta=abc'], /swish: parameter 'beta' must be a finite number/],
+    [['--hidden', '0'], /--hidden must be positive integers/],
+    [['--json', os.tmpdir()], /--json must name a file, got '.*' \(a directory\)/],
+    [['--save', ''], /--save must name a file/],
+    [['--require', './no-such-module'], /--require: cannot find module '\.\/no-such-module'/],
+    [['extra'], /unexpected argument 'extra'/],
+    [['-epochs', '1'], /did you mean --epochs\?/],
+  ];
+  test.each(cases)('%j', async (argv, msg) => {
+    const r = await run('train', ...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+    expect(r.err).toMatch(/\(see swishnet train --help\)/);
+    expect(r.out).toBe(''); // no banner: nothing was loaded
+  });
+
+  test('an unknown activation: a RangeError listing the known ones, before loading', async () => {
+    const r = await run('train', '--activation', 'nosuch');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown activation 'nosuch'; known activations: sigmoid, .*relu/);
+    expect(r.out).toBe('');
+    expect(() => activations.get('nosuch')).toThrow(RangeError);
+  });
+
+  test('other errors: the message without a stack trace (exit 1), the stack with SWISHNET_DEBUG=1', async () => {
+    const missing = path.join(tmp, 'no-mnist-here');
+    const r = await run('train', '--data', missing, '--epochs', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^swishnet train: Error: loadMnist: no MNIST train images file in ${missing}`));
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err).toMatch(/SWISHNET_DEBUG=1 prints the stack trace/);
+    process.env.SWISHNET_DEBUG = '1';
+    try {
+      const d = await run('train', '--data', missing, '--epochs', '1');
+      expect(d.err).toMatch(/\n\s+at /);
+    } finally {
+      delete process.env.SWISHNET_DEBUG;
+    }
+  });
+
+  test('info takes no arguments', async () => {
+    const r = await run('info', 'extra');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unexpected argument 'extra'/);
+  });
+});
+
+describe('--require', () => {
+  test('resolves from the current directory like the user\'s own require (no extension needed)', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'req-'));
+    // The module registers with the library instance under test (the TypeScript sources here).
+    fs.writeFileSync(
+      path.join(dir, 'myacts.js'),
+      `require(${JSON.stringify(path.join(ROOT, 'lib', 'index.ts'))}).registerActivation('cli_test_double', (x) => x.mul(2));\n`,
+    );
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await run('plot', 'cli_test_double', '--require', './myacts', '--out', 'double.svg');
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(path.join(dir, 'double.svg'), 'utf8')).toMatch(/^<svg/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
+describe('Ctrl-C during swishnet train', () => {
+  withDist('stops after the current batch; the completed epochs are scored and written; exit 130', async () => {
+    const json = path.join(tmp, 'sigint', 'history.json');
+    const model = path.join(tmp, 'sigint', 'model.json');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'train', '--limit', '3000', '--epochs', '500', '--hidden', '16', '--batch-size', '64', '--json', json, '--save', model],
+      { cwd: ROOT, env: { ...process.env, SWISHNET_THREADS: '1' } },
+    );
+    let out = '';
+    let err = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      // the second table row: at least one epoch is complete
+      if (!sent && /\n\s+2\s+\d/.test(out)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const m = /swishnet train: stopped after (\d+) complete epochs?/.exec(err);
+    expect(m).not.toBeNull();
+    const epochs = Number(m![1]);
+    expect(epochs).toBeGreaterThanOrEqual(2);
+    expect(epochs).toBeLessThan(500);
+    expect(out).toMatch(/test_acc 0\.\d{4}/);
+    const h = JSON.parse(fs.readFileSync(json, 'utf8'));
+    expect(h.history).toHaveLength(epochs);
+    expect(h.test_acc).toBeGreaterThan(0.5);
+    expect(fs.existsSync(model)).toBe(true);
+  }, 60000);
+});
