@@ -33,6 +33,6 @@ export type { NeuralNetClassifierOptions, FitOptions } from './train/classifier'
 export { History, HistoryTable } from './train/history';
 export type { EpochRecord, BatchRecord } from './train/history';
 export { EarlyStopping, Checkpoint, PrintLog, ProgressBar } from './train/callbacks';
-export type { Callback, BatchInfo, TrainerView } from './train/callbacks';
+export type { Callback, BatchInfo, TrainEndInfo, TrainerView } from './train/callbacks';
 export { GridSearchCV, crossValidate, parameterGrid, StratifiedKFold, KFold } from './model_selection';
 export type { ParamGrid, GridSearchOptions, CvOptions, CvResultRow, CvSplitter } from './model_selection';

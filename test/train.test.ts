@@ -8,6 +8,7 @@ import * as path from 'path';
 import { Writable } from 'stream';
 import {
   NeuralNetClassifier,
+  TrainingDivergedError,
   loadMnist,
   EarlyStopping,
   Checkpoint,
@@ -15,7 +16,13 @@ import {
   backend,
   History,
   HistoryTable,
+  nn,
+  tensor,
+  AdamW,
+  SGD,
 } from '../lib';
+import type { TrainEndInfo } from '../lib';
+import { Rng } from '../lib/util/random';
 
 const N = 1500;
 const data = loadMnist({ limit: N });
@@ -197,5 +204,236 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     const colored = new HistoryTable(undefined, true).row(c.history.epochs[0]);
     expect(colored).toContain('\x1b[');
     expect(History.fromJSON(c.history.toJSON()).column('train_loss')).toEqual(c.history.column('train_loss'));
+  });
+});
+
+/** 200 rows of 8 features, 3 classes (the class shows in every third feature): learnable in a few epochs. */
+function blobs(n = 200, f = 8, k = 3): { X: Float32Array; y: Int32Array } {
+  const r = new Rng(5);
+  const X = new Float32Array(n * f);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % k;
+    for (let j = 0; j < f; j++) X[i * f + j] = r.random() - 0.5 + (j % k === y[i] ? 1 : 0);
+  }
+  return { X, y };
+}
+
+function tiny(extra: Record<string, unknown> = {}): NeuralNetClassifier {
+  const { moduleParams, ...rest } = extra;
+  return new NeuralNetClassifier({
+    moduleParams: { inputs: 8, hidden: [16], outputs: 3, ...(moduleParams as object) },
+    lr: 0.1,
+    maxEpochs: 5,
+    batchSize: 32,
+    verbose: 0,
+    ...rest,
+  });
+}
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-train-'));
+}
+
+describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().isa})`, () => {
+  const d = blobs();
+
+  test('a fit that fails its checks leaves a trained model and its history as they were', async () => {
+    const c = tiny({ maxEpochs: 10 });
+    await c.fit(d.X, d.y);
+    const w = c.getWeights();
+    const score = c.score(d.X, d.y);
+    const badLabel = d.y.slice();
+    badLabel[190] = 3;
+    await expect(c.fit(d.X, badLabel)).rejects.toThrow(
+      /fit: 'y'\[190\] = 3 is not a class of this model \(outputs: 3\)/,
+    );
+    const pre = new AbortController();
+    pre.abort();
+    await expect(c.fit(d.X, d.y, { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(c.fit(new Float32Array(200 * 5), d.y)).rejects.toThrow(
+      /fit: X has 5 features per row, the model takes 8/,
+    );
+    expect(c.history.length).toBe(10);
+    expect(c.getWeights()).toEqual(w);
+    expect(c.score(d.X, d.y)).toBe(score);
+  });
+
+  test('labels the model has no output for are named before any training step (y and validation.y)', async () => {
+    const c = tiny({ maxEpochs: 1 });
+    await c.fit(d.X, d.y);
+    const w = c.getWeights();
+    const y = d.y.slice();
+    y[190] = 3;
+    await expect(c.partialFit(d.X, y)).rejects.toThrow(
+      /partialFit: 'y'\[190\] = 3 is not a class of this model \(outputs: 3\)/,
+    );
+    expect(c.getWeights()).toEqual(w);
+    expect(c.history.length).toBe(1);
+    let batches = 0;
+    const counter = { onBatchEnd: () => void batches++ };
+    const vy = Int32Array.of(0, 1, 5, 2);
+    const v = tiny({ callbacks: [counter] });
+    await expect(v.fit(d.X, d.y, { validation: { X: d.X.subarray(0, 32), y: vy } })).rejects.toThrow(
+      /fit: 'validation.y'\[2\] = 5 is not a class of this model \(outputs: 3\)/,
+    );
+    expect(batches).toBe(0);
+  });
+
+  test('X must have the model\'s feature count in predict, score and validation; no rows, no predictions', async () => {
+    const c = tiny();
+    await c.fit(d.X, d.y);
+    const rows = Array.from({ length: 200 }, (_, i) => Array.from(d.X.subarray(i * 8, i * 8 + 8)));
+    expect(c.score(rows, d.y)).toBe(c.score(d.X, d.y));
+    const padded = rows.map((r) => [...r, 0, 0, 0, 0]);
+    expect(() => c.score(padded, d.y)).toThrow(/X\[0\] has 12 values, the model takes 8 features per row/);
+    expect(() => c.predict(d.X.subarray(0, 12))).toThrow(/X has 12 values, not a whole number of rows/);
+    expect(() => c.predict(tensor(d.X.subarray(0, 16 * 12), { shape: [16, 12] }))).toThrow(/X has shape \[16, 12\]/);
+    expect(Array.from(c.predict(tensor(d.X.subarray(0, 8))))).toEqual([c.predict(d.X.subarray(0, 8))[0]]);
+    expect(c.predict(new Float32Array(0))).toEqual(new Int32Array(0));
+    expect(c.predictProba([])).toHaveLength(0);
+    for (const width of [16, 4]) {
+      const validation = { X: new Float32Array(50 * width), y: new Int32Array(50) };
+      await expect(tiny().fit(d.X, d.y, { validation })).rejects.toThrow(
+        new RegExp(`validation.X has ${50 * width} values, expected 50 rows of 8 features`),
+      );
+    }
+  });
+
+  test('NaN/Infinity inputs are named by row and column; a fused layer that overflows is named', async () => {
+    const X = d.X.slice();
+    X[100 * 8 + 3] = NaN;
+    await expect(tiny().fit(X, d.y)).rejects.toThrow(/fit: X\[100\]\[3\] = NaN: the inputs must be finite/);
+    const vX = d.X.slice(0, 40 * 8);
+    vX[7 * 8 + 1] = -Infinity;
+    await expect(tiny().partialFit(d.X, d.y, { validation: { X: vX, y: d.y.subarray(0, 40) } })).rejects.toThrow(
+      /partialFit: validation.X\[7\]\[1\] = -Infinity/,
+    );
+    // inputs of 1e30: fc1 (one fused Linear + relu node) overflows on the second batch, from finite weights
+    const huge = d.X.map((v) => v * 1e30);
+    const c = tiny({ trainSplit: null, shuffle: false, moduleParams: { hidden: [16, 16] } });
+    const err = await c.fit(huge, d.y).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect(err.layer).toBe('fc1');
+    expect(err.message).toMatch(/layer 'fc1' produced NaN\/Infinity from finite parameters/);
+    expect((c.module_ as nn.MLP).fuse).toBe(true); // the diagnosis ran it unfused, then put it back
+  });
+
+  test('save and load round-trip activation modules and factories with identical predictions', async () => {
+    const dir = tmpDir();
+    try {
+      const cases: [string, unknown][] = [
+        ['swish beta 2', nn.activation('swish', { beta: 2 })],
+        ['swish learned beta', new nn.Swish({ beta: 1.5, learnBeta: true })],
+        ['prelu', new nn.PReLU()],
+        ['prelu factory', () => new nn.PReLU({ init: 0.1 })],
+        ['swish learned factory', () => new nn.Swish({ learnBeta: true })],
+      ];
+      for (const [name, activation] of cases) {
+        const c = tiny({ maxEpochs: 3, moduleParams: { hidden: [16, 8], activation } });
+        await c.fit(d.X, d.y);
+        const file = path.join(dir, `${name}.json`);
+        c.save(file);
+        const loaded = NeuralNetClassifier.load(file);
+        expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
+        expect(Object.keys(loaded.getWeights())).toEqual(Object.keys(c.getWeights()));
+      }
+      class MyAct extends nn.Module {
+        forward(x: any): any {
+          return x;
+        }
+      }
+      const custom = tiny({ maxEpochs: 1, moduleParams: { activation: new MyAct() } });
+      await custom.fit(d.X, d.y);
+      expect(() => custom.save(path.join(dir, 'custom.json'))).toThrow(/activation module MyAct is not a built-in/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('save and Checkpoint({ file }) work with an optimizer class: known ones by name, others left out', async () => {
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'ckpt.json');
+      const c = tiny({ optimizer: AdamW, lr: 0.01, callbacks: [new Checkpoint({ file })] });
+      await c.fit(d.X, d.y);
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(json.params.optimizer).toBe('adamw');
+      const loaded = NeuralNetClassifier.load(file);
+      expect(loaded.getParams().optimizer).toBe('adamw');
+      await loaded.partialFit(d.X, d.y); // trains on with AdamW
+      class MySGD extends SGD {}
+      const other = tiny({ maxEpochs: 1, optimizer: MySGD });
+      await other.fit(d.X, d.y);
+      other.save(file);
+      const j2 = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(j2.params.optimizer).toBeUndefined();
+      expect(j2.notes.join('\n')).toMatch(/optimizer: the class MySGD is not saved/);
+      expect(Array.from(NeuralNetClassifier.load(file).predict(d.X))).toEqual(Array.from(other.predict(d.X)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an abort still runs onTrainEnd (aborted: true): EarlyStopping restores the best weights', async () => {
+    const ac = new AbortController();
+    const es = new EarlyStopping({ monitor: 'valid_loss', patience: 1000, restoreBest: true });
+    const atEpoch: Record<number, Float32Array | Float64Array> = {};
+    const ends: TrainEndInfo[] = [];
+    let atEnd: Float32Array | Float64Array | null = null;
+    const spy = {
+      onEpochEnd: (n: NeuralNetClassifier, { epoch }: { epoch: number }) => {
+        atEpoch[epoch] = n.getWeights()['fc1.weight'];
+        if (epoch === 3) ac.abort('enough');
+      },
+      onTrainEnd: (n: NeuralNetClassifier, info: TrainEndInfo) => {
+        ends.push(info);
+        atEnd = n.getWeights()['fc1.weight'];
+      },
+    };
+    // the abort is seen at a yield after a batch of a later epoch: that batch's update is in the weights
+    const c = tiny({ maxEpochs: 100000, batchSize: 8, callbacks: [spy, es] });
+    await expect(c.fit(d.X, d.y, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ends).toEqual([{ aborted: true, reason: 'enough' }]);
+    expect(c.history.length).toBeGreaterThanOrEqual(3);
+    expect(es.bestEpoch).toBeGreaterThan(0);
+    expect(atEnd).not.toEqual(atEpoch[es.bestEpoch]); // before EarlyStopping's onTrainEnd
+    expect(c.getWeights()['fc1.weight']).toEqual(atEpoch[es.bestEpoch]); // restored by it
+    await tiny({ maxEpochs: 1, callbacks: [spy] }).fit(d.X, d.y);
+    expect(ends[1]).toEqual({ aborted: false });
+  });
+
+  test('boolean options, verbose and callbacks are type-checked; a too small trainSplit names trainSplit', async () => {
+    expect(() => tiny({ warmStart: 'false' })).toThrow(/warmStart must be a boolean, got 'false'/);
+    expect(() => tiny({ shuffle: 'false' })).toThrow(TypeError);
+    expect(() => tiny({ verbose: 7 })).toThrow(/verbose must be 0, 1 or 2, got 7/);
+    expect(() => tiny({ callbacks: [null] })).toThrow(/callbacks\[0\] must be a callback object/);
+    const err = await tiny().fit(d.X.subarray(0, 32), Int32Array.of(0, 1, 2, 0)).catch((e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toMatch(/fit: trainSplit 0.2: .*needs a class with at least 5 samples; y has 4 samples/);
+    expect(err.message).not.toMatch(/nSplits/);
+  });
+
+  test('seeds are safe integers >= 0 and each gives its own stream; seeds below 2^32 keep their streams', async () => {
+    const first = (seed: number): number[] => {
+      const r = new Rng(seed);
+      return [r.nextUint32(), r.nextUint32(), r.nextUint32(), r.nextUint32()];
+    };
+    // the streams of before the fix (the README's published figures use seed 0)
+    expect(first(0)).toEqual([3809008728, 1133695204, 53579671, 2891528803]);
+    expect(first(1)).toEqual([2442144158, 3238099751, 3819917871, 2104621829]);
+    expect(first(42)).toEqual([2837322924, 544945897, 479756282, 3500138142]);
+    expect(first(2 ** 32 - 1)).toEqual([835879718, 1921286648, 2356205009, 1885780724]);
+    const fork = new Rng(7).fork(); // nn.MLP's dropout stream
+    expect([fork.nextUint32(), fork.nextUint32(), fork.nextUint32()]).toEqual([4168271001, 451713929, 788091904]);
+    for (const [a, b] of [[1, 2 ** 32], [0, 2 ** 32 + 1], [2 ** 32, 2 ** 33], [5, Number.MAX_SAFE_INTEGER]]) {
+      expect(first(a)[0]).not.toBe(first(b)[0]);
+    }
+    for (const bad of [3.7, -1, 2 ** 53, NaN]) {
+      expect(() => new Rng(bad)).toThrow(/seed must be a safe integer >= 0/);
+      expect(() => tiny({ seed: bad })).toThrow(RangeError);
+    }
+    const w = async (seed: number) => (await tiny({ maxEpochs: 1, seed }).fit(d.X, d.y)).getWeights()['fc1.weight'];
+    expect(await w(2 ** 32)).not.toEqual(await w(1));
   });
 });

@@ -58,6 +58,12 @@ export class MLP extends Module {
   #acts: Module[] = [];
   #bns: BatchNorm1d[] = [];
   #drops: Dropout[] = [];
+  /**
+   * false: each hidden layer runs as its Linear and activation modules (fc{i}.forward, act{i}.forward) where
+   * one fused LinearAct node would do. NeuralNetClassifier's divergence diagnosis sets it, so that a hook on
+   * each submodule's forward sees every layer's output; the values match the fused path's up to rounding.
+   */
+  fuse = true;
 
   constructor(opts: MLPOptions) {
     super();
@@ -133,7 +139,7 @@ export class MLP extends Module {
     for (let i = 0; i < H; i++) {
       const fc = this.#fcs[i];
       const act = this.#acts[i];
-      const fused = !this.batchNorm && act instanceof Activation ? act.fusedOp() : null;
+      const fused = this.fuse && !this.batchNorm && act instanceof Activation ? act.fusedOp() : null;
       if (fused) {
         h = i === 0
           ? linearAct(h, fc.weight, fc.bias, (act as Activation).spec) // validates the user's input once

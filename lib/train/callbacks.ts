@@ -28,12 +28,24 @@ export interface BatchInfo {
   loss: number;
 }
 
+/** What onTrainEnd learns about how the training ended. */
+export interface TrainEndInfo {
+  /**
+   * true when fit() was stopped by its AbortSignal (the call rejects with an AbortError after onTrainEnd):
+   * the history holds the completed epochs, the weights include the updates of the interrupted epoch.
+   */
+  aborted: boolean;
+  /** The signal's reason, when aborted. */
+  reason?: unknown;
+}
+
 export interface Callback {
   onTrainBegin?(net: TrainerView, info: { maxEpochs: number; trainSize: number; validSize: number }): void;
   onEpochBegin?(net: TrainerView, info: { epoch: number; batches: number }): void;
   onBatchEnd?(net: TrainerView, info: BatchInfo): void;
   onEpochEnd?(net: TrainerView, info: { epoch: number; record: EpochRecord }): void;
-  onTrainEnd?(net: TrainerView): void;
+  /** After the last epoch, after EarlyStopping's stop, and after an abort (info.aborted); not after an error. */
+  onTrainEnd?(net: TrainerView, info: TrainEndInfo): void;
 }
 
 type Monitor = 'valid_loss' | 'valid_acc' | 'train_loss' | string;

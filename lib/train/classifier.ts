@@ -9,13 +9,13 @@ import * as path from 'path';
 import { tensor, noGrad, Tensor } from '../autograd';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
-import { SGD, Adam } from '../optim';
+import { SGD, Adam, AdamW } from '../optim';
 import { Rng } from '../util/random';
 import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { History, BatchRecord } from './history';
-import { Callback, PrintLog, ProgressBar, TrainerView } from './callbacks';
+import { Callback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
 export type FloatArray = Float32Array | Float64Array;
 type ModuleFactory = (params: Record<string, unknown>) => nn.Module;
@@ -28,8 +28,12 @@ export interface NeuralNetClassifierOptions {
   moduleParams?: Record<string, unknown>;
   /** 'cross_entropy' (from logits) [default]. */
   criterion?: 'cross_entropy';
-  /** 'sgd' [default] or 'adam', or an optimizer class taking (params, options). */
-  optimizer?: 'sgd' | 'adam' | (new (params: Tensor[], options: any) => OptimizerLike);
+  /**
+   * 'sgd' [default], 'adam' or 'adamw', or an optimizer class taking (params, options). save() writes SGD, Adam
+   * and AdamW by name; another class is left out of the file (with a note in it): a loaded model predicts
+   * without it, and trains further with the default optimizer unless one is set.
+   */
+  optimizer?: 'sgd' | 'adam' | 'adamw' | (new (params: Tensor[], options: any) => OptimizerLike);
   lr?: number;
   /** Optimizer options besides lr (grid search names them optimizer__x), e.g. { momentum: 0.95 }. */
   optimizerParams?: Record<string, unknown>;
@@ -39,7 +43,7 @@ export interface NeuralNetClassifierOptions {
   trainSplit?: number | null;
   /** Shuffle the training set each epoch [true]. */
   shuffle?: boolean;
-  /** Seed for weight init, shuffling and dropout [0]. */
+  /** Seed for weight init, shuffling and dropout [0]: a safe integer >= 0. The validation split is not seeded. */
   seed?: number;
   callbacks?: Callback[];
   /** 0: silent, 1: the epoch table [default], 2: also a progress bar on a TTY. */
@@ -56,6 +60,10 @@ export interface OptimizerLike {
 }
 
 export interface FitOptions {
+  /**
+   * Aborting stops training at the next yield (about every 10 ms): the callbacks' onTrainEnd runs with
+   * { aborted: true }, then the call rejects with an AbortError.
+   */
   signal?: AbortSignal;
   /** Explicit validation data instead of the split. */
   validation?: { X: FloatArray | number[][]; y: ArrayLike<number> };
@@ -94,22 +102,54 @@ function abortError(): Error {
   return e;
 }
 
+function shown(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : v === null ? 'null' : typeof v === 'object' ? typeof v : String(v);
+}
+
 function checkPositiveInt(v: unknown, name: string): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
 }
 
-/** Normalizes X to a dense row-major typed array of the wanted dtype and returns its feature count. */
-export function asMatrix(X: unknown, n: number, dtype: 'float32' | 'float64', name = 'X'): { data: FloatArray; features: number } {
+/**
+ * Normalizes X to a dense row-major typed array of the wanted dtype and returns its feature count. With
+ * `features` (the model's inputs), X must have exactly n rows of that many values (n = 0: an empty matrix).
+ */
+export function asMatrix(
+  X: unknown,
+  n: number,
+  dtype: 'float32' | 'float64',
+  name = 'X',
+  features?: number,
+): { data: FloatArray; features: number } {
   if (X instanceof Float32Array || X instanceof Float64Array) {
-    if (n === 0 || X.length % n !== 0) throw new RangeError(`${name} has ${X.length} values, not a multiple of ${n} samples`);
+    if (features !== undefined) {
+      if (X.length !== n * features) {
+        const want = `${n} rows of ${features} features (${n * features})`;
+        throw new RangeError(`${name} has ${X.length} values, expected ${want}`);
+      }
+    } else if (n === 0 || X.length % n !== 0) {
+      throw new RangeError(`${name} has ${X.length} values, not a multiple of ${n} samples`);
+    }
     const data = dtype === 'float32' ? (X instanceof Float32Array ? X : Float32Array.from(X)) : X instanceof Float64Array ? X : Float64Array.from(X);
-    return { data, features: X.length / n };
+    return { data, features: features ?? X.length / n };
   }
-  if (X instanceof Tensor) return asMatrix(X.data, n, dtype, name);
+  if (X instanceof Tensor) {
+    if (features !== undefined && X.shape.length === 2 && X.shape[1] !== features) {
+      const shape = `[${X.shape.join(', ')}]`;
+      throw new RangeError(`${name} has shape ${shape}: ${X.shape[1]} features per row, the model takes ${features}`);
+    }
+    return asMatrix(X.data, n, dtype, name, features);
+  }
   if (Array.isArray(X)) {
     if (X.length !== n) throw new RangeError(`${name} has ${X.length} rows but y has ${n} labels`);
+    if (n === 0 && features !== undefined) {
+      return { data: dtype === 'float32' ? new Float32Array(0) : new Float64Array(0), features };
+    }
     const f = Array.isArray(X[0]) ? (X[0] as number[]).length : 0;
     if (f === 0) throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features) or an array of rows`);
+    if (features !== undefined && f !== features) {
+      throw new RangeError(`${name}[0] has ${f} values, the model takes ${features} features per row`);
+    }
     const data = dtype === 'float32' ? new Float32Array(n * f) : new Float64Array(n * f);
     for (let i = 0; i < n; i++) {
       const row = X[i] as number[];
@@ -119,6 +159,35 @@ export function asMatrix(X: unknown, n: number, dtype: 'float32' | 'float64', na
     return { data, features: f };
   }
   throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features), an array of rows, or a Tensor`);
+}
+
+/** RangeError naming the first NaN/Infinity of a row-major matrix by row and column. */
+function checkFinite(data: FloatArray, features: number, name: string, fn: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const row = Math.floor(i / features);
+      const at = `${name}[${row}][${i - row * features}]`;
+      throw new RangeError(`${fn}: ${at} = ${data[i]}: the inputs must be finite numbers`);
+    }
+  }
+}
+
+/** RangeError naming the first label the model has no output for. */
+function checkLabelRange(labels: Int32Array, outputs: number, name: string, fn: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= outputs) {
+      throw new RangeError(`${fn}: '${name}'[${i}] = ${labels[i]} is not a class of this model (outputs: ${outputs})`);
+    }
+  }
+}
+
+function isBuiltinModule(m: nn.Module): boolean {
+  try {
+    nn.fromJSON(m.toJSON());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function asLabels(y: unknown, name = 'y'): Int32Array {
@@ -217,12 +286,26 @@ export class NeuralNetClassifier implements TrainerView {
     checkPositiveInt(o.batchSize, 'batchSize');
     if (o.trainSplit !== null && !(typeof o.trainSplit === 'number' && o.trainSplit >= 0 && o.trainSplit < 1))
       throw new RangeError(`trainSplit must be a fraction in [0, 1) or null, got ${o.trainSplit}`);
-    if (typeof o.seed !== 'number' || !Number.isFinite(o.seed)) throw new TypeError(`seed must be a finite number, got ${o.seed}`);
+    if (typeof o.seed !== 'number') throw new TypeError(`seed must be a number, got ${typeof o.seed}`);
+    if (!Number.isSafeInteger(o.seed) || o.seed < 0) {
+      throw new RangeError(`seed must be a safe integer >= 0, got ${o.seed}`);
+    }
     if (o.dtype !== 'float32' && o.dtype !== 'float64') throw new RangeError(`dtype must be 'float32' or 'float64', got ${o.dtype}`);
-    if (typeof o.optimizer === 'string' && o.optimizer !== 'sgd' && o.optimizer !== 'adam')
-      throw new RangeError(`optimizer must be 'sgd', 'adam' or an optimizer class, got '${o.optimizer}'`);
+    if (typeof o.optimizer === 'string' && o.optimizer !== 'sgd' && o.optimizer !== 'adam' && o.optimizer !== 'adamw')
+      throw new RangeError(`optimizer must be 'sgd', 'adam', 'adamw' or an optimizer class, got '${o.optimizer}'`);
     if (o.criterion !== 'cross_entropy') throw new RangeError(`criterion must be 'cross_entropy', got '${o.criterion}'`);
+    for (const k of ['shuffle', 'warmStart'] as const) {
+      if (typeof o[k] !== 'boolean') throw new TypeError(`${k} must be a boolean, got ${shown(o[k])}`);
+    }
+    if (o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) {
+      throw new RangeError(`verbose must be 0, 1 or 2, got ${shown(o.verbose)}`);
+    }
     if (!Array.isArray(o.callbacks)) throw new TypeError('callbacks must be an array');
+    o.callbacks.forEach((cb, i) => {
+      if (cb === null || typeof cb !== 'object') {
+        throw new TypeError(`callbacks[${i}] must be a callback object (onEpochEnd, ... methods), got ${shown(cb)}`);
+      }
+    });
   }
 
   // ----- initialization --------------------------------------------------------------------------------
@@ -251,38 +334,50 @@ export class NeuralNetClassifier implements TrainerView {
     const opt = this.opts.optimizer;
     if (opt === 'sgd') this.optimizer_ = new SGD(params, o as any);
     else if (opt === 'adam') this.optimizer_ = new Adam(params, o as any);
+    else if (opt === 'adamw') this.optimizer_ = new AdamW(params, o as any);
     else this.optimizer_ = new opt(params, o);
   }
 
   // ----- training --------------------------------------------------------------------------------------
 
-  /** Trains from scratch (or continues with warmStart). Resolves to this. */
+  /**
+   * Trains from scratch (or continues with warmStart). Resolves to this.
+   *
+   * X, y, the validation data, the signal and the labels against the model's outputs are all checked before
+   * the model is (re-)initialized: a call that fails a check leaves the model and its history as they were.
+   * On abort (options.signal), onTrainEnd runs with { aborted: true } and the call rejects with an AbortError;
+   * the history holds the completed epochs, and the updates of the interrupted epoch stay in the weights unless
+   * a callback restores others (EarlyStopping({ restoreBest: true }) does, at onTrainEnd).
+   */
   async fit(X: FloatArray | number[][] | Tensor, y: ArrayLike<number> | Tensor, options: FitOptions = {}): Promise<this> {
-    if (!this.opts.warmStart || !this.initialized) this.initialize();
-    return this.partialFit(X, y, { ...options, epochs: this.opts.maxEpochs });
+    return this.train('fit', X, y, options, this.opts.maxEpochs, !this.opts.warmStart || !this.initialized);
   }
 
-  /** Trains `epochs` more epochs [1] on the current weights. */
+  /** Trains `epochs` more epochs [1] on the current weights (checked as fit() checks them). */
   async partialFit(
     X: FloatArray | number[][] | Tensor,
     y: ArrayLike<number> | Tensor,
     options: FitOptions & { epochs?: number } = {},
   ): Promise<this> {
-    if (!this.initialized) this.initialize();
-    if (!this.optimizer_) this.initializeOptimizer();
+    return this.train('partialFit', X, y, options, options.epochs ?? 1, !this.initialized);
+  }
+
+  private async train(
+    fn: string,
+    X: FloatArray | number[][] | Tensor,
+    y: ArrayLike<number> | Tensor,
+    options: FitOptions,
+    epochs: number,
+    reinit: boolean,
+  ): Promise<this> {
     const labels = asLabels(y);
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
     const { data, features } = asMatrix(X, n, this.opts.dtype);
+    checkFinite(data, features, 'X', fn);
     const signal = options.signal;
     if (signal?.aborted) throw abortError();
-    const epochs = options.epochs ?? 1;
     checkPositiveInt(epochs, 'epochs');
-
-    // Classes: 0..max label (cross-entropy over the module's outputs).
-    let maxLabel = 0;
-    for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
-    this.classes_ = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
 
     // Split.
     let trainIdx: Int32Array;
@@ -290,10 +385,11 @@ export class NeuralNetClassifier implements TrainerView {
     let validY: Int32Array | null = null;
     if (options.validation) {
       validY = asLabels(options.validation.y, 'validation.y');
-      validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X').data;
+      validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features).data;
+      checkFinite(validX, features, 'validation.X', fn);
       trainIdx = Int32Array.from({ length: n }, (_, i) => i);
     } else if (this.opts.trainSplit) {
-      const s = trainValidSplit(labels, { validFraction: this.opts.trainSplit });
+      const s = this.split(labels, fn);
       trainIdx = Int32Array.from(s.train);
       validY = new Int32Array(s.valid.length);
       validX = this.opts.dtype === 'float32' ? new Float32Array(s.valid.length * features) : new Float64Array(s.valid.length * features);
@@ -302,6 +398,47 @@ export class NeuralNetClassifier implements TrainerView {
     } else {
       trainIdx = Int32Array.from({ length: n }, (_, i) => i);
     }
+
+    // The module: built only now, and put back as it was when X or the labels do not fit it.
+    const before = reinit
+      ? {
+          module: this.module_,
+          optimizer: this.optimizer_,
+          history: this.history,
+          rng: this.rng,
+          init: this.initialized,
+        }
+      : null;
+    try {
+      if (reinit) this.initialize();
+      const inputs = this.knownInputs();
+      if (inputs !== null && inputs !== features) {
+        throw new RangeError(
+          `${fn}: X has ${features} features per row, the model takes ${inputs} ` +
+            `(${data.length} values for ${n} labels)`,
+        );
+      }
+      const outputs = this.knownOutputs();
+      if (outputs !== null) {
+        checkLabelRange(labels, outputs, 'y', fn);
+        if (options.validation && validY) checkLabelRange(validY, outputs, 'validation.y', fn);
+      }
+    } catch (e) {
+      if (before) {
+        this.module_ = before.module;
+        this.optimizer_ = before.optimizer;
+        this.history = before.history;
+        this.rng = before.rng;
+        this.initialized = before.init;
+      }
+      throw e;
+    }
+    if (!this.optimizer_) this.initializeOptimizer();
+
+    // Classes: 0..max label (cross-entropy over the module's outputs).
+    let maxLabel = 0;
+    for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
+    this.classes_ = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
 
     const callbacks = this.activeCallbacks();
     const view = this as TrainerView;
@@ -326,6 +463,7 @@ export class NeuralNetClassifier implements TrainerView {
       }
     };
 
+    let aborted: Error | null = null;
     try {
       for (let e = 0; e < epochs && !this.stopTraining; e++) {
         const epoch = this.history.length + 1;
@@ -387,11 +525,56 @@ export class NeuralNetClassifier implements TrainerView {
         });
         for (const cb of callbacks) cb.onEpochEnd?.(view, { epoch, record });
       }
+    } catch (e) {
+      // an abort still ends the training for the callbacks (EarlyStopping restores, a report is finished)
+      if (!(signal?.aborted && e instanceof Error && e.name === 'AbortError')) throw e;
+      aborted = e;
     } finally {
       module.eval();
     }
-    for (const cb of callbacks) cb.onTrainEnd?.(view);
+    const end: TrainEndInfo = aborted ? { aborted: true, reason: signal!.reason } : { aborted: false };
+    for (const cb of callbacks) cb.onTrainEnd?.(view, end);
+    if (aborted) throw aborted;
     return this;
+  }
+
+  /** The stratified train/validation split of trainSplit, its errors in terms of trainSplit. */
+  private split(labels: Int32Array, fn: string): { train: Int32Array; valid: Int32Array } {
+    const f = this.opts.trainSplit!;
+    try {
+      return trainValidSplit(labels, { validFraction: f });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      const k = Math.round(1 / f);
+      const counts = new Map<number, number>();
+      for (const v of labels) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const largest = Math.max(...counts.values());
+      const need = Math.abs(1 / f - k) < 1e-9
+        ? `a validation fraction of ${f} (1 in ${k}, stratified) needs a class with at least ${k} samples`
+        : `a validation fraction of ${f} leaves no sample for training or for validation`;
+      throw new RangeError(
+        `${fn}: trainSplit ${f}: ${need}; y has ${labels.length} samples, ${largest} in its largest class. ` +
+          'Use more data, another trainSplit, trainSplit: null (no validation) or options.validation',
+        { cause: e },
+      );
+    }
+  }
+
+  /** The module's input size when it is declared (nn.MLP, nn.Linear, a Sequential that starts with one); else null. */
+  private knownInputs(): number | null {
+    const m = this.module_!;
+    if (m instanceof nn.MLP) return m.inputs;
+    if (m instanceof nn.Linear) return m.inFeatures;
+    const first = m instanceof nn.Sequential ? m.namedChildren()[0]?.[1] : undefined;
+    return first instanceof nn.Linear ? first.inFeatures : null;
+  }
+
+  /** The module's output count when it is declared (nn.MLP, or an `outputs` property); else null. */
+  private knownOutputs(): number | null {
+    const m = this.module_!;
+    if (m instanceof nn.MLP) return m.outputs;
+    const o = (m as unknown as { outputs?: unknown }).outputs;
+    return typeof o === 'number' && Number.isSafeInteger(o) && o > 0 ? o : null;
   }
 
   private activeCallbacks(): Callback[] {
@@ -418,11 +601,21 @@ export class NeuralNetClassifier implements TrainerView {
     );
   }
 
-  /** Re-runs the forward pass of `input` and returns the name of the first submodule that outputs NaN/Infinity. */
+  /**
+   * Re-runs the forward pass of `input` and returns the name of the first submodule that outputs NaN/Infinity.
+   * nn.MLP runs unfused for it: a fused Linear + activation node calls no submodule's forward.
+   */
   private firstNonFiniteOutput(input: Tensor): string | null {
     const root = this.module_!;
     let found: string | null = null;
     const patched: nn.Module[] = [];
+    const unfused: nn.MLP[] = [];
+    for (const m of root.modules()) {
+      if (m instanceof nn.MLP && m.fuse) {
+        m.fuse = false;
+        unfused.push(m);
+      }
+    }
     for (const [name, m] of root.namedModules()) {
       if (m === root || Object.prototype.hasOwnProperty.call(m, 'forward')) continue;
       const orig = m.forward;
@@ -439,6 +632,7 @@ export class NeuralNetClassifier implements TrainerView {
       /* the diagnosis is best effort */
     } finally {
       for (const m of patched) delete (m as any).forward;
+      for (const m of unfused) m.fuse = true;
     }
     return found;
   }
@@ -503,14 +697,26 @@ export class NeuralNetClassifier implements TrainerView {
     return this.module_;
   }
 
-  /** Logits for X, row-major n x classes. */
+  /**
+   * Logits for X, row-major n x classes. X holds rows of the model's input size: a flat typed array (or 1-D
+   * Tensor) of n * inputs values, an n x inputs Tensor, or an array of rows; no rows give an empty result.
+   */
   forward(X: FloatArray | number[][] | Tensor, n?: number): { data: FloatArray; n: number; classes: number } {
     const module = this.requireFitted();
     module.eval();
-    const rows = n ?? (X instanceof Tensor ? X.shape[0] : Array.isArray(X) ? X.length : undefined);
     const features = this.inputFeatures();
-    const count = rows ?? (X as FloatArray).length / features;
-    const { data } = asMatrix(X, count, this.opts.dtype);
+    const matrix = X instanceof Tensor && X.shape.length === 2;
+    let count = n ?? (matrix ? (X as Tensor).shape[0] : Array.isArray(X) ? X.length : 0);
+    const flat = X instanceof Tensor ? X.data : X;
+    if (n === undefined && !matrix && (flat instanceof Float32Array || flat instanceof Float64Array)) {
+      if (flat.length % features !== 0) {
+        throw new RangeError(
+          `X has ${flat.length} values, not a whole number of rows of the model's ${features} input features`,
+        );
+      }
+      count = flat.length / features;
+    }
+    const { data } = asMatrix(X, count, this.opts.dtype, 'X', features);
     const chunk = 4096;
     let out: FloatArray | null = null;
     let classes = 0;
@@ -523,7 +729,8 @@ export class NeuralNetClassifier implements TrainerView {
         out.set(logits.data, from * classes);
       }
     });
-    return { data: out ?? new Float32Array(0), n: count, classes };
+    const empty = (): FloatArray => (this.opts.dtype === 'float32' ? new Float32Array(0) : new Float64Array(0));
+    return { data: out ?? empty(), n: count, classes };
   }
 
   /** Class probabilities (softmax of the logits), row-major n x classes. */
@@ -552,6 +759,9 @@ export class NeuralNetClassifier implements TrainerView {
     const labels = asLabels(y);
     const pred = this.predict(X);
     if (pred.length !== labels.length) throw new RangeError(`X has ${pred.length} rows but y has ${labels.length} labels`);
+    if (labels.length === 0) {
+      throw new RangeError('score: X and y have no rows (the accuracy of no samples is undefined)');
+    }
     let right = 0;
     for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) right++;
     return right / labels.length;
@@ -595,18 +805,63 @@ export class NeuralNetClassifier implements TrainerView {
       const bytes = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
       weights[name] = { shape: [...p.shape], dtype: p.dtype, data: bytes.toString('base64') };
     }
+    const notes: string[] = [];
+    const params = Object.fromEntries(
+      Object.entries(this.getParams()).filter(
+        ([k]) => !k.startsWith('module__') && k !== 'callbacks' && k !== 'module',
+      ),
+    );
+    const opt = this.opts.optimizer;
+    if (typeof opt === 'function') {
+      const name = opt === SGD ? 'sgd' : opt === Adam ? 'adam' : opt === AdamW ? 'adamw' : null;
+      if (name) params.optimizer = name;
+      else {
+        delete params.optimizer;
+        notes.push(
+          `optimizer: the class ${opt.name || '(anonymous)'} is not saved (a class cannot be written); ` +
+            'the loaded model predicts without it and trains with the default optimizer unless one is set',
+        );
+      }
+    }
     return {
       format: 'swishnet-model',
       formatVersion: 1,
       module: 'mlp',
-      moduleParams: serializableParams(this.opts.moduleParams),
+      moduleParams: serializableParams({ ...this.opts.moduleParams, ...this.savedActivation(module) }),
       architecture: typeof (module as any).toJSON === 'function' ? (module as any).toJSON() : null,
-      params: serializableParams(
-        Object.fromEntries(Object.entries(this.getParams()).filter(([k]) => !k.startsWith('module__') && k !== 'callbacks' && k !== 'module')),
-      ),
+      params: serializableParams(params),
       weights,
       history: this.history.toJSON(),
+      ...(notes.length > 0 ? { notes } : {}),
     };
+  }
+
+  /**
+   * The activation as load() rebuilds it: a shared Module instance as its { type, config } (one module, as
+   * trained), a factory or class as the { name, ...params } spec of the module it built (one per layer).
+   */
+  private savedActivation(module: nn.Module): { activation?: unknown } {
+    const act = this.opts.moduleParams.activation;
+    if (act instanceof nn.Module) {
+      if (!isBuiltinModule(act)) {
+        throw new Error(
+          `cannot save: the activation module ${act.constructor.name} is not a built-in nn module, so load() could ` +
+            'not rebuild it. Register the activation by name (registerActivation) and pass its name instead',
+        );
+      }
+      return { activation: act.toJSON() };
+    }
+    if (typeof act !== 'function' || !(module instanceof nn.MLP)) return {};
+    const built = module.activations;
+    const first = built[0];
+    if (first === undefined) return { activation: 'relu' }; // no hidden layer: the activation is never used
+    if (!isBuiltinModule(first) || built.some((m) => m.constructor !== first.constructor)) {
+      throw new Error(
+        `cannot save: the activation factory builds ${first.constructor.name} modules, which load() cannot rebuild. ` +
+          'Register the activation by name (registerActivation) and pass its name instead',
+      );
+    }
+    return { activation: first.config() };
   }
 
   save(file: string): void {
@@ -621,7 +876,11 @@ export class NeuralNetClassifier implements TrainerView {
   static fromModelJSON(json: any): NeuralNetClassifier {
     if (!json || json.format !== 'swishnet-model') throw new Error('not a swishnet model file (format !== "swishnet-model")');
     if (json.formatVersion !== 1) throw new Error(`unsupported swishnet model formatVersion ${json.formatVersion}`);
-    const act = json.moduleParams?.activation;
+    let act = json.moduleParams?.activation;
+    // a shared activation module was saved as { type, config } (Module.toJSON)
+    const asModule =
+      act && typeof act === 'object' && typeof act.type === 'string' && act.config && typeof act.config === 'object';
+    if (asModule) act = act.config;
     const actName = typeof act === 'string' ? act : act && typeof act === 'object' && typeof act.name === 'string' ? act.name : null;
     if (actName !== null && !hasActivation(actName)) {
       throw new Error(
@@ -629,7 +888,15 @@ export class NeuralNetClassifier implements TrainerView {
           `Register it first (registerActivation('${actName}', ...), or --require MODULE on the command line) with the same definition it was trained with`,
       );
     }
-    const net = new NeuralNetClassifier({ ...(json.params ?? {}), module: 'mlp', moduleParams: json.moduleParams ?? {} });
+    const moduleParams = { ...(json.moduleParams ?? {}) };
+    if (asModule) {
+      const m = nn.fromJSON(moduleParams.activation);
+      // its parameters in the dtype they were saved in (the module was shared as given, not converted)
+      const saved = Object.entries<any>(json.weights ?? {}).find(([k]) => k.startsWith('activation.'));
+      if (saved && (saved[1].dtype === 'float32' || saved[1].dtype === 'float64')) m.to(saved[1].dtype);
+      moduleParams.activation = m;
+    }
+    const net = new NeuralNetClassifier({ ...(json.params ?? {}), module: 'mlp', moduleParams });
     net.initialize();
     const weights: Record<string, Float32Array | Float64Array> = {};
     for (const [name, w] of Object.entries<any>(json.weights ?? {})) {
@@ -651,7 +918,9 @@ export class NeuralNetClassifier implements TrainerView {
 function serializableParams(p: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) {
-    if (typeof v === 'function') throw new Error(`cannot save parameter '${k}': functions are not serializable (register activations by name)`);
+    if (typeof v === 'function') {
+      throw new Error(`cannot save parameter '${k}': functions are not serializable (register activations by name)`);
+    }
     out[k] = v && typeof (v as any).toJSON === 'function' ? (v as any).toJSON() : v;
   }
   return out;

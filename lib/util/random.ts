@@ -2,7 +2,7 @@
  * Seeded pseudo-random numbers: every random choice in swishnet (weight init, shuffling, splits, dropout)
  * draws from an Rng so that training is reproducible from a seed.
  *
- * Generator: xoshiro128** (Blackman & Vigna), state seeded through splitmix32 so that any integer seed
+ * Generator: xoshiro128** (Blackman & Vigna), state seeded through splitmix32 so that any safe integer seed >= 0
  * (including 0) gives a well-mixed state. 32-bit integer arithmetic only, so it is exact in JS.
  */
 // Module-level bindings: global lookups (Math.*) are slow under jest's sandbox, and these run per draw.
@@ -17,10 +17,31 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed: number = 0) {
-    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-      throw new TypeError(`seed must be a finite number, got ${String(seed)}`);
+    if (typeof seed !== 'number') throw new TypeError(`seed must be a number, got ${typeof seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new RangeError(`seed must be a safe integer >= 0, got ${String(seed)}`);
     }
-    let x = (Math.floor(Math.abs(seed)) ^ (seed < 0 ? 0x9e3779b9 : 0) ^ Math.floor(seed / 4294967296)) >>> 0;
+    // Seeds below 2^32 give the same state as they always have. A larger seed's high word goes through a hash
+    // (a bijection, never 0 for a high word below 2^21) into s2, which makes every safe-integer seed its own
+    // state (XOR-ing the two words made 1 and 2^32 the same seed); four discarded draws spread it to all words.
+    this.seedState(seed >>> 0);
+    const hi = floor(seed / 4294967296);
+    if (hi > 0) {
+      this.s2 = (this.s2 ^ mix32(hi)) >>> 0;
+      if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+      for (let i = 0; i < 4; i++) this.nextUint32();
+    }
+  }
+
+  /** Rng.fork's streams: the state of the 53-bit seed as before the high word was hashed (kept bit for bit). */
+  private static forked(seed: number): Rng {
+    const r = new Rng(0);
+    r.seedState(((seed >>> 0) ^ floor(seed / 4294967296)) >>> 0);
+    return r;
+  }
+
+  private seedState(x32: number): void {
+    let x = x32;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;
       let z = x;
@@ -33,6 +54,7 @@ export class Rng {
     this.s2 = next();
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.spare = null;
   }
 
   /** Uniform 32-bit unsigned integer. */
@@ -112,8 +134,17 @@ export class Rng {
 
   /** A new independent generator derived from this one (for per-fold / per-worker streams). */
   fork(): Rng {
-    return new Rng(this.nextUint32() * 2097152 + (this.nextUint32() >>> 11));
+    // the dropout streams of nn.MLP come from here: seeded as they always were (the 32-bit fold of the two draws)
+    return Rng.forked(this.nextUint32() * 2097152 + (this.nextUint32() >>> 11));
   }
+}
+
+/** A 32-bit finalizer (murmur3's fmix32) with an odd offset, so that mix32(h) != 0 for every h > 0 we feed. */
+function mix32(h: number): number {
+  let z = (h + 0x6a09e667) >>> 0;
+  z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {
