@@ -60,6 +60,44 @@ describe(`Tensor and factories (backend ${backend().name}/${backend().isa})`, ()
     expect(() => new Tensor([1, 2] as any)).toThrow(TypeError);
   });
 
+  test('the Tensor constructor validates shape entries (negative, fractional, non-number, not an array)', () => {
+    const d = () => new Float32Array(4);
+    expect(() => new Tensor(new Float32Array(3), [-1, -3])).toThrow(
+      /Tensor: 'shape' must hold non-negative integers, got \[-1, -3\]/,
+    );
+    expect(() => new Tensor(d(), [-2, -2])).toThrow(RangeError); // numel 4 matches: only the entries are wrong
+    expect(() => new Tensor(new Float32Array(3), [1.5, 2])).toThrow(/got \[1\.5, 2\]/);
+    expect(() => new Tensor(new Float32Array(3), ['3'] as any)).toThrow(/got \["3"\]/);
+    expect(() => new Tensor(d(), { length: 1, 0: 4 } as any)).toThrow(/Tensor: 'shape' must be an array/);
+    expect(() => new Tensor(d(), [4, NaN])).toThrow(RangeError);
+    const t = new Tensor(d(), [2, 2]);
+    expect(t.shape).toEqual([2, 2]);
+    expect(new Tensor(d(), [4]).shape).toEqual([4]);
+    expect(new Tensor(new Float32Array(1), []).shape).toEqual([]);
+    expect(new Tensor(new Float32Array(0), [0, 5]).shape).toEqual([0, 5]);
+  });
+
+  test('.grad accepts only null or a Tensor of the same shape and dtype', () => {
+    const p = randn([2, 3], { requiresGrad: true, seed: 1 });
+    expect(() => (p.grad = zeros([3]))).toThrow(
+      /Tensor\.grad: assigned grad has shape \[3\], the tensor has shape \[2, 3\]/,
+    );
+    expect(() => (p.grad = ones([4, 3]))).toThrow(RangeError);
+    expect(() => (p.grad = zeros([2, 3], { dtype: 'float64' }))).toThrow(
+      /assigned grad is float64, the tensor is float32/,
+    );
+    expect(() => (p.grad = [1, 2, 3, 4, 5, 6] as any)).toThrow(/Tensor\.grad: must be a Tensor or null, got an array/);
+    expect(() => (p.grad = new Float32Array(6) as any)).toThrow(TypeError);
+    expect(p.grad).toBeNull();
+    const g = ones([2, 3]);
+    p.grad = g;
+    expect(p.grad).toBe(g);
+    p.mul(2).sum().backward(); // the engine accumulates into an assigned grad
+    expect(Array.from(p.grad!.data)).toEqual([3, 3, 3, 3, 3, 3]);
+    p.grad = null;
+    expect(p.grad).toBeNull();
+  });
+
   test('zeros, ones, full, arange, rand, randn (seeded)', () => {
     expect(Array.from(zeros([2, 2]).data)).toEqual([0, 0, 0, 0]);
     expect(Array.from(ones(3, { dtype: 'float64' }).data)).toEqual([1, 1, 1]);
@@ -205,11 +243,34 @@ describe('elementwise, reductions, matmul: forward values', () => {
     expect(() => ops.crossEntropy(x, [0, 1], { reduction: 'avg' as any })).toThrow(/reduction/);
   });
 
+  test('ignoreIndex must be an int32 (targets are held in an Int32Array, where a wider value would wrap)', () => {
+    const x = tensor([[1, 2, 3], [0.5, 0.1, -1]], { dtype: 'float64' });
+    for (const f of [ops.crossEntropy, ops.nllLoss]) {
+      const name = f === ops.crossEntropy ? 'crossEntropy' : 'nllLoss';
+      // 2^32 wrapped to class 0 and was trained as a real target
+      expect(() => f(x, [2 ** 32, 1], { ignoreIndex: 2 ** 32 })).toThrow(
+        new RegExp(`${name}: 'ignoreIndex' must be a 32-bit integer in \\[-2\\^31, 2\\^31\\), got 4294967296`),
+      );
+      expect(() => f(x, [0, 1], { ignoreIndex: 2 ** 31 })).toThrow(RangeError);
+      expect(() => f(x, [0, 1], { ignoreIndex: -(2 ** 31) - 1 })).toThrow(RangeError);
+      // the int32 extremes still work and skip their sample
+      for (const ig of [2 ** 31 - 1, -(2 ** 31)]) {
+        const l = f(x, [ig, 1], { ignoreIndex: ig, reduction: 'none' });
+        expect(l.data[0]).toBe(0);
+        expect(l.data[1]).toBe(f(x, [0, 1], { reduction: 'none' }).data[1]);
+      }
+    }
+  });
+
   test('mseLoss', () => {
     const a = tensor([1, 2, 3]);
     const b = tensor([1.5, 2, 1]);
     expect(ops.mseLoss(a, b).item()).toBeCloseTo((0.25 + 0 + 4) / 3, 6);
     expect(() => ops.mseLoss(a, tensor([1, 2]))).toThrow(/'input' has shape \[3\] but 'target' has \[2\]/);
+    // a reduction passed in place of the options object was ignored (the mean came back)
+    expect(() => ops.mseLoss(a, b, 'none' as any)).toThrow(/mseLoss: 'options' must be an object/);
+    expect(() => ops.mseLoss(a, b, null as any)).toThrow(TypeError);
+    expect(ops.mseLoss(a, b, { reduction: 'none' }).shape).toEqual([3]);
   });
 
   test('dropout: seeded, drops about p, scales by 1/(1-p), identity in eval', () => {
@@ -249,6 +310,15 @@ describe('elementwise, reductions, matmul: forward values', () => {
     expect(ye.data[0]).toBeCloseTo((1 - rm.data[0]) / Math.sqrt(rv.data[0] + 1e-5), 12);
     expect(() => ops.batchNorm(tensor([[1, 2]]), null, null)).toThrow(/more than 1 value per channel/);
     expect(() => ops.batchNorm(x, zeros([3], { dtype: 'float64' }), null)).toThrow(/'runningMean' must have shape \[2\]/);
+    expect(() => ops.batchNorm(x, null, null, null, null, { eps: '1e-5' as any })).toThrow(
+      /batchNorm: 'eps' must be a number, got string/,
+    );
+    expect(() => ops.batchNorm(x, null, null, null, null, { momentum: '0.5' as any })).toThrow(
+      /batchNorm: 'momentum' must be a number, got string/,
+    );
+    expect(() => ops.batchNorm(x, null, null, null, null, { eps: [1] as any })).toThrow(TypeError);
+    expect(() => ops.batchNorm(x, null, null, null, null, { eps: Infinity })).toThrow(RangeError);
+    expect(() => ops.batchNorm(x, null, null, null, null, { momentum: 2 })).toThrow(RangeError);
   });
 });
 
@@ -434,6 +504,42 @@ describe('Function (user-defined ops)', () => {
     expect(y.data).toBe(x.data);
     y.sum().backward();
     expect(Array.from(x.grad!.data)).toEqual([2, 2]);
+  });
+
+  test('a forward that returns a tensor that existed before it ran (a cached constant) does not re-home it', () => {
+    const BIAS = tensor([5, 5]);
+    class Const extends Function {
+      static override forward(_ctx: Context, _x: Tensor): Tensor {
+        return BIAS;
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor {
+        return new Tensor(new Float32Array(g.numel).fill(100), g.shape);
+      }
+    }
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = Const.apply(x);
+    expect(y).not.toBe(BIAS);
+    expect(y.data).toBe(BIAS.data);
+    expect(y.gradFn!.name).toBe('ConstBackward');
+    expect(BIAS.isLeaf).toBe(true);
+    expect(BIAS.requiresGrad).toBe(false);
+    // a later, unrelated use of the constant sends no gradient to x through a stale node
+    const w = tensor([1, 1], { requiresGrad: true });
+    BIAS.mul(w).sum().backward();
+    expect(x.grad).toBeNull();
+    expect(Array.from(w.grad!.data)).toEqual([5, 5]);
+    y.sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([100, 100]);
+    // an output that forward creates is used as is
+    class Fresh extends Function {
+      static override forward(_ctx: Context, v: Tensor): Tensor {
+        return (Fresh as any).made = new Tensor(v.data.slice(), v.shape);
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor {
+        return g;
+      }
+    }
+    expect(Fresh.apply(x)).toBe((Fresh as any).made);
   });
 
   test('bad arguments of public ops are TypeError/RangeError naming the argument', () => {

@@ -178,6 +178,68 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(bn.describe()).toBe('BatchNorm1d(3, eps=0.00001, momentum=0.1, affine=true)');
   });
 
+  test('BatchNorm1d checks its options when constructed: TypeError for non-numbers, RangeError out of range', () => {
+    const bad = (o: unknown) => () => new nn.BatchNorm1d(3, o as any);
+    expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number, got string/);
+    expect(bad({ eps: '1e-5' })).toThrow(/BatchNorm1d: 'eps' must be a number, got string/);
+    expect(bad({ eps: [1] })).toThrow(/'eps' must be a number, got object/);
+    expect(bad({ eps: Infinity })).toThrow(/'eps' must be a positive finite number, got Infinity/);
+    expect(() => new nn.BatchNorm1d(3, { eps: 0 })).toThrow(RangeError);
+    expect(() => new nn.BatchNorm1d(3, { momentum: NaN })).toThrow(RangeError);
+    expect(() => new nn.BatchNorm1d(3, { momentum: 1.5 })).toThrow(/'momentum' must be in \[0, 1\], got 1.5/);
+    expect(() => new nn.BatchNorm1d(3, { affine: 'false' as any })).toThrow(/'affine' must be a boolean/);
+    expect(bad({ trackRunningStats: 0 })).toThrow(/'trackRunningStats' must be a boolean/);
+    expect(() => new nn.BatchNorm1d(3, 'x' as any)).toThrow(/'options' must be an object/);
+    const bn = new nn.BatchNorm1d(3, { eps: 1e-3, momentum: 0 });
+    expect([bn.eps, bn.momentum]).toEqual([1e-3, 0]);
+  });
+
+  test('float64 survives toJSON -> fromJSON -> loadStateDict (BatchNorm1d, PReLU, Swish, Sequential, MLP.to)', () => {
+    const x = randn([4, 3], { dtype: 'float64', seed: 1 });
+    const made: [string, () => nn.Module][] = [
+      ['BatchNorm1d', () => new nn.BatchNorm1d(3, { dtype: 'float64' })],
+      ['PReLU', () => new nn.PReLU({ dtype: 'float64', init: 0.1 })],
+      ['PReLU per channel', () => new nn.PReLU({ dtype: 'float64', init: [0.1, 0.2, 0.3] })],
+      ['Swish learnBeta', () => new nn.Swish({ learnBeta: true, beta: 1.1, dtype: 'float64' })],
+      [
+        'Sequential',
+        () =>
+          new nn.Sequential(
+            new nn.Linear(3, 3, { dtype: 'float64', seed: 1 }),
+            new nn.BatchNorm1d(3, { dtype: 'float64' }),
+          ),
+      ],
+      [
+        'MLP.to',
+        () => {
+          const opts: nn.MLPOptions = { inputs: 3, hidden: [3], outputs: 2, seed: 1, activation: 'prelu' };
+          opts.batchNorm = true;
+          return new nn.MLP(opts).to('float64');
+        },
+      ],
+    ];
+    for (const [name, make] of made) {
+      const m = make();
+      // values that float32 would round
+      for (const p of m.parameters()) for (let i = 0; i < p.numel; i++) p.data[i] += 0.1 + i / 3;
+      const m2 = nn.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+      m2.loadStateDict(m.stateDict());
+      const dtypes = [...m2.parameters(), ...m2.buffers()].map((t) => t.dtype);
+      expect([name, dtypes.every((d) => d === 'float64')]).toEqual([name, true]);
+      const y = m.forward(x);
+      const y2 = m2.forward(x);
+      expect(y2.dtype).toBe('float64');
+      expect([name, Array.from(y2.data)]).toEqual([name, Array.from(y.data)]);
+      expect(m2.config()).toEqual(m.config());
+    }
+    const mlp = new nn.MLP({ inputs: 3, hidden: [3], outputs: 2, seed: 1 });
+    expect([mlp.dtype, mlp.config().dtype]).toEqual(['float32', 'float32']);
+    mlp.to('float64');
+    expect([mlp.dtype, mlp.config().dtype]).toEqual(['float64', 'float64']);
+    expect(new nn.BatchNorm1d(3).config().dtype).toBe('float32');
+    expect(new nn.Swish({ beta: 1.5 }).config()).toEqual({ name: 'swish', beta: 1.5, learnBeta: false });
+  });
+
   test('Dropout module: active in training only, reproducible with a seed', () => {
     const x = tensor(new Float32Array(1000).fill(1), { shape: [10, 100] });
     const d1 = new nn.Dropout(0.5, { seed: 3 });

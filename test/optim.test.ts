@@ -162,6 +162,43 @@ describe(`optim (backend ${backend().name})`, () => {
     }
   });
 
+  test('step() checks each .grad against its parameter (shape, dtype) and names it', () => {
+    // The .grad setter already refuses a mismatch; one can still arise when the parameter's data changes after
+    // its .grad was set. Every optimizer read the gradient unchecked (NaNs, a C++ error, or a float64 step).
+    const makes: [string, (ps: any) => { step(): void }][] = [
+      ['SGD', (ps) => new SGD(ps, { lr: 0.1 })],
+      ['SGD', (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 })],
+      ['Adam', (ps) => new Adam(ps, { lr: 0.1 })],
+      ['AdamW', (ps) => new AdamW(ps, { lr: 0.1 })],
+    ];
+    for (const [name, make] of makes) {
+      const q = tensor([1, 2], { requiresGrad: true });
+      const p = tensor([1, 2, 3, 4, 5, 6], { requiresGrad: true }).reshape([2, 3]).detach().requiresGrad_();
+      p.grad = tensor([[1, 1, 1], [1, 1, 1]]);
+      p.data = new Float64Array(6); // now float64, its grad float32
+      q.grad = tensor([1, 1]);
+      expect(() => make([q, p]).step()).toThrow(
+        new RegExp(`^${name}\\.step: params\\[1\\]\\.grad is float32, the parameter is float64$`),
+      );
+      expect(() => make([q, p]).step()).toThrow(TypeError);
+      const r = tensor([0, 0, 0, 0, 0, 0], { requiresGrad: true });
+      r.grad = tensor([1, 2, 3, 4, 5, 6]);
+      r.shape = [2, 3]; // same numel, other shape
+      expect(() => make([{ params: [q] }, { params: [r] }]).step()).toThrow(
+        /\.step: paramGroups\[1\]\.params\[0\]\.grad has shape \[6\], the parameter has shape \[2, 3\]/,
+      );
+      expect(Array.from(r.data)).toEqual([0, 0, 0, 0, 0, 0]);
+      const s = tensor([0, 0, 0], { requiresGrad: true });
+      s.grad = tensor([1, 1, 1]);
+      s.data = new Float32Array(6); // more elements than its grad: read out of bounds (NaN) before
+      s.shape = [6];
+      expect(() => make([s]).step()).toThrow(RangeError);
+      expect(Array.from(s.data)).toEqual([0, 0, 0, 0, 0, 0]);
+      Object.defineProperty(s, 'grad', { value: [1, 2, 3, 4, 5, 6] }); // bypasses the setter
+      expect(() => make([s]).step()).toThrow(/params\[0\]\.grad must be a Tensor or null/);
+    }
+  });
+
   test('bad options are RangeError/TypeError naming the option', () => {
     const p = param();
     expect(() => new SGD([p], { lr: -1 })).toThrow(/'lr'/);

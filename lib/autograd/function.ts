@@ -17,10 +17,10 @@ import type { DType } from './util';
 // This module must not load ./tensor at run time: tensor.ts loads the ops, whose Functions extend the class
 // below, so whichever of the two loads first, Function has to be complete before any op module runs. tensor.ts
 // hands its class over here when it loads.
-let TensorClass: (abstract new (...args: any[]) => Tensor) | null = null;
+let TensorClass: typeof Tensor | null = null;
 
 /** @internal called once by tensor.ts. */
-export function _registerTensorClass(cls: abstract new (...args: any[]) => Tensor): void {
+export function _registerTensorClass(cls: typeof Tensor): void {
   TensorClass = cls;
 }
 
@@ -146,6 +146,7 @@ export class Function {
       if (n) any = true;
     }
     const ctx = new Context(needs, this.name);
+    const createdBefore = TensorClass === null ? 0 : TensorClass._createdCount();
     const prev = setGradEnabled(false);
     let out: Tensor;
     try {
@@ -158,8 +159,9 @@ export class Function {
     }
     if (isAnomalyEnabled()) checkForward(this.name, out, args);
     if (!any) return out;
-    // Never re-home a tensor that already belongs somewhere (an input returned as is, a leaf): alias it.
-    if (out.gradFn !== null || out.requiresGrad || args.includes(out)) out = out.alias();
+    // Never re-home a tensor that already belongs somewhere (an input returned as is, a leaf, a constant that
+    // forward returned from a cache: anything constructed before forward ran): alias it.
+    if (out._serial <= createdBefore || out.gradFn !== null || out.requiresGrad) out = out.alias();
     const next = new Array<Node | Tensor | null>(args.length);
     const shapes = new Array<number[] | null>(args.length);
     const dtypes = new Array<DType | null>(args.length);
@@ -242,7 +244,8 @@ export function callBackward(node: Node, gradOut: Tensor): (Tensor | null)[] {
   return out;
 }
 
-function describeValue(v: unknown): string {
+/** @internal 'null', 'an array', 'an object (Name)' or the typeof, for error messages. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;

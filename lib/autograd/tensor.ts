@@ -3,7 +3,7 @@
  * grad, gradFn). Methods are thin calls into lib/ops, where arguments are validated and each op is a Function.
  */
 import type { Rng } from '../util/random';
-import { _registerTensorClass, type Node } from './function';
+import { _registerTensorClass, describeValue, type Node } from './function';
 import { runBackward, type BackwardOptions } from './engine';
 import { resolveRng } from './rng';
 import {
@@ -14,6 +14,7 @@ import {
   fmtShape,
   isFloatArray,
   numelOf,
+  sameShape,
   type DType,
   type FloatArray,
 } from './util';
@@ -28,30 +29,64 @@ import type { ActivationLike } from '../ops/activation';
 export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
 
+/** Tensors constructed so far: Function.apply tells the outputs its forward created from older tensors. */
+let created = 0;
+
 export class Tensor {
   data: FloatArray;
   shape: number[];
-  /** Gradient accumulated by backward() (leaves, and non-leaves after retainGrad()). */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
   #requiresGrad: boolean;
   #gradFn: Node | null = null;
+  readonly #serial: number;
 
   /** Wraps `data` (not copied) with `shape` (default: 1-D). Use the `tensor()` factory for conversions. */
   constructor(data: FloatArray, shape?: readonly number[], requiresGrad = false) {
     if (!isFloatArray(data)) {
       throw new TypeError(`Tensor: 'data' must be a Float32Array or Float64Array (use tensor() to convert)`);
     }
-    const s = shape === undefined ? [data.length] : shape.slice();
+    const s = shape === undefined ? [data.length] : checkShape(shape, 'Tensor');
     if (numelOf(s) !== data.length) {
       throw new RangeError(`Tensor: shape ${fmtShape(s)} needs ${numelOf(s)} elements, 'data' has ${data.length}`);
     }
     this.data = data;
     this.shape = s;
     this.#requiresGrad = requiresGrad === true;
+    this.#serial = ++created;
+  }
+
+  /** @internal how many tensors have been constructed so far (Function.apply compares it with _serial). */
+  static _createdCount(): number {
+    return created;
+  }
+  /** @internal this tensor's position in construction order, from 1. */
+  get _serial(): number {
+    return this.#serial;
   }
 
   get dtype(): DType {
     return dtypeOf(this.data);
+  }
+  /**
+   * Gradient accumulated by backward() (leaves, and non-leaves after retainGrad()). May be set to null or to a
+   * Tensor of this tensor's shape and dtype.
+   */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (!(g instanceof Tensor)) throw new TypeError(`Tensor.grad: must be a Tensor or null, got ${describeValue(g)}`);
+      if (!sameShape(g.shape, this.shape)) {
+        throw new RangeError(
+          `Tensor.grad: assigned grad has shape ${fmtShape(g.shape)}, the tensor has shape ${fmtShape(this.shape)}`,
+        );
+      }
+      if (g.dtype !== this.dtype) {
+        throw new TypeError(`Tensor.grad: assigned grad is ${g.dtype}, the tensor is ${this.dtype}`);
+      }
+    }
+    this.#grad = g;
   }
   get numel(): number {
     return this.data.length;

@@ -68,7 +68,8 @@ export function checkShape(shape: unknown, where: string, arg = 'shape'): number
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new RangeError(`${where}: '${arg}' must hold non-negative integers, got ${fmtShape(shape)}`);
+      const shown = shape.map((e) => (typeof e === 'number' ? String(e) : (JSON.stringify(e) ?? String(e))));
+      throw new RangeError(`${where}: '${arg}' must hold non-negative integers, got [${shown.join(', ')}]`);
     }
     n *= d;
   }

@@ -157,8 +157,8 @@ export class Swish extends Activation {
     return this.beta ? null : super.fusedOp();
   }
   override config(): Record<string, unknown> {
-    const beta = this.beta ? this.beta.data[0] : this.spec.a;
-    return { name: 'swish', beta, learnBeta: this.learnBeta };
+    if (!this.beta) return { name: 'swish', beta: this.spec.a, learnBeta: this.learnBeta };
+    return { name: 'swish', beta: this.beta.data[0], learnBeta: this.learnBeta, dtype: this.beta.dtype };
   }
   override extraRepr(): string {
     return `beta=${this.beta ? this.beta.data[0] : this.spec.a}${this.learnBeta ? ', learnBeta=true' : ''}`;
@@ -195,7 +195,8 @@ export class PReLU extends Module {
     return prelu(x, this.weight.dtype === x.dtype ? this.weight : this.weight.to(x.dtype));
   }
   override config(): Record<string, unknown> {
-    return { name: 'prelu', numParameters: this.numParameters, init: this.numParameters === 1 ? this.weight.data[0] : Array.from(this.weight.data) };
+    const init = this.numParameters === 1 ? this.weight.data[0] : Array.from(this.weight.data);
+    return { name: 'prelu', numParameters: this.numParameters, init, dtype: this.weight.dtype };
   }
   override extraRepr(): string {
     return `num_parameters=${this.numParameters}`;

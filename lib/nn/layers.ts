@@ -35,16 +35,30 @@ export class BatchNorm1d extends Module {
     if (!Number.isSafeInteger(numFeatures) || numFeatures < 1) {
       throw new RangeError(`BatchNorm1d: 'numFeatures' must be a positive integer, got ${numFeatures}`);
     }
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`BatchNorm1d: 'options' must be an object`);
     const dtype = checkDtype(opts.dtype, 'BatchNorm1d');
     this.numFeatures = numFeatures;
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum ?? 0.1;
-    if (!(this.eps > 0)) throw new RangeError(`BatchNorm1d: 'eps' must be positive, got ${this.eps}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new RangeError(`BatchNorm1d: 'momentum' must be in [0, 1]`);
+    const eps: unknown = opts.eps ?? 1e-5;
+    const momentum: unknown = opts.momentum ?? 0.1;
+    if (typeof eps !== 'number') throw new TypeError(`BatchNorm1d: 'eps' must be a number, got ${typeof eps}`);
+    if (!(eps > 0) || !Number.isFinite(eps)) {
+      throw new RangeError(`BatchNorm1d: 'eps' must be a positive finite number, got ${eps}`);
+    }
+    if (typeof momentum !== 'number') {
+      throw new TypeError(`BatchNorm1d: 'momentum' must be a number, got ${typeof momentum}`);
+    }
+    if (!(momentum >= 0 && momentum <= 1)) {
+      throw new RangeError(`BatchNorm1d: 'momentum' must be in [0, 1], got ${momentum}`);
+    }
+    this.eps = eps;
+    this.momentum = momentum;
     const affine = opts.affine ?? true;
+    const track = opts.trackRunningStats ?? true;
+    if (typeof affine !== 'boolean') throw new TypeError(`BatchNorm1d: 'affine' must be a boolean`);
+    if (typeof track !== 'boolean') throw new TypeError(`BatchNorm1d: 'trackRunningStats' must be a boolean`);
     this.weight = affine ? new Parameter(new Tensor(alloc(dtype, numFeatures).fill(1), [numFeatures])) : null;
     this.bias = affine ? new Parameter(new Tensor(alloc(dtype, numFeatures), [numFeatures])) : null;
-    if (opts.trackRunningStats ?? true) {
+    if (track) {
       this.registerBuffer('runningMean', new Tensor(alloc(dtype, numFeatures), [numFeatures]));
       this.registerBuffer('runningVar', new Tensor(alloc(dtype, numFeatures).fill(1), [numFeatures]));
     } else {
@@ -75,6 +89,7 @@ export class BatchNorm1d extends Module {
       momentum: this.momentum,
       affine: this.weight !== null,
       trackRunningStats: this.runningMean !== null,
+      dtype: (this.weight ?? this.runningMean)?.dtype ?? 'float32',
     };
   }
   override extraRepr(): string {

@@ -175,6 +175,13 @@ export class MLP extends Module {
     return 'custom';
   }
 
+  /** Module.to(), and `dtype` follows. */
+  override to(dtype: DType): this {
+    super.to(dtype);
+    (this as { dtype: DType }).dtype = dtype;
+    return this;
+  }
+
   override config(): Record<string, unknown> {
     return {
       inputs: this.inputs,
@@ -184,7 +191,7 @@ export class MLP extends Module {
       dropout: this.dropoutP,
       batchNorm: this.batchNorm,
       bias: this.#fcs[0].bias !== null,
-      dtype: this.dtype,
+      dtype: this.#fcs[0].weight.dtype, // not this.dtype: to() may have converted the weights since
     };
   }
   override extraRepr(): string {

@@ -179,11 +179,11 @@ export function batchNorm(
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
   if (typeof training !== 'boolean') throw new TypeError(`${where}: 'training' must be a boolean`);
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
-    throw new RangeError(`${where}: 'momentum' must be in [0, 1], got ${momentum}`);
-  }
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
-    throw new RangeError(`${where}: 'eps' must be a positive number, got ${eps}`);
+  if (typeof momentum !== 'number') throw new TypeError(`${where}: 'momentum' must be a number, got ${typeof momentum}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${where}: 'momentum' must be in [0, 1], got ${momentum}`);
+  if (typeof eps !== 'number') throw new TypeError(`${where}: 'eps' must be a number, got ${typeof eps}`);
+  if (!(eps > 0) || !Number.isFinite(eps)) {
+    throw new RangeError(`${where}: 'eps' must be a positive finite number, got ${eps}`);
   }
   if (training && x.shape[0] * (x.ndim === 3 ? x.shape[2] : 1) < 2) {
     throw new RangeError(`${where}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);

@@ -100,8 +100,7 @@ export class CrossEntropy extends Function {
     const e = new Float64Array(n * c);
     const sums = new Float64Array(n);
     const per = new Float64Array(n);
-    // (an ignoreIndex outside int32 matches no target: any other non-class value stands in for it)
-    if (inner === 1) backend().crossEntropyForward(xd, n, c, targets, (ignore | 0) === ignore ? ignore : -1, e, sums, per);
+    if (inner === 1) backend().crossEntropyForward(xd, n, c, targets, ignore, e, sums, per); // ignore is int32
     else crossEntropyForwardJs(xd, n, c, targets, ignore, e, sums, per, inner);
     const { out, count } = reduceLoss(per, targets, ignore, reduction, x, lay.outShape);
     ctx.saveForBackward(x, new Tensor(e, [n * c]), new Tensor(sums, [n]));
@@ -159,6 +158,10 @@ function classLossArgs(x: Tensor, targets: unknown, opts: ClassLossOptions | und
   const reduction = checkReduction(opts?.reduction, where);
   const ignore = opts?.ignoreIndex ?? -100;
   if (typeof ignore !== 'number' || !Number.isInteger(ignore)) throw new TypeError(`${where}: 'ignoreIndex' must be an integer`);
+  // targets are held in an Int32Array: a wider ignoreIndex would wrap there onto a real class
+  if ((ignore | 0) !== ignore) {
+    throw new RangeError(`${where}: 'ignoreIndex' must be a 32-bit integer in [-2^31, 2^31), got ${ignore}`);
+  }
   const lay = classLayout(x, where);
   const t = toTargets(targets, lay, ignore, where);
   return { reduction, ignore, lay, t };
@@ -226,6 +229,9 @@ export function mseLoss(input: Tensor, target: Tensor, opts?: { reduction?: Redu
   checkTensor(input, 'mseLoss', 'input');
   checkTensor(target, 'mseLoss', 'target');
   sameDtype(input, target, 'mseLoss', 'input', 'target');
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+    throw new TypeError(`mseLoss: 'options' must be an object`);
+  }
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(`mseLoss: 'input' has shape ${fmtShape(input.shape)} but 'target' has ${fmtShape(target.shape)}`);
   }

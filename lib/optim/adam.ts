@@ -46,11 +46,14 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   step(): void {
-    for (const group of this.paramGroups) {
+    this.paramGroups.forEach((group, gi) => {
       const { lr, eps, weightDecay, amsgrad, maximize } = group;
       const [b1, b2] = group.betas;
-      for (const p of group.params) {
-        if (p.grad === null) continue;
+      const params = group.params;
+      for (let pi = 0; pi < params.length; pi++) {
+        const p = params[pi];
+        const g = this.gradOf(p, gi, pi);
+        if (g === null) continue;
         const st = this.stateOf(p);
         if (st.step === undefined) {
           st.step = 0;
@@ -61,7 +64,6 @@ export class Adam extends Optimizer<AdamOptions> {
         if (amsgrad && !st.maxExpAvgSq) st.maxExpAvgSq = this.buffer(p);
         const t = ++st.step;
         const w = p.data;
-        const g = p.grad.data;
         const m = st.expAvg;
         const v = st.expAvgSq;
         const vmax = st.maxExpAvgSq;
@@ -93,7 +95,7 @@ export class Adam extends Optimizer<AdamOptions> {
           w[i] -= (stepSize * m[i]) / (sqrt(vv) / bc2Sqrt + eps);
         }
       }
-    }
+    });
   }
 }
 

@@ -4,7 +4,7 @@
  * typed arrays, in place (float32 parameters stay float32; arithmetic happens in double and rounds once).
  */
 import { Tensor } from '../autograd/tensor';
-import { alloc, type FloatArray } from '../autograd/util';
+import { alloc, fmtShape, sameShape, type FloatArray } from '../autograd/util';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsInput<O> = Iterable<Tensor> | Array<Partial<O> & { params: Iterable<Tensor> }>;
@@ -68,8 +68,30 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
-  /** Applies one update from the current gradients (parameters without .grad are skipped). */
+  /**
+   * Applies one update from the current gradients (parameters without .grad are skipped). Implementations read
+   * each gradient through gradOf().
+   */
   abstract step(): void;
+
+  /**
+   * The gradient of parameter i of group gi, checked against the parameter (a Tensor of its shape and dtype: a
+   * .grad set by hand, or left over from before the parameter's data changed, would otherwise be read out of
+   * bounds or in the wrong precision); null when it has none.
+   */
+  protected gradOf(p: Tensor, gi: number, i: number): FloatArray | null {
+    const g: unknown = p.grad;
+    if (g === null) return null;
+    if (g instanceof Tensor && g.dtype === p.dtype && sameShape(g.shape, p.shape) && g.numel === p.numel) return g.data;
+    const name = this.paramGroups.length === 1 ? `params[${i}].grad` : `paramGroups[${gi}].params[${i}].grad`;
+    if (!(g instanceof Tensor)) throw new TypeError(`${this.where}.step: ${name} must be a Tensor or null`);
+    if (g.dtype !== p.dtype) {
+      throw new TypeError(`${this.where}.step: ${name} is ${g.dtype}, the parameter is ${p.dtype}`);
+    }
+    throw new RangeError(
+      `${this.where}.step: ${name} has shape ${fmtShape(g.shape)}, the parameter has shape ${fmtShape(p.shape)}`,
+    );
+  }
 
   protected stateOf(p: Tensor): Record<string, any> {
     let s = this.state.get(p);

@@ -44,10 +44,13 @@ export class SGD extends Optimizer<SGDOptions> {
 
   step(): void {
     const be = backend();
-    for (const group of this.paramGroups) {
+    this.paramGroups.forEach((group, gi) => {
       const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
-      for (const p of group.params) {
-        if (p.grad === null) continue;
+      const params = group.params;
+      for (let pi = 0; pi < params.length; pi++) {
+        const p = params[pi];
+        const grad = this.gradOf(p, gi, pi);
+        if (grad === null) continue;
         let buf: FloatArray | null = null;
         let first = false;
         if (momentum !== 0) {
@@ -57,8 +60,8 @@ export class SGD extends Optimizer<SGDOptions> {
           buf = st.momentumBuffer as FloatArray;
         }
         // One kernel call per tensor (native: a vectorized pass; js: the reference loop in backend/js/optim.ts).
-        be.sgdStep(p.data, p.grad.data, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+        be.sgdStep(p.data, grad, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
       }
-    }
+    });
   }
 }
