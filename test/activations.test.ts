@@ -149,6 +149,33 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
         });
       }
 
+      if (dtype === 'float64') {
+        test('float64 derivatives keep their relative accuracy in exponential tails (no absolute floor)', () => {
+          // The derivative bound of the sweeps has a 1e-15 absolute floor (cancelling sums, forms from y): here,
+          // where f' is an exp-sized value with nothing cancelling, it must be 1e-14 relative down to the
+          // subnormal range (elu' once stopped at 4e-18 below x = -40, tanh' at 1.7e-17 beyond |x| = 20).
+          const xs = [-25, -30, -41, -50, -100, -300, -700, -740, -800];
+          // celu's exp argument is x / alpha: multiples of 1.5 keep it exact for both alphas tested (1, 1.5), so
+          // the reference (which divides in double) is exact too, while a kernel that multiplies by a rounded
+          // 1/alpha is off by |z| 2^-53 relative (1.1e-14 at z = -200, 3e-14 at z = -534).
+          const celuXs = [-25.5, -30, -42, -51, -99, -300, -699, -741, -801, -1110];
+          const reports: string[] = [];
+          for (const c of CASES) {
+            if (!['elu', 'selu', 'celu', 'tanh', 'sigmoid', 'softplus'].includes(c.op)) continue;
+            const act = activations.get(c.name, c.params);
+            const x = Float64Array.from(c.op === 'tanh' ? [...xs, ...xs.map((v) => -v)] : c.op === 'celu' ? celuXs : xs);
+            const got = act.derivative(x);
+            x.forEach((xi, i) => {
+              const want = refDerivative(c.op, xi, c.a ?? 0, c.b ?? 0);
+              if (!(Math.abs(got[i] - want) <= 1e-14 * Math.abs(want) + 1e-320)) {
+                reports.push(`${label(c)}: f'(${xi}) = ${got[i]}, want ${want}`);
+              }
+            });
+          }
+          expect(reports).toEqual([]);
+        });
+      }
+
       test('tails: lengths 0..67 at unaligned offsets, nothing written outside the output', () => {
         const pool = [...EDGE_VALUES, ...sweep(256, 5)];
         const reports: string[] = [];

@@ -112,7 +112,10 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
   kernelSpec({
     name: 'celu',
     description: 'max(0, x) + min(0, alpha (exp(x / alpha) - 1))',
-    params: [numberParam({ name: 'alpha', default: 1, nonZero: true })],
+    // alpha > 0: PyTorch also takes alpha < 0, where the exp argument x / alpha of the negative side is positive
+    // and unbounded; the kernels' exp paths cover arguments <= 0 only, so a negative alpha is refused, not
+    // computed wrongly.
+    params: [numberParam({ name: 'alpha', default: 1, greaterThan: 0 })],
     op: 'celu',
     ab: (p) => [p.alpha as number, 0],
   }),

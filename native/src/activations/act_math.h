@@ -189,7 +189,8 @@ inline V vexp(V x) {
   return scale(e.p, e.n);
 }
 
-// expm1(x) for x <= 0 (x > 0 is clamped to 0); also returns exp(x) (flushed below the normal range).
+// expm1(x) for x <= 0 (x > 0 is clamped to 0); also returns exp(x), but of the clamped x: for x below kExpm1Lo
+// it stays at exp(kExpm1Lo) (derivatives take exp_parts instead).
 template <class V>
 struct Expm1Result {
   V em1;  // expm1(x)

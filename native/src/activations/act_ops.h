@@ -200,9 +200,13 @@ struct OpTanh {
       V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e); 4e / (1 + e)^2 = 4 u (1 - u)
       return (u * V(4.0f)) * (V(1.0f) - u);
     }
-    Expm1Result<V> m = vexpm1_neg(V(T(-2)) * vabs(x));
-    V r = V(T(1)) / (V(T(1)) + m.e);
-    return V(T(4)) * m.e * r * r;
+    // e = exp(-2|x|) as p 2^n with gradual underflow, 2^n applied last (vexpm1_neg's exp stops at its clamp,
+    // -40, where expm1 is -1 but exp is still 4e-18: sech^2 would stop falling at 1.7e-17 from |x| = 20 on).
+    // Below -746 exp_parts clamps, and 4 exp(-746) would round to the smallest subnormal instead of 0.
+    V a = V(T(-2)) * vabs(x);
+    ExpParts<V> E = exp_parts(a);
+    V r = V(T(1)) / (V(T(1)) + scale_flush(E.p, E.n));
+    return select(lt(a, V(T(-746))), V(T(0)), scale(V(T(4)) * E.p * r * r, E.n));
   }
   // (1 - y)(1 + y): 1 - y is exact for |y| >= 1/2, so only y's own error counts where 1 - y^2 is small.
   V grad_y(V, V y) const { return (V(T(1)) - y) * (V(T(1)) + y); }
@@ -328,9 +332,14 @@ struct EluCore {
   V pos_scale, neg_scale, grad_scale, iah, ial;
   EluCore(double s, double c, double alpha)
       : pos_scale(T(s)), neg_scale(T(c)), grad_scale(T(c / alpha)), iah(T(0)), ial(T(0)) {
-    Split<T> ia(1.0 / alpha);
-    iah = V(ia.hi);
-    ial = V(ia.lo);
+    // 1/alpha as q + e to ~2^-106 (e: q's rounding error, exact through the FMA), so that z = x / alpha is the
+    // product of x and a double-double: with q alone, z carried |z| 2^-53 of error, 3e-14 relative in exp(z)
+    // at z = -533.
+    const double q = 1.0 / alpha;
+    const double e = std::fma(-q, alpha, 1.0) / alpha;
+    const T h = T(q);
+    iah = V(h);
+    ial = V(T((q - static_cast<double>(h)) + e));
   }
   Expm1Result<V> em(V x) const {
     if constexpr (kUnit) return vexpm1_neg(x);
@@ -364,7 +373,16 @@ struct EluCore {
       }
       return select(gt(x, V(0.0f)), pos_scale, grad_scale * e);
     }
-    return select(gt(x, V(T(0))), pos_scale, grad_scale * em(x).e);
+    // exp(x / alpha) with gradual underflow (not vexpm1_neg's exp, which stops at its clamp: elu' would stay at
+    // 4e-18 alpha for every x < -40).
+    ExpParts<V> E;
+    if constexpr (kUnit) {
+      E = exp_parts(vmin(V(T(0)), x));
+    } else {
+      Ext<V> z = mul_ext(clamp(x, T(-1e30), T(1e30)), iah, ial);
+      E = exp_parts(vmin(V(T(0)), z.hi), z.lo);
+    }
+    return select(gt(x, V(T(0))), pos_scale, grad_scale * scale(E.p, E.n));
   }
 };
 
