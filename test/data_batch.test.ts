@@ -65,6 +65,16 @@ describe('takeRows', () => {
     expect(out[6]).toBe(-1);
   });
 
+  test('indices sharing memory with out: the rows the indices held at the call', () => {
+    // out[i] is indices[i + 1], so each row written would change the next index (the generic loop, not a kernel)
+    const Xi = Int32Array.from({ length: 100 }, (_, i) => 1000 + i);
+    const buf = new ArrayBuffer(9 * 4);
+    const indices = Int32Array.from([5, 99, 0, 42, 7, 7, 63, 1]);
+    new Int32Array(buf, 0, 8).set(indices);
+    const r = takeRows(Xi, 1, new Int32Array(buf, 0, 8), new Int32Array(buf, 4, 8));
+    expect([...r]).toEqual([...indices].map((i) => 1000 + i));
+  });
+
   test('errors', () => {
     expect(() => takeRows(X, 5, [0])).toThrow(/not a multiple of features = 5/);
     expect(() => takeRows(X, 3, [4])).toThrow(/indices\[0\] = 4 is not a row/);

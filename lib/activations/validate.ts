@@ -19,9 +19,36 @@ export function dtypeOf(v: FloatArray): 'float32' | 'float64' {
   return v instanceof Float32Array ? 'float32' : 'float64';
 }
 
-/** `v` must be a Float32Array or Float64Array. */
+// The %TypedArray%.prototype getters read a typed array's internal slots: a subclass can override `buffer`,
+// `byteOffset` and `byteLength` with getters of its own that would hide an overlap from the checks below.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsicGetter<R>(key: string): (this: ArrayBufferView) => R {
+  return Object.getOwnPropertyDescriptor(typedArrayProto, key)!.get as (this: ArrayBufferView) => R;
+}
+export const bufferOf = intrinsicGetter<ArrayBufferLike>('buffer');
+export const byteOffsetOf = intrinsicGetter<number>('byteOffset');
+export const byteLengthOf = intrinsicGetter<number>('byteLength');
+
+/**
+ * Whether typed array `v` sits on a detached ArrayBuffer (transferred by postMessage or structuredClone). Node 20
+ * has no ArrayBuffer.prototype.detached; a view of a detached buffer has length 0 and constructing a view of the
+ * buffer throws a TypeError. Callers only ask for arrays of length 0, so the common path costs nothing.
+ */
+export function isDetached(v: ArrayBufferView): boolean {
+  try {
+    new Uint8Array(bufferOf.call(v), 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** `v` must be a Float32Array or Float64Array, not detached (that would read as an empty array). */
 export function checkFloatArray(v: unknown, name: string): FloatArray {
   if (!isFloatArray(v)) throw new TypeError(`${name} must be a Float32Array or Float64Array, got ${describe(v)}`);
+  if (v.length === 0 && isDetached(v)) {
+    throw new TypeError(`'${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
+  }
   return v;
 }
 
@@ -43,14 +70,21 @@ export function checkLike(v: unknown, name: string, x: FloatArray, xName = 'x'):
   return a;
 }
 
+/**
+ * a and b must be the same elements or share no byte. Two SharedArrayBuffer objects can hold the same memory (one
+ * received through postMessage) and escape this check: the native backend checks the data pointers again.
+ */
 export function checkNoPartialOverlap(a: FloatArray, aName: string, b: FloatArray, bName: string): void {
-  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return;
-  if (a.byteOffset === b.byteOffset && a.byteLength === b.byteLength) return; // the same elements: in place
-  const aEnd = a.byteOffset + a.byteLength;
-  const bEnd = b.byteOffset + b.byteLength;
-  if (a.byteOffset < bEnd && b.byteOffset < aEnd) {
+  if (bufferOf.call(a) !== bufferOf.call(b)) return;
+  const aStart = byteOffsetOf.call(a);
+  const bStart = byteOffsetOf.call(b);
+  const aEnd = aStart + byteLengthOf.call(a);
+  const bEnd = bStart + byteLengthOf.call(b);
+  if (aStart === aEnd || bStart === bEnd) return;
+  if (aStart === bStart && aEnd === bEnd) return; // the same elements: in place
+  if (aStart < bEnd && bStart < aEnd) {
     throw new RangeError(
-      `${aName} partially overlaps ${bName} (same buffer, shifted by ${a.byteOffset - b.byteOffset} bytes): ` +
+      `${aName} partially overlaps ${bName} (same buffer, shifted by ${aStart - bStart} bytes): ` +
         `pass the same array to work in place, or a separate one`,
     );
   }

@@ -5,6 +5,7 @@
 import { Rng } from '../util/random';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend/types';
+import { bufferOf, byteLengthOf, byteOffsetOf } from '../activations/validate';
 
 export type IndexArray = Int32Array | Uint32Array | readonly number[];
 export type NumericArray =
@@ -104,8 +105,22 @@ export function takeRows<T extends NumericArray>(X: T, features: number, indices
       throw new RangeError(`takeRows: out has ${out.length} elements, ${m} rows of ${features} need ${m * features}`);
     }
     dst = (out.length === m * features ? out : out.subarray(0, m * features)) as T;
+    // Any row of X may be read after rows of out are written.
+    if (m > 0 && bufferOf.call(dst) === bufferOf.call(X)) {
+      const d0 = byteOffsetOf.call(dst);
+      const x0 = byteOffsetOf.call(X);
+      if (d0 < x0 + byteLengthOf.call(X) && x0 < d0 + byteLengthOf.call(dst)) {
+        throw new RangeError('takeRows: out must not overlap X (they share memory): pass a separate array');
+      }
+    }
   } else {
     dst = new (X.constructor as new (n: number) => T)(m * features);
+  }
+  const kernel = (X instanceof Float32Array || X instanceof Float64Array) && indices instanceof Int32Array;
+  // The loop at the end reads the indices as it writes out: when the two share memory it works on a copy (the
+  // backends' takeRows kernels copy the indices themselves).
+  if (!kernel && ArrayBuffer.isView(indices) && bufferOf.call(indices) === bufferOf.call(dst)) {
+    indices = indices.slice();
   }
   for (let i = 0; i < m; i++) {
     const r = indices[i];
@@ -113,8 +128,9 @@ export function takeRows<T extends NumericArray>(X: T, features: number, indices
       throw new RangeError(`takeRows: indices[${i}] = ${r} is not a row of X (rows = ${rows})`);
     }
   }
-  if ((X instanceof Float32Array || X instanceof Float64Array) && indices instanceof Int32Array) {
-    backend().takeRows(X, features, indices, 0, m, dst as unknown as FloatArray); // the training loop's gather kernel
+  if (kernel) {
+    // the training loop's gather kernel
+    backend().takeRows(X, features, indices as Int32Array, 0, m, dst as unknown as FloatArray);
     return dst;
   }
   for (let i = 0; i < m; i++) {

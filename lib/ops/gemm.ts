@@ -11,6 +11,7 @@
  */
 import { backend } from '../backend';
 import type { FloatArray } from '../backend';
+import { bufferOf, byteOffsetOf, isDetached } from '../activations/validate';
 
 export interface GemmOptions {
   /** Rows of op(A) and C. */
@@ -41,7 +42,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an Array';
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n (a BigInt)`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v === 'string') return JSON.stringify(v);
   return typeof v;
 }
@@ -49,6 +51,9 @@ function describe(v: unknown): string {
 function checkArray(name: string, v: unknown): FloatArray {
   if (!(v instanceof Float32Array) && !(v instanceof Float64Array)) {
     throw new TypeError(`gemm: '${name}' must be a Float32Array or a Float64Array, got ${describe(v)}`);
+  }
+  if (v.length === 0 && isDetached(v)) {
+    throw new TypeError(`gemm: '${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
   }
   return v;
 }
@@ -106,12 +111,15 @@ function checkLength(name: string, arr: FloatArray, need: number, shape: string)
   }
 }
 
-/** True when the accessed byte ranges of x and y (first `nx` / `ny` elements) overlap in one buffer. */
+/**
+ * True when the accessed byte ranges of x and y (first `nx` / `ny` elements) overlap in one buffer (read through
+ * the intrinsic getters, which a subclass cannot override).
+ */
 function overlaps(x: FloatArray, nx: number, y: FloatArray, ny: number): boolean {
-  if (nx === 0 || ny === 0 || x.buffer !== y.buffer) return false;
-  const x0 = x.byteOffset;
+  if (nx === 0 || ny === 0 || bufferOf.call(x) !== bufferOf.call(y)) return false;
+  const x0 = byteOffsetOf.call(x);
   const x1 = x0 + nx * x.BYTES_PER_ELEMENT;
-  const y0 = y.byteOffset;
+  const y0 = byteOffsetOf.call(y);
   const y1 = y0 + ny * y.BYTES_PER_ELEMENT;
   return x0 < y1 && y0 < x1;
 }

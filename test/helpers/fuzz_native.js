@@ -7,8 +7,9 @@
  *
  * Every exported function gets random and hostile arguments: wrong types (other typed arrays, DataView,
  * ArrayBuffer, arrays, strings, BigInt, Symbol, Proxy, null), lengths off by one, detached buffers
- * (structuredClone transfer), subarrays at odd element offsets, SharedArrayBuffer and resizable-buffer
- * backed arrays, typed-array subclasses, huge and negative sizes, NaN/Infinity parameters, m*k overflow.
+ * (structuredClone transfer: refused like a wrong type), subarrays at odd element offsets, SharedArrayBuffer
+ * and resizable-buffer backed arrays, typed-array subclasses, huge and negative sizes, NaN/Infinity parameters,
+ * m*k overflow.
  * The rule checked for each call:
  *   - arguments the binding's contract accepts: no throw, and the result equals the TypeScript backend's
  *     (run on copies with the same aliasing) within a loose tolerance that only garbage fails;
@@ -168,7 +169,18 @@ function arbs(fc) {
 // ---------------------------------------------------------------------------------------------- rules
 
 // (ArrayBuffer.isView excludes a Proxy around a typed array, which passes instanceof but is no typed array.)
-const isFloat = (v) => ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array);
+/** A view of a detached buffer reads as empty; the binding refuses it (a TypeError naming it), as a non-array. */
+function isDetached(v) {
+  if (v.length !== 0) return false;
+  try {
+    new Uint8Array(v.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+const isFloat = (v) =>
+  ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array) && !isDetached(v);
 const dt = (v) => (v instanceof Float64Array ? 'f64' : 'f32');
 const sameDt = (a, b) => isFloat(a) && isFloat(b) && dt(a) === dt(b);
 const isNum = (v) => typeof v === 'number';

@@ -27,6 +27,13 @@ export function crossEntropyForward(
   per: Float64Array,
   inner = 1,
 ): void {
+  // As the native kernel: a copy of the targets is checked, then used, so that writing e (which may share memory
+  // with them) or another thread (a SharedArrayBuffer) cannot change a target after its check.
+  const t0 = targets.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    const t = t0[i];
+    if (t !== ignore && !(t >= 0 && t < c)) throw new RangeError(`targets[${i}] = ${t} is not a class in [0, c)`);
+  }
   for (let i = 0; i < n; i++) {
     const b = classOffset(i, c, inner);
     let m = -Infinity;
@@ -43,7 +50,7 @@ export function crossEntropyForward(
       s += ek;
     }
     sums[i] = s;
-    const t = targets[i];
+    const t = t0[i];
     per[i] = t === ignore ? 0 : log(s) - (x[b + t * inner] - m); // lse - x_t, with (x_t - M) formed first
   }
 }

@@ -8,11 +8,16 @@ export function takeRows(src: FloatArray, features: number, idx: Int32Array, fro
   const bpe = src.BYTES_PER_ELEMENT;
   const buf = src.buffer as ArrayBuffer;
   const off = src.byteOffset;
-  for (let r = from; r < to; r++) {
-    const i = idx[r];
-    if (!(i >= 0 && i < rows)) throw new RangeError(`takeRows: idx[${r}] = ${i} is not a row of src (${rows} rows)`);
-    dst.set(new View(buf, off + i * features * bpe, features), (r - from) * features);
+  // As the native kernel: the indices are copied, all checked, then used, so that writing dst (which may share
+  // memory with idx) or another thread (idx on a SharedArrayBuffer) cannot change them in between.
+  const ix = idx.slice(from, to);
+  for (let r = 0; r < ix.length; r++) {
+    const i = ix[r];
+    if (!(i >= 0 && i < rows)) {
+      throw new RangeError(`takeRows: idx[${from + r}] = ${i} is not a row of src (${rows} rows)`);
+    }
   }
+  for (let r = 0; r < ix.length; r++) dst.set(new View(buf, off + ix[r] * features * bpe, features), r * features);
 }
 
 export function colSum(src: FloatArray, rows: number, cols: number, dst: FloatArray, accumulate: boolean): void {

@@ -73,6 +73,7 @@ Napi::Value ActForward(const Napi::CallbackInfo& info) {
   get_float_view(info[2], "y", false, &y);
   same_dtype(env, x, y, "y");
   need_len(env, y, x.length, "y");
+  check_same_or_disjoint(env, y, "y", x, "x");
   ActParams p{get_number(info[3], "a"), get_number(info[4], "b")};
   AddonData* d = addon_data(info);
   split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
@@ -98,6 +99,10 @@ Napi::Value ActBackward(const Napi::CallbackInfo& info) {
   if (has_go) same_dtype(env, x, go, "gradOut"), need_len(env, go, x.length, "gradOut");
   same_dtype(env, x, gi, "gradIn");
   need_len(env, gi, x.length, "gradIn");
+  // x, y and gradOut are only read (they may overlap one another); gradIn is written over them.
+  check_same_or_disjoint(env, gi, "gradIn", x, "x");
+  if (has_y) check_same_or_disjoint(env, gi, "gradIn", y, "y");
+  if (has_go) check_same_or_disjoint(env, gi, "gradIn", go, "gradOut");
   ActParams p{get_number(info[5], "a"), get_number(info[6], "b")};
   AddonData* d = addon_data(info);
   split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
@@ -140,6 +145,8 @@ Napi::Value PreluForward(const Napi::CallbackInfo& info) {
   need_len(env, y, x.length, "y");
   std::size_t channels = get_size(info[3], "channels"), inner = get_size(info[4], "inner");
   check_channels(env, x.length, alpha, channels, inner);
+  check_same_or_disjoint(env, y, "y", x, "x");
+  check_same_or_disjoint(env, y, "y", alpha, "alpha");  // alpha[c] is read at each run of channel c
   AddonData* d = addon_data(info);
   split_elementwise(
       info, x.length, act_split_min(true),
@@ -172,6 +179,19 @@ Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
   if (has_ga) {
     same_dtype(env, x, galpha, "gradAlpha");
     if (galpha.length != channels) throw_range(env, "gradAlpha must have one element per channel");
+  }
+  if (has_gi) {
+    check_same_or_disjoint(env, gi, "gradIn", x, "x");
+    if (has_go) check_same_or_disjoint(env, gi, "gradIn", go, "gradOut");
+    check_same_or_disjoint(env, gi, "gradIn", alpha, "alpha");
+  }
+  if (has_ga) {
+    // gradAlpha is added to after every read of x, gradOut and alpha (in place is fine there), but gradIn is
+    // written before it: sharing memory, one output would overwrite the other.
+    check_same_or_disjoint(env, galpha, "gradAlpha", x, "x");
+    if (has_go) check_same_or_disjoint(env, galpha, "gradAlpha", go, "gradOut");
+    check_same_or_disjoint(env, galpha, "gradAlpha", alpha, "alpha");
+    if (has_gi) check_disjoint(env, galpha, "gradAlpha", gi, "gradIn");
   }
   AddonData* d = addon_data(info);
   const std::size_t n = x.length, unit = prelu_unit(channels, inner);

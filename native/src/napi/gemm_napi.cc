@@ -93,19 +93,19 @@ void unpack_gemm(const Napi::CallbackInfo& info, GemmCall* out) {
   q.has_pre = get_float_view(info[17], "preact", true, &q.preact);
 
   const FloatView &a = q.a, &b = q.b, &c = q.c, &bias = q.bias, &preact = q.preact;
-  same_dtype(env, a, b, "b");
-  same_dtype(env, a, c, "c");
+  same_dtype(env, a, b, "b", "a");
+  same_dtype(env, a, c, "c", "a");
   check_matrix(env, a, g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, g.lda, "a");
   check_matrix(env, b, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, "b");
   check_matrix(env, c, g.m, g.n, g.ldc, "c");
   std::size_t mn;
   if (!mul_ok(g.m, g.n, &mn)) throw_range(env, "m*n too large");
   if (q.has_bias) {
-    same_dtype(env, a, bias, "bias");
+    same_dtype(env, a, bias, "bias", "a");
     if (bias.length < g.n) throw_range(env, "bias must have n elements");
   }
   if (q.has_pre) {
-    same_dtype(env, a, preact, "preact");
+    same_dtype(env, a, preact, "preact", "a");
     if (preact.length < mn) throw_range(env, "preact must have m*n elements");
   }
   if (!std::isfinite(q.alpha) || !std::isfinite(q.beta)) throw_range(env, "alpha and beta must be finite");
@@ -121,6 +121,9 @@ void unpack_gemm(const Napi::CallbackInfo& info, GemmCall* out) {
   if (q.has_pre && (overlaps(preact, q.span_pre, c, q.span_c, es) || overlaps(preact, q.span_pre, a, q.span_a, es) ||
                     overlaps(preact, q.span_pre, b, q.span_b, es)))
     throw_range(env, "preact must not overlap a, b or c");
+  // The epilogue reads bias[0..n) for every tile of c (and preact) it writes.
+  if (q.has_bias && g.m > 0 && (overlaps(bias, g.n, c, q.span_c, es) || overlaps(bias, g.n, preact, q.span_pre, es)))
+    throw_range(env, "bias must not overlap c or preact");
 }
 
 void run_gemm(Isa isa, ThreadPool* pool, const GemmCall& q) {

@@ -31,6 +31,13 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
     same_dtype(env, w, buf, "momentumBuffer", "the parameter");
     if (buf.length != w.length) throw_range(env, "momentumBuffer must have the parameter's length");
   }
+  // sgd_impl declares the three arrays __restrict (a compiler may reorder the loads and stores of one element):
+  // no overlap at all, not even in place.
+  check_disjoint(env, g, "grad", w, "param");
+  if (p.momentum != 0.0) {
+    check_disjoint(env, buf, "momentumBuffer", w, "param");
+    check_disjoint(env, buf, "momentumBuffer", g, "grad");
+  }
   AddonData* d = addon_data(info);
   const Isa isa = d->isa;
   auto update = [&](std::size_t b, std::size_t e) {

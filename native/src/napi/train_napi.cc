@@ -3,7 +3,9 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "napi/util.h"
 #include "gemm/thread_pool.h"
@@ -31,8 +33,16 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   const std::size_t count = to - from;
   if (count > dst.length / features) throw_range(env, "dst is too short for (to - from) rows");
   const std::size_t src_rows = src.length / features;
-  const std::int32_t* ix = idx.Data() + from;
-  if (count > 0 && ix == nullptr) throw_type(env, "idx is detached");
+  const std::size_t es = elem_size(src.dtype);
+  // Any row of src may be read while the gathered rows are written.
+  check_disjoint(env, dst.data, count * features * es, "dst", src.data, src.length * es, "src");
+  if (count > 0 && idx.Data() == nullptr) throw_type(env, "idx is detached");
+  // The indices are copied, then checked and used from the copy: read twice from idx, a value could change between
+  // the check and the gather (dst sharing memory with idx, or a SharedArrayBuffer written by another thread) and
+  // send the gather outside src.
+  std::vector<std::int32_t> ix_copy(count);
+  if (count > 0) std::memcpy(ix_copy.data(), idx.Data() + from, count * sizeof(std::int32_t));
+  const std::int32_t* ix = ix_copy.data();
   for (std::size_t r = 0; r < count; r++) {
     if (ix[r] < 0 || static_cast<std::size_t>(ix[r]) >= src_rows)
       throw_range(env, "idx[" + std::to_string(from + r) + "] = " + std::to_string(ix[r]) + " is not a row of src (" +
@@ -63,6 +73,9 @@ Napi::Value ColSum(const Napi::CallbackInfo& info) {
   same_dtype(env, src, dst, "dst", "src");
   if (cols != 0 && rows > src.length / cols) throw_range(env, "src is shorter than rows * cols");
   if (dst.length != cols) throw_range(env, "dst length must be cols");
+  // col_sum_impl declares src and dst __restrict (and dst would be summed after being written, block by block).
+  const std::size_t es = elem_size(src.dtype);
+  check_disjoint(env, dst.data, cols * es, "dst", src.data, rows * cols * es, "src");
   Isa isa = addon_data(info)->isa;
   if (src.dtype == DType::F32)
     col_sum_f32(isa, src.as<float>(), rows, cols, dst.as<float>(), accumulate);
@@ -95,7 +108,20 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
     if (v.length != lens[j]) throw_range(env, std::string(names[j]) + " has the wrong length");
     out[j] = v.as<double>();
   }
-  const std::int32_t* td = t.Data();
+  // The outputs are written row by row while x is still being read.
+  const void* x_data = x.data;
+  const std::size_t x_bytes = n * c * elem_size(x.dtype);
+  for (int j = 0; j < 3; j++) {
+    check_disjoint(env, out[j], lens[j] * sizeof(double), names[j], x_data, x_bytes, "x");
+    for (int k = 0; k < j; k++)
+      check_disjoint(env, out[j], lens[j] * sizeof(double), names[j], out[k], lens[k] * sizeof(double), names[k]);
+  }
+  if (n > 0 && t.Data() == nullptr) throw_type(env, "targets is detached");
+  // A copy of the targets is checked and used (see TakeRows): the kernel reads targets[i] after writing e's rows,
+  // and targets may share memory with e or be changed by another thread meanwhile.
+  std::vector<std::int32_t> t_copy(n);
+  if (n > 0) std::memcpy(t_copy.data(), t.Data(), n * sizeof(std::int32_t));
+  const std::int32_t* td = t_copy.data();
   for (std::size_t i = 0; i < n; i++) {
     if (td[i] != ignore && (td[i] < 0 || static_cast<std::size_t>(td[i]) >= c))
       throw_range(env, "targets[" + std::to_string(i) + "] = " + std::to_string(td[i]) + " is not a class in [0, c)");

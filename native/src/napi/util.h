@@ -4,6 +4,7 @@
 #pragma once
 #include <napi.h>
 
+#include <cfloat>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -65,6 +66,11 @@ inline bool get_float_view(const Napi::Value& v, const char* name, bool optional
   // napi_get_typedarray_info returns the data pointer already adjusted by the byte offset.
   out->data = base;
   if (out->length > 0 && out->data == nullptr) throw_type(env, std::string(name) + " is detached");
+  // A view of a detached buffer reads as empty: say so rather than run on no data (asked only for length 0, the
+  // normal path pays nothing).
+  bool detached = false;
+  if (out->length == 0 && napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached)
+    throw_type(env, std::string(name) + " is detached (its ArrayBuffer was transferred)");
   return true;
 }
 
@@ -83,6 +89,9 @@ inline double get_number(const Napi::Value& v, const char* name) {
 // A non-negative integer below 2^53 that fits size_t.
 inline std::size_t get_size(const Napi::Value& v, const char* name) {
   double d = get_number(v, name);
+  // Every double from 2^53 up is an integer: "must be a non-negative integer" would mislead there.
+  if (d > 9007199254740991.0 && d <= DBL_MAX)
+    throw_range(v.Env(), std::string(name) + " is too large (above 2^53 - 1)");
   if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<std::uint64_t>(d)))
     throw_range(v.Env(), std::string(name) + " must be a non-negative integer");
   return static_cast<std::size_t>(d);
@@ -96,6 +105,51 @@ inline bool get_bool(const Napi::Value& v, const char* name) {
 // b (argument `name`) must have the dtype of a (argument `ref`).
 inline void same_dtype(Napi::Env env, const FloatView& a, const FloatView& b, const char* name, const char* ref = "x") {
   if (a.dtype != b.dtype) throw_type(env, std::string(name) + " must have the same dtype as " + ref);
+}
+
+inline std::size_t elem_size(DType t) { return t == DType::F32 ? 4 : 8; }
+inline std::size_t byte_length(const FloatView& v) { return v.length * elem_size(v.dtype); }
+
+// Whether [a, a + a_bytes) and [b, b + b_bytes) share a byte (an empty range shares none).
+inline bool bytes_overlap(const void* a, std::size_t a_bytes, const void* b, std::size_t b_bytes) {
+  if (a_bytes == 0 || b_bytes == 0) return false;
+  const auto a0 = reinterpret_cast<std::uintptr_t>(a), b0 = reinterpret_cast<std::uintptr_t>(b);
+  return a0 < b0 + b_bytes && b0 < a0 + a_bytes;
+}
+
+// Aliasing is judged here on the data pointers, never on the JS buffer objects: two SharedArrayBuffer objects (one
+// received through postMessage) or a typed array subclass with a `buffer` getter of its own can hide that two
+// arrays share memory from the TypeScript checks.
+//
+// `out`, written by an elementwise kernel that reads `in` (both `bytes` long from their pointers), must be the same
+// elements (in place: every element is read before it is written) or share no byte with `in`; a partial overlap
+// makes the kernel read elements it has already overwritten, or not yet, depending on the vector width and the
+// thread split.
+inline void check_same_or_disjoint(Napi::Env env, const void* out, std::size_t out_bytes, const char* out_name,
+                                   const void* in, std::size_t in_bytes, const char* in_name) {
+  if (out == in && out_bytes == in_bytes) return;
+  if (!bytes_overlap(out, out_bytes, in, in_bytes)) return;
+  const auto shift = static_cast<long long>(reinterpret_cast<std::uintptr_t>(out)) -
+                     static_cast<long long>(reinterpret_cast<std::uintptr_t>(in));
+  throw_range(env, std::string(out_name) + " partially overlaps " + in_name + " (shifted by " + std::to_string(shift) +
+                       " bytes, " + std::to_string(out_bytes) + " and " + std::to_string(in_bytes) +
+                       " bytes long): pass the same array to work in place, or a separate one");
+}
+inline void check_same_or_disjoint(Napi::Env env, const FloatView& out, const char* out_name, const FloatView& in,
+                                   const char* in_name) {
+  check_same_or_disjoint(env, out.data, byte_length(out), out_name, in.data, byte_length(in), in_name);
+}
+
+// `out` must share no byte with `other`: kernels that gather rows, sum columns or update several arrays in one pass
+// (declared __restrict there) have no in-place form.
+inline void check_disjoint(Napi::Env env, const void* out, std::size_t out_bytes, const char* out_name,
+                           const void* other, std::size_t other_bytes, const char* other_name) {
+  if (bytes_overlap(out, out_bytes, other, other_bytes))
+    throw_range(env, std::string(out_name) + " must not overlap " + other_name + " (they share memory)");
+}
+inline void check_disjoint(Napi::Env env, const FloatView& out, const char* out_name, const FloatView& other,
+                           const char* other_name) {
+  check_disjoint(env, out.data, byte_length(out), out_name, other.data, byte_length(other), other_name);
 }
 
 void init_activations(Napi::Env env, Napi::Object exports);
