@@ -405,6 +405,18 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
       expect(() => gemm(f, f.slice(), f.slice(), { m: 2n as never, n: 2, k: 2 })).toThrow(/'m'.*got 2n/);
     });
 
+    nativeTest('raw native: activation parameters outside the kernels\' domain are RangeErrors, not wrong values', () => {
+      const x = new Float64Array([-1, -0.5, 0.5]);
+      const y = new Float64Array(3);
+      expect(() => nb!.actForward(ActOp.celu, x, y, -2, 0)).toThrow(/celu alpha must be > 0/);
+      expect(() => nb!.actBackward(ActOp.celu, x, null, null, y, 0, 0)).toThrow(/celu alpha must be > 0/);
+      expect(() => nb!.actForward(ActOp.softplus, x, y, -1, 20)).toThrow(/softplus beta must be > 0/);
+      expect(() => nb!.actForward(ActOp.swish, x, y, NaN, 0)).toThrow(/a must be finite/);
+      expect(() => nb!.actForward(ActOp.softplus, x, y, 1, Infinity)).toThrow(/b must be finite/);
+      nb!.actForward(ActOp.celu, x, y, 2, 0); // in the domain: celu(x) = 2 expm1(x / 2) for x < 0
+      expect(y[0]).toBeCloseTo(2 * Math.expm1(-0.5), 15);
+    });
+
     nativeTest('raw native: a size above 2^53 is "too large", not "not an integer"', () => {
       const f = new Float32Array(4);
       expect(() => nb!.preluForward(f, new Float32Array(4), new Float32Array(2), 2, 2 ** 60)).toThrow(

@@ -222,9 +222,62 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(Array.from(p.forward(new Float32Array([1, -2])))).toEqual([2, -4]);
       expect(Array.from(p.backward(new Float64Array([1, -2]), new Float64Array([3, 5])))).toEqual([6, 10]);
     });
+
+    test('functions that write into their argument never change the caller\'s x (nor what autograd saved)', () => {
+      registerActivation(
+        'sq_in_place',
+        {
+          forward: (x) => {
+            for (let i = 0; i < x.length; i++) x[i] = x[i] * x[i];
+            return x;
+          },
+          derivative: (x) => {
+            for (let i = 0; i < x.length; i++) x[i] = 2 * x[i];
+            return x;
+          },
+        },
+        { override: true },
+      );
+      try {
+        const act = activations.get('sq_in_place');
+        const x = new Float64Array([1, 2, 3]);
+        expect(Array.from(act.forward(x))).toEqual([1, 4, 9]);
+        expect(Array.from(x)).toEqual([1, 2, 3]);
+        expect(Array.from(act.derivative(x))).toEqual([2, 4, 6]);
+        expect(Array.from(act.backward(x, new Float64Array([1, 1, 2])))).toEqual([2, 4, 12]);
+        expect(Array.from(x)).toEqual([1, 2, 3]);
+        // in place: the result over x, as asked
+        expect(act.forward(x, x)).toBe(x);
+        expect(Array.from(x)).toEqual([1, 4, 9]);
+        // autograd saves x for the backward: d/dx sum(x^2) = 2x at the original x
+        const t = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+        nn.activation('sq_in_place').forward(t).sum().backward();
+        expect(Array.from(t.grad!.data)).toEqual([2, 4, 6]);
+        expect(Array.from(t.data)).toEqual([1, 2, 3]);
+      } finally {
+        unregisterActivation('sq_in_place');
+      }
+    });
   });
 
   describe('names and registration rules', () => {
+    test('\'name\' is never a parameter (it would rename the activation in its JSON); learnable is a boolean', () => {
+      registerActivation('any_params', (x) => x.mul(2), { override: true });
+      try {
+        expect(activations.get('any_params', { k: 2 }).toJSON()).toEqual({ name: 'any_params', k: 2 });
+        expect(() => activations.get('any_params', { name: 'relu' })).toThrow(RangeError);
+        expect(() => activations.get('any_params', { name: 'relu' })).toThrow(/'name' cannot be a parameter/);
+      } finally {
+        unregisterActivation('any_params');
+      }
+      expect(() => nn.activation('gelu', { name: 'relu' })).toThrow(/gelu: unknown parameter 'name'/);
+      expect(() => nn.activation('swish', { learnable: 'yes' })).toThrow(TypeError);
+      expect(() => nn.activation('swish', { learnBeta: 1, beta: 2 })).toThrow(/'learnBeta' must be a boolean/);
+      expect(() => nn.activation('relu', { learnable: true })).toThrow(/relu: unknown parameter 'learnable'/);
+      expect(nn.activation('swish', { learnable: true }).parameters()).toHaveLength(1);
+      expect(nn.activation('silu', { learnable: false }).parameters()).toHaveLength(0);
+    });
+
     test('built-in names and aliases are protected, even with override: true', () => {
       const fn = (x: Tensor): Tensor => x;
       expect(() => registerActivation('swish', mySwish)).toThrow(/'swish' is a built-in activation; built-in names are protected/);
@@ -486,7 +539,7 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(out.test_acc).toBeGreaterThan(0.1);
 
       const r2 = cli(['train', '--activation', 'my_swish', '--limit', '300', '--epochs', '1', '--quiet']);
-      expect(r2.status).toBe(1);
+      expect(r2.status).toBe(2); // a bad --activation value is a usage error, found before MNIST is loaded
       expect(r2.stderr).toMatch(/unknown activation 'my_swish'/);
     });
 

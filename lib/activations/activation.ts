@@ -61,7 +61,7 @@ export abstract class BaseActivation implements Activation {
 
   toJSON(): ActivationJSON {
     const json: ActivationJSON = { name: this.name };
-    for (const [k, v] of Object.entries(this.params)) json[k] = Array.isArray(v) ? [...v] : v;
+    for (const [k, v] of Object.entries(this.params)) if (k !== 'name') json[k] = Array.isArray(v) ? [...v] : v;
     return json;
   }
 

@@ -54,9 +54,12 @@ export type ElementwiseResult = Float32Array | Float64Array | number[];
 
 /** (b): explicit elementwise forward and derivative on typed arrays. */
 export interface ElementwiseDefinition {
-  /** y = f(x), one value per element (a new array, or x's dtype written in place and returned). */
+  /**
+   * y = f(x), one value per element: a new array, or the argument written in place and returned (the argument
+   * is the caller's x only for an in-place call, forward(x, x); a copy of it otherwise).
+   */
   forward(x: FloatArray, params: ActivationParams): ElementwiseResult;
-  /** dy/dx at x, one value per element. */
+  /** dy/dx at x, one value per element (it may also overwrite its argument, as forward may). */
   derivative(x: FloatArray, params: ActivationParams): ElementwiseResult;
   /** Declared parameters (or give them as options.params). */
   params?: Record<string, CustomParamSpec | number | string | boolean>;
@@ -183,6 +186,8 @@ function toParamSpecs(activation: string, params: unknown): ParamSpec[] {
 /** For activations that declare no parameters: any finite number, boolean, string or list of finite numbers. */
 function acceptAnyParam(activation: string) {
   return (key: string, value: unknown): ParamValue => {
+    // toJSON writes { name, ...params }: a parameter called name would rename the activation on the way back
+    if (key === 'name') throw new RangeError(`${activation}: 'name' cannot be a parameter (it names the activation)`);
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new RangeError(`${activation}: parameter '${key}' must be finite, got ${value}`);
       return value;
@@ -278,14 +283,19 @@ class ElementwiseActivation extends BaseActivation {
     this.#def = def;
   }
 
+  // The user's functions may write into their argument (the forward is documented to): they get x itself only
+  // when the call writes its result over x anyway, a copy otherwise, so that an out-of-place call never changes
+  // the caller's x (nor an input autograd saved for the backward).
   protected runForward(x: FloatArray, y: FloatArray): void {
-    const r = checkArrayResult(this.name, 'forward', this.#def.forward(x, { ...this.params }), x.length);
+    const arg = y === x ? x : x.slice();
+    const r = checkArrayResult(this.name, 'forward', this.#def.forward(arg, { ...this.params }), x.length);
     if (r !== y) y.set(r);
   }
 
   protected runBackward(x: FloatArray, _y: FloatArray | null, go: FloatArray | null, gi: FloatArray): void {
     // The whole derivative is computed before gi (which may be x or gradOut) is written.
-    const d = checkArrayResult(this.name, 'derivative', this.#def.derivative(x, { ...this.params }), x.length);
+    const arg = gi === x ? x : x.slice();
+    const d = checkArrayResult(this.name, 'derivative', this.#def.derivative(arg, { ...this.params }), x.length);
     if (go) for (let i = 0; i < gi.length; i++) gi[i] = d[i] * go[i];
     else if (d !== gi) gi.set(d);
   }

@@ -233,6 +233,9 @@ export function activation(nameOrSpec: ActivationLike, params?: Record<string, u
   if (typeof nameOrSpec === 'string') {
     name = nameOrSpec;
     p = { ...(params ?? {}) };
+    if (p.name !== undefined) {
+      throw new RangeError(`${name}: unknown parameter 'name' (the first argument names the activation)`);
+    }
   } else if (nameOrSpec && typeof nameOrSpec === 'object' && typeof (nameOrSpec as any).name === 'string') {
     const o = nameOrSpec as any;
     name = o.name;
@@ -251,12 +254,16 @@ export function activation(nameOrSpec: ActivationLike, params?: Record<string, u
     resolveActivation({ name, ...rest }); // validates the remaining parameters
     return new PReLU({ init: alpha as number | ArrayLike<number> | undefined, numParameters: numParameters as number | undefined, dtype });
   }
-  const learn = p.learnBeta ?? p.learnable;
-  if ((name === 'swish' || name === 'silu') && learn === true) {
-    return new Swish({ beta: (p.beta as number | undefined) ?? 1, learnBeta: true, dtype });
+  const learnKey = p.learnBeta !== undefined ? 'learnBeta' : 'learnable';
+  const learn = p[learnKey];
+  if (name === 'swish' || name === 'silu') {
+    if (learn !== undefined && typeof learn !== 'boolean') {
+      throw new TypeError(`${name}: parameter '${learnKey}' must be a boolean, got ${typeof learn}`);
+    }
+    if (learn === true) return new Swish({ beta: (p.beta as number | undefined) ?? 1, learnBeta: true, dtype });
+    delete p.learnBeta;
+    delete p.learnable;
   }
-  delete p.learnBeta;
-  delete p.learnable;
   if (name === 'swish') {
     const { beta, ...rest } = p;
     if (Object.keys(rest).length === 0) return new Swish(beta === undefined ? {} : { beta: beta as number });

@@ -74,7 +74,7 @@ Napi::Value ActForward(const Napi::CallbackInfo& info) {
   same_dtype(env, x, y, "y");
   need_len(env, y, x.length, "y");
   check_same_or_disjoint(env, y, "y", x, "x");
-  ActParams p{get_number(info[3], "a"), get_number(info[4], "b")};
+  const ActParams p = get_act_params(info[3], info[4], op, "a", "b");
   AddonData* d = addon_data(info);
   split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
     if (x.dtype == DType::F32)
@@ -103,7 +103,7 @@ Napi::Value ActBackward(const Napi::CallbackInfo& info) {
   check_same_or_disjoint(env, gi, "gradIn", x, "x");
   if (has_y) check_same_or_disjoint(env, gi, "gradIn", y, "y");
   if (has_go) check_same_or_disjoint(env, gi, "gradIn", go, "gradOut");
-  ActParams p{get_number(info[5], "a"), get_number(info[6], "b")};
+  const ActParams p = get_act_params(info[5], info[6], op, "a", "b");
   AddonData* d = addon_data(info);
   split_elementwise(info, x.length, act_split_min(act_is_cheap(op)), [&](std::size_t b, std::size_t e) {
     if (x.dtype == DType::F32)

@@ -89,7 +89,7 @@ void unpack_gemm(const Napi::CallbackInfo& info, GemmCall* out) {
   double actd = get_number(info[14], "act");
   if (!(actd >= -1 && actd < kActCount) || actd != static_cast<int>(actd)) throw_range(env, "act out of range");
   q.act = static_cast<int>(actd);
-  q.p = ActParams{get_number(info[15], "pa"), get_number(info[16], "pb")};
+  q.p = get_act_params(info[15], info[16], q.act, "pa", "pb");
   q.has_pre = get_float_view(info[17], "preact", true, &q.preact);
 
   const FloatView &a = q.a, &b = q.b, &c = q.c, &bias = q.bias, &preact = q.preact;

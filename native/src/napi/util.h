@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cfloat>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -150,6 +151,20 @@ inline void check_disjoint(Napi::Env env, const void* out, std::size_t out_bytes
 inline void check_disjoint(Napi::Env env, const FloatView& out, const char* out_name, const FloatView& other,
                            const char* other_name) {
   check_disjoint(env, out.data, byte_length(out), out_name, other.data, byte_length(other), other_name);
+}
+
+// An activation's parameters (a, b) for op `op` (-1: none), checked where the kernels assume a domain (the
+// TypeScript layer checks them first): finite, and softplus' beta and celu's alpha > 0 (their exp arguments are
+// z = beta x and x / alpha, taken to be <= 0 on the negative side; another sign would give wrong values).
+inline ActParams get_act_params(const Napi::Value& a, const Napi::Value& b, int op, const char* an, const char* bn) {
+  const ActParams p{get_number(a, an), get_number(b, bn)};
+  Napi::Env env = a.Env();
+  if (!std::isfinite(p.a)) throw_range(env, std::string(an) + " must be finite");
+  if (!std::isfinite(p.b)) throw_range(env, std::string(bn) + " must be finite");
+  if (op == static_cast<int>(Act::Softplus) && !(p.a > 0))
+    throw_range(env, std::string(an) + ": softplus beta must be > 0");
+  if (op == static_cast<int>(Act::Celu) && !(p.a > 0)) throw_range(env, std::string(an) + ": celu alpha must be > 0");
+  return p;
 }
 
 void init_activations(Napi::Env env, Napi::Object exports);
