@@ -193,6 +193,11 @@ const optArr = (v, x, len) => v === null || v === undefined || (sameDt(v, x) && 
  */
 const inDomain = (a, b) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a) >= 0.01 && Math.abs(a) <= 100 && Math.abs(b) <= 100;
 const okOp = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < ACT_COUNT;
+const SOFTPLUS = 4; // Act::Softplus, Act::Celu (swishnet/activations.h)
+const CELU = 15;
+/** The binding's contract for an op's (a, b) (napi/util.h get_act_params): finite; softplus and celu a > 0. */
+const paramsOk = (op, a, b) =>
+  isNum(a) && isNum(b) && Number.isFinite(a) && Number.isFinite(b) && !((op === SOFTPLUS || op === CELU) && !(a > 0));
 
 /** Copy of a float array (same dtype; a detached one gives an empty copy). */
 function copyOf(v) {
@@ -294,7 +299,7 @@ function properties(fc, binding, js) {
       const Y = inPlace ? X : materialize(ys);
       const x = X.value;
       const y = Y.value;
-      const valid = okOp(op) && isFloat(x) && sameDt(x, y) && y.length === x.length && isNum(a) && isNum(b);
+      const valid = okOp(op) && isFloat(x) && sameDt(x, y) && y.length === x.length && paramsOk(op, a, b);
       const x0 = copyOf(x);
       const snap = snapshot([y]);
       const r = outcome(() => binding.actForward(op, x, y, a, b), valid, 'actForward');
@@ -338,7 +343,7 @@ function properties(fc, binding, js) {
       const gi = GI.value;
       const n = isFloat(x) ? x.length : -1;
       const valid =
-        okOp(op) && isFloat(x) && optArr(y, x, n) && optArr(go, x, n) && sameDt(gi, x) && gi.length === n && isNum(a) && isNum(b);
+        okOp(op) && isFloat(x) && optArr(y, x, n) && optArr(go, x, n) && sameDt(gi, x) && gi.length === n && paramsOk(op, a, b);
       // y is the saved forward output (kernels may derive f' from it): make it f(x) when it is usable.
       if (isFloat(x) && y && sameDt(y, x) && y.length === n && okOp(op) && isNum(a) && isNum(b)) js.actForward(op, copyOf(x), y, a, b);
       const x0 = copyOf(x);
@@ -552,6 +557,7 @@ function properties(fc, binding, js) {
     if (!Number.isFinite(alpha) || !Number.isFinite(beta)) return false;
     if (!isFloat(a) || !sameDt(a, b) || !sameDt(a, c)) return false;
     if (!(isNum(act) && Number.isInteger(act) && act >= -1 && act < ACT_COUNT)) return false;
+    if (!paramsOk(act, pa, pb)) return false;
     const LIM = 2 ** 53;
     const fits = (v, rows, cols, ld) => {
       if (rows === 0 || cols === 0) return true;
