@@ -13,10 +13,12 @@ export * as activations from './activations';
 export { registerActivation, unregisterActivation } from './activations/custom';
 export type { RegisterActivationOptions, ElementwiseDefinition, TensorActivationFn, CustomParamSpec } from './activations/custom';
 export { visualizeActivation } from './viz/visualize';
+export type { VisualizeOptions, ActivationCurve } from './viz/visualize';
 
 // Autograd and differentiable ops.
 export * from './autograd';
 export * from './ops';
+export type { GemmOptions } from './ops/gemm';
 
 // Layers, optimizers.
 export * as nn from './nn';

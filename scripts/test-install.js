@@ -167,6 +167,7 @@ function checkPackList(list, withPrebuild) {
   };
   required.push(...walk('native/include', /\.h$/, []), ...walk('native/src', /\.h$/, []));
   if (fs.existsSync(path.join(stage, 'README.md'))) required.push('README.md');
+  if (fs.existsSync(path.join(stage, 'LICENSE'))) required.push('LICENSE');
   const missing = required.filter((f) => !list.includes(f));
   const prebuilds = list.filter((f) => f.startsWith('prebuilds/'));
   const problems = [];

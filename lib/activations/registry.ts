@@ -113,9 +113,18 @@ function isActivation(v: unknown): v is Activation {
  * An activation by name, `{ name, ...params }`, or an existing Activation (returned as is unless params
  * override some of its parameters):
  *   get('swish', { beta: 1.5 });  get({ name: 'swish', beta: 1.5 });  get('gelu', { approximate: 'tanh' })
- * Unknown names throw an Error listing the known ones; unknown parameters a RangeError; bad values a
+ * swish and prelu (which have a learnable parameter) are typed with their paramGrad. Unknown names throw a
+ * RangeError listing the known ones; unknown parameters a RangeError; bad values a
  * TypeError/RangeError naming the parameter.
  */
+export function get(
+  name: 'swish' | 'prelu' | { name: 'swish' | 'prelu'; [param: string]: unknown },
+  params?: Record<string, unknown> | null,
+): Activation & Required<Pick<Activation, 'paramGrad'>>;
+export function get(
+  nameOrSpec: string | ActivationJSON | Activation | { name: string; [param: string]: unknown },
+  params?: Record<string, unknown> | null,
+): Activation;
 export function get(
   nameOrSpec: string | ActivationJSON | Activation | { name: string; [param: string]: unknown },
   params?: Record<string, unknown> | null,

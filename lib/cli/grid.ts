@@ -42,7 +42,7 @@ export async function runGrid(argv: string[]): Promise<number> {
   checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
   checkRange(o, 'jobs', (v) => v >= 1 || v === -1, 'a positive integer or -1 (one per core)');
   checkOutputPaths(o, ['json', 'html']);
-  if (o.require) requireModule(String(o.require));
+  if (o.require) await requireModule(String(o.require));
   const acts = String(o.activations)
     .split(',')
     .filter((s) => s.trim())

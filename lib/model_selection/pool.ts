@@ -10,6 +10,7 @@ import { Worker } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
 import { PACKAGE_ROOT } from '../backend/native/binding';
 import { resolveRequire } from '../util/resolve';
+import { MLP } from '../nn/mlp';
 
 export interface TrialSpec {
   candidate: number;
@@ -43,6 +44,7 @@ export function workerScript(): string {
  * cannot cross.
  */
 function transferable(key: string, v: unknown): unknown {
+  if (key === 'module' && v === MLP) return 'mlp'; // the built-in class, by the name the classifier also takes
   if (typeof v === 'function') throw new TypeError(`parameter '${key}' is a function and cannot be sent to a worker: use nJobs: 1`);
   if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     return (v as { toJSON(): unknown }).toJSON();

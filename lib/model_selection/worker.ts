@@ -3,6 +3,7 @@ import { parentPort } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
+import { loadUserModule } from '../util/resolve';
 
 interface State {
   X: FloatArray;
@@ -16,14 +17,21 @@ let state: State | null = null;
 
 if (parentPort) {
   const port = parentPort;
+  // The init message's modules load asynchronously (an ES module needs import()): every later message waits for
+  // them, so a task never runs before the activations they register exist.
+  let ready: Promise<void> = Promise.resolve();
   port.on('message', async (m: any) => {
     try {
       if (m.type === 'init') {
-        for (const r of m.requires as string[]) require(r);
+        ready = (async () => {
+          for (const r of m.requires as string[]) await loadUserModule(r);
+        })();
+        await ready;
         const X = m.dtype === 'float32' ? new Float32Array(m.X) : new Float64Array(m.X);
         state = { X, y: new Int32Array(m.y), features: m.features, params: m.params, verbose: m.verbose };
         return;
       }
+      await ready;
       if (m.type === 'threads') {
         // other workers are done: take over their cores (handled between batches, when fit yields)
         backend().setThreads(m.n);

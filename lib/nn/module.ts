@@ -49,7 +49,7 @@ export abstract class Module {
   abstract forward(...args: any[]): any;
 
   /** Calls forward (modules are not JS-callable; use module.call(x) or module.forward(x)). */
-  call(...args: any[]): any {
+  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
     return this.forward(...args);
   }
 
@@ -315,7 +315,7 @@ export class Sequential extends Module {
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
   }
-  forward(x: any): any {
+  forward(x: Tensor): Tensor {
     for (const m of this.children()) x = m.forward(x);
     return x;
   }
@@ -348,7 +348,7 @@ export class ModuleList extends Module {
 
 /** Passes its input through. */
 export class Identity extends Module {
-  forward(x: any): any {
+  forward<T>(x: T): T {
     return x;
   }
 }
