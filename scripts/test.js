@@ -4,6 +4,7 @@
 //   2. native, SWISHNET_ISA=scalar (the portable kernels, as on a machine without AVX2/NEON)
 //   3. js (SWISHNET_BACKEND=js, the pure-TypeScript fallback)
 //   4. C++ tests (scripts/test-cpp.js: CMake build in build-cmake/, ctest)
+// before them: the manifest check and a type check of lib/ and the tests (tsc -p test/tsconfig.json).
 // Ends with one plain line: "N passed, N failed". Extra arguments go to jest (e.g. a test path pattern).
 // Without a native binary the native passes fail in CI (CI=true) and are skipped with a loud note elsewhere.
 'use strict';
@@ -84,6 +85,19 @@ function runJest(label, env) {
   if (r.status === 0) totals.passed += 1;
   else totals.failed += 1;
   lines.push(`manifest check: ${r.status === 0 ? 'passed' : 'FAILED'}`);
+}
+
+// The tests are transpiled without type checking (ts-jest diagnostics off, for speed): type-check them, with lib/,
+// once here, so that a test cannot drift from the API's types unnoticed.
+{
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', path.join(root, 'test', 'tsconfig.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (r.status === 0) totals.passed += 1;
+  else totals.failed += 1;
+  lines.push(`type check (lib + tests): ${r.status === 0 ? 'passed' : 'FAILED'}`);
 }
 
 const info = onlyJs ? null : nativeAvailable();

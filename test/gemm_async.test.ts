@@ -65,7 +65,7 @@ describe(`gemmAsync (${backend().name})`, () => {
     ['strided, beta 0 (the padding between rows of c is left alone)', { m: 7, n: 3, k: 5, ldc: 6, transB: true }],
     ['k = 0 scales c', { m: 5, n: 6, k: 0, beta: 3 }],
   ];
-  for (const C of [Float32Array, Float64Array]) {
+  for (const C of [Float32Array, Float64Array] as { new (n: number): FloatArray; name: string }[]) {
     for (const [name, o] of cases) {
       test(`${C.name} ${name}: resolves to c, equal to gemm and to the js reference`, async () => {
         const aRows = o.transA ? o.k : o.m;

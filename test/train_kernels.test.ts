@@ -310,7 +310,7 @@ describe(`NeuralNetClassifier fast paths (${backend().name})`, () => {
       idx.forEach((r, i) => xb.set(data.X.subarray(r * 784, (r + 1) * 784), i * 784));
       const yb = Int32Array.from(idx, (r) => data.y[r]);
       noGrad(() => {
-        const logits = module.forward(tensor(xb, { shape: [idx.length, 784] }));
+        const logits: Tensor = module.forward(tensor(xb, { shape: [idx.length, 784] }));
         const l = crossEntropy(logits, yb).item();
         perBatch.push(l);
         loss += l * idx.length;
