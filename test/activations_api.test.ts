@@ -440,6 +440,8 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(() => visualizeActivation('relu', { points: 0 })).toThrow(/^points must be an integer/);
       expect(() => visualizeActivation('relu', { points: 2.5 })).toThrow(RangeError);
       expect(() => visualizeActivation('relu', { start: NaN })).toThrow(/^start must be finite/);
+      expect(() => visualizeActivation('relu', { start: -1.7e308, end: 1.7e308 })).toThrow(/^end - start must be finite/);
+      expect(visualizeActivation('relu', { start: -1e307, end: 1e307, points: 3 }).x).toEqual([-1e307, 0, 1e307]);
       expect(() => visualizeActivation('relu', { end: '1' as unknown as number })).toThrow(TypeError);
       expect(() => visualizeActivation('relu', { dtype: 'float16' as 'float32' })).toThrow(/^dtype must be/);
       expect(() => visualizeActivation('relu', { savePath: 3 as unknown as string })).toThrow(/^savePath/);

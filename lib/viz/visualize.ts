@@ -62,6 +62,9 @@ export function visualizeActivation(
     if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${describe(v)}`);
     if (!Number.isFinite(v)) throw new RangeError(`${k} must be finite, got ${v}`);
   }
+  if (!Number.isFinite((end as number) - (start as number))) {
+    throw new RangeError(`end - start must be finite (the spacing of the points), got ${start} to ${end}`);
+  }
   if (typeof points !== 'number') throw new TypeError(`points must be a number, got ${describe(points)}`);
   if (!Number.isInteger(points) || points < 1 || points > MAX_POINTS) {
     throw new RangeError(`points must be an integer in [1, ${MAX_POINTS}], got ${points}`);
