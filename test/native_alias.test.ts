@@ -405,14 +405,17 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
       expect(() => gemm(f, f.slice(), f.slice(), { m: 2n as never, n: 2, k: 2 })).toThrow(/'m'.*got 2n/);
     });
 
-    nativeTest('raw native: activation parameters outside the kernels\' domain are RangeErrors, not wrong values', () => {
+    nativeTest('raw native: softplus beta <= 0, celu alpha out of range: RangeErrors; a NaN elsewhere flows', () => {
       const x = new Float64Array([-1, -0.5, 0.5]);
       const y = new Float64Array(3);
-      expect(() => nb!.actForward(ActOp.celu, x, y, -2, 0)).toThrow(/celu alpha must be > 0/);
-      expect(() => nb!.actBackward(ActOp.celu, x, null, null, y, 0, 0)).toThrow(/celu alpha must be > 0/);
+      expect(() => nb!.actForward(ActOp.celu, x, y, -2, 0)).toThrow(/celu alpha must be in \[1e-20, 1e20\]/);
+      expect(() => nb!.actForward(ActOp.celu, x, y, 1e300, 0)).toThrow(/celu alpha must be in/);
+      expect(() => nb!.actBackward(ActOp.celu, x, null, null, y, 0, 0)).toThrow(/celu alpha must be in/);
       expect(() => nb!.actForward(ActOp.softplus, x, y, -1, 20)).toThrow(/softplus beta must be > 0/);
-      expect(() => nb!.actForward(ActOp.swish, x, y, NaN, 0)).toThrow(/a must be finite/);
-      expect(() => nb!.actForward(ActOp.softplus, x, y, 1, Infinity)).toThrow(/b must be finite/);
+      expect(() => nb!.actForward(ActOp.softplus, x, y, NaN, 20)).toThrow(/softplus beta must be > 0/);
+      // a diverged learned parameter (swish beta) gives NaN, which training reports as divergence
+      nb!.actForward(ActOp.swish, x, y, NaN, 0);
+      expect(Array.from(y).every(Number.isNaN)).toBe(true);
       nb!.actForward(ActOp.celu, x, y, 2, 0); // in the domain: celu(x) = 2 expm1(x / 2) for x < 0
       expect(y[0]).toBeCloseTo(2 * Math.expm1(-0.5), 15);
     });

@@ -21,8 +21,9 @@ import {
   AdamW,
   SGD,
 } from '../lib';
-import type { TrainEndInfo } from '../lib';
+import type { TrainEndInfo, TrainerView } from '../lib';
 import { Rng } from '../lib/util/random';
+import { manualSeed, randn, nn as nnMod } from '../lib';
 
 const N = 1500;
 const data = loadMnist({ limit: N });
@@ -317,6 +318,19 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(err.layer).toBe('fc1');
     expect(err.message).toMatch(/layer 'fc1' produced NaN\/Infinity from finite parameters/);
     expect((c.module_ as nn.MLP).fuse).toBe(true); // the diagnosis ran it unfused, then put it back
+
+    // a learned parameter that turns NaN is divergence on every backend (the native binding lets it through)
+    const poison = {
+      onBatchEnd(net: TrainerView, info: { batch: number; training: boolean }) {
+        if (info.batch !== 0 || !info.training) return;
+        const mlp = (net as NeuralNetClassifier).module_ as nn.MLP;
+        mlp.activations[0].parameters()[0].data[0] = NaN;
+      },
+    };
+    const sw = tiny({ trainSplit: null, moduleParams: { activation: { name: 'swish', learnable: true } }, callbacks: [poison] });
+    const diverged = await sw.fit(d.X, d.y).catch((e) => e);
+    expect(diverged).toBeInstanceOf(TrainingDivergedError);
+    expect(diverged.message).toMatch(/beta/);
   });
 
   test('save and load round-trip activation modules and factories with identical predictions', async () => {
@@ -343,9 +357,22 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
           return x;
         }
       }
-      const custom = tiny({ maxEpochs: 1, moduleParams: { activation: new MyAct() } });
+      // A custom activation module cannot be rebuilt by load(): save() still writes the weights (with a note), a
+      // Checkpoint({ file }) does not stop training for it, and load() says what is missing.
+      const file = path.join(dir, 'custom.json');
+      const custom = tiny({
+        maxEpochs: 2,
+        moduleParams: { activation: new MyAct() },
+        callbacks: [new Checkpoint({ monitor: 'train_loss_best', file })],
+      });
       await custom.fit(d.X, d.y);
-      expect(() => custom.save(path.join(dir, 'custom.json'))).toThrow(/activation module MyAct is not a built-in/);
+      expect(custom.history.length).toBe(2);
+      custom.save(file);
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(saved.moduleParams.activation).toEqual({ unsaved: 'MyAct' });
+      expect(saved.notes.join(' ')).toMatch(/activation: the module MyAct is not a built-in nn module/);
+      expect(Object.keys(saved.weights)).toEqual(Object.keys(custom.getWeights()));
+      expect(() => NeuralNetClassifier.load(file)).toThrow(/custom activation module MyAct, which a file cannot hold/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -426,13 +453,24 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(first(2 ** 32 - 1)).toEqual([835879718, 1921286648, 2356205009, 1885780724]);
     const fork = new Rng(7).fork(); // nn.MLP's dropout stream
     expect([fork.nextUint32(), fork.nextUint32(), fork.nextUint32()]).toEqual([4168271001, 451713929, 788091904]);
-    for (const [a, b] of [[1, 2 ** 32], [0, 2 ** 32 + 1], [2 ** 32, 2 ** 33], [5, Number.MAX_SAFE_INTEGER]]) {
-      expect(first(a)[0]).not.toBe(first(b)[0]);
+    const pairs = [[1, 2 ** 32], [0, 2 ** 32 + 1], [2 ** 32, 2 ** 33], [5, Number.MAX_SAFE_INTEGER], [-1, 1], [-1, 2 ** 32 + 1]];
+    pairs.push([-(2 ** 32), 2 ** 32], [-(2 ** 32), 0], [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+    for (const [a, b] of pairs) expect(first(a)).not.toEqual(first(b));
+    // negative seeds (torch.manual_seed takes them) are seeds of their own, each its own stream
+    const negatives = [-1, -2, -3, -(2 ** 32), -(2 ** 32) - 1].map((s) => first(s)[0]);
+    expect(new Set(negatives).size).toBe(negatives.length);
+    for (const bad of [3.7, 2 ** 53, NaN]) {
+      expect(() => new Rng(bad)).toThrow(/Rng: 'seed' must be a safe integer/);
+      expect(() => tiny({ seed: bad })).toThrow(/NeuralNetClassifier: 'seed' must be a safe integer/);
     }
-    for (const bad of [3.7, -1, 2 ** 53, NaN]) {
-      expect(() => new Rng(bad)).toThrow(/seed must be a safe integer >= 0/);
-      expect(() => tiny({ seed: bad })).toThrow(RangeError);
-    }
+    expect(() => tiny({ seed: '1' as unknown as number })).toThrow(TypeError);
+    // every place that takes a seed takes a negative one, and names itself for a bad one
+    manualSeed(-1);
+    expect(Array.from(randn([3], { seed: -3 }).data)).toEqual(Array.from(randn([3], { seed: -3 }).data));
+    expect(Array.from(randn([3], { seed: -3 }).data)).not.toEqual(Array.from(randn([3], { seed: 3 }).data));
+    expect(() => new nnMod.Dropout(0.5, { seed: -1 })).not.toThrow();
+    expect(() => manualSeed(0.5)).toThrow(/manualSeed: 'seed' must be a safe integer/);
+    manualSeed(0);
     const w = async (seed: number) => (await tiny({ maxEpochs: 1, seed }).fit(d.X, d.y)).getWeights()['fc1.weight'];
     expect(await w(2 ** 32)).not.toEqual(await w(1));
   });

@@ -112,10 +112,11 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
   kernelSpec({
     name: 'celu',
     description: 'max(0, x) + min(0, alpha (exp(x / alpha) - 1))',
-    // alpha > 0: PyTorch also takes alpha < 0, where the exp argument x / alpha of the negative side is positive
-    // and unbounded; the kernels' exp paths cover arguments <= 0 only, so a negative alpha is refused, not
-    // computed wrongly.
-    params: [numberParam({ name: 'alpha', default: 1, greaterThan: 0 })],
+    // alpha in [1e-20, 1e20]: PyTorch also takes alpha < 0, where the exp argument x / alpha of the negative side
+    // is positive and unbounded, but the kernels' exp paths cover arguments <= 0 only; and beyond these bounds
+    // 1/alpha leaves float32 or x / alpha is no longer exp-sized at the kernels' input clamp (|x| <= 1e30). Such
+    // values are refused, not computed wrongly.
+    params: [numberParam({ name: 'alpha', default: 1, min: 1e-20, max: 1e20 })],
     op: 'celu',
     ab: (p) => [p.alpha as number, 0],
   }),

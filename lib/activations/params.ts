@@ -15,6 +15,13 @@ export interface NumberParamOptions {
   integer?: boolean;
   /** Values must be >= this. */
   min?: number;
+  /** Values must be <= this. */
+  max?: number;
+}
+
+/** A bound as people write it: 1e+20 rather than 100000000000000000000. */
+function bound(v: number): string {
+  return v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-4) ? v.toExponential() : String(v);
 }
 
 /** A finite number, optionally bounded. */
@@ -22,7 +29,8 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
   const domain: string[] = [];
   if (o.integer) domain.push('an integer');
   if (o.greaterThan !== undefined) domain.push(`> ${o.greaterThan}`);
-  if (o.min !== undefined) domain.push(`>= ${o.min}`);
+  if (o.min !== undefined) domain.push(`>= ${bound(o.min)}`);
+  if (o.max !== undefined) domain.push(`<= ${bound(o.max)}`);
   if (o.nonZero) domain.push('other than 0');
   const what = `a finite number${domain.length ? ' ' + domain.join(', ') : ''}`;
   return {
@@ -39,6 +47,7 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
         (o.integer && !Number.isInteger(value)) ||
         (o.greaterThan !== undefined && !(value > o.greaterThan)) ||
         (o.min !== undefined && !(value >= o.min)) ||
+        (o.max !== undefined && !(value <= o.max)) ||
         (o.nonZero && value === 0)
       ) {
         throw new RangeError(`${activation}: parameter '${o.name}' must be ${what}, got ${value}`);

@@ -3,15 +3,13 @@
  * `seed`. Like PyTorch's default generator it starts from a fixed seed, so a script is reproducible run to run;
  * manualSeed(seed) restarts it.
  */
-import { Rng } from '../util/random';
+import { checkSeed, Rng } from '../util/random';
 
 let defaultRng = new Rng(0);
 
 /** Restarts the default random stream from `seed` (torch.manual_seed). */
 export function manualSeed(seed: number): void {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-    throw new TypeError(`manualSeed: 'seed' must be a finite number, got ${String(seed)}`);
-  }
+  checkSeed(seed, 'manualSeed');
   defaultRng = new Rng(seed);
 }
 
@@ -27,9 +25,7 @@ export function resolveRng(opts: { rng?: Rng; seed?: number } | undefined, where
     return opts.rng;
   }
   if (opts && opts.seed !== undefined && opts.seed !== null) {
-    if (typeof opts.seed !== 'number' || !Number.isFinite(opts.seed)) {
-      throw new TypeError(`${where}: 'seed' must be a finite number, got ${String(opts.seed)}`);
-    }
+    checkSeed(opts.seed, where);
     return new Rng(opts.seed);
   }
   return defaultRng;

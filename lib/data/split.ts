@@ -22,7 +22,7 @@
  * skorch's default train_split is ValidSplit(5): the FIRST fold of StratifiedKFold(5) without shuffling
  * (KFold(5) when not stratified); trainValidSplit reproduces that.
  */
-import { Rng } from '../util/random';
+import { checkSeed, Rng } from '../util/random';
 import { takeRows, shuffledIndices } from './batch';
 
 export { takeRows, shuffledIndices };
@@ -56,9 +56,7 @@ function rngFrom(fn: string, opts: SplitOptions): Rng | null {
   if (!opts.shuffle) return null;
   const s = opts.seed ?? 0;
   if (s instanceof Rng) return s;
-  if (typeof s !== 'number' || !Number.isFinite(s)) {
-    throw new TypeError(`${fn}: seed must be a finite number or an Rng, got ${String(s)}`);
-  }
+  checkSeed(s, fn);
   return new Rng(s);
 }
 

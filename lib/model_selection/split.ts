@@ -1,4 +1,5 @@
 /** Cross-validation splitters (scikit-learn's StratifiedKFold and KFold) over the functions in lib/data/split. */
+import { checkSeed } from '../util/random';
 import { stratifiedKFold, kFold } from '../data/split';
 
 export interface Fold {
@@ -23,7 +24,7 @@ function checkOptions(o: KFoldOptions, name: string): number {
   if (typeof n !== 'number') throw new TypeError(`${name}: nSplits must be an integer >= 2, got ${typeof n}`);
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`${name}: nSplits must be an integer >= 2, got ${o.nSplits}`);
   if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`${name}: shuffle must be a boolean, got ${typeof o.shuffle}`);
-  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isFinite(o.seed))) throw new RangeError(`${name}: seed must be a finite number`);
+  if (o.seed !== undefined) checkSeed(o.seed, name);
   return n;
 }
 

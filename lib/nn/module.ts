@@ -348,7 +348,7 @@ export class ModuleList extends Module {
 
 /** Passes its input through. */
 export class Identity extends Module {
-  forward<T>(x: T): T {
+  forward(x: Tensor): Tensor {
     return x;
   }
 }

@@ -10,7 +10,7 @@ import { tensor, noGrad, Tensor } from '../autograd';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
-import { Rng } from '../util/random';
+import { checkSeed, Rng } from '../util/random';
 import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
@@ -43,7 +43,7 @@ export interface NeuralNetClassifierOptions {
   trainSplit?: number | null;
   /** Shuffle the training set each epoch [true]. */
   shuffle?: boolean;
-  /** Seed for weight init, shuffling and dropout [0]: a safe integer >= 0. The validation split is not seeded. */
+  /** Seed for weight init, shuffling and dropout [0]: a safe integer. The validation split is not seeded. */
   seed?: number;
   callbacks?: Callback[];
   /** 0: silent, 1: the epoch table [default], 2: also a progress bar on a TTY. */
@@ -286,10 +286,7 @@ export class NeuralNetClassifier implements TrainerView {
     checkPositiveInt(o.batchSize, 'batchSize');
     if (o.trainSplit !== null && !(typeof o.trainSplit === 'number' && o.trainSplit >= 0 && o.trainSplit < 1))
       throw new RangeError(`trainSplit must be a fraction in [0, 1) or null, got ${o.trainSplit}`);
-    if (typeof o.seed !== 'number') throw new TypeError(`seed must be a number, got ${typeof o.seed}`);
-    if (!Number.isSafeInteger(o.seed) || o.seed < 0) {
-      throw new RangeError(`seed must be a safe integer >= 0, got ${o.seed}`);
-    }
+    checkSeed(o.seed, 'NeuralNetClassifier');
     if (o.dtype !== 'float32' && o.dtype !== 'float64') throw new RangeError(`dtype must be 'float32' or 'float64', got ${o.dtype}`);
     if (typeof o.optimizer === 'string' && o.optimizer !== 'sgd' && o.optimizer !== 'adam' && o.optimizer !== 'adamw')
       throw new RangeError(`optimizer must be 'sgd', 'adam', 'adamw' or an optimizer class, got '${o.optimizer}'`);
@@ -827,7 +824,7 @@ export class NeuralNetClassifier implements TrainerView {
       format: 'swishnet-model',
       formatVersion: 1,
       module: 'mlp',
-      moduleParams: serializableParams({ ...this.opts.moduleParams, ...this.savedActivation(module) }),
+      moduleParams: serializableParams({ ...this.opts.moduleParams, ...this.savedActivation(module, notes) }),
       architecture: typeof (module as any).toJSON === 'function' ? (module as any).toJSON() : null,
       params: serializableParams(params),
       weights,
@@ -840,15 +837,20 @@ export class NeuralNetClassifier implements TrainerView {
    * The activation as load() rebuilds it: a shared Module instance as its { type, config } (one module, as
    * trained), a factory or class as the { name, ...params } spec of the module it built (one per layer).
    */
-  private savedActivation(module: nn.Module): { activation?: unknown } {
+  private savedActivation(module: nn.Module, notes: string[]): { activation?: unknown } {
     const act = this.opts.moduleParams.activation;
+    // An activation load() cannot rebuild (a custom Module) is written as { unsaved: its class name } with a note,
+    // not refused: the file still holds the weights and history (a Checkpoint must not stop training for it), and
+    // load() says what is missing.
+    const unsaved = (what: string, name: string): { activation: unknown } => {
+      notes.push(
+        `activation: ${what} ${name} is not a built-in nn module and cannot be rebuilt by load(); the weights are ` +
+          'in the file (load them with module.loadStateDict), or register the activation by name (registerActivation)',
+      );
+      return { activation: { unsaved: name } };
+    };
     if (act instanceof nn.Module) {
-      if (!isBuiltinModule(act)) {
-        throw new Error(
-          `cannot save: the activation module ${act.constructor.name} is not a built-in nn module, so load() could ` +
-            'not rebuild it. Register the activation by name (registerActivation) and pass its name instead',
-        );
-      }
+      if (!isBuiltinModule(act)) return unsaved('the module', act.constructor.name);
       return { activation: act.toJSON() };
     }
     if (typeof act !== 'function' || !(module instanceof nn.MLP)) return {};
@@ -856,10 +858,7 @@ export class NeuralNetClassifier implements TrainerView {
     const first = built[0];
     if (first === undefined) return { activation: 'relu' }; // no hidden layer: the activation is never used
     if (!isBuiltinModule(first) || built.some((m) => m.constructor !== first.constructor)) {
-      throw new Error(
-        `cannot save: the activation factory builds ${first.constructor.name} modules, which load() cannot rebuild. ` +
-          'Register the activation by name (registerActivation) and pass its name instead',
-      );
+      return unsaved('the factory-built module', first.constructor.name);
     }
     return { activation: first.config() };
   }
@@ -877,6 +876,12 @@ export class NeuralNetClassifier implements TrainerView {
     if (!json || json.format !== 'swishnet-model') throw new Error('not a swishnet model file (format !== "swishnet-model")');
     if (json.formatVersion !== 1) throw new Error(`unsupported swishnet model formatVersion ${json.formatVersion}`);
     let act = json.moduleParams?.activation;
+    if (act && typeof act === 'object' && typeof act.unsaved === 'string') {
+      throw new Error(
+        `cannot load this model: it was trained with the custom activation module ${act.unsaved}, which a file ` +
+          'cannot hold; build the module yourself and load the file\'s weights with loadStateDict',
+      );
+    }
     // a shared activation module was saved as { type, config } (Module.toJSON)
     const asModule =
       act && typeof act === 'object' && typeof act.type === 'string' && act.config && typeof act.config === 'object';

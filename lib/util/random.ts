@@ -2,8 +2,9 @@
  * Seeded pseudo-random numbers: every random choice in swishnet (weight init, shuffling, splits, dropout)
  * draws from an Rng so that training is reproducible from a seed.
  *
- * Generator: xoshiro128** (Blackman & Vigna), state seeded through splitmix32 so that any safe integer seed >= 0
- * (including 0) gives a well-mixed state. 32-bit integer arithmetic only, so it is exact in JS.
+ * Generator: xoshiro128** (Blackman & Vigna), state seeded through splitmix32 so that any safe integer seed
+ * (0 and negative ones included) gives a well-mixed state of its own. 32-bit integer arithmetic only, so it is
+ * exact in JS.
  */
 // Module-level bindings: global lookups (Math.*) are slow under jest's sandbox, and these run per draw.
 const imul = Math.imul;
@@ -17,15 +18,14 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed: number = 0) {
-    if (typeof seed !== 'number') throw new TypeError(`seed must be a number, got ${typeof seed}`);
-    if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new RangeError(`seed must be a safe integer >= 0, got ${String(seed)}`);
-    }
-    // Seeds below 2^32 give the same state as they always have. A larger seed's high word goes through a hash
-    // (a bijection, never 0 for a high word below 2^21) into s2, which makes every safe-integer seed its own
+    checkSeed(seed, 'Rng');
+    // Seeds in [0, 2^32) give the same state as they always have. A larger seed's high word goes through a hash
+    // (a bijection, never 0 for a high word below 2^22) into s2, which makes every safe-integer seed its own
     // state (XOR-ing the two words made 1 and 2^32 the same seed); four discarded draws spread it to all words.
-    this.seedState(seed >>> 0);
-    const hi = floor(seed / 4294967296);
+    // A negative seed -m takes m's words with the high word offset by 2^21 (above any seed's), so -1 and 1 differ.
+    const m = seed < 0 ? -seed : seed;
+    this.seedState(m >>> 0);
+    const hi = floor(m / 4294967296) + (seed < 0 ? 2097152 : 0);
     if (hi > 0) {
       this.s2 = (this.s2 ^ mix32(hi)) >>> 0;
       if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
@@ -140,6 +140,15 @@ export class Rng {
 }
 
 /** A 32-bit finalizer (murmur3's fmix32) with an odd offset, so that mix32(h) != 0 for every h > 0 we feed. */
+/**
+ * A seed must be a safe integer (negative ones included, as torch.manual_seed takes them): a fraction is refused
+ * rather than truncated (3 and 3.7 were the same seed). `where` names the caller in the message.
+ */
+export function checkSeed(seed: unknown, where: string): asserts seed is number {
+  if (typeof seed !== 'number') throw new TypeError(`${where}: 'seed' must be an integer, got ${typeof seed}`);
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: 'seed' must be a safe integer, got ${String(seed)}`);
+}
+
 function mix32(h: number): number {
   let z = (h + 0x6a09e667) >>> 0;
   z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;

@@ -195,9 +195,10 @@ const inDomain = (a, b) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(
 const okOp = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < ACT_COUNT;
 const SOFTPLUS = 4; // Act::Softplus, Act::Celu (swishnet/activations.h)
 const CELU = 15;
-/** The binding's contract for an op's (a, b) (napi/util.h get_act_params): finite; softplus and celu a > 0. */
+/** The binding's contract for an op's (a, b) (napi/util.h get_act_params): numbers; softplus a > 0, celu a in
+ * [1e-20, 1e20]. */
 const paramsOk = (op, a, b) =>
-  isNum(a) && isNum(b) && Number.isFinite(a) && Number.isFinite(b) && !((op === SOFTPLUS || op === CELU) && !(a > 0));
+  isNum(a) && isNum(b) && !(op === SOFTPLUS && !(a > 0)) && !(op === CELU && !(a >= 1e-20 && a <= 1e20));
 
 /** Copy of a float array (same dtype; a detached one gives an empty copy). */
 function copyOf(v) {

@@ -154,16 +154,17 @@ inline void check_disjoint(Napi::Env env, const FloatView& out, const char* out_
 }
 
 // An activation's parameters (a, b) for op `op` (-1: none), checked where the kernels assume a domain (the
-// TypeScript layer checks them first): finite, and softplus' beta and celu's alpha > 0 (their exp arguments are
-// z = beta x and x / alpha, taken to be <= 0 on the negative side; another sign would give wrong values).
+// TypeScript layer checks them first): softplus' beta > 0 and celu's alpha in [1e-20, 1e20], as their exp arguments
+// (z = beta x and x / alpha) are taken to be <= 0 on the negative side, and exp-sized at the input clamp. A NaN
+// or infinite parameter of the other ops is let through: a learned one (swish beta, a scalar PReLU alpha) that has
+// diverged must give NaN outputs, which training reports as divergence, not an error from here.
 inline ActParams get_act_params(const Napi::Value& a, const Napi::Value& b, int op, const char* an, const char* bn) {
   const ActParams p{get_number(a, an), get_number(b, bn)};
   Napi::Env env = a.Env();
-  if (!std::isfinite(p.a)) throw_range(env, std::string(an) + " must be finite");
-  if (!std::isfinite(p.b)) throw_range(env, std::string(bn) + " must be finite");
   if (op == static_cast<int>(Act::Softplus) && !(p.a > 0))
     throw_range(env, std::string(an) + ": softplus beta must be > 0");
-  if (op == static_cast<int>(Act::Celu) && !(p.a > 0)) throw_range(env, std::string(an) + ": celu alpha must be > 0");
+  if (op == static_cast<int>(Act::Celu) && !(p.a >= 1e-20 && p.a <= 1e20))
+    throw_range(env, std::string(an) + ": celu alpha must be in [1e-20, 1e20]");
   return p;
 }
 
