@@ -341,9 +341,11 @@ struct EluCore {
     iah = V(h);
     ial = V(T((q - static_cast<double>(h)) + e));
   }
+  // z = x / alpha as hi + lo (not kUnit), x clamped to +-1e30 first: no NaN residual at +-inf.
+  Ext<V> z_of(V x) const { return mul_ext(clamp(x, T(-1e30), T(1e30)), iah, ial); }
   Expm1Result<V> em(V x) const {
     if constexpr (kUnit) return vexpm1_neg(x);
-    Ext<V> z = mul_ext(clamp(x, T(-1e30), T(1e30)), iah, ial);  // no NaN residual at +-inf
+    Ext<V> z = z_of(x);
     return vexpm1_neg(z.hi, z.lo);
   }
   // float32: expm1 of z = x / alpha clamped to [-26, 0] (expm1 is -1 in float32 below -17); the derivative's
@@ -354,7 +356,7 @@ struct EluCore {
       if constexpr (kUnit) {
         em1 = expm1_32(vmin(V(0.0f), vmax(V(-26.0f), x))).em1;
       } else {
-        Ext<V> z = mul_ext(clamp(x, -1e30f, 1e30f), iah, ial);
+        Ext<V> z = z_of(x);
         em1 = expm1_32(vmin(V(0.0f), vmax(V(-26.0f), z.hi)), z.lo).em1;
       }
       return select(gt(x, V(0.0f)), pos_scale * x, neg_scale * em1);
@@ -367,7 +369,7 @@ struct EluCore {
       if constexpr (kUnit) {
         e = exp32_pk<0, true>(vmin(V(0.0f), vmax(V(kExp32Flush<0>), x)));
       } else {
-        Ext<V> z = mul_ext(clamp(x, -1e30f, 1e30f), iah, ial);
+        Ext<V> z = z_of(x);
         Exp32<V> E = exp32_parts<0, true>(vmin(V(0.0f), vmax(V(kExp32Flush<0>), z.hi)), z.lo);
         e = E.p * E.s;
       }
@@ -379,7 +381,7 @@ struct EluCore {
     if constexpr (kUnit) {
       E = exp_parts(vmin(V(T(0)), x));
     } else {
-      Ext<V> z = mul_ext(clamp(x, T(-1e30), T(1e30)), iah, ial);
+      Ext<V> z = z_of(x);
       E = exp_parts(vmin(V(T(0)), z.hi), z.lo);
     }
     return select(gt(x, V(T(0))), pos_scale, grad_scale * scale(E.p, E.n));

@@ -35,9 +35,7 @@ void check_matrix(Napi::Env env, const FloatView& v, std::size_t rows, std::size
 
 // Whether the first na elements of a and the first nb elements of b share any byte.
 bool overlaps(const FloatView& a, std::size_t na, const FloatView& b, std::size_t nb, std::size_t esize) {
-  if (na == 0 || nb == 0) return false;
-  auto a0 = reinterpret_cast<std::uintptr_t>(a.data), b0 = reinterpret_cast<std::uintptr_t>(b.data);
-  return a0 < b0 + nb * esize && b0 < a0 + na * esize;
+  return bytes_overlap(a.data, na * esize, b.data, nb * esize);
 }
 
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
@@ -115,7 +113,7 @@ void unpack_gemm(const Napi::CallbackInfo& info, GemmCall* out) {
   q.span_b = used ? span_of(g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb) : 0;
   q.span_c = span_of(g.m, g.n, g.ldc);
   q.span_pre = q.has_pre ? mn : 0;
-  const std::size_t es = a.dtype == DType::F32 ? 4 : 8;
+  const std::size_t es = elem_size(a.dtype);
   if (overlaps(c, q.span_c, a, q.span_a, es) || overlaps(c, q.span_c, b, q.span_b, es))
     throw_range(env, "c must not overlap a or b");
   if (q.has_pre && (overlaps(preact, q.span_pre, c, q.span_c, es) || overlaps(preact, q.span_pre, a, q.span_a, es) ||

@@ -3,7 +3,6 @@
 #include <napi.h>
 
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -36,12 +35,9 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   const std::size_t es = elem_size(src.dtype);
   // Any row of src may be read while the gathered rows are written.
   check_disjoint(env, dst.data, count * features * es, "dst", src.data, src.length * es, "src");
-  if (count > 0 && idx.Data() == nullptr) throw_type(env, "idx is detached");
-  // The indices are copied, then checked and used from the copy: read twice from idx, a value could change between
-  // the check and the gather (dst sharing memory with idx, or a SharedArrayBuffer written by another thread) and
-  // send the gather outside src.
-  std::vector<std::int32_t> ix_copy(count);
-  if (count > 0) std::memcpy(ix_copy.data(), idx.Data() + from, count * sizeof(std::int32_t));
+  // Checked and used from one copy (copy_int32): read twice from idx, a value could change between the check and
+  // the gather and send it outside src.
+  const std::vector<std::int32_t> ix_copy = copy_int32(env, idx, from, count, "idx");
   const std::int32_t* ix = ix_copy.data();
   for (std::size_t r = 0; r < count; r++) {
     if (ix[r] < 0 || static_cast<std::size_t>(ix[r]) >= src_rows)
@@ -116,11 +112,8 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
     for (int k = 0; k < j; k++)
       check_disjoint(env, out[j], lens[j] * sizeof(double), names[j], out[k], lens[k] * sizeof(double), names[k]);
   }
-  if (n > 0 && t.Data() == nullptr) throw_type(env, "targets is detached");
-  // A copy of the targets is checked and used (see TakeRows): the kernel reads targets[i] after writing e's rows,
-  // and targets may share memory with e or be changed by another thread meanwhile.
-  std::vector<std::int32_t> t_copy(n);
-  if (n > 0) std::memcpy(t_copy.data(), t.Data(), n * sizeof(std::int32_t));
+  // Checked and used from one copy (copy_int32): the kernel reads targets[i] after writing e's rows.
+  const std::vector<std::int32_t> t_copy = copy_int32(env, t, 0, n, "targets");
   const std::int32_t* td = t_copy.data();
   for (std::size_t i = 0; i < n; i++) {
     if (td[i] != ignore && (td[i] < 0 || static_cast<std::size_t>(td[i]) >= c))

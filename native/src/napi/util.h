@@ -5,11 +5,12 @@
 #include <napi.h>
 
 #include <cfloat>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "swishnet/activations.h"
 #include "swishnet/cpu.h"
@@ -80,6 +81,18 @@ inline Napi::Int32Array get_int32_array(const Napi::Value& v, const char* name) 
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     throw_type(v.Env(), std::string(name) + " must be an Int32Array");
   return v.As<Napi::Int32Array>();
+}
+
+// Elements [from, from + count) of an Int32Array of indices, copied: a kernel that checks indices and then uses
+// them must read them once, since its output may share memory with them, or another thread may write them (a
+// SharedArrayBuffer), between the check and the use.
+inline std::vector<std::int32_t> copy_int32(Napi::Env env, const Napi::Int32Array& a, std::size_t from,
+                                            std::size_t count, const char* name) {
+  std::vector<std::int32_t> out(count);
+  if (count == 0) return out;
+  if (a.Data() == nullptr) throw_type(env, std::string(name) + " is detached");
+  std::memcpy(out.data(), a.Data() + from, count * sizeof(std::int32_t));
+  return out;
 }
 
 inline double get_number(const Napi::Value& v, const char* name) {
