@@ -30,6 +30,17 @@ export const byteOffsetOf = intrinsicGetter<number>('byteOffset');
 export const byteLengthOf = intrinsicGetter<number>('byteLength');
 
 /**
+ * Whether the first `aBytes` bytes of view a and the first `bBytes` bytes of view b share a byte of one buffer
+ * (read through the intrinsic getters; an empty range shares none).
+ */
+export function viewsOverlap(a: ArrayBufferView, aBytes: number, b: ArrayBufferView, bBytes: number): boolean {
+  if (aBytes === 0 || bBytes === 0 || bufferOf.call(a) !== bufferOf.call(b)) return false;
+  const a0 = byteOffsetOf.call(a);
+  const b0 = byteOffsetOf.call(b);
+  return a0 < b0 + bBytes && b0 < a0 + aBytes;
+}
+
+/**
  * Whether typed array `v` sits on a detached ArrayBuffer (transferred by postMessage or structuredClone). Node 20
  * has no ArrayBuffer.prototype.detached; a view of a detached buffer has length 0 and constructing a view of the
  * buffer throws a TypeError. Callers only ask for arrays of length 0, so the common path costs nothing.
@@ -75,19 +86,15 @@ export function checkLike(v: unknown, name: string, x: FloatArray, xName = 'x'):
  * received through postMessage) and escape this check: the native backend checks the data pointers again.
  */
 export function checkNoPartialOverlap(a: FloatArray, aName: string, b: FloatArray, bName: string): void {
-  if (bufferOf.call(a) !== bufferOf.call(b)) return;
-  const aStart = byteOffsetOf.call(a);
-  const bStart = byteOffsetOf.call(b);
-  const aEnd = aStart + byteLengthOf.call(a);
-  const bEnd = bStart + byteLengthOf.call(b);
-  if (aStart === aEnd || bStart === bEnd) return;
-  if (aStart === bStart && aEnd === bEnd) return; // the same elements: in place
-  if (aStart < bEnd && bStart < aEnd) {
-    throw new RangeError(
-      `${aName} partially overlaps ${bName} (same buffer, shifted by ${aStart - bStart} bytes): ` +
-        `pass the same array to work in place, or a separate one`,
-    );
-  }
+  const aBytes = byteLengthOf.call(a);
+  const bBytes = byteLengthOf.call(b);
+  if (!viewsOverlap(a, aBytes, b, bBytes)) return;
+  const shift = byteOffsetOf.call(a) - byteOffsetOf.call(b);
+  if (shift === 0 && aBytes === bBytes) return; // the same elements: in place
+  throw new RangeError(
+    `${aName} partially overlaps ${bName} (same buffer, shifted by ${shift} bytes): ` +
+      `pass the same array to work in place, or a separate one`,
+  );
 }
 
 /** A new zeroed array of v's dtype. */

@@ -2,7 +2,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
-import { asUsage, checkOutputPaths, checkRange, parseActivation, parseHidden, requireModule } from './train';
+import {
+  asUsage,
+  checkFitFlags,
+  checkOutputPaths,
+  checkRange,
+  parseActivation,
+  parseHidden,
+  requireModule,
+} from './train';
 
 const specs: OptionSpec[] = [
   { name: 'activations', type: 'string', default: 'relu,tanh,leaky_relu', metavar: 'A,B,...', description: 'activations to compare (each NAME or NAME:k=v;k2=v2)' },
@@ -34,12 +42,8 @@ export async function runGrid(argv: string[]): Promise<number> {
     return 0;
   }
   noPositionals(parsed, 'grid');
+  checkFitFlags(o);
   checkRange(o, 'cv', (v) => v >= 2, 'an integer >= 2');
-  checkRange(o, 'epochs', (v) => v >= 1, 'a positive integer');
-  checkRange(o, 'batch-size', (v) => v >= 1, 'a positive integer');
-  checkRange(o, 'lr', (v) => v > 0, 'a positive number');
-  checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
-  checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
   checkRange(o, 'jobs', (v) => v >= 1 || v === -1, 'a positive integer or -1 (one per core)');
   checkOutputPaths(o, ['json', 'html']);
   if (o.require) await requireModule(String(o.require));

@@ -74,6 +74,15 @@ export function checkRange(o: Record<string, unknown>, name: string, ok: (v: num
   if (v !== undefined && !ok(Number(v))) throw new UsageError(`--${name} must be ${what}, got ${String(v)}`);
 }
 
+/** The flags train and grid share, checked the same way in both. */
+export function checkFitFlags(o: Record<string, unknown>): void {
+  checkRange(o, 'epochs', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'batch-size', (v) => v >= 1, 'a positive integer');
+  checkRange(o, 'lr', (v) => v > 0, 'a positive number');
+  checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
+  checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
+}
+
 /**
  * Runs `build` (constructing the estimator, the optimizer and the activations from the flags) before any data
  * is loaded: a TypeError/RangeError it throws is a bad flag value and is reported as a usage error (exit 2).
@@ -105,11 +114,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     if (o.backend !== 'js' && o.backend !== 'native') throw new UsageError(`--backend must be js or native, got '${o.backend}'`);
     process.env.SWISHNET_BACKEND = String(o.backend);
   }
-  checkRange(o, 'epochs', (v) => v >= 1, 'a positive integer');
-  checkRange(o, 'batch-size', (v) => v >= 1, 'a positive integer');
-  checkRange(o, 'lr', (v) => v > 0, 'a positive number');
-  checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
-  checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
+  checkFitFlags(o);
   checkRange(o, 'valid-split', (v) => v >= 0 && v < 1, 'a fraction in [0, 1) (0: no validation split)');
   checkRange(o, 'threads', (v) => v >= 1 && v <= 256, 'an integer in [1, 256]');
   if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${o.optimizer}'`);
@@ -181,8 +186,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     await net.fit(train.X, train.y, { signal: ac.signal });
   } catch (e) {
     if ((e as Error)?.name !== 'AbortError') throw e;
-    stopped = true;
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    stopped = true; // (the progress bar has cleared its line at onTrainEnd)
     process.stderr.write(`swishnet train: stopped after ${net.history.length} complete epoch${net.history.length === 1 ? '' : 's'}\n`);
   } finally {
     process.removeListener('SIGINT', onSig);

@@ -5,7 +5,7 @@
 import { Rng } from '../util/random';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend/types';
-import { bufferOf, byteLengthOf, byteOffsetOf } from '../activations/validate';
+import { bufferOf, byteLengthOf, viewsOverlap } from '../activations/validate';
 
 export type IndexArray = Int32Array | Uint32Array | readonly number[];
 export type NumericArray =
@@ -106,12 +106,8 @@ export function takeRows<T extends NumericArray>(X: T, features: number, indices
     }
     dst = (out.length === m * features ? out : out.subarray(0, m * features)) as T;
     // Any row of X may be read after rows of out are written.
-    if (m > 0 && bufferOf.call(dst) === bufferOf.call(X)) {
-      const d0 = byteOffsetOf.call(dst);
-      const x0 = byteOffsetOf.call(X);
-      if (d0 < x0 + byteLengthOf.call(X) && x0 < d0 + byteLengthOf.call(dst)) {
-        throw new RangeError('takeRows: out must not overlap X (they share memory): pass a separate array');
-      }
+    if (viewsOverlap(dst, byteLengthOf.call(dst), X, byteLengthOf.call(X))) {
+      throw new RangeError('takeRows: out must not overlap X (they share memory): pass a separate array');
     }
   } else {
     dst = new (X.constructor as new (n: number) => T)(m * features);

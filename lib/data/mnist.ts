@@ -18,10 +18,10 @@
  *  - 'scale01': X / 255.
  *  - 'none': the raw pixel values 0..255 as floats.
  */
-import { createRequire } from 'module';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readIdx, readIdxSync, type IdxArray } from './idx';
+import { resolveRequire } from '../util/resolve';
 
 export type MnistSplit = 'train' | 'test';
 export type MnistNormalize = 'standardize' | 'none' | 'scale01';
@@ -79,7 +79,7 @@ const INSTALL_HINT =
  */
 export function mnistPackageDir(
   resolve: (id: string) => string = require.resolve,
-  fromCwd: ((id: string) => string) | null = (id) => createRequire(path.join(process.cwd(), 'noop.js')).resolve(id),
+  fromCwd: ((id: string) => string) | null = resolveRequire,
 ): string {
   let pkgJson: string;
   try {

@@ -52,7 +52,6 @@ export class MLP extends Module {
   readonly outputs: number;
   readonly dropoutP: number;
   readonly batchNorm: boolean;
-  readonly dtype: DType;
   #activationSpec: unknown;
   #fcs: Linear[] = [];
   #acts: Module[] = [];
@@ -83,7 +82,7 @@ export class MLP extends Module {
     if (typeof bn !== 'boolean') throw new TypeError(`MLP: 'batchNorm' must be a boolean`);
     this.batchNorm = bn;
     const bias = opts.bias ?? true;
-    this.dtype = checkDtype(opts.dtype, 'MLP');
+    const dtype = checkDtype(opts.dtype, 'MLP');
     const rng = resolveRng(opts, 'MLP');
     const act = opts.activation ?? 'relu';
     this.#activationSpec = act;
@@ -91,12 +90,12 @@ export class MLP extends Module {
     const sizes = [this.inputs, ...this.hidden, this.outputs];
     const shared = act instanceof Module ? act : null;
     for (let i = 0; i < sizes.length - 1; i++) {
-      const fc = new Linear(sizes[i], sizes[i + 1], { bias, dtype: this.dtype, rng });
+      const fc = new Linear(sizes[i], sizes[i + 1], { bias, dtype, rng });
       this.addModule(`fc${i + 1}`, fc);
       this.#fcs.push(fc);
       if (i === sizes.length - 2) break; // output layer: no activation
       if (bn) {
-        const b = new BatchNorm1d(sizes[i + 1], { dtype: this.dtype });
+        const b = new BatchNorm1d(sizes[i + 1], { dtype });
         this.addModule(`bn${i + 1}`, b);
         this.#bns.push(b);
       }
@@ -105,7 +104,7 @@ export class MLP extends Module {
         if (i === 0) this.addModule('activation', shared);
         a = shared;
       } else {
-        a = this.buildActivation(act);
+        a = this.buildActivation(act, dtype);
         this.addModule(`act${i + 1}`, a);
       }
       this.#acts.push(a);
@@ -123,14 +122,19 @@ export class MLP extends Module {
     }
   }
 
-  private buildActivation(act: ActivationChoice): Module {
+  /** The weights' dtype (it follows to()). */
+  get dtype(): DType {
+    return this.#fcs[0].weight.dtype;
+  }
+
+  private buildActivation(act: ActivationChoice, dtype: DType): Module {
     if (typeof act === 'function') {
       const f = act as any;
       const m: unknown = f.prototype instanceof Module ? new f() : f();
       if (!(m instanceof Module)) throw new TypeError(`MLP: the 'activation' factory must return an nn.Module`);
       return m;
     }
-    return makeActivation(act as ActivationLike).to(this.dtype); // PReLU alpha / swish beta in the MLP's dtype
+    return makeActivation(act as ActivationLike).to(dtype); // PReLU alpha / swish beta in the MLP's dtype
   }
 
   forward(x: Tensor): Tensor {
@@ -175,13 +179,6 @@ export class MLP extends Module {
     return 'custom';
   }
 
-  /** Module.to(), and `dtype` follows. */
-  override to(dtype: DType): this {
-    super.to(dtype);
-    (this as { dtype: DType }).dtype = dtype;
-    return this;
-  }
-
   override config(): Record<string, unknown> {
     return {
       inputs: this.inputs,
@@ -191,7 +188,7 @@ export class MLP extends Module {
       dropout: this.dropoutP,
       batchNorm: this.batchNorm,
       bias: this.#fcs[0].bias !== null,
-      dtype: this.#fcs[0].weight.dtype, // not this.dtype: to() may have converted the weights since
+      dtype: this.dtype,
     };
   }
   override extraRepr(): string {

@@ -11,7 +11,7 @@
  */
 import { backend } from '../backend';
 import type { FloatArray } from '../backend';
-import { bufferOf, byteOffsetOf, isDetached } from '../activations/validate';
+import { isDetached, viewsOverlap } from '../activations/validate';
 
 export interface GemmOptions {
   /** Rows of op(A) and C. */
@@ -116,12 +116,7 @@ function checkLength(name: string, arr: FloatArray, need: number, shape: string)
  * the intrinsic getters, which a subclass cannot override).
  */
 function overlaps(x: FloatArray, nx: number, y: FloatArray, ny: number): boolean {
-  if (nx === 0 || ny === 0 || bufferOf.call(x) !== bufferOf.call(y)) return false;
-  const x0 = byteOffsetOf.call(x);
-  const x1 = x0 + nx * x.BYTES_PER_ELEMENT;
-  const y0 = byteOffsetOf.call(y);
-  const y1 = y0 + ny * y.BYTES_PER_ELEMENT;
-  return x0 < y1 && y0 < x1;
+  return viewsOverlap(x, nx * x.BYTES_PER_ELEMENT, y, ny * y.BYTES_PER_ELEMENT);
 }
 
 interface GemmPlan {

@@ -199,4 +199,8 @@ export class ProgressBar implements Callback {
   onEpochEnd(): void {
     if (this.enabled) this.out.write('\r\x1b[K');
   }
+  // An abort ends the training in the middle of an epoch, with the bar on the line.
+  onTrainEnd(): void {
+    if (this.enabled) this.out.write('\r\x1b[K');
+  }
 }

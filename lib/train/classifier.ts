@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tensor, noGrad, Tensor } from '../autograd';
+import { alloc } from '../autograd/util';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
@@ -143,7 +144,7 @@ export function asMatrix(
   if (Array.isArray(X)) {
     if (X.length !== n) throw new RangeError(`${name} has ${X.length} rows but y has ${n} labels`);
     if (n === 0 && features !== undefined) {
-      return { data: dtype === 'float32' ? new Float32Array(0) : new Float64Array(0), features };
+      return { data: alloc(dtype, 0), features };
     }
     const f = Array.isArray(X[0]) ? (X[0] as number[]).length : 0;
     if (f === 0) throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features) or an array of rows`);
@@ -726,8 +727,7 @@ export class NeuralNetClassifier implements TrainerView {
         out.set(logits.data, from * classes);
       }
     });
-    const empty = (): FloatArray => (this.opts.dtype === 'float32' ? new Float32Array(0) : new Float64Array(0));
-    return { data: out ?? empty(), n: count, classes };
+    return { data: out ?? alloc(this.opts.dtype, 0), n: count, classes };
   }
 
   /** Class probabilities (softmax of the logits), row-major n x classes. */

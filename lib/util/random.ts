@@ -139,7 +139,6 @@ export class Rng {
   }
 }
 
-/** A 32-bit finalizer (murmur3's fmix32) with an odd offset, so that mix32(h) != 0 for every h > 0 we feed. */
 /**
  * A seed must be a safe integer (negative ones included, as torch.manual_seed takes them): a fraction is refused
  * rather than truncated (3 and 3.7 were the same seed). `where` names the caller in the message.
@@ -149,6 +148,7 @@ export function checkSeed(seed: unknown, where: string): asserts seed is number 
   if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: 'seed' must be a safe integer, got ${String(seed)}`);
 }
 
+/** A 32-bit finalizer (murmur3's fmix32) with an odd offset, so that mix32(h) != 0 for every h > 0 we feed. */
 function mix32(h: number): number {
   let z = (h + 0x6a09e667) >>> 0;
   z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
