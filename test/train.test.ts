@@ -13,6 +13,7 @@ import {
   EarlyStopping,
   Checkpoint,
   PrintLog,
+  ProgressBar,
   backend,
   History,
   HistoryTable,
@@ -428,6 +429,19 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(c.getWeights()['fc1.weight']).toEqual(atEpoch[es.bestEpoch]); // restored by it
     await tiny({ maxEpochs: 1, callbacks: [spy] }).fit(d.X, d.y);
     expect(ends[1]).toEqual({ aborted: false });
+
+    // a progress bar on a terminal clears its line when an abort ends the training mid-epoch
+    let drawn = '';
+    const tty = Object.assign(new Writable({ write(chunk, _enc, cb) { drawn += chunk.toString(); cb(); } }), {
+      isTTY: true,
+    });
+    const ac2 = new AbortController();
+    const stopper = { onBatchEnd: (_n: TrainerView, b: { batch: number }) => b.batch === 3 && ac2.abort() };
+    const bar = new ProgressBar(tty as unknown as NodeJS.WriteStream);
+    const barred = tiny({ maxEpochs: 5, batchSize: 8, callbacks: [bar, stopper] });
+    await barred.fit(d.X, d.y, { signal: ac2.signal }).catch(() => null);
+    expect(drawn).toMatch(/epoch +1 train/);
+    expect(drawn.endsWith('\r\x1b[K')).toBe(true);
   });
 
   test('boolean options, verbose and callbacks are type-checked; a too small trainSplit names trainSplit', async () => {
