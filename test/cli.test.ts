@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
 import { pathToFileURL } from 'url';
-import { main } from '../lib/cli/main';
+import { runCli as run } from './helpers/cli';
 import { parseArgs, UsageError } from '../lib/cli/args';
 import { trainSpecs } from '../lib/cli/train';
 import { activations } from '../lib';
@@ -21,23 +21,6 @@ const withDist = haveDist ? test : test.skip;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-cli-args-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** Runs the CLI in process with stdout/stderr captured. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    log.mockRestore();
-    so.mockRestore();
-    se.mockRestore();
-  }
-}
 
 describe('argument parsing', () => {
   test('-h is --help; a single-dash word is an error with a hint, not a dropped positional', () => {

@@ -72,7 +72,41 @@ const FLIPPER = `
     Atomics.wait(ctl, 1, 0, 10000); // until the worker runs
     return { stop: () => Atomics.store(ctl, 0, 1), worker: w };
   }
+  // Calls call() at least 2000 times and for at least 3 s (the worker's loop must be compiled before it flips fast
+  // enough to hit the window) while the flipper runs; call() returns whether its result was right, and may throw
+  // only a RangeError matching rejected. Prints the counts as the child's JSON line.
+  function race(sab, n, call, rejected) {
+    const { stop } = flipper(sab, n);
+    const r = { calls: 0, ok: 0, rejected: 0, wrong: 0, other: null };
+    for (const t0 = Date.now(); (r.calls < 2000 || Date.now() - t0 < 3000) && r.other === null; r.calls++) {
+      try {
+        if (!call()) r.wrong++;
+        r.ok++;
+      } catch (e) {
+        if (e instanceof RangeError && rejected.test(e.message)) r.rejected++;
+        else r.other = String(e);
+      }
+    }
+    stop();
+    console.log(JSON.stringify(r));
+    process.exit(0);
+  }
 `;
+
+interface RaceCounts {
+  calls: number;
+  ok: number;
+  rejected: number;
+  wrong: number;
+  other: string | null;
+}
+/** A race run: no other error, no wrong result, every call right or refused. */
+function expectRaceClean(res: RaceCounts): void {
+  expect(res.other).toBeNull();
+  expect(res.wrong).toBe(0);
+  expect(res.calls).toBeGreaterThanOrEqual(2000);
+  expect(res.ok + res.rejected).toBe(res.calls);
+}
 
 describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
   describe('takeRows reads its indices once', () => {
@@ -105,29 +139,17 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
         const N = 256, F = 64; // under 128 KiB: one thread gathers, the flipping worker keeps a core of its own
         const sab = new SharedArrayBuffer(8 + N * 4);
         const idx = new Int32Array(sab, 8, N);
-        const { stop } = flipper(sab, N);
         const src = Float32Array.from({ length: 4 * F }, (_, i) => (i < F ? i + 1 : -1)); // only row 0 is positive
         const dst = new Float32Array(N * F).fill(NaN);
-        let calls = 0, ok = 0, rejected = 0, wrong = 0, other = null;
-        for (const t0 = Date.now(); (calls < 2000 || Date.now() - t0 < 3000) && other === null; calls++) {
-          try {
-            be.takeRows(src, F, idx, 0, N, dst);
-            ok++;
-            for (let i = 0; i < dst.length; i++) if (dst[i] !== (i % F) + 1) { wrong++; break; }
-            dst.fill(NaN); // a refused call writes nothing: rows left by this one must not pass for the next
-          } catch (e) {
-            if (e instanceof RangeError && /is not a row of src/.test(e.message)) rejected++;
-            else other = String(e);
-          }
-        }
-        stop();
-        console.log(JSON.stringify({ calls, ok, rejected, wrong, other }));
-        process.exit(0);
-      `) as { calls: number; ok: number; rejected: number; wrong: number; other: string | null };
-      expect(res.other).toBeNull();
-      expect(res.wrong).toBe(0);
-      expect(res.calls).toBeGreaterThanOrEqual(2000);
-      expect(res.ok + res.rejected).toBe(res.calls);
+        race(sab, N, () => {
+          be.takeRows(src, F, idx, 0, N, dst);
+          let right = true;
+          for (let i = 0; i < dst.length && right; i++) right = dst[i] === (i % F) + 1;
+          dst.fill(NaN); // a refused call writes nothing: rows left by this one must not pass for the next
+          return right;
+        }, /is not a row of src/);
+      `) as RaceCounts;
+      expectRaceClean(res);
     });
 
     test('public: out overlapping X is a RangeError (X is read after rows of out are written)', () => {
@@ -190,30 +212,15 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
         const n = 512, c = 4;
         const sab = new SharedArrayBuffer(8 + n * 4);
         const t = new Int32Array(sab, 8, n);
-        const { stop } = flipper(sab, n);
         const x = new Float64Array(n * c), e = new Float64Array(n * c), sums = new Float64Array(n);
         const per = new Float64Array(n);
-        let calls = 0, ok = 0, rejected = 0, wrong = 0, other = null;
-        // Time-bounded: the worker's loop must be compiled before it flips fast enough to hit the window.
-        for (const t0 = Date.now(); (calls < 2000 || Date.now() - t0 < 3000) && other === null; calls++) {
+        race(sab, n, () => {
           per.fill(NaN);
-          try {
-            be.crossEntropyForward(x, n, c, t, -100, e, sums, per);
-            ok++;
-            if (per.some((p) => Math.abs(p - Math.log(c)) > 1e-12)) wrong++;
-          } catch (err) {
-            if (err instanceof RangeError && /is not a class in \\[0, c\\)/.test(err.message)) rejected++;
-            else other = String(err);
-          }
-        }
-        stop();
-        console.log(JSON.stringify({ calls, ok, rejected, wrong, other }));
-        process.exit(0);
-      `) as { calls: number; ok: number; rejected: number; wrong: number; other: string | null };
-      expect(res.other).toBeNull();
-      expect(res.wrong).toBe(0);
-      expect(res.calls).toBeGreaterThanOrEqual(2000);
-      expect(res.ok + res.rejected).toBe(res.calls);
+          be.crossEntropyForward(x, n, c, t, -100, e, sums, per);
+          return per.every((p) => Math.abs(p - Math.log(c)) <= 1e-12);
+        }, /is not a class in \\[0, c\\)/);
+      `) as RaceCounts;
+      expectRaceClean(res);
     });
 
     nativeTest('raw native: e, sums or per overlapping x or one another is a RangeError', () => {

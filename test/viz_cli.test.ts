@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../lib/cli/main';
+import { runCli as run } from './helpers/cli';
 import { parseParamSweep, parseRange } from '../lib/cli/plot';
 import { list } from '../lib/activations';
 import { visualizeActivation } from '../lib/viz/visualize';
@@ -11,23 +11,6 @@ import { decodePng, elements, makeGridPayload, makeHistory, parseGif } from './v
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const t = (...p: string[]): string => path.join(tmp, ...p);
-
-/** Runs the CLI with stdout/stderr captured. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    log.mockRestore();
-    so.mockRestore();
-    se.mockRestore();
-  }
-}
 
 describe('swishnet plot', () => {
   test('help and the command list', async () => {
