@@ -245,7 +245,17 @@ describeBrowser('reports in headless Chromium', () => {
     const dir = path.join(tmp, 'gallery');
     const entries = writeGallery(dir, { points: 51 });
     await page.goto(pathToFileURL(path.join(dir, 'index.html')).href, { waitUntil: 'load' });
-    const imgs = await page.$$eval('img', (is) => is.map((i) => (i as HTMLImageElement).naturalWidth));
+    // The cards load lazily (loading="lazy"): bring each into view and wait for its decode (which rejects for an
+    // image that fails to load); only the first screenful is there at 'load', how much depends on the machine.
+    const imgs = await page.$$eval('img', async (is) => {
+      const widths: number[] = [];
+      for (const i of is as HTMLImageElement[]) {
+        i.scrollIntoView();
+        await i.decode();
+        widths.push(i.naturalWidth);
+      }
+      return widths;
+    });
     expect(imgs).toHaveLength(entries.length);
     for (const w of imgs) expect(w).toBe(720);
     expect(problems).toEqual([]);
