@@ -79,26 +79,21 @@ function runJest(label, env) {
   }
 }
 
-// Both build files compile the sources listed in native/sources.json: every source must be listed.
-{
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'check-manifest.js')], { cwd: root, stdio: 'inherit' });
+/** Runs a Node script (argv after node) as one check: passed or failed, counted in the totals. */
+function nodeCheck(label, argv) {
+  const r = spawnSync(process.execPath, argv, { cwd: root, stdio: 'inherit' });
   if (r.status === 0) totals.passed += 1;
   else totals.failed += 1;
-  lines.push(`manifest check: ${r.status === 0 ? 'passed' : 'FAILED'}`);
+  lines.push(`${label}: ${r.status === 0 ? 'passed' : 'FAILED'}`);
 }
+
+// Both build files compile the sources listed in native/sources.json: every source must be listed.
+nodeCheck('manifest check', [path.join(__dirname, 'check-manifest.js')]);
 
 // The tests are transpiled without type checking (ts-jest diagnostics off, for speed): type-check them, with lib/,
 // once here, so that a test cannot drift from the API's types unnoticed.
-{
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', path.join(root, 'test', 'tsconfig.json')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (r.status === 0) totals.passed += 1;
-  else totals.failed += 1;
-  lines.push(`type check (lib + tests): ${r.status === 0 ? 'passed' : 'FAILED'}`);
-}
+const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+nodeCheck('type check (lib + tests)', [tsc, '--noEmit', '-p', path.join(root, 'test', 'tsconfig.json')]);
 
 const info = onlyJs ? null : nativeAvailable();
 if (!onlyJs) {
