@@ -249,6 +249,56 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(d1.forward(x)).toBe(x);
   });
 
+  test('nn.init: bounds and values as torch.nn.init; bad arguments are TypeError/RangeError naming them', () => {
+    const w = tensor(new Float64Array(600), { shape: [20, 30] });
+    nn.init.uniform_(w, -0.5, 0.25, { seed: 1 });
+    expect(Math.min(...w.data)).toBeGreaterThanOrEqual(-0.5);
+    expect(Math.max(...w.data)).toBeLessThan(0.25);
+    nn.init.kaimingUniform_(w, 0, { seed: 2 });
+    expect(Math.max(...w.data.map(Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / 30));
+    expect(Math.max(...w.data.map(Math.abs))).toBeGreaterThan(0.9 * Math.sqrt(6 / 30));
+    nn.init.xavierUniform_(w, 2, { seed: 3 });
+    expect(Math.max(...w.data.map(Math.abs))).toBeLessThanOrEqual(2 * Math.sqrt(6 / 50));
+    nn.init.normal_(w, 3, 0, { seed: 4 });
+    expect(new Set(w.data)).toEqual(new Set([3]));
+    nn.init.constant_(w, -1);
+    expect(new Set(w.data)).toEqual(new Set([-1]));
+    const before = Array.from(w.data);
+    const bad: [() => unknown, RegExp, ErrorConstructor][] = [
+      [() => nn.init.uniform_(w, 1, -1), /uniform_: 'low' \(1\) must not exceed 'high' \(-1\)/, RangeError],
+      [() => nn.init.uniform_(w, 0, NaN), /uniform_: 'high' must be finite, got NaN/, RangeError],
+      [() => nn.init.uniform_(null as any, 0, 1), /uniform_: 'tensor' must be a Tensor, got null/, TypeError],
+      [() => nn.init.normal_(w, 'a' as any), /normal_: 'mean' must be a number, got string/, TypeError],
+      [() => nn.init.normal_(w, 0, -2), /normal_: 'std' must be >= 0, got -2/, RangeError],
+      [() => nn.init.constant_(w, 'x' as any), /constant_: 'value' must be a number, got string/, TypeError],
+      [() => nn.init.kaimingUniform_(w, NaN), /kaimingUniform_: 'a' must be finite, got NaN/, RangeError],
+      [() => nn.init.xavierUniform_(w, Infinity), /xavierUniform_: 'gain' must be finite/, RangeError],
+      [() => nn.init.fans([1, 2] as any), /fans: 'tensor' must be a Tensor/, TypeError],
+    ];
+    for (const [f, msg, type] of bad) {
+      expect(f).toThrow(msg);
+      expect(f).toThrow(type);
+    }
+    expect(Array.from(w.data)).toEqual(before); // nothing was written
+  });
+
+  test('layer constructors: TypeError for a wrong type, RangeError out of range; ModuleList.at checks its index', () => {
+    expect(() => new nn.Dropout('0.5' as any)).toThrow(new TypeError(`Dropout: 'p' must be a number, got string`));
+    expect(() => new nn.Dropout(1.5)).toThrow(RangeError);
+    expect(() => new nn.Dropout(0.5, null as any)).toThrow(new TypeError(`Dropout: 'options' must be an object`));
+    expect(() => new nn.BatchNorm1d('4' as any)).toThrow(
+      new TypeError(`BatchNorm1d: 'numFeatures' must be a number, got string`),
+    );
+    expect(() => new nn.BatchNorm1d(0)).toThrow(RangeError);
+    const a = new nn.Tanh();
+    const b = new nn.ReLU();
+    const list = new nn.ModuleList([a, b]);
+    expect(list.at(0)).toBe(a);
+    expect(list.at(-1)).toBe(b);
+    for (const i of [2, -3, 0.5]) expect(() => list.at(i)).toThrow(new RangeError(`ModuleList.at: index ${i} out of range`));
+    expect(() => new nn.Sequential(a).at(1)).toThrow(new RangeError('Sequential.at: index 1 out of range'));
+  });
+
   test('MLP: structure, fused forward equals Linear + activation modules, describe/toJSON/fromJSON', () => {
     const mlp = new nn.MLP({ inputs: 7, hidden: [6, 5], outputs: 3, activation: 'tanh', seed: 11 });
     expect(mlp.namedChildren().map(([k]) => k)).toEqual(['fc1', 'act1', 'fc2', 'act2', 'fc3']);

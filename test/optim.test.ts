@@ -199,6 +199,84 @@ describe(`optim (backend ${backend().name})`, () => {
     }
   });
 
+  test('array options (betas) belong to their group: no sharing between groups, defaults, snapshots, the caller', () => {
+    const mine: [number, number] = [0.9, 0.999];
+    const opt = new Adam([{ params: [param()] }, { params: [param()] }], { lr: 0.1, betas: mine });
+    opt.paramGroups[0].betas[1] = 0.5;
+    expect(opt.paramGroups[1].betas).toEqual([0.9, 0.999]);
+    expect(opt.defaults.betas).toEqual([0.9, 0.999]);
+    mine[0] = 0.123;
+    expect(opt.paramGroups[1].betas[0]).toBe(0.9);
+    const sd = opt.stateDict();
+    (sd.paramGroups[1].betas as number[])[0] = 0.2;
+    expect(opt.paramGroups[1].betas[0]).toBe(0.9);
+    opt.loadStateDict(sd);
+    (sd.paramGroups[1].betas as number[])[0] = 0.3;
+    expect(opt.paramGroups[1].betas[0]).toBe(0.2);
+  });
+
+  test('loadStateDict checks every group before changing any, and refuses another optimizer\'s options', () => {
+    const opt = new SGD([{ params: [param()] }, { params: [param()] }], { lr: 0.1 });
+    const sd = opt.stateDict();
+    sd.paramGroups[0].lr = 0.9;
+    sd.paramGroups[1].lr = -1;
+    expect(() => opt.loadStateDict(sd)).toThrow(/'lr' must be in/);
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.1]);
+    const adam = new Adam([param()], { lr: 0.001 });
+    expect(() => new SGD([param()], { lr: 0.1 }).loadStateDict(adam.stateDict())).toThrow(
+      /SGD\.loadStateDict: parameter group 0 has option 'betas', which SGD does not have .*another optimizer/,
+    );
+  });
+
+  test('SGD: a .grad that shares the parameter\'s memory updates as a copy would (both backends)', () => {
+    for (const momentum of [0, 0.9]) {
+      const p = tensor([1, 2, 3, 4], { requiresGrad: true });
+      const q = tensor([1, 2, 3, 4], { requiresGrad: true });
+      const o1 = new SGD([p], { lr: 0.5, momentum });
+      const o2 = new SGD([q], { lr: 0.5, momentum });
+      for (let s = 0; s < 2; s++) {
+        p.grad = p.detach(); // the same memory as p.data
+        expect(p.grad.data.buffer).toBe(p.data.buffer);
+        q.grad = tensor(Array.from(q.data));
+        o1.step();
+        o2.step();
+      }
+      expect(Array.from(p.data)).toEqual(Array.from(q.data));
+      expect(p.data[0]).not.toBe(1);
+    }
+  });
+
+  test('optimizer state follows the parameters to another dtype (module.to after the optimizer was made)', () => {
+    const makes: ((ps: Tensor[]) => { step(): void })[] = [
+      (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 }),
+      (ps) => new Adam(ps, { lr: 0.1, amsgrad: true }),
+    ];
+    for (const make of makes) {
+      const p = tensor([1, 2, 3], { requiresGrad: true }); // float32
+      const q = tensor([1, 2, 3], { requiresGrad: true });
+      const o1 = make([p]);
+      const o2 = make([q]);
+      p.grad = tensor([0.5, -1, 2]);
+      q.grad = tensor([0.5, -1, 2]);
+      o1.step();
+      o2.step();
+      p.data = Float64Array.from(p.data); // what module.to('float64') does to a parameter
+      p.grad = tensor([0.25, 0.5, -1], { dtype: 'float64' });
+      q.grad = tensor([0.25, 0.5, -1]);
+      o1.step();
+      o2.step();
+      expect(p.data).toBeInstanceOf(Float64Array);
+      // float64 from the second step on: within float32 rounding of the all-float32 run
+      Array.from(q.data).forEach((v, i) => expect(Math.abs(p.data[i] - v)).toBeLessThan(1e-6));
+      const st = (o1 as any).state.get(p) as Record<string, unknown>;
+      for (const v of Object.values(st)) if (ArrayBuffer.isView(v)) expect(v).toBeInstanceOf(Float64Array);
+      p.data = new Float64Array(5); // a size change is named, not read out of bounds
+      p.shape = [5];
+      p.grad = tensor([1, 1, 1, 1, 1], { dtype: 'float64' });
+      expect(() => o1.step()).toThrow(/has 3 values, the parameter 5: it changed size/);
+    }
+  });
+
   test('bad options are RangeError/TypeError naming the option', () => {
     const p = param();
     expect(() => new SGD([p], { lr: -1 })).toThrow(/'lr'/);

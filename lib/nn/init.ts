@@ -1,5 +1,5 @@
 /** Seeded initializers (torch.nn.init), filling tensors in place in row-major order. */
-import type { Tensor } from '../autograd/tensor';
+import { Tensor } from '../autograd/tensor';
 import type { Rng } from '../util/random';
 import { resolveRng } from '../autograd/rng';
 
@@ -8,8 +8,17 @@ export interface InitOptions {
   seed?: number;
 }
 
+function checkTensor(t: unknown, where: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${where}: 'tensor' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+}
+function checkFinite(v: unknown, where: string, name: string): asserts v is number {
+  if (typeof v !== 'number') throw new TypeError(`${where}: '${name}' must be a number, got ${typeof v}`);
+  if (!Number.isFinite(v)) throw new RangeError(`${where}: '${name}' must be finite, got ${v}`);
+}
+
 /** fan_in, fan_out of a weight [out, in, ...receptive]. */
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+  checkTensor(t, 'fans');
   if (t.ndim < 2) throw new RangeError(`fans: need a tensor with at least 2 dimensions, got ${t.ndim}`);
   let rf = 1;
   for (let i = 2; i < t.ndim; i++) rf *= t.shape[i];
@@ -17,6 +26,10 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
 }
 
 export function uniform_(t: Tensor, low: number, high: number, opts?: InitOptions): Tensor {
+  checkTensor(t, 'uniform_');
+  checkFinite(low, 'uniform_', 'low');
+  checkFinite(high, 'uniform_', 'high');
+  if (low > high) throw new RangeError(`uniform_: 'low' (${low}) must not exceed 'high' (${high})`);
   const rng = resolveRng(opts, 'uniform_');
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = rng.uniform(low, high);
@@ -24,6 +37,10 @@ export function uniform_(t: Tensor, low: number, high: number, opts?: InitOption
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, opts?: InitOptions): Tensor {
+  checkTensor(t, 'normal_');
+  checkFinite(mean, 'normal_', 'mean');
+  checkFinite(std, 'normal_', 'std');
+  if (std < 0) throw new RangeError(`normal_: 'std' must be >= 0, got ${std}`);
   const rng = resolveRng(opts, 'normal_');
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = rng.normal(mean, std);
@@ -31,6 +48,8 @@ export function normal_(t: Tensor, mean = 0, std = 1, opts?: InitOptions): Tenso
 }
 
 export function constant_(t: Tensor, v: number): Tensor {
+  checkTensor(t, 'constant_');
+  if (typeof v !== 'number') throw new TypeError(`constant_: 'value' must be a number, got ${typeof v}`);
   t.data.fill(v);
   return t;
 }
@@ -45,6 +64,8 @@ function leakyGain(a: number): number {
  * a = sqrt(5) gives nn.Linear's default, b = 1 / sqrt(fan_in).
  */
 export function kaimingUniform_(t: Tensor, a = 0, opts?: InitOptions): Tensor {
+  checkTensor(t, 'kaimingUniform_');
+  checkFinite(a, 'kaimingUniform_', 'a');
   const { fanIn } = fans(t);
   const bound = fanIn > 0 ? leakyGain(a) * Math.sqrt(3 / fanIn) : 0;
   return uniform_(t, -bound, bound, opts);
@@ -52,6 +73,8 @@ export function kaimingUniform_(t: Tensor, a = 0, opts?: InitOptions): Tensor {
 
 /** Xavier (Glorot) uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)). */
 export function xavierUniform_(t: Tensor, gain = 1, opts?: InitOptions): Tensor {
+  checkTensor(t, 'xavierUniform_');
+  checkFinite(gain, 'xavierUniform_', 'gain');
   const { fanIn, fanOut } = fans(t);
   const bound = fanIn + fanOut > 0 ? gain * Math.sqrt(6 / (fanIn + fanOut)) : 0;
   return uniform_(t, -bound, bound, opts);

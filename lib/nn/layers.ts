@@ -32,6 +32,9 @@ export class BatchNorm1d extends Module {
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
+    if (typeof numFeatures !== 'number') {
+      throw new TypeError(`BatchNorm1d: 'numFeatures' must be a number, got ${typeof numFeatures}`);
+    }
     if (!Number.isSafeInteger(numFeatures) || numFeatures < 1) {
       throw new RangeError(`BatchNorm1d: 'numFeatures' must be a positive integer, got ${numFeatures}`);
     }
@@ -105,7 +108,9 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, opts: { rng?: Rng; seed?: number } = {}) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: 'p' must be in [0, 1], got ${p}`);
+    if (typeof p !== 'number') throw new TypeError(`Dropout: 'p' must be a number, got ${typeof p}`);
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: 'p' must be in [0, 1], got ${p}`);
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`Dropout: 'options' must be an object`);
     this.p = p;
     if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`Dropout: 'rng' must be an Rng`);
     this.rng = opts.rng ?? (opts.seed !== undefined ? new Rng(opts.seed) : null);

@@ -290,6 +290,13 @@ export abstract class Module {
   }
 }
 
+/** Child i of a container (negative i counts from the end, as Array.prototype.at); RangeError outside. */
+function childAt(kids: Module[], i: number, where: string): Module {
+  const j = i < 0 ? kids.length + i : i;
+  if (!Number.isInteger(j) || j < 0 || j >= kids.length) throw new RangeError(`${where}: index ${i} out of range`);
+  return kids[j];
+}
+
 /** Applies children in order: `new Sequential(a, b, c)` (children named '0', '1', ...). */
 export class Sequential extends Module {
   constructor(...modules: (Module | Module[])[]) {
@@ -307,10 +314,7 @@ export class Sequential extends Module {
     return this.namedChildren().length;
   }
   at(i: number): Module {
-    const kids = this.children();
-    const j = i < 0 ? kids.length + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= kids.length) throw new RangeError(`Sequential.at: index ${i} out of range`);
-    return kids[j];
+    return childAt(this.children(), i, 'Sequential.at');
   }
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
@@ -336,7 +340,7 @@ export class ModuleList extends Module {
     return this.namedChildren().length;
   }
   at(i: number): Module {
-    return this.children()[i < 0 ? this.length + i : i];
+    return childAt(this.children(), i, 'ModuleList.at');
   }
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();

@@ -14,6 +14,13 @@ export interface OptimizerStateDict {
   paramGroups: Record<string, unknown>[];
 }
 
+/** A group's options with array values (Adam's betas) copied: no two groups, and no snapshot, share one array. */
+function copyOptions<T extends object>(o: T): T {
+  const c = { ...o } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(c)) if (Array.isArray(v)) c[k] = v.slice();
+  return c as unknown as T;
+}
+
 export abstract class Optimizer<O extends object> {
   readonly defaults: O;
   paramGroups: ParamGroup<O>[] = [];
@@ -23,7 +30,7 @@ export abstract class Optimizer<O extends object> {
 
   constructor(params: ParamsInput<O>, defaults: O, where: string) {
     this.where = where;
-    this.defaults = defaults;
+    this.defaults = copyOptions(defaults);
     if (params === null || typeof params !== 'object' || typeof (params as any)[Symbol.iterator] !== 'function') {
       throw new TypeError(`${where}: 'params' must be an array of Tensors or of parameter groups { params, ...options }`);
     }
@@ -48,7 +55,7 @@ export abstract class Optimizer<O extends object> {
       if (seen.has(p)) throw new RangeError(`${this.where}: params[${i}] appears in more than one place`);
       seen.add(p);
     });
-    const g = { ...this.defaults, ...group, params } as ParamGroup<O>;
+    const g = { ...copyOptions({ ...this.defaults, ...group }), params } as ParamGroup<O>;
     for (const k of Object.keys(group)) {
       if (k !== 'params' && !(k in (this.defaults as object))) {
         throw new RangeError(`${this.where}: unknown option '${k}' (known: ${Object.keys(this.defaults).join(', ')})`);
@@ -93,11 +100,29 @@ export abstract class Optimizer<O extends object> {
     );
   }
 
+  /**
+   * The state of parameter p. Its buffers follow the parameter's dtype: after module.to() moved the parameters
+   * to another dtype, they are converted (as PyTorch's load_state_dict casts them), so every backend sees arrays
+   * of one type; a parameter whose size changed is a RangeError (its buffers would be read out of bounds).
+   */
   protected stateOf(p: Tensor): Record<string, any> {
     let s = this.state.get(p);
     if (!s) {
       s = {};
       this.state.set(p, s);
+    }
+    for (const [k, v] of Object.entries(s)) {
+      if (!ArrayBuffer.isView(v)) continue;
+      if ((v as FloatArray).length !== p.numel) {
+        throw new RangeError(
+          `${this.where}.step: the state '${k}' of a parameter has ${(v as FloatArray).length} values, the parameter ` +
+            `${p.numel}: it changed size after the optimizer was created`,
+        );
+      }
+      if (v.constructor === p.data.constructor) continue;
+      const b = this.buffer(p);
+      b.set(v as FloatArray);
+      s[k] = b;
     }
     return s;
   }
@@ -123,7 +148,7 @@ export abstract class Optimizer<O extends object> {
         ids.push(idx++);
       }
       const { params: _p, ...opts } = g as any;
-      paramGroups.push({ ...opts, params: ids });
+      paramGroups.push({ ...copyOptions(opts), params: ids });
     }
     return { state, paramGroups };
   }
@@ -166,12 +191,22 @@ export abstract class Optimizer<O extends object> {
       }
       newState.set(p, s);
     }
-    sd.paramGroups.forEach((sg, i) => {
+    // every group is checked before any is replaced: a bad one leaves the optimizer as it was
+    const groups = sd.paramGroups.map((sg, i) => {
       const { params: _p, ...opts } = sg as any;
-      const g = { ...this.paramGroups[i], ...opts };
+      for (const k of Object.keys(opts)) {
+        if (!(k in (this.defaults as object))) {
+          throw new RangeError(
+            `${this.where}.loadStateDict: parameter group ${i} has option '${k}', which ${this.where} does not have ` +
+              `(known: ${Object.keys(this.defaults).join(', ')}): is it the state of another optimizer?`,
+          );
+        }
+      }
+      const g = { ...copyOptions({ ...this.paramGroups[i], ...opts }), params: this.paramGroups[i].params };
       this.checkOptions(g);
-      this.paramGroups[i] = g;
+      return g;
     });
+    this.paramGroups = groups;
     this.state = newState;
   }
 }
