@@ -16,6 +16,7 @@ import {
   type Context,
 } from '../lib/autograd';
 import * as ops from '../lib/ops';
+import * as nn from '../lib/nn';
 import { backend } from '../lib/backend';
 import { Rng } from '../lib/util/random';
 
@@ -260,6 +261,47 @@ describe('elementwise, reductions, matmul: forward values', () => {
         expect(l.data[1]).toBe(f(x, [0, 1], { reduction: 'none' }).data[1]);
       }
     }
+  });
+
+  test('a +Infinity logit makes its whole row NaN (PyTorch: x - max), in softmax, logSoftmax and crossEntropy', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([[Infinity, 1, 2], [0, 1, 2]], { dtype, requiresGrad: true });
+      expect(Array.from(x.softmax().data.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+      expect(Array.from(x.logSoftmax().data.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+      expect(Array.from(x.softmax().data.subarray(3)).every(Number.isFinite)).toBe(true);
+      const l = ops.crossEntropy(x, [1, 0], { reduction: 'none' });
+      expect(l.data[0]).toBeNaN(); // was +Infinity for target 1 (and NaN for target 0)
+      expect(Number.isFinite(l.data[1])).toBe(true);
+      ops.crossEntropy(x, [0, 0], { reduction: 'sum' }).backward();
+      expect(Array.from(x.grad!.data.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+    }
+  });
+
+  test('losses refuse options they do not have (labelSmoothing, weight, misspellings) instead of ignoring them', () => {
+    const x = tensor([[2, 1, 0.1], [0.5, 2.5, 0.3]], { dtype: 'float64' });
+    for (const [f, name] of [
+      [ops.crossEntropy, 'crossEntropy'],
+      [ops.nllLoss, 'nllLoss'],
+    ] as const) {
+      for (const bad of [{ labelSmoothing: 0.2 }, { weight: tensor([1, 5, 1]) }, { reducton: 'sum' }]) {
+        const key = Object.keys(bad)[0];
+        expect(() => f(x, [0, 1], bad as any)).toThrow(
+          new TypeError(`${name}: unknown option '${key}' (known: reduction, ignoreIndex)`),
+        );
+      }
+    }
+    expect(() => ops.mseLoss(x, x, { reducton: 'sum' } as any)).toThrow(
+      new TypeError(`mseLoss: unknown option 'reducton' (known: reduction)`),
+    );
+    expect(() => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 } as any)).toThrow(
+      new TypeError(`CrossEntropyLoss: unknown option 'labelSmoothing' (known: reduction, ignoreIndex)`),
+    );
+    expect(() => new nn.NLLLoss(null as any)).toThrow(new TypeError(`NLLLoss: 'options' must be an object`));
+    expect(() => new nn.MSELoss({ reduce: false } as any)).toThrow(/MSELoss: unknown option 'reduce'/);
+    expect(new nn.CrossEntropyLoss({ reduction: 'sum' }).forward(x, [0, 1]).item()).toBeCloseTo(
+      ops.crossEntropy(x, [0, 1], { reduction: 'sum' }).item(),
+      14,
+    );
   });
 
   test('mseLoss', () => {

@@ -508,6 +508,23 @@ describe('gemm argument validation', () => {
     }
   });
 
+  test('float32: alpha and beta must be 0 or within float32 range (the native kernels scale in float32)', () => {
+    const f64 = (n: number): Float64Array => new Float64Array(n).fill(1);
+    for (const name of ['alpha', 'beta']) {
+      for (const bad of [1e39, -1e39, 1e-46, -1e-46]) {
+        expect(() => gemm(f32(8), f32(12), f32(6), { ...ok, [name]: bad })).toThrow(
+          new RangeError(`gemm: '${name}' must be 0 or within float32's range for float32 arrays, got ${bad}`),
+        );
+        expect(() => gemm(f64(8), f64(12), f64(6), { ...ok, [name]: bad })).not.toThrow();
+      }
+    }
+    // at the edges of float32's range both backends give the float32 product
+    const one = (n: number): Float32Array => new Float32Array(n).fill(1);
+    const c = one(6);
+    gemm(one(8), one(12), c, { ...ok, alpha: 1e-38, beta: 1e-44 });
+    for (const v of c) expect(Math.abs(v - 4e-38)).toBeLessThan(1e-44);
+  });
+
   test('leading dimensions smaller than the stored row length', () => {
     expect(() => gemm(f32(100), f32(100), f32(100), { ...ok, lda: 3 })).toThrow(/'lda' \(3\).*k = 4/);
     expect(() => gemm(f32(100), f32(100), f32(100), { ...ok, transA: true, lda: 1 })).toThrow(/'lda'.*m = 2/);

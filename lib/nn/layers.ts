@@ -7,7 +7,7 @@ import { Rng } from '../util/random';
 import { batchNorm } from '../ops/batchnorm';
 import { dropout } from '../ops/dropout';
 import { flatten } from '../ops/shape';
-import { crossEntropy, mseLoss, nllLoss, type Reduction, type Targets } from '../ops/loss';
+import { checkLossOptions, crossEntropy, mseLoss, nllLoss, type Reduction, type Targets } from '../ops/loss';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -141,6 +141,7 @@ abstract class ClassTargetLoss extends Module {
   readonly ignoreIndex: number;
   constructor(opts: { reduction?: Reduction; ignoreIndex?: number } = {}) {
     super();
+    checkLossOptions(opts, ['reduction', 'ignoreIndex'], this.constructor.name);
     this.reduction = opts.reduction ?? 'mean';
     this.ignoreIndex = opts.ignoreIndex ?? -100;
   }
@@ -170,6 +171,7 @@ export class MSELoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: { reduction?: Reduction } = {}) {
     super();
+    checkLossOptions(opts, ['reduction'], 'MSELoss');
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(input: Tensor, target: Tensor): Tensor {

@@ -71,10 +71,14 @@ function checkBool(name: string, v: unknown): boolean {
   return v;
 }
 
-function checkScalar(name: string, v: unknown, dflt: number): number {
+/** alpha / beta: a finite number; for float32 arrays one that float32 holds (the native kernels scale in float32). */
+function checkScalar(name: string, v: unknown, dflt: number, f32: boolean): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number') throw new TypeError(`gemm: '${name}' must be a number, got ${describe(v)}`);
   if (!Number.isFinite(v)) throw new RangeError(`gemm: '${name}' must be finite, got ${v}`);
+  if (f32 && (!Number.isFinite(Math.fround(v)) || (v !== 0 && Math.fround(v) === 0))) {
+    throw new RangeError(`gemm: '${name}' must be 0 or within float32's range for float32 arrays, got ${v}`);
+  }
   return v;
 }
 
@@ -168,8 +172,8 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   const k = checkDim('k', options.k);
   const transA = checkBool('transA', options.transA);
   const transB = checkBool('transB', options.transB);
-  const alpha = checkScalar('alpha', options.alpha, 1);
-  const beta = checkScalar('beta', options.beta, 0);
+  const alpha = checkScalar('alpha', options.alpha, 1, A instanceof Float32Array);
+  const beta = checkScalar('beta', options.beta, 0, A instanceof Float32Array);
 
   // Stored shapes: A is m x k (k x m when transA), B is k x n (n x k when transB), C is m x n.
   const aRows = transA ? k : m;
@@ -193,8 +197,10 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   checkLength('b', B, needB, stored(transB ? 'n' : 'k', transB ? 'k' : 'n', ldb) + ` (k=${k}, n=${n})`);
   checkLength('c', C, needC, stored('m', 'n', ldc) + ` (m=${m}, n=${n})`);
 
-  if (overlaps(C, needC, A, needA)) throw new RangeError("gemm: 'c' must not overlap 'a' (same buffer, overlapping bytes)");
-  if (overlaps(C, needC, B, needB)) throw new RangeError("gemm: 'c' must not overlap 'b' (same buffer, overlapping bytes)");
+  // Spans, not the elements read and written: an operand inside the padding between c's rows is refused too.
+  const within = '(same buffer, within the span from c[0] to its last element)';
+  if (overlaps(C, needC, A, needA)) throw new RangeError(`gemm: 'c' must not overlap 'a' ${within}`);
+  if (overlaps(C, needC, B, needB)) throw new RangeError(`gemm: 'c' must not overlap 'b' ${within}`);
   return { transA, transB, m, n, k, alpha, beta, lda, ldb, ldc };
 }
 

@@ -152,9 +152,21 @@ export class NllLoss extends Function {
   }
 }
 
+/**
+ * Checks a loss's options object: an object (or undefined) whose keys are all known. PyTorch options swishnet does
+ * not have (labelSmoothing, weight) and misspelt ones would otherwise be ignored, training another objective.
+ */
+export function checkLossOptions(opts: unknown, known: readonly string[], where: string): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`${where}: 'options' must be an object`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new TypeError(`${where}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+}
+
 function classLossArgs(x: Tensor, targets: unknown, opts: ClassLossOptions | undefined, where: string) {
   checkTensor(x, where, 'input');
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError(`${where}: 'options' must be an object`);
+  checkLossOptions(opts, ['reduction', 'ignoreIndex'], where);
   const reduction = checkReduction(opts?.reduction, where);
   const ignore = opts?.ignoreIndex ?? -100;
   if (typeof ignore !== 'number' || !Number.isInteger(ignore)) throw new TypeError(`${where}: 'ignoreIndex' must be an integer`);
@@ -229,9 +241,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts?: { reduction?: Redu
   checkTensor(input, 'mseLoss', 'input');
   checkTensor(target, 'mseLoss', 'target');
   sameDtype(input, target, 'mseLoss', 'input', 'target');
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-    throw new TypeError(`mseLoss: 'options' must be an object`);
-  }
+  checkLossOptions(opts, ['reduction'], 'mseLoss');
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(`mseLoss: 'input' has shape ${fmtShape(input.shape)} but 'target' has ${fmtShape(target.shape)}`);
   }

@@ -31,7 +31,7 @@ function forwardRows(x: FloatArray, y: FloatArray, outer: number, n: number, inn
         const v = x[base + k * inner];
         if (v > m || v !== v) m = v;
       }
-      if (m === -Infinity || m === Infinity) m = 0; // all -inf -> NaN below; +inf -> NaN as in PyTorch
+      if (m === -Infinity) m = 0; // all -inf: NaN below; a +inf max stays: x - m is NaN, the whole row NaN (PyTorch)
       let s = 0;
       for (let k = 0; k < n; k++) s += exp(x[base + k * inner] - m);
       // (x - m) first: exact when x is near m, so large logits keep full relative accuracy

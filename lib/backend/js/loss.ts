@@ -41,7 +41,9 @@ export function crossEntropyForward(
       const v = x[b + k * inner];
       if (v > m || v !== v) m = v;
     }
-    if (m === Infinity || m === -Infinity) m = 0;
+    // all -inf: m = 0 gives exp(-inf) = 0 terms, s = 0, a NaN or infinite loss; a +inf max stays, so x - m is NaN
+    // for it and every term and the loss are NaN (PyTorch's x - max).
+    if (m === -Infinity) m = 0;
     let s = 0;
     const eo = i * c;
     for (let k = 0; k < c; k++) {

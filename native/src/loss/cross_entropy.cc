@@ -19,7 +19,8 @@ void ce_fwd(const T* x, std::size_t n, std::size_t c, const std::int32_t* t, std
       const double v = static_cast<double>(row[k]);
       if (v > m || v != v) m = v;
     }
-    if (std::isinf(m)) m = 0.0;
+    // all -inf: m = 0 (no -inf - -inf); a +inf max stays, so every term and the loss are NaN (PyTorch's x - max)
+    if (m == -std::numeric_limits<double>::infinity()) m = 0.0;
     double s = 0.0;
     double* er = e + i * c;
     for (std::size_t k = 0; k < c; k++) {
