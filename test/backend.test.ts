@@ -103,6 +103,19 @@ describe('compiled package (dist/)', () => {
         SWISHNET_BACKEND: '',
       });
       expect(auto.stdout.trim()).toBe('js true');
+      // a binary named by SWISHNET_NATIVE_PATH that does not load is an error too, not a silent fallback to js
+      const missing = path.join(tmp, 'nonexistent.node');
+      const named = node(`try { require(${entry}).backendInfo(); console.log('NO ERROR'); } catch (e) { console.log(e.message); }`, {
+        SWISHNET_BACKEND: '',
+        SWISHNET_NATIVE_PATH: missing,
+      });
+      expect(named.stdout).toMatch(new RegExp(`SWISHNET_NATIVE_PATH=.*nonexistent\\.node but no native binary could be loaded`));
+      expect(named.stdout).toMatch(/unset SWISHNET_NATIVE_PATH to use the TypeScript backend/);
+      const js = node(`console.log(require(${entry}).backendInfo().backend);`, {
+        SWISHNET_BACKEND: 'js',
+        SWISHNET_NATIVE_PATH: missing,
+      });
+      expect(js.stdout.trim()).toBe('js');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -412,18 +412,20 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     const spy = {
       onEpochEnd: (n: NeuralNetClassifier, { epoch }: { epoch: number }) => {
         atEpoch[epoch] = n.getWeights()['fc1.weight'];
-        if (epoch === 3) ac.abort('enough');
+      },
+      onBatchEnd: (_n: TrainerView, b: { epoch: number; batch: number; training: boolean }) => {
+        if (b.epoch === 4 && b.batch === 2 && b.training) ac.abort('enough');
       },
       onTrainEnd: (n: NeuralNetClassifier, info: TrainEndInfo) => {
         ends.push(info);
         atEnd = n.getWeights()['fc1.weight'];
       },
     };
-    // the abort is seen at a yield after a batch of a later epoch: that batch's update is in the weights
+    // aborted mid-epoch: the updates of the batches before are in the weights
     const c = tiny({ maxEpochs: 100000, batchSize: 8, callbacks: [spy, es] });
     await expect(c.fit(d.X, d.y, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(ends).toEqual([{ aborted: true, reason: 'enough' }]);
-    expect(c.history.length).toBeGreaterThanOrEqual(3);
+    expect(c.history.length).toBe(3);
     expect(es.bestEpoch).toBeGreaterThan(0);
     expect(atEnd).not.toEqual(atEpoch[es.bestEpoch]); // before EarlyStopping's onTrainEnd
     expect(c.getWeights()['fc1.weight']).toEqual(atEpoch[es.bestEpoch]); // restored by it
@@ -442,6 +444,92 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     await barred.fit(d.X, d.y, { signal: ac2.signal }).catch(() => null);
     expect(drawn).toMatch(/epoch +1 train/);
     expect(drawn.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  test('an abort is seen at once: from the last epoch\'s onEpochEnd (fit rejects), before the next epoch\'s batches', async () => {
+    for (const [epochs, at] of [
+      [20, 1],
+      [3, 3], // the last epoch: the loop ends, fit must not resolve
+    ]) {
+      const ac = new AbortController();
+      const ends: TrainEndInfo[] = [];
+      let batchesAfter = 0;
+      const cb = {
+        onEpochEnd: (_n: TrainerView, { epoch }: { epoch: number }) => epoch === at && ac.abort('stop'),
+        onBatchEnd: () => {
+          if (ac.signal.aborted) batchesAfter++;
+        },
+        onTrainEnd: (_n: TrainerView, info: TrainEndInfo) => ends.push(info),
+      };
+      const c = tiny({ maxEpochs: epochs, callbacks: [cb] });
+      await expect(c.fit(d.X, d.y, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      expect(c.history.length).toBe(at);
+      expect(batchesAfter).toBe(0);
+      expect(ends).toEqual([{ aborted: true, reason: 'stop' }]);
+    }
+  });
+
+  test('a loss that explodes without reaching NaN is a TrainingDivergedError, not a silent chance-level model', async () => {
+    for (const extra of [
+      { optimizer: 'adam', lr: 1e6 },
+      { lr: 1e6, moduleParams: { activation: 'sigmoid' } },
+    ]) {
+      const c = tiny({ maxEpochs: 3, ...extra });
+      const err = await c.fit(d.X, d.y).catch((e) => e);
+      expect(err).toBeInstanceOf(TrainingDivergedError);
+      expect(err.message).toMatch(
+        /^training diverged at epoch 1: the mean train_loss \S+ is over 100 times that of a uniform guess \(ln 3 = 1\.099\)/,
+      );
+      expect(err.epoch).toBe(1);
+    }
+    // an ordinary fit is far below the limit
+    const ok = tiny({ maxEpochs: 2 });
+    await ok.fit(d.X, d.y);
+    expect(ok.history.epochs[0].train_loss).toBeLessThan(100 * Math.log(3));
+  });
+
+  test('fit yields before its first batch, and names a NaN found after the first 2^21 values', async () => {
+    let immediateRan = false;
+    let ranBeforeFirstBatch: boolean | null = null;
+    const cb = {
+      onBatchEnd: () => {
+        if (ranBeforeFirstBatch === null) ranBeforeFirstBatch = immediateRan;
+      },
+    };
+    const p = tiny({ maxEpochs: 1, callbacks: [cb] }).fit(d.X, d.y);
+    setImmediate(() => (immediateRan = true));
+    await p;
+    expect(ranBeforeFirstBatch).toBe(true);
+    // the finiteness check runs in pieces of 2^21 values with yields between: the position is still exact
+    const rows = Math.ceil((1 << 21) / 8) + 10;
+    const X = new Float32Array(rows * 8);
+    const y = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) y[i] = i % 3;
+    X[(rows - 3) * 8 + 5] = Infinity;
+    await expect(tiny().fit(X, y)).rejects.toThrow(new RegExp(`fit: X\\[${rows - 3}\\]\\[5\\] = Infinity`));
+  });
+
+  test('save after setParams({ module__... }) describes the model that was trained, not the pending parameters', async () => {
+    const dir = tmpDir();
+    try {
+      const c = tiny({ maxEpochs: 2 });
+      await c.fit(d.X, d.y);
+      const before = Array.from(c.predictProba(d.X));
+      c.setParams({ module__hidden: [4], module__activation: 'tanh', seed: 9 });
+      const file = path.join(dir, 'm.json');
+      c.save(file);
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(json.moduleParams.hidden).toEqual([16]); // was [4]: the file then did not load
+      expect(json.moduleParams.activation).toBeUndefined(); // was 'tanh', beside an architecture with relu
+      expect(json.params.seed).toBe(0); // the default it was built with, not the pending 9
+      const loaded = NeuralNetClassifier.load(file);
+      expect(Array.from(loaded.predictProba(d.X))).toEqual(before);
+      // the pending parameters apply at the next fit
+      await c.fit(d.X, d.y);
+      expect((c.module_ as nn.MLP).toJSON()).toMatchObject({ config: { hidden: [4], activation: 'tanh' } });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('boolean options, verbose and callbacks are type-checked; a too small trainSplit names trainSplit', async () => {

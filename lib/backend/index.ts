@@ -74,12 +74,15 @@ function select(): Backend {
   if (forced === 'js') return getJsBackend();
   const nb = getNativeBackend();
   if (nb) return nb;
-  if (forced === 'native') {
+  // a binary named by SWISHNET_NATIVE_PATH is asked for as much as SWISHNET_BACKEND=native: no silent fallback
+  const explicit = process.env.SWISHNET_NATIVE_PATH;
+  if (forced === 'native' || explicit) {
     const r = loadNativeBinding();
+    const why = forced === 'native' ? 'SWISHNET_BACKEND=native' : `SWISHNET_NATIVE_PATH=${explicit}`;
     throw new Error(
-      'swishnet: SWISHNET_BACKEND=native but no native binary could be loaded. Tried:\n' +
+      `swishnet: ${why} but no native binary could be loaded. Tried:\n` +
         r.errors.map((e) => `  - ${e}`).join('\n') +
-        `\nBuild it with ${BUILD_HINT} (needs a C++ compiler) or unset SWISHNET_BACKEND to use the ` +
+        `\nBuild it with ${BUILD_HINT} (needs a C++ compiler) or unset ${why.split('=')[0]} to use the ` +
         'TypeScript backend.',
     );
   }

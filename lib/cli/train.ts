@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
 import { loadUserModule, resolveRequire } from '../util/resolve';
+import type { NeuralNetClassifier as Classifier } from '../train/classifier';
 
 export const trainSpecs: OptionSpec[] = [
   { name: 'activation', type: 'string', default: 'relu', metavar: 'NAME[:k=v,...]', description: 'hidden-layer activation, e.g. relu, swish:beta=1.5, leaky_relu:alpha=0.05' },
@@ -42,8 +43,11 @@ export function parseActivation(s: string): string | Record<string, unknown> {
 }
 
 export function parseHidden(s: string): number[] {
-  const h = s.split(',').filter((x) => x.trim() !== '').map(Number);
-  if (h.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--hidden must be positive integers separated by commas, got '${s}'`);
+  // an empty item ('128,,64', ',') is a typo, not a layer to leave out
+  const h = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (h.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new UsageError(`--hidden must be positive integers separated by commas, got '${s}'`);
+  }
   return h;
 }
 
@@ -173,7 +177,15 @@ export async function runTrain(argv: string[]): Promise<number> {
   );
 
   // Ctrl-C stops the training after the current batch; the epochs completed so far are still scored, reported and
-  // written (--json, --html, --save), and the exit code is 130. A second Ctrl-C exits at once.
+  // written (--json, --html, --save), and the exit code is 130. A second Ctrl-C exits at once. The weights of the
+  // last complete epoch (the initial ones before the first) are put back first: what is scored and saved is the
+  // model the history describes, not one with part of the interrupted epoch's updates.
+  let kept: ReturnType<Classifier['getWeights']> | null = null;
+  const keep = {
+    onTrainBegin: (): void => void (kept = net.getWeights()),
+    onEpochEnd: (): void => void (kept = net.getWeights()),
+  };
+  net.setParams({ callbacks: [...(net.getParams().callbacks as object[]), keep] });
   const ac = new AbortController();
   const onSig = (): void => {
     ac.abort();
@@ -187,6 +199,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   } catch (e) {
     if ((e as Error)?.name !== 'AbortError') throw e;
     stopped = true; // (the progress bar has cleared its line at onTrainEnd)
+    if (kept) net.setWeights(kept);
     process.stderr.write(`swishnet train: stopped after ${net.history.length} complete epoch${net.history.length === 1 ? '' : 's'}\n`);
   } finally {
     process.removeListener('SIGINT', onSig);

@@ -2,6 +2,7 @@
 import { Tensor } from '../autograd/tensor';
 import type { Rng } from '../util/random';
 import { resolveRng } from '../autograd/rng';
+import { checkFinite } from '../ops/util';
 
 export interface InitOptions {
   rng?: Rng;
@@ -10,10 +11,6 @@ export interface InitOptions {
 
 function checkTensor(t: unknown, where: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${where}: 'tensor' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-}
-function checkFinite(v: unknown, where: string, name: string): asserts v is number {
-  if (typeof v !== 'number') throw new TypeError(`${where}: '${name}' must be a number, got ${typeof v}`);
-  if (!Number.isFinite(v)) throw new RangeError(`${where}: '${name}' must be finite, got ${v}`);
 }
 
 /** fan_in, fan_out of a weight [out, in, ...receptive]. */

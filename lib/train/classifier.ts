@@ -70,7 +70,7 @@ export interface FitOptions {
   validation?: { X: FloatArray | number[][]; y: ArrayLike<number> };
 }
 
-/** Training produced NaN or Infinity. */
+/** Training produced NaN or Infinity, or an epoch's mean loss over DIVERGED_LOSS_FACTOR times a uniform guess's. */
 export class TrainingDivergedError extends Error {
   constructor(
     message: string,
@@ -82,6 +82,9 @@ export class TrainingDivergedError extends Error {
     this.name = 'TrainingDivergedError';
   }
 }
+
+/** fit() stops with a TrainingDivergedError when an epoch's mean train_loss exceeds this many times ln(classes). */
+export const DIVERGED_LOSS_FACTOR = 100;
 
 const DEFAULTS = {
   criterion: 'cross_entropy' as const,
@@ -162,13 +165,24 @@ export function asMatrix(
   throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features), an array of rows, or a Tensor`);
 }
 
-/** RangeError naming the first NaN/Infinity of a row-major matrix by row and column. */
-function checkFinite(data: FloatArray, features: number, name: string, fn: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      const row = Math.floor(i / features);
-      const at = `${name}[${row}][${i - row * features}]`;
-      throw new RangeError(`${fn}: ${at} = ${data[i]}: the inputs must be finite numbers`);
+/** Yields to the event loop (setImmediate: timers and I/O callbacks run first). */
+const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * RangeError naming the first NaN/Infinity of a row-major matrix by row and column. Scans 2^21 values (a few
+ * ms) at a time and yields between them: the full MNIST training set is 47M values, ~90 ms in one piece.
+ */
+async function checkFinite(data: FloatArray, features: number, name: string, fn: string): Promise<void> {
+  const piece = 1 << 21;
+  for (let at = 0; at < data.length; at += piece) {
+    if (at > 0) await yieldNow();
+    const end = Math.min(data.length, at + piece);
+    for (let i = at; i < end; i++) {
+      if (!Number.isFinite(data[i])) {
+        const row = Math.floor(i / features);
+        const where = `${name}[${row}][${i - row * features}]`;
+        throw new RangeError(`${fn}: ${where} = ${data[i]}: the inputs must be finite numbers`);
+      }
     }
   }
 }
@@ -219,6 +233,12 @@ export class NeuralNetClassifier implements TrainerView {
   classes_: Int32Array | null = null;
   private rng: Rng | null = null;
   private initialized = false;
+  /**
+   * What module_ was built from (initialize): save() describes that module, not parameters set since (a
+   * setParams({ module__hidden }) applies at the next fit; until then the weights are those of the old shape).
+   */
+  private built: { module: NeuralNetClassifierOptions['module']; moduleParams: Record<string, unknown>; dtype: string; seed: number } | null =
+    null;
 
   constructor(options: NeuralNetClassifierOptions = {}) {
     this.opts = {
@@ -323,6 +343,8 @@ export class NeuralNetClassifier implements TrainerView {
     this.initializeOptimizer();
     this.history = new History();
     this.initialized = true;
+    const o = this.opts;
+    this.built = { module: o.module, moduleParams: { ...o.moduleParams }, dtype: o.dtype, seed: o.seed };
     return this;
   }
 
@@ -372,7 +394,7 @@ export class NeuralNetClassifier implements TrainerView {
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
     const { data, features } = asMatrix(X, n, this.opts.dtype);
-    checkFinite(data, features, 'X', fn);
+    await checkFinite(data, features, 'X', fn);
     const signal = options.signal;
     if (signal?.aborted) throw abortError();
     checkPositiveInt(epochs, 'epochs');
@@ -384,7 +406,7 @@ export class NeuralNetClassifier implements TrainerView {
     if (options.validation) {
       validY = asLabels(options.validation.y, 'validation.y');
       validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features).data;
-      checkFinite(validX, features, 'validation.X', fn);
+      await checkFinite(validX, features, 'validation.X', fn);
       trainIdx = Int32Array.from({ length: n }, (_, i) => i);
     } else if (this.opts.trainSplit) {
       const s = this.split(labels, fn);
@@ -396,6 +418,8 @@ export class NeuralNetClassifier implements TrainerView {
     } else {
       trainIdx = Int32Array.from({ length: n }, (_, i) => i);
     }
+    await yieldNow(); // the split and the validation rows' gather take ~20 ms on MNIST
+    if (signal?.aborted) throw abortError();
 
     // The module: built only now, and put back as it was when X or the labels do not fit it.
     const before = reinit
@@ -405,6 +429,7 @@ export class NeuralNetClassifier implements TrainerView {
           history: this.history,
           rng: this.rng,
           init: this.initialized,
+          built: this.built,
         }
       : null;
     try {
@@ -428,6 +453,7 @@ export class NeuralNetClassifier implements TrainerView {
         this.history = before.history;
         this.rng = before.rng;
         this.initialized = before.init;
+        this.built = before.built;
       }
       throw e;
     }
@@ -452,18 +478,25 @@ export class NeuralNetClassifier implements TrainerView {
     const be = backend();
     const order = Int32Array.from(trainIdx);
     let lastYield = performance.now();
+    // Every call sees an abort (a property read), also one made by a callback in the last 10 ms of training.
     const maybeYield = async (): Promise<void> => {
+      if (signal?.aborted) throw abortError();
       const now = performance.now();
       if (now - lastYield >= 10) {
-        await new Promise<void>((r) => setImmediate(r));
+        await yieldNow();
         lastYield = performance.now();
         if (signal?.aborted) throw abortError();
       }
     };
+    // A mean loss this far above a uniform guess's (ln classes) is a divergence that has not reached NaN yet
+    // (Adam at lr 1e6: 1e22; saturated sigmoid/tanh layers: 1e6-1e7), not a model that is learning.
+    const lossLimit = (classes: number): number => DIVERGED_LOSS_FACTOR * Math.log(Math.max(2, classes));
+    let classes = 2;
 
     let aborted: Error | null = null;
     try {
       for (let e = 0; e < epochs && !this.stopTraining; e++) {
+        if (signal?.aborted) throw abortError(); // by a callback at the end of the last epoch: no batch of the next
         const epoch = this.history.length + 1;
         const t0 = performance.now();
         const nb = Math.ceil(order.length / bs);
@@ -482,6 +515,7 @@ export class NeuralNetClassifier implements TrainerView {
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
           const input = tensor(xb, { shape: [m, features], dtype: this.opts.dtype, copy: false });
           const logits = module.forward(input);
+          classes = logits.shape[1] ?? classes;
           const loss = crossEntropy(logits, yb);
           const lv = loss.item();
           if (!Number.isFinite(lv)) throw this.divergence(epoch, b + 1, 'loss', input);
@@ -497,6 +531,16 @@ export class NeuralNetClassifier implements TrainerView {
         const trainLoss = lossSum / order.length;
         const bad = this.firstNonFiniteParameter();
         if (bad) throw this.divergence(epoch, nb, bad);
+        if (trainLoss > lossLimit(classes)) {
+          throw new TrainingDivergedError(
+            `training diverged at epoch ${epoch}: the mean train_loss ${trainLoss.toPrecision(3)} is over ` +
+              `${DIVERGED_LOSS_FACTOR} times that of a uniform guess (ln ${classes} = ${Math.log(classes).toFixed(3)}). ` +
+              'Lower the learning rate, standardize the inputs, or use gradient clipping.',
+            epoch,
+            nb,
+            null,
+          );
+        }
 
         let validLoss: number | null = null;
         let validAcc: number | null = null;
@@ -523,6 +567,7 @@ export class NeuralNetClassifier implements TrainerView {
         });
         for (const cb of callbacks) cb.onEpochEnd?.(view, { epoch, record });
       }
+      if (signal?.aborted) throw abortError(); // aborted by the last epoch's callbacks
     } catch (e) {
       // an abort still ends the training for the callbacks (EarlyStopping restores, a report is finished)
       if (!(signal?.aborted && e instanceof Error && e.name === 'AbortError')) throw e;
@@ -658,7 +703,8 @@ export class NeuralNetClassifier implements TrainerView {
     // The forward pass runs over chunks of whole batches (about 1024 rows: fewer, larger GEMMs), the loss per
     // batch as before. Each row's logits do not depend on the rows computed with it, so the figures are the
     // same as batch by batch.
-    const perChunk = Math.max(1, Math.floor(1024 / bs));
+    // One batch at a time on the TypeScript backend, where 1024 rows take ~100 ms: the event loop waits for a chunk.
+    const perChunk = backend().name === 'js' ? 1 : Math.max(1, Math.floor(1024 / bs));
     let lossSum = 0;
     let correct = 0;
     for (let b0 = 0; b0 < nb; b0 += perChunk) {
@@ -792,7 +838,9 @@ export class NeuralNetClassifier implements TrainerView {
   /** The model as JSON: architecture (module params, activation names and parameters) and weights. */
   toModelJSON(): Record<string, unknown> {
     const module = this.requireFitted();
-    const m = this.opts.module;
+    const o = this.opts;
+    const built = this.built ?? { module: o.module, moduleParams: o.moduleParams, dtype: o.dtype, seed: o.seed };
+    const m = built.module;
     if (m !== 'mlp' && m !== undefined && m !== nn.MLP) {
       throw new Error('save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()');
     }
@@ -808,6 +856,8 @@ export class NeuralNetClassifier implements TrainerView {
         ([k]) => !k.startsWith('module__') && k !== 'callbacks' && k !== 'module',
       ),
     );
+    params.dtype = built.dtype;
+    params.seed = built.seed;
     const opt = this.opts.optimizer;
     if (typeof opt === 'function') {
       const name = opt === SGD ? 'sgd' : opt === Adam ? 'adam' : opt === AdamW ? 'adamw' : null;
@@ -824,7 +874,10 @@ export class NeuralNetClassifier implements TrainerView {
       format: 'swishnet-model',
       formatVersion: 1,
       module: 'mlp',
-      moduleParams: serializableParams({ ...this.opts.moduleParams, ...this.savedActivation(module, notes) }),
+      moduleParams: serializableParams({
+        ...built.moduleParams,
+        ...this.savedActivation(module, built.moduleParams.activation, notes),
+      }),
       architecture: typeof (module as any).toJSON === 'function' ? (module as any).toJSON() : null,
       params: serializableParams(params),
       weights,
@@ -837,8 +890,7 @@ export class NeuralNetClassifier implements TrainerView {
    * The activation as load() rebuilds it: a shared Module instance as its { type, config } (one module, as
    * trained), a factory or class as the { name, ...params } spec of the module it built (one per layer).
    */
-  private savedActivation(module: nn.Module, notes: string[]): { activation?: unknown } {
-    const act = this.opts.moduleParams.activation;
+  private savedActivation(module: nn.Module, act: unknown, notes: string[]): { activation?: unknown } {
     // An activation load() cannot rebuild (a custom Module) is written as { unsaved: its class name } with a note,
     // not refused: the file still holds the weights and history (a Checkpoint must not stop training for it), and
     // load() says what is missing.
