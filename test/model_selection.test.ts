@@ -23,7 +23,7 @@ import {
   registerActivation,
   StratifiedKFold,
 } from '../lib';
-import type { CvResultRow } from '../lib';
+import type { CvResultRow, TrainerView } from '../lib';
 import { stratifiedKFold, kFold } from '../lib/data/split';
 import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
@@ -652,6 +652,32 @@ if (threadId === Math.min(...ids())) {
       if (before !== null) expect(threadCount()).toBe(before);
     });
   });
+});
+
+describe('parameters that are objects: Module values and callbacks, sequential and on workers', () => {
+  const small = { X: data.X.subarray(0, 900 * FEATURES), y: data.y.subarray(0, 900) };
+  const opts = { cv: 2, verbose: 0 as const, refit: false };
+  const scoresOf = (gs: GridSearchCV): number[][] => gs.cvResults.map((r) => splitScores(r, 2));
+
+  test('a Module value (PReLU) is copied for each fit: each fold starts from its alpha', async () => {
+    const prelu = new nn.PReLU(); // alpha 0.25, learned
+    const starts: number[] = [];
+    const probe = { onTrainBegin: (net: TrainerView) => starts.push(net.getWeights()['activation.weight'][0]) };
+    const est = estimator().setParams({ module__activation: prelu, callbacks: [probe], lr: 0.05 });
+    const cvr = await crossValidate(est, small.X, small.y, { cv: 3, verbose: 0 });
+    expect(starts).toEqual([0.25, 0.25, 0.25]);
+    expect(prelu.weight.data[0]).toBe(0.25);
+    // the same scores as independent fits, each with a new PReLU
+    const fresh: number[] = [];
+    for (const f of new StratifiedKFold({ nSplits: 3 }).split(900, small.y)) {
+      const e = estimator().setParams({ module__activation: new nn.PReLU(), lr: 0.05 });
+      await e.fit(rows(small.X, f.train), labels(small.y, f.train));
+      fresh.push(e.score(rows(small.X, f.test), labels(small.y, f.test)));
+    }
+    expect(cvr.test_score).toEqual(fresh);
+  });
+
+
 });
 
 describe('swishnet grid (in process)', () => {
