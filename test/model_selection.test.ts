@@ -9,11 +9,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PassThrough } from 'stream';
 import { pathToFileURL } from 'url';
 import { backend } from '../lib/backend';
 import {
   activations,
+  Checkpoint,
   crossValidate,
+  EarlyStopping,
   GridSearchCV,
   KFold,
   loadMnist,
@@ -21,6 +24,7 @@ import {
   nn,
   parameterGrid,
   registerActivation,
+  PrintLog,
   StratifiedKFold,
 } from '../lib';
 import type { CvResultRow, TrainerView } from '../lib';
@@ -677,6 +681,71 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     expect(cvr.test_score).toEqual(fresh);
   });
 
+  withDist('built-in callbacks go to the workers (EarlyStopping: nJobs: 1 scores), others are refused', async () => {
+    const est = (callbacks: unknown[] = []): NeuralNetClassifier =>
+      estimator().setParams({ maxEpochs: 12, lr: 0.1, callbacks });
+    const grid = { module__activation: ['relu', 'tanh'] };
+    const stop = (): EarlyStopping => new EarlyStopping({ monitor: 'valid_loss', patience: 1 });
+    const plain = await new GridSearchCV(est(), grid, opts).fit(small.X, small.y);
+    const one = await new GridSearchCV(est([stop()]), grid, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est([stop()]), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(one)).not.toEqual(scoresOf(plain)); // EarlyStopping ended fits early...
+    expect(scoresOf(two)).toEqual(scoresOf(one)); // ...on the workers too
+    // a callback given as a grid value travels the same way
+    const byGrid = { callbacks: [[stop()]], module__activation: ['relu', 'tanh'] };
+    const twoGrid = await new GridSearchCV(est(), byGrid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(twoGrid)).toEqual(scoresOf(one));
+
+    class MyStop extends EarlyStopping {}
+    const sink = new PrintLog(new PassThrough());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-ms-'));
+    const refused: [NeuralNetClassifier, Record<string, unknown[]>, RegExp][] = [
+      [est([{ onEpochEnd: () => undefined }]), grid, /^callbacks\[0\] \(Object\) is not a built-in .*use nJobs: 1/],
+      [est([stop(), new MyStop()]), grid, /^callbacks\[1\] \(MyStop\) is not a built-in callback/],
+      [est([new Checkpoint({ file: path.join(dir, 'm.json') })]), grid, /^callbacks\[0\]: a Checkpoint with a file/],
+      [est([sink]), grid, /^callbacks\[0\]: a PrintLog writing to a stream other than process.stdout/],
+      [est(), { callbacks: [[{ onTrainBegin: () => undefined }]] }, /^callbacks\[0\] \(Object\) is not a built-in/],
+    ];
+    try {
+      let fits = 0;
+      for (const [e, g, re] of refused) {
+        const err = await new GridSearchCV(e, g, { ...opts, nJobs: 2, onFit: () => fits++ })
+          .fit(small.X, small.y)
+          .catch((x: Error) => x);
+        expect([err instanceof TypeError, String((err as Error).message)]).toEqual([true, expect.stringMatching(re)]);
+      }
+      expect(fits).toBe(0);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  withDist('Module grid values go to the workers with their weights (nJobs: 1 scores), custom ones not', async () => {
+    const prelu = new nn.PReLU({ init: 0.1 });
+    const grid = {
+      module__activation: [nn.activation('swish', { beta: 1.5 }), prelu, new nn.Swish({ learnBeta: true })],
+    };
+    const est = (): NeuralNetClassifier => estimator().setParams({ lr: 0.05 });
+    const one = await new GridSearchCV(est(), grid, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(two)).toEqual(scoresOf(one));
+    expect(scoresOf(one)[1]).not.toEqual(scoresOf(one)[0]);
+    expect(prelu.weight.data[0]).toBe(Math.fround(0.1)); // neither run trained the given module
+    // an estimator parameter too
+    const withPrelu = est().setParams({ module__activation: prelu });
+    const three = await new GridSearchCV(withPrelu, { lr: [0.05] }, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(three)).toEqual([scoresOf(one)[1]]);
+
+    class MyReLU extends nn.ReLU {}
+    const err = await new GridSearchCV(est(), { module__activation: [new MyReLU()] }, { ...opts, nJobs: 2 })
+      .fit(small.X, small.y)
+      .catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(
+      /^parameter 'module__activation' is a MyReLU module, which a worker cannot rebuild.*use nJobs: 1/,
+    );
+  }, 60000);
 
 });
 
