@@ -26,6 +26,7 @@ import {
   registerActivation,
   PrintLog,
   StratifiedKFold,
+  TrainingDivergedError,
 } from '../lib';
 import type { CvResultRow, TrainerView } from '../lib';
 import { stratifiedKFold, kFold } from '../lib/data/split';
@@ -537,7 +538,10 @@ if (threadId === Math.min(...ids())) {
         .then(() => null, (e: Error) => e);
       expect(failed?.message).toMatch(/grid search worker failed: unknown activation 'my_swish'/);
       // A printed stack starts with that message (the CLI prints it), the worker's frames after it.
-      expect(failed?.stack?.split('\n')[0]).toMatch(/^Error: grid search worker failed: unknown activation 'my_swish'/);
+      expect(failed?.stack?.split('\n')[0]).toMatch(
+        /^RangeError: grid search worker failed: unknown activation 'my_swish'/,
+      );
+      expect(failed).toBeInstanceOf(RangeError); // the class it had in the worker
       expect(failed?.stack).toMatch(/\n\s+at /);
 
       // An ES module with top-level await (require() cannot load it): the workers import it.
@@ -747,6 +751,28 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     );
   }, 60000);
 
+  withDist('an error in a worker keeps its class and fields: a TrainingDivergedError, as with nJobs: 1', async () => {
+    const est = estimator().setParams({ lr: 1e6 });
+    const folds = [...new StratifiedKFold({ nSplits: 2 }).split(900, small.y)];
+    // each fold's error in this thread (a one-fold splitter)
+    const seq: unknown[] = [];
+    for (const f of folds) {
+      const one = { nSplits: 1, split: () => [f] };
+      seq.push(await crossValidate(est, small.X, small.y, { cv: one, verbose: 0 }).catch((e: Error) => e));
+    }
+    const fields = (e: unknown): unknown[] => {
+      const d = e as TrainingDivergedError;
+      const message = d.message.replace(/^grid search worker failed: /, '');
+      return [d instanceof TrainingDivergedError, d.name, d.epoch, d.batch, d.layer, message];
+    };
+    const err = await new GridSearchCV(est, { lr: [1e6] }, { ...opts, nJobs: 2 })
+      .fit(small.X, small.y)
+      .catch((e: Error) => e);
+    expect(seq.every((e) => e instanceof TrainingDivergedError)).toBe(true);
+    expect((err as Error).message).toMatch(/^grid search worker failed: training diverged at epoch \d+, batch \d+/);
+    expect(seq.map(fields)).toContainEqual(fields(err));
+    expect((err as Error).stack?.split('\n')[0]).toMatch(/^TrainingDivergedError: grid search worker failed: training/);
+  }, 60000);
 });
 
 describe('swishnet grid (in process)', () => {

@@ -7,9 +7,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { TrainingDivergedError } from '../train/classifier';
 import type { FloatArray } from '../train/classifier';
 import { callbackFromSpec, callbackSpec } from '../train/callbacks';
 import type { Callback, CallbackSpec } from '../train/callbacks';
+import { AnomalyError } from '../autograd/anomaly';
 import { PACKAGE_ROOT } from '../backend/native/binding';
 import { resolveRequire } from '../util/resolve';
 import { MLP } from '../nn/mlp';
@@ -132,6 +134,38 @@ export function receivedParams(params: Record<string, unknown>): Record<string, 
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, value(k, v)]));
 }
 
+/** The fields of an error that cross to this thread (own primitive values: epoch, batch, layer, ...). */
+export function errorFields(e: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'name' || k === 'message' || k === 'stack') continue;
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * A worker's error in this thread, of the class it had there (TrainingDivergedError with its epoch, batch and
+ * layer, AnomalyError, TypeError, RangeError; another error keeps its name and fields on an Error).
+ */
+function workerError(m: { name?: unknown; message?: unknown; stack?: unknown; fields?: Record<string, any> }): Error {
+  const message = `grid search worker failed: ${String(m.message)}`;
+  const f = m.fields ?? {};
+  let e: Error;
+  if (m.name === 'TrainingDivergedError') e = new TrainingDivergedError(message, f.epoch, f.batch, f.layer);
+  else if (m.name === 'AnomalyError') e = new AnomalyError(message, f.op, f.phase, f.argument, f.index, f.value);
+  else if (m.name === 'TypeError') e = new TypeError(message);
+  else if (m.name === 'RangeError') e = new RangeError(message);
+  else {
+    e = Object.assign(new Error(message), f);
+    if (typeof m.name === 'string' && m.name !== '') e.name = m.name;
+  }
+  // Keep this message first (a printed stack starts with it) and the worker's frames after it.
+  const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
+  e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
+  return e;
+}
+
 function toShared(a: FloatArray | Int32Array): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(a.byteLength);
   new Uint8Array(sab).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
@@ -226,11 +260,7 @@ export async function runTrialsInWorkers(
           if (finished === tasks.length) finish(() => resolve(results));
           else dispatch(w);
         } else if (m.type === 'error') {
-          const e = new Error(`grid search worker failed: ${m.message}`);
-          // Keep this message first (a printed stack starts with it) and the worker's frames after it.
-          const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
-          e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
-          fail(e);
+          fail(workerError(m));
         } else if (m.type === 'log') {
           process.stdout.write(m.text);
         }

@@ -4,7 +4,7 @@ import type { FloatArray } from '../train/classifier';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
 import { loadUserModule } from '../util/resolve';
-import { receivedParams } from './pool';
+import { errorFields, receivedParams } from './pool';
 
 interface State {
   X: FloatArray;
@@ -70,7 +70,10 @@ if (parentPort) {
         });
       }
     } catch (e) {
-      port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack });
+      // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class.
+      const err = e instanceof Error ? e : new Error(String(e));
+      const { name, message, stack } = err;
+      port.postMessage({ type: 'error', name, message, stack, fields: errorFields(err) });
     }
   });
 }
