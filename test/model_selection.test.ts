@@ -9,11 +9,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PassThrough } from 'stream';
 import { pathToFileURL } from 'url';
 import { backend } from '../lib/backend';
 import {
   activations,
+  Checkpoint,
   crossValidate,
+  EarlyStopping,
   GridSearchCV,
   KFold,
   loadMnist,
@@ -21,9 +24,11 @@ import {
   nn,
   parameterGrid,
   registerActivation,
+  PrintLog,
   StratifiedKFold,
+  TrainingDivergedError,
 } from '../lib';
-import type { CvResultRow } from '../lib';
+import type { CvResultRow, TrainerView } from '../lib';
 import { stratifiedKFold, kFold } from '../lib/data/split';
 import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
@@ -533,7 +538,10 @@ if (threadId === Math.min(...ids())) {
         .then(() => null, (e: Error) => e);
       expect(failed?.message).toMatch(/grid search worker failed: unknown activation 'my_swish'/);
       // A printed stack starts with that message (the CLI prints it), the worker's frames after it.
-      expect(failed?.stack?.split('\n')[0]).toMatch(/^Error: grid search worker failed: unknown activation 'my_swish'/);
+      expect(failed?.stack?.split('\n')[0]).toMatch(
+        /^RangeError: grid search worker failed: unknown activation 'my_swish'/,
+      );
+      expect(failed).toBeInstanceOf(RangeError); // the class it had in the worker
       expect(failed?.stack).toMatch(/\n\s+at /);
 
       // An ES module with top-level await (require() cannot load it): the workers import it.
@@ -652,6 +660,119 @@ if (threadId === Math.min(...ids())) {
       if (before !== null) expect(threadCount()).toBe(before);
     });
   });
+});
+
+describe('parameters that are objects: Module values and callbacks, sequential and on workers', () => {
+  const small = { X: data.X.subarray(0, 900 * FEATURES), y: data.y.subarray(0, 900) };
+  const opts = { cv: 2, verbose: 0 as const, refit: false };
+  const scoresOf = (gs: GridSearchCV): number[][] => gs.cvResults.map((r) => splitScores(r, 2));
+
+  test('a Module value (PReLU) is copied for each fit: each fold starts from its alpha', async () => {
+    const prelu = new nn.PReLU(); // alpha 0.25, learned
+    const starts: number[] = [];
+    const probe = { onTrainBegin: (net: TrainerView) => starts.push(net.getWeights()['activation.weight'][0]) };
+    const est = estimator().setParams({ module__activation: prelu, callbacks: [probe], lr: 0.05 });
+    const cvr = await crossValidate(est, small.X, small.y, { cv: 3, verbose: 0 });
+    expect(starts).toEqual([0.25, 0.25, 0.25]);
+    expect(prelu.weight.data[0]).toBe(0.25);
+    // the same scores as independent fits, each with a new PReLU
+    const fresh: number[] = [];
+    for (const f of new StratifiedKFold({ nSplits: 3 }).split(900, small.y)) {
+      const e = estimator().setParams({ module__activation: new nn.PReLU(), lr: 0.05 });
+      await e.fit(rows(small.X, f.train), labels(small.y, f.train));
+      fresh.push(e.score(rows(small.X, f.test), labels(small.y, f.test)));
+    }
+    expect(cvr.test_score).toEqual(fresh);
+  });
+
+  withDist('built-in callbacks go to the workers (EarlyStopping: nJobs: 1 scores), others are refused', async () => {
+    const est = (callbacks: unknown[] = []): NeuralNetClassifier =>
+      estimator().setParams({ maxEpochs: 12, lr: 0.1, callbacks });
+    const grid = { module__activation: ['relu', 'tanh'] };
+    const stop = (): EarlyStopping => new EarlyStopping({ monitor: 'valid_loss', patience: 1 });
+    const plain = await new GridSearchCV(est(), grid, opts).fit(small.X, small.y);
+    const one = await new GridSearchCV(est([stop()]), grid, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est([stop()]), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(one)).not.toEqual(scoresOf(plain)); // EarlyStopping ended fits early...
+    expect(scoresOf(two)).toEqual(scoresOf(one)); // ...on the workers too
+    // a callback given as a grid value travels the same way
+    const byGrid = { callbacks: [[stop()]], module__activation: ['relu', 'tanh'] };
+    const twoGrid = await new GridSearchCV(est(), byGrid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(twoGrid)).toEqual(scoresOf(one));
+
+    class MyStop extends EarlyStopping {}
+    const sink = new PrintLog(new PassThrough());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-ms-'));
+    const refused: [NeuralNetClassifier, Record<string, unknown[]>, RegExp][] = [
+      [est([{ onEpochEnd: () => undefined }]), grid, /^callbacks\[0\] \(Object\) is not a built-in .*use nJobs: 1/],
+      [est([stop(), new MyStop()]), grid, /^callbacks\[1\] \(MyStop\) is not a built-in callback/],
+      [est([new Checkpoint({ file: path.join(dir, 'm.json') })]), grid, /^callbacks\[0\]: a Checkpoint with a file/],
+      [est([sink]), grid, /^callbacks\[0\]: a PrintLog writing to a stream other than process.stdout/],
+      [est(), { callbacks: [[{ onTrainBegin: () => undefined }]] }, /^callbacks\[0\] \(Object\) is not a built-in/],
+    ];
+    try {
+      let fits = 0;
+      for (const [e, g, re] of refused) {
+        const err = await new GridSearchCV(e, g, { ...opts, nJobs: 2, onFit: () => fits++ })
+          .fit(small.X, small.y)
+          .catch((x: Error) => x);
+        expect([err instanceof TypeError, String((err as Error).message)]).toEqual([true, expect.stringMatching(re)]);
+      }
+      expect(fits).toBe(0);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  withDist('Module grid values go to the workers with their weights (nJobs: 1 scores), custom ones not', async () => {
+    const prelu = new nn.PReLU({ init: 0.1 });
+    const grid = {
+      module__activation: [nn.activation('swish', { beta: 1.5 }), prelu, new nn.Swish({ learnBeta: true })],
+    };
+    const est = (): NeuralNetClassifier => estimator().setParams({ lr: 0.05 });
+    const one = await new GridSearchCV(est(), grid, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(two)).toEqual(scoresOf(one));
+    expect(scoresOf(one)[1]).not.toEqual(scoresOf(one)[0]);
+    expect(prelu.weight.data[0]).toBe(Math.fround(0.1)); // neither run trained the given module
+    // an estimator parameter too
+    const withPrelu = est().setParams({ module__activation: prelu });
+    const three = await new GridSearchCV(withPrelu, { lr: [0.05] }, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(three)).toEqual([scoresOf(one)[1]]);
+
+    class MyReLU extends nn.ReLU {}
+    const err = await new GridSearchCV(est(), { module__activation: [new MyReLU()] }, { ...opts, nJobs: 2 })
+      .fit(small.X, small.y)
+      .catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(
+      /^parameter 'module__activation' is a MyReLU module, which a worker cannot rebuild.*use nJobs: 1/,
+    );
+  }, 60000);
+
+  withDist('an error in a worker keeps its class and fields: a TrainingDivergedError, as with nJobs: 1', async () => {
+    const est = estimator().setParams({ lr: 1e6 });
+    const folds = [...new StratifiedKFold({ nSplits: 2 }).split(900, small.y)];
+    // each fold's error in this thread (a one-fold splitter)
+    const seq: unknown[] = [];
+    for (const f of folds) {
+      const one = { nSplits: 1, split: () => [f] };
+      seq.push(await crossValidate(est, small.X, small.y, { cv: one, verbose: 0 }).catch((e: Error) => e));
+    }
+    const fields = (e: unknown): unknown[] => {
+      const d = e as TrainingDivergedError;
+      const message = d.message.replace(/^grid search worker failed: /, '');
+      return [d instanceof TrainingDivergedError, d.name, d.epoch, d.batch, d.layer, message];
+    };
+    const err = await new GridSearchCV(est, { lr: [1e6] }, { ...opts, nJobs: 2 })
+      .fit(small.X, small.y)
+      .catch((e: Error) => e);
+    expect(seq.every((e) => e instanceof TrainingDivergedError)).toBe(true);
+    expect((err as Error).message).toMatch(/^grid search worker failed: training diverged at epoch \d+, batch \d+/);
+    expect(seq.map(fields)).toContainEqual(fields(err));
+    expect((err as Error).stack?.split('\n')[0]).toMatch(/^TrainingDivergedError: grid search worker failed: training/);
+  }, 60000);
 });
 
 describe('swishnet grid (in process)', () => {

@@ -125,6 +125,43 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     expect(() => net.clone().setParams({ batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
   });
 
+  test('clone: each copy gets its own built-in Module values (as given) and fresh built-in callbacks', async () => {
+    const prelu = new nn.PReLU(); // learnable alpha 0.25, given as a module parameter (shared by the layers of one fit)
+    const swish = new nn.Swish({ learnBeta: true });
+    const stop = new EarlyStopping({ monitor: 'train_loss', patience: 2, minDelta: 0.5 });
+    const custom = { onEpochEnd: () => undefined };
+    const base = tiny({ moduleParams: { activation: prelu }, callbacks: [stop, custom], seed: 3, lr: 0.5 });
+    const alpha = (m: nn.Module): number => m.parameters()[0].data[0];
+    const a = base.clone();
+    const b = base.clone({ module__activation: swish });
+    const aAct = a.getParams().module__activation as nn.Module;
+    expect(aAct).toBeInstanceOf(nn.PReLU);
+    expect(aAct).not.toBe(prelu);
+    expect(b.getParams().module__activation).toBeInstanceOf(nn.Swish);
+    expect(b.getParams().module__activation).not.toBe(swish);
+    const [aStop, aCustom] = a.getParams().callbacks as [EarlyStopping, object];
+    expect(aStop).toBeInstanceOf(EarlyStopping);
+    expect(aStop).not.toBe(stop);
+    expect([aStop.monitor, aStop.patience, aStop.minDelta, aStop.lowerIsBetter]).toEqual(['train_loss', 2, 0.5, true]);
+    expect(aCustom).toBe(custom); // a custom callback object cannot be copied: shared, as documented
+    const { X, y } = blobs();
+    await a.fit(X, y);
+    expect(alpha(aAct)).not.toBeCloseTo(0.25, 6); // the copy trained...
+    expect(alpha(prelu)).toBe(0.25); // ...the user's module did not
+    expect(aStop.stoppedEpoch).not.toBeNull(); // EarlyStopping ran on the copy (minDelta 0.5 stops it early)
+    expect([stop.stoppedEpoch, stop.bestEpoch]).toEqual([null, 0]); // and left the user's untouched
+    // A clone of a fitted estimator starts from the given module's weights, not the trained copy's.
+    const c = base.clone();
+    expect(alpha(c.getParams().module__activation as nn.Module)).toBe(0.25);
+    await c.fit(X, y);
+    expect(c.history.epochs.map((e) => e.train_loss)).toEqual(a.history.epochs.map((e) => e.train_loss));
+    // A module given in moduleParams is copied too, with the weights it has.
+    const trained = new nn.PReLU({ init: 0.5 });
+    const d = base.clone({ moduleParams: { inputs: 8, hidden: [16], outputs: 3, activation: trained } });
+    expect(d.getParams().module__activation).not.toBe(trained);
+    expect(alpha(d.getParams().module__activation as nn.Module)).toBe(0.5);
+  });
+
   test('bad inputs to fit are named errors', async () => {
     const c = small();
     await expect(c.fit(data.X.subarray(0, 100 * 784 + 3), data.y.subarray(0, 100))).rejects.toThrow(RangeError);

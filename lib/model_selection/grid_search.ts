@@ -133,7 +133,7 @@ async function runTrials(
   for (let i = 0; i < tasks.length; i++) {
     if (options.signal?.aborted) throw abortError();
     const t = tasks[i];
-    const est = estimator.clone().setParams({ ...t.params, verbose: verbose >= 2 ? 1 : 0 });
+    const est = estimator.clone({ ...t.params, verbose: verbose >= 2 ? 1 : 0 }); // its own copies of modules, callbacks
     const Xtr = takeRows(X, features, t.train);
     const Xte = takeRows(X, features, t.test);
     const ytr = gatherLabels(y, t.train);
@@ -272,7 +272,7 @@ export class GridSearchCV {
     this.bestScore = rows[this.bestIndex].mean_test_score;
     if (this.options.refit ?? true) {
       const t0 = performance.now();
-      this.bestEstimator = this.estimator.clone().setParams({ ...this.bestParams, verbose: 0 });
+      this.bestEstimator = this.estimator.clone({ ...this.bestParams, verbose: 0 });
       await this.bestEstimator.fit(data, labels, { signal: this.options.signal });
       this.refitTime = (performance.now() - t0) / 1000;
     }

@@ -7,10 +7,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { TrainingDivergedError } from '../train/classifier';
 import type { FloatArray } from '../train/classifier';
+import { callbackFromSpec, callbackSpec } from '../train/callbacks';
+import type { Callback, CallbackSpec } from '../train/callbacks';
+import { AnomalyError } from '../autograd/anomaly';
 import { PACKAGE_ROOT } from '../backend/native/binding';
 import { resolveRequire } from '../util/resolve';
 import { MLP } from '../nn/mlp';
+import { Module } from '../nn/module';
+import type { ModuleJSON, StateDict } from '../nn/module';
+import { fromJSON } from '../nn/from_json';
 
 export interface TrialSpec {
   candidate: number;
@@ -38,18 +45,125 @@ export function workerScript(): string {
   throw new Error('swishnet: parallel grid search needs the compiled package (run `npm run build:ts`)');
 }
 
+/** Marks a Module sent to a worker as its architecture (Module.toJSON) and state (stateDict). */
+const MODULE_TAG = '__swishnetModule';
+
+interface SentModule {
+  [MODULE_TAG]: ModuleJSON;
+  state: StateDict;
+}
+
+/** The class name of a value, for error messages. */
+function className(v: unknown): string {
+  const c = v !== null && typeof v === 'object' ? (v as { constructor?: { name?: string } }).constructor : undefined;
+  return c?.name || (v === null ? 'null' : typeof v);
+}
+
 /**
- * A parameter value as it crosses to a worker (structured clone): objects with toJSON (Activation objects from
- * activations.get) travel as their JSON, { name, ...params }, which the worker resolves by name; functions
- * cannot cross.
+ * A built-in callback as it crosses to a worker: its spec, with the standard stream left out (the worker's own
+ * stdout/stderr reach this process's). TypeError, naming it, for a callback a worker cannot rebuild.
+ */
+function sendableCallback(cb: unknown, where: string): CallbackSpec {
+  const s = cb !== null && typeof cb === 'object' ? callbackSpec(cb as Callback) : null;
+  if (s === null) {
+    throw new TypeError(
+      `${where} (${className(cb)}) is not a built-in callback (EarlyStopping, Checkpoint, PrintLog, ProgressBar) ` +
+        'and cannot be rebuilt on a worker: use nJobs: 1',
+    );
+  }
+  if (s.type === 'Checkpoint' && s.options.file !== undefined) {
+    throw new TypeError(
+      `${where}: a Checkpoint with a file would be written by every worker's fits at once: use nJobs: 1, ` +
+        'or a Checkpoint without file',
+    );
+  }
+  if (s.type === 'PrintLog' || s.type === 'ProgressBar') {
+    const std = s.type === 'PrintLog' ? 'stdout' : 'stderr';
+    if (s.options.out !== process[std]) {
+      throw new TypeError(
+        `${where}: a ${s.type} writing to a stream other than process.${std} cannot run on a worker: use nJobs: 1`,
+      );
+    }
+    const { out: _out, ...options } = s.options;
+    return { ...s, options } as CallbackSpec;
+  }
+  return s;
+}
+
+/**
+ * A parameter value as it crosses to a worker (structured clone): built-in callbacks travel as their specs and
+ * Modules as their architecture and state (a fresh copy per fit, as clone() gives each sequential fit); other
+ * objects with toJSON (Activation objects from activations.get) as their JSON, { name, ...params }, which the
+ * worker resolves by name. Functions, custom callbacks and custom Modules cannot cross (a TypeError naming them).
  */
 function transferable(key: string, v: unknown): unknown {
   if (key === 'module' && v === MLP) return 'mlp'; // the built-in class, by the name the classifier also takes
   if (typeof v === 'function') throw new TypeError(`parameter '${key}' is a function and cannot be sent to a worker: use nJobs: 1`);
+  if (key === 'callbacks' && Array.isArray(v)) return v.map((cb, i) => sendableCallback(cb, `callbacks[${i}]`));
+  if (key === 'moduleParams' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, mv]) => [k, transferable(`moduleParams.${k}`, mv)]));
+  }
+  if (v instanceof Module) {
+    const json = v.toJSON();
+    try {
+      fromJSON(json);
+    } catch (e) {
+      throw new TypeError(
+        `parameter '${key}' is a ${className(v)} module, which a worker cannot rebuild (${(e as Error).message}): ` +
+          'use nJobs: 1',
+      );
+    }
+    const sent: SentModule = { [MODULE_TAG]: json, state: v.stateDict() };
+    return sent;
+  }
   if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     return (v as { toJSON(): unknown }).toJSON();
   }
   return v;
+}
+
+/** A worker's parameters as the classifier takes them: each callback and Module rebuilt (new ones per call). */
+export function receivedParams(params: Record<string, unknown>): Record<string, unknown> {
+  const value = (key: string, v: unknown): unknown => {
+    if (key === 'callbacks' && Array.isArray(v)) return v.map((s: CallbackSpec) => callbackFromSpec(s));
+    if (v === null || typeof v !== 'object') return v;
+    if (key === 'moduleParams') return Object.fromEntries(Object.entries(v).map(([k, mv]) => [k, value(k, mv)]));
+    if (MODULE_TAG in v) return fromJSON((v as SentModule)[MODULE_TAG]).loadStateDict((v as SentModule).state);
+    return v;
+  };
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, value(k, v)]));
+}
+
+/** The fields of an error that cross to this thread (own primitive values: epoch, batch, layer, ...). */
+export function errorFields(e: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'name' || k === 'message' || k === 'stack') continue;
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * A worker's error in this thread, of the class it had there (TrainingDivergedError with its epoch, batch and
+ * layer, AnomalyError, TypeError, RangeError; another error keeps its name and fields on an Error).
+ */
+function workerError(m: { name?: unknown; message?: unknown; stack?: unknown; fields?: Record<string, any> }): Error {
+  const message = `grid search worker failed: ${String(m.message)}`;
+  const f = m.fields ?? {};
+  let e: Error;
+  if (m.name === 'TrainingDivergedError') e = new TrainingDivergedError(message, f.epoch, f.batch, f.layer);
+  else if (m.name === 'AnomalyError') e = new AnomalyError(message, f.op, f.phase, f.argument, f.index, f.value);
+  else if (m.name === 'TypeError') e = new TypeError(message);
+  else if (m.name === 'RangeError') e = new RangeError(message);
+  else {
+    e = Object.assign(new Error(message), f);
+    if (typeof m.name === 'string' && m.name !== '') e.name = m.name;
+  }
+  // Keep this message first (a printed stack starts with it) and the worker's frames after it.
+  const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
+  e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
+  return e;
 }
 
 function toShared(a: FloatArray | Int32Array): SharedArrayBuffer {
@@ -68,10 +182,7 @@ export async function runTrialsInWorkers(
   opts: { signal?: AbortSignal; requires: string[]; estimatorVerbose: 0 | 1; onResult?: (r: TrialResult) => void },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(estimatorParams)) {
-    if (k === 'callbacks') continue; // callbacks are functions: they stay in the main thread
-    params[k] = transferable(k, v);
-  }
+  for (const [k, v] of Object.entries(estimatorParams)) params[k] = transferable(k, v);
   const init = {
     type: 'init',
     X: toShared(X),
@@ -149,11 +260,7 @@ export async function runTrialsInWorkers(
           if (finished === tasks.length) finish(() => resolve(results));
           else dispatch(w);
         } else if (m.type === 'error') {
-          const e = new Error(`grid search worker failed: ${m.message}`);
-          // Keep this message first (a printed stack starts with it) and the worker's frames after it.
-          const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
-          e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
-          fail(e);
+          fail(workerError(m));
         } else if (m.type === 'log') {
           process.stdout.write(m.text);
         }

@@ -4,6 +4,7 @@ import type { FloatArray } from '../train/classifier';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
 import { loadUserModule } from '../util/resolve';
+import { errorFields, receivedParams } from './pool';
 
 interface State {
   X: FloatArray;
@@ -42,7 +43,9 @@ if (parentPort) {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { NeuralNetClassifier } = require('../train/classifier') as typeof import('../train/classifier');
         const s = state;
-        const est = new NeuralNetClassifier({}).setParams({ ...s.params, ...m.params, verbose: s.verbose });
+        // Modules and callbacks rebuilt for this fit alone (as clone() gives each sequential fit its own).
+        const params = receivedParams({ ...s.params, ...m.params, verbose: s.verbose });
+        const est = new NeuralNetClassifier({}).setParams(params);
         const train = m.train as Int32Array;
         const test = m.test as Int32Array;
         const Xtr = takeRows(s.X, s.features, train);
@@ -67,7 +70,10 @@ if (parentPort) {
         });
       }
     } catch (e) {
-      port.postMessage({ type: 'error', message: (e as Error).message, stack: (e as Error).stack });
+      // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class.
+      const err = e instanceof Error ? e : new Error(String(e));
+      const { name, message, stack } = err;
+      port.postMessage({ type: 'error', name, message, stack, fields: errorFields(err) });
     }
   });
 }

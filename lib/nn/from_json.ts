@@ -40,3 +40,11 @@ export function fromJSON(json: ModuleJSON): Module {
   }
   return b(json.config ?? {}, json);
 }
+
+/**
+ * An independent copy of a built-in module: the architecture through toJSON/fromJSON, then its parameters and
+ * buffers through stateDict/loadStateDict. A custom Module class cannot be rebuilt (fromJSON throws).
+ */
+export function copyModule(m: Module): Module {
+  return fromJSON(m.toJSON()).loadStateDict(m.stateDict());
+}

@@ -28,4 +28,4 @@ export { BatchNorm1d, Dropout, Flatten, CrossEntropyLoss, NLLLoss, MSELoss } fro
 export { MLP } from './mlp';
 export type { MLPOptions, ActivationChoice } from './mlp';
 export * as init from './init';
-export { fromJSON } from './from_json';
+export { fromJSON, copyModule } from './from_json';

@@ -150,11 +150,14 @@ export class Checkpoint implements Callback {
 export class PrintLog implements Callback {
   private table: HistoryTable;
   private printed = false;
+  /** Whether best values are colored (default: when `out` is a TTY). */
+  readonly color: boolean;
   constructor(
-    private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+    readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
     color?: boolean,
   ) {
-    this.table = new HistoryTable(undefined, color ?? !!out.isTTY);
+    this.color = color ?? !!out.isTTY;
+    this.table = new HistoryTable(undefined, this.color);
   }
   onTrainBegin(): void {
     this.printed = false;
@@ -172,7 +175,7 @@ export class PrintLog implements Callback {
 export class ProgressBar implements Callback {
   private start = 0;
   private lastDraw = 0;
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  constructor(readonly out: NodeJS.WriteStream = process.stderr) {}
   private get enabled(): boolean {
     return !!this.out.isTTY;
   }
@@ -203,4 +206,55 @@ export class ProgressBar implements Callback {
   onTrainEnd(): void {
     if (this.enabled) this.out.write('\r\x1b[K');
   }
+}
+
+/**
+ * A built-in callback as its class and constructor options: what a fresh copy (NeuralNetClassifier.clone, one
+ * per cross-validation fit) and a grid-search worker rebuild it from. `out` is a stream (PrintLog, ProgressBar).
+ */
+export type CallbackSpec =
+  | { type: 'EarlyStopping'; options: Required<EarlyStoppingOptions> }
+  | { type: 'Checkpoint'; options: { monitor: string; file?: string } }
+  | { type: 'PrintLog'; options: { out?: NodeJS.WritableStream & { isTTY?: boolean }; color: boolean } }
+  | { type: 'ProgressBar'; options: { out?: NodeJS.WriteStream } };
+
+/** The spec of a built-in callback (its exact class, not a subclass); null for any other callback. */
+export function callbackSpec(cb: Callback): CallbackSpec | null {
+  if (cb instanceof EarlyStopping && cb.constructor === EarlyStopping) {
+    const { monitor, patience, minDelta, lowerIsBetter, restoreBest } = cb;
+    return { type: 'EarlyStopping', options: { monitor, patience, minDelta, lowerIsBetter, restoreBest } };
+  }
+  if (cb instanceof Checkpoint && cb.constructor === Checkpoint) {
+    return { type: 'Checkpoint', options: { monitor: cb.monitor, ...(cb.file !== null ? { file: cb.file } : {}) } };
+  }
+  if (cb instanceof PrintLog && cb.constructor === PrintLog) {
+    return { type: 'PrintLog', options: { out: cb.out, color: cb.color } };
+  }
+  if (cb instanceof ProgressBar && cb.constructor === ProgressBar) {
+    return { type: 'ProgressBar', options: { out: cb.out } };
+  }
+  return null;
+}
+
+/** A new callback, with no state, from a spec (an absent `out` is the class's default stream). */
+export function callbackFromSpec(s: CallbackSpec): Callback {
+  switch (s.type) {
+    case 'EarlyStopping':
+      return new EarlyStopping(s.options);
+    case 'Checkpoint':
+      return new Checkpoint(s.options);
+    case 'PrintLog':
+      return new PrintLog(s.options.out, s.options.color);
+    case 'ProgressBar':
+      return new ProgressBar(s.options.out);
+  }
+}
+
+/**
+ * A fresh copy of a built-in callback (the same options, none of the state of earlier fits); any other
+ * callback object is returned as it is (shared).
+ */
+export function copyCallback(cb: Callback): Callback {
+  const s = callbackSpec(cb);
+  return s === null ? cb : callbackFromSpec(s);
 }

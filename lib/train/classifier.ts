@@ -16,7 +16,7 @@ import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { History, BatchRecord } from './history';
-import { Callback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
+import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
 export type FloatArray = Float32Array | Float64Array;
 type ModuleFactory = (params: Record<string, unknown>) => nn.Module;
@@ -294,10 +294,25 @@ export class NeuralNetClassifier implements TrainerView {
     return this;
   }
 
-  /** An unfitted copy with the same parameters. */
-  clone(): NeuralNetClassifier {
-    const p = this.getParams();
-    return new NeuralNetClassifier({}).setParams({ ...p, callbacks: [...this.opts.callbacks] });
+  /**
+   * An unfitted copy with the same parameters, then `params` set on it (as setParams). Fits of clones share no
+   * state: a built-in Module value (module__activation: new nn.PReLU()) is copied with its current weights
+   * (nn.copyModule), and a built-in callback (EarlyStopping, Checkpoint, PrintLog, ProgressBar) is a new one with
+   * the same options. A custom Module or callback object cannot be copied: the clones share it.
+   */
+  clone(params: Record<string, unknown> = {}): NeuralNetClassifier {
+    const copy = (v: unknown): unknown => (v instanceof nn.Module && isBuiltinModule(v) ? nn.copyModule(v) : v);
+    const fresh = (p: Record<string, unknown>): Record<string, unknown> =>
+      Object.fromEntries(
+        Object.entries(p).map(([k, v]) => {
+          if (k === 'callbacks' && Array.isArray(v)) return [k, v.map(copyCallback)];
+          if (k === 'moduleParams' && v !== null && typeof v === 'object') {
+            return [k, Object.fromEntries(Object.entries(v).map(([mk, mv]) => [mk, copy(mv)]))];
+          }
+          return [k, copy(v)];
+        }),
+      );
+    return new NeuralNetClassifier({}).setParams(fresh(this.getParams())).setParams(fresh(params));
   }
 
   private validateOptions(): void {
