@@ -6,8 +6,8 @@ import { backendInfo } from '../lib/info';
 import { list } from '../lib/activations';
 import { visualizeActivation } from '../lib/viz/visualize';
 import { activationAnimation, activationPlot, defaultSweep, writeAnimation, writeChart, writeGallery, MAX_CURVES } from '../lib/viz/activation_plot';
-import { svgToPng } from '../lib/viz/raster';
-import { PALETTE } from '../lib/viz/svg';
+import { svgFramesToGif, svgToPng } from '../lib/viz/raster';
+import { lineChart, PALETTE } from '../lib/viz/svg';
 import { axisInverse, countColor, decodePng, elements, parseGif, pathPoints, unescapeAttr } from './viz_helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-viz-'));
@@ -220,5 +220,144 @@ describe('gallery', () => {
     const img = decodePng(fs.readFileSync(path.join(dir, 'swish.png')));
     expect([img.width, img.height]).toEqual([240, 160]);
     expect(() => writeGallery(dir, { format: 'bmp' as 'png' })).toThrow(/format/);
+  });
+});
+
+describe('argument checks: named errors before any work or writing', () => {
+  const dir = path.join(tmp, 'checks');
+  beforeAll(() => fs.mkdirSync(dir, { recursive: true }));
+
+  test('a PNG too large to allocate is a RangeError in-process, before rendering', () => {
+    const svg = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 8000, height: 8000 });
+    const rss = process.memoryUsage().rss;
+    // 128000 x 128000 RGBA (65 GB): resvg would abort the process on the failed allocation.
+    expect(() => svgToPng(svg, { scale: 16 })).toThrow(RangeError);
+    expect(() => svgToPng(svg, { scale: 16 })).toThrow(/128000 x 128000 pixels/);
+    const wide = '<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="2000"/>';
+    expect(() => svgToPng(wide)).toThrow(RangeError);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 2 ** 20);
+    expect(() => svgFramesToGif([svg, svg], { scale: 16 })).toThrow(RangeError);
+    const frame = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 1200, height: 800 });
+    const many = Array.from({ length: 300 }, () => frame);
+    expect(() => svgFramesToGif(many)).toThrow(/300 frames/);
+  });
+
+  test('GIF delayMs of the wrong type is a TypeError', () => {
+    const svg = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 50, height: 40 });
+    expect(() => svgFramesToGif([svg], { delayMs: '100' as never })).toThrow(TypeError);
+    expect(() => svgFramesToGif([svg], { delayMs: 5 })).toThrow(RangeError);
+  });
+
+  test('prelu with one alpha per channel: a RangeError naming alpha (not interleaved channels)', () => {
+    const even = { alpha: [0.1, 0.5], start: -4, end: -1, points: 4 };
+    expect(() => visualizeActivation('prelu', even)).toThrow(RangeError);
+    expect(() => visualizeActivation('prelu', even)).toThrow(/'alpha'/);
+    expect(() => visualizeActivation('prelu', { alpha: [0.1, 0.5] })).toThrow(/'alpha' must be a single number/);
+    expect(() => activationPlot('prelu', { params: { alpha: [0.1, 0.5] } })).toThrow(/'alpha' must be a single number/);
+    const one = visualizeActivation('prelu', { alpha: [0.1], start: -4, end: -1, points: 4 });
+    expect(one.y).toEqual(visualizeActivation('prelu', { alpha: 0.1, start: -4, end: -1, points: 4 }).y);
+  });
+
+  test('float32 samples: start/end outside the float32 range are RangeErrors', () => {
+    const f32 = { dtype: 'float32' as const, points: 3 };
+    expect(() => visualizeActivation('relu', { ...f32, start: -1e39, end: 1e39 })).toThrow(RangeError);
+    expect(() => visualizeActivation('relu', { ...f32, start: -1e39, end: 0 })).toThrow(/start/);
+    expect(() => visualizeActivation('relu', { ...f32, start: 0, end: 1e39 })).toThrow(/end/);
+    expect(visualizeActivation('relu', { ...f32, start: -3e38, end: 3e38 }).x.every(Number.isFinite)).toBe(true);
+  });
+
+  test("a GIF of activationAnimation's output keeps its frameSeconds and pingPong", () => {
+    const size = { points: 21, width: 120, height: 80 };
+    const anim = activationAnimation('swish', { values: [0.5, 1, 2, 3], ...size, frameSeconds: 0.5, pingPong: false });
+    const file = path.join(dir, 'timing.gif');
+    writeAnimation(file, anim);
+    const gif = parseGif(fs.readFileSync(file));
+    expect(gif.frames).toBe(4); // no ping-pong: 0.5, 1, 2, 3
+    expect(gif.delaysCs).toEqual([50, 50, 50, 50]);
+    writeAnimation(file, anim, { frameSeconds: 0.2, pingPong: true });
+    const g2 = parseGif(fs.readFileSync(file));
+    expect(g2.frames).toBe(6);
+    expect(g2.delaysCs[0]).toBe(20);
+  });
+
+  test.each([
+    [{ width: NaN }, RangeError, /width/],
+    [{ width: 0 }, RangeError, /width/],
+    [{ height: -5 }, RangeError, /height/],
+    [{ width: 'abc' }, TypeError, /width/],
+  ])('activationPlot/activationAnimation/writeGallery(%p): named error', (o, type, msg) => {
+    expect(() => activationPlot('relu', { points: 5, ...(o as object) })).toThrow(type);
+    expect(() => activationPlot('relu', { points: 5, ...(o as object) })).toThrow(msg);
+    expect(() => activationAnimation('swish', { points: 5, ...(o as object) })).toThrow(msg);
+    const g = path.join(dir, 'gallery-bad-size');
+    expect(() => writeGallery(g, { points: 5, ...(o as object) })).toThrow(msg);
+    expect(fs.existsSync(g)).toBe(false);
+  });
+
+  test.each([0, NaN, -1, 'x', 100])('frameSeconds %p: named error', (v) => {
+    expect(() => activationAnimation('swish', { points: 5, frameSeconds: v as number })).toThrow(/frameSeconds/);
+    const anim = activationAnimation('swish', { values: [1, 2], points: 5, width: 50, height: 40 });
+    const file = path.join(dir, 'bad-fs.gif');
+    expect(() => writeAnimation(file, anim, { frameSeconds: v as number })).toThrow(/frameSeconds/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('start or end alone is checked against the default of the other', () => {
+    expect(() => activationPlot('relu', { start: 10 })).toThrow(RangeError);
+    expect(() => activationPlot('relu', { start: 20 })).toThrow(/end \(10\) must be greater than start \(20\)/);
+    expect(() => activationPlot('relu', { end: -10 })).toThrow(RangeError);
+    expect(() => activationAnimation('swish', { start: 10 })).toThrow(RangeError);
+    expect(() => writeGallery(path.join(dir, 'g-start'), { start: 10 })).toThrow(RangeError);
+    expect(activationPlot('relu', { start: 5, points: 3 }).curves[0].x).toEqual([5, 7.5, 10]);
+  });
+
+  test("visualizeActivation's options are not activation parameters (spec, params, sweep, param)", () => {
+    const side = path.join(dir, 'side_effect.json');
+    const spec = { name: 'relu', savePath: side };
+    expect(() => activationPlot(spec, { points: 3 })).toThrow(/'savePath' is a plot option/);
+    expect(fs.existsSync(side)).toBe(false);
+    expect(() => activationPlot('relu', { points: 5, params: { points: 1 } })).toThrow(/params: 'points'/);
+    expect(() => activationPlot('relu', { points: 3, sweep: { start: [1, 2] } })).toThrow(/sweep: 'start'/);
+    expect(() => activationPlot('relu', { points: 3, params: { dtype: 'float32' } })).toThrow(RangeError);
+    expect(() => activationAnimation({ name: 'swish', end: 3 }, { points: 3 })).toThrow(/'end'/);
+    expect(() => activationAnimation('swish', { points: 3, params: { savePath: side } })).toThrow(/'savePath'/);
+    expect(() => activationAnimation('swish', { param: 'start', values: [1, 2] })).toThrow(/'start'/);
+    expect(fs.existsSync(side)).toBe(false);
+  });
+
+  test('output paths: a directory or a file where the other is expected is an error naming the argument', () => {
+    const svg = activationPlot('relu', { points: 3 }).svg;
+    expect(() => visualizeActivation('relu', { points: 3, savePath: dir })).toThrow(RangeError);
+    expect(() => visualizeActivation('relu', { points: 3, savePath: dir })).toThrow(/savePath must name a file/);
+    const d = path.join(dir, 'x.svg');
+    fs.mkdirSync(d, { recursive: true });
+    expect(() => writeChart(d, svg)).toThrow(/file must name a file, got '.*x\.svg' \(a directory\)/);
+    const anim = activationAnimation('swish', { values: [1, 2], points: 5 });
+    expect(() => writeAnimation(d, anim)).toThrow(RangeError);
+    const f = path.join(dir, 'plain-file');
+    fs.writeFileSync(f, 'x');
+    expect(() => writeGallery(f, { points: 3 })).toThrow(/dir must name a directory/);
+    expect(fs.readFileSync(f, 'utf8')).toBe('x');
+  });
+});
+
+describe('near-constant and subnormal curves', () => {
+  test.each([
+    ['sigmoid', { start: 34, end: 35, derivative: false }],
+    ['elu', { start: -35, end: -34, derivative: false }],
+    ['softplus', { start: -746, end: -745 }],
+    ['gelu', { start: -41, end: -40 }],
+  ])('%s %p: no NaN, a few y ticks, the lines inside the plot', (name, o) => {
+    const svg = activationPlot(name, { ...o, points: 101 }).svg;
+    expect(svg).not.toMatch(/NaN/);
+    const yTicks = svg.slice(svg.indexOf('axis y-axis')).match(/<g class="tick"/g) ?? [];
+    expect(yTicks.length).toBeGreaterThanOrEqual(1);
+    expect(yTicks.length).toBeLessThanOrEqual(15);
+    const clip = elements(svg, 'rect').find((e) => e.x !== undefined && e.y !== undefined)!;
+    for (const p of elements(svg, 'path', 'line'))
+      for (const [, py] of pathPoints(p.d)) {
+        expect(py).toBeGreaterThanOrEqual(Number(clip.y) - 0.01);
+        expect(py).toBeLessThanOrEqual(Number(clip.y) + Number(clip.height) + 0.01);
+      }
   });
 });

@@ -157,3 +157,83 @@ describe('swishnet report', () => {
     }
   });
 });
+
+describe('output and size checks before anything is written', () => {
+  const cwd = process.cwd();
+  beforeEach(() => process.chdir(tmp)); // relative outputs of a failing case stay in tmp
+  afterEach(() => process.chdir(cwd));
+
+  test('a PNG too large for the renderer is a usage error (the process does not abort)', async () => {
+    const big = ['--width', '8000', '--height', '8000'];
+    const r = await run('plot', 'relu', ...big, '--scale', '16', '--points', '11', '--out', t('big.png'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--width 8000 x --height 8000 at --scale 16/);
+    expect(fs.existsSync(t('big.png'))).toBe(false);
+    const g = await run('plot', 'swish', '--animate', ...big, '--scale', '4', '--out', t('big.gif'));
+    expect(g.code).toBe(2);
+    const a = await run('plot', '--all', '--format', 'png', ...big, '--scale', '4', '--out', t('big-gallery'));
+    expect(a.code).toBe(2);
+    expect(fs.existsSync(t('big-gallery'))).toBe(false);
+  });
+
+  test('--json naming the --out file, or a directory, is a usage error and nothing is written', async () => {
+    const same = await run('plot', 'swish', '--points', '11', '--out', t('same.svg'), '--json', t('same.svg'));
+    expect(same.code).toBe(2);
+    expect(same.err).toMatch(/--json '.*same\.svg' would overwrite the --out file/);
+    expect(fs.existsSync(t('same.svg'))).toBe(false);
+    fs.mkdirSync(t('adir'), { recursive: true });
+    const dir = await run('plot', 'swish', '--points', '11', '--out', t('d.svg'), '--json', t('adir'));
+    expect(dir.code).toBe(2);
+    expect(dir.err).toMatch(/--json must name a file, got '.*adir' \(a directory\)/);
+    expect(fs.existsSync(t('d.svg'))).toBe(false);
+    fs.mkdirSync(t('out-dir.svg'), { recursive: true });
+    const outDir = await run('plot', 'swish', '--points', '11', '--out', t('out-dir.svg'));
+    expect(outDir.code).toBe(2);
+    expect(outDir.err).toMatch(/--out must name a file/);
+    const anim = await run('plot', 'swish', '--animate', '--points', '11', '--out', t('a.svg'), '--json', t('a.svg'));
+    expect(anim.code).toBe(2);
+  });
+
+  test.each([
+    [['--all', '--param', 'beta=1,2'], /--all takes no --param/],
+    [['--all', '--json', 'g.json'], /--all takes no --json/],
+    [['--all', '--title', 'T'], /--all takes no --title/],
+    [['swish', '--format', 'png', '--out', 'f.svg'], /--format is the chart format of the --all gallery/],
+  ])('options that would be ignored are usage errors: %j', async (argv, msg) => {
+    const out = argv[0] === '--all' ? t('gal') : t('f.svg');
+    const r = await run('plot', ...(argv as string[]), '--points', '11', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg as RegExp);
+    expect(fs.existsSync(t('gal'))).toBe(false);
+    expect(fs.existsSync(t('f.svg'))).toBe(false);
+  });
+
+  test('--all --out FILE (an existing file) is a usage error', async () => {
+    fs.writeFileSync(t('not-a-dir'), 'x');
+    const r = await run('plot', '--all', '--points', '11', '--out', t('not-a-dir'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is a file/);
+    expect(fs.readFileSync(t('not-a-dir'), 'utf8')).toBe('x');
+  });
+
+  test('report: --out through a symlink to the input, or a directory, is a usage error', async () => {
+    const input = t('run.json');
+    const text = JSON.stringify({ history: [{ epoch: 1, train_loss: 0.5 }] });
+    fs.writeFileSync(input, text);
+    fs.symlinkSync(input, t('latest.json'));
+    const r = await run('report', t('latest.json'), '--out', input);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/would overwrite the input/);
+    expect(fs.readFileSync(input, 'utf8')).toBe(text);
+    fs.mkdirSync(t('rdir'), { recursive: true });
+    const d = await run('report', input, '--out', t('rdir'));
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/--out must name a file/);
+  });
+
+  test('a parameter typed as text shows what was typed', async () => {
+    const r = await run('plot', 'swish:beta=NaN', '--out', t('nan.svg'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`parameter 'beta' must be a finite number, got string "NaN"`);
+  });
+});

@@ -1,5 +1,12 @@
 /** HTML reports: training curves + history table, grid search parallel coordinates + sortable table. */
-import { gridReportHtml, historyReportHtml, validateGridPayload, candidateLabel } from '../lib/viz/report';
+import {
+  accuracyChartSvg,
+  gridReportHtml,
+  historyReportHtml,
+  lossChartSvg,
+  validateGridPayload,
+  candidateLabel,
+} from '../lib/viz/report';
 import { buildParcoords, columnLabel, paramLabel } from '../lib/viz/parcoords';
 import { elements, makeGridPayload, makeHistory, pathPoints } from './viz_helpers';
 
@@ -180,5 +187,29 @@ describe('grid report', () => {
     expect(() => validateGridPayload({ cvResults: [] })).toThrow(RangeError);
     expect(() => validateGridPayload({})).toThrow(/cvResults/);
     expect(() => gridReportHtml({ cvResults: [{ params: {} }] } as never)).toThrow(/mean_test_score/);
+  });
+});
+
+describe('degenerate values and sizes', () => {
+  test('a subnormal spread of scores draws finite polylines (no NaN)', () => {
+    const row = (s: number, r: number): Record<string, unknown> =>
+      ({ params: {}, mean_test_score: 0.9, std_test_score: s, rank_test_score: r });
+    const html = gridReportHtml({ cvResults: [row(0, 1), row(5e-324, 2)] } as never);
+    const lines = elements(html, 'polyline', 'pc-line');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) for (const [x, y] of l.points.split(' ').map((p) => p.split(',').map(Number))) {
+      expect(Number.isFinite(x) && Number.isFinite(y)).toBe(true);
+    }
+    expect(html).not.toMatch(/NaN/);
+  });
+
+  test('chart sizes are checked: parcoords height, history chart width/height', () => {
+    const rows = makeGridPayload(3, 2).cvResults;
+    expect(() => buildParcoords(rows, { height: NaN })).toThrow(RangeError);
+    expect(() => buildParcoords(rows, { height: '400' as never })).toThrow(TypeError);
+    const h = makeHistory(3, 1) as never;
+    expect(() => lossChartSvg(h, { width: 0 })).toThrow(/width/);
+    expect(() => accuracyChartSvg(h, { height: NaN })).toThrow(/height/);
+    expect(() => lossChartSvg(h, { width: '1" onload="x' as never })).toThrow(TypeError);
   });
 });

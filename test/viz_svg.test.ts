@@ -181,3 +181,120 @@ describe('lineChart', () => {
     expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 });
+
+/** Every number in the chart's coordinate attributes and path data (NaN shows up as the word). */
+function coordinates(svg: string): string[] {
+  const re = /\s(?:x|y|x1|x2|y1|y2|cx|cy|width|height|d|points|transform)="([^"]*)"/g;
+  const attrs = [...svg.matchAll(re)].map((m) => m[1]);
+  return attrs.flatMap((a) => a.match(/NaN|Infinity|-?[\d.]+(?:e[-+]?\d+)?/g) ?? []);
+}
+
+/** The y pixel range of the plot area (the clip rectangle). */
+function plotArea(svg: string): { top: number; bottom: number } {
+  const r = elements(svg, 'rect').find((e) => e.x !== undefined && e.y !== undefined)!;
+  return { top: Number(r.y), bottom: Number(r.y) + Number(r.height) };
+}
+
+describe('degenerate, subnormal and overflowing data', () => {
+  const x = Array.from({ length: 101 }, (_, i) => i / 100);
+
+  test('niceStep and niceDomain stay finite for subnormal spans', () => {
+    const step = niceStep(5e-324);
+    expect(step).toBeGreaterThan(0);
+    expect(Number.isFinite(step)).toBe(true);
+    const [a, b] = niceDomain(0, 5e-324);
+    expect(Number.isFinite(a) && Number.isFinite(b)).toBe(true);
+    expect(a).toBeLessThanOrEqual(0);
+    expect(b).toBeGreaterThanOrEqual(5e-324);
+    expect(b).toBeGreaterThan(a);
+  });
+
+  test.each([
+    ['subnormal values', x.map((v) => v * 5e-324)],
+    ['values that differ in the last bits', x.map((_, i) => 1 - (i % 3) * 1.1102230246251565e-16)],
+    ['tiny values', x.map((v) => 1e-20 + v * 1e-20)],
+    ['values near Number.MAX_VALUE', x.map((v) => (2 * v - 1) * 8.9e307)],
+  ])('%s: finite coordinates, a few ticks, the line inside the plot', (_, y) => {
+    const svg = lineChart({ series: [{ label: 'y', x, y }] });
+    expect(coordinates(svg).filter((c) => !Number.isFinite(Number(c)))).toEqual([]);
+    expect(elements(svg, 'g', 'tick').length).toBeLessThanOrEqual(30);
+    const yTicks = svg.slice(svg.indexOf('axis y-axis')).match(/<g class="tick"/g) ?? [];
+    expect(yTicks.length).toBeGreaterThanOrEqual(1);
+    expect(yTicks.length).toBeLessThanOrEqual(15);
+    const { top, bottom } = plotArea(svg);
+    for (const [, py] of pathPoints(elements(svg, 'path', 'line')[0].d)) {
+      expect(py).toBeGreaterThanOrEqual(top - 0.01);
+      expect(py).toBeLessThanOrEqual(bottom + 0.01);
+    }
+  });
+
+  test('niceDomain of a span lost in rounding still contains the data with lo < hi', () => {
+    const [a, b] = niceDomain(-1.0000000000000002, -0.9999999999999998);
+    expect(a).toBeLessThan(b);
+    expect(a).toBeLessThanOrEqual(-1.0000000000000002);
+    expect(b).toBeGreaterThanOrEqual(-0.9999999999999998);
+    expect(ticks(1, 1 + 2.220446049250313e-16)).toHaveLength(1);
+    const [c, d] = niceDomain(1e-20, 2e-20);
+    expect(c).toBeLessThanOrEqual(1e-20);
+    expect(d).toBeGreaterThanOrEqual(2e-20);
+    expect(d).toBeGreaterThan(c);
+  });
+
+  test('a domain wider than Number.MAX_VALUE: a nice domain, a few ticks, a working scale', () => {
+    const [a, b] = niceDomain(-8.9e307, 8.9e307);
+    expect(Number.isFinite(a) && Number.isFinite(b) && a <= -8.9e307 && b >= 8.9e307).toBe(true);
+    const t = ticks(a, b, 6);
+    expect(t.length).toBeGreaterThanOrEqual(2);
+    expect(t.length).toBeLessThanOrEqual(15);
+    const s = linearScale([-1.7e308, 1.7e308], [0, 100]);
+    expect(s(-1.7e308)).toBe(0);
+    expect(s(0)).toBe(50);
+    expect(s(1.7e308)).toBe(100);
+    expect(linearScale([0, 5e-324], [0, 100])(5e-324)).toBe(50);
+    expect(linearScale([0, NaN], [0, 100])(1)).toBe(50);
+  });
+});
+
+describe('animation timing and option checks', () => {
+  const x = [0, 1, 2];
+
+  test('keyTimes are distinct and strictly increasing for hundreds of frames', () => {
+    const frames = Array.from({ length: 198 }, (_, k) => x.map((v) => v * k));
+    const svg = lineChart({ series: [{ label: 'k x', x, y: frames[0], frames }], frameSeconds: 0.05 });
+    const anim = elements(svg, 'animate')[0];
+    const kt = anim.keyTimes.split(';').map(Number);
+    expect(kt).toHaveLength(198);
+    expect(kt[0]).toBe(0);
+    for (let i = 1; i < kt.length; i++) expect(kt[i]).toBeGreaterThan(kt[i - 1]);
+    kt.forEach((v, i) => expect(v).toBeCloseTo(i / 198, 5));
+    expect(anim.dur).toBe('9.9s');
+  });
+
+  test.each([
+    [{ width: NaN }, RangeError, /width/],
+    [{ width: 0 }, RangeError, /width/],
+    [{ height: -5 }, RangeError, /height/],
+    [{ width: 2e5 }, RangeError, /width/],
+    [{ width: '300" onload="x' }, TypeError, /width/],
+    [{ frameSeconds: 0 }, RangeError, /frameSeconds/],
+    [{ frameSeconds: NaN }, RangeError, /frameSeconds/],
+    [{ frameSeconds: -1 }, RangeError, /frameSeconds/],
+    [{ frameSeconds: 'x' }, TypeError, /frameSeconds/],
+  ])('lineChart(%p) is a named error', (o, type, msg) => {
+    expect(() => lineChart({ series: [{ label: 'a', x, y: x }], ...(o as object) })).toThrow(type);
+    expect(() => lineChart({ series: [{ label: 'a', x, y: x }], ...(o as object) })).toThrow(msg);
+  });
+
+  test('a series stroke width is checked too', () => {
+    expect(() => lineChart({ series: [{ label: 'a', x, y: x, width: NaN }] })).toThrow(/series\[0\]\.width/);
+    expect(() => lineChart({ series: [{ label: 'a', x, y: x, width: '2" x="' as never }] })).toThrow(TypeError);
+  });
+
+  test('esc drops the characters XML forbids (C0 controls, U+FFFE/U+FFFF), keeps tab, LF, CR', () => {
+    const s = esc('a\u0000b\u0001c\u0008d\u000Be\u000Cf\u001Fg\uFFFEh\uFFFFi\tj\nk\rl');
+    expect(s).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
+    expect(s).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg\uFFFDh\uFFFDi\tj\nk\rl');
+    const svg = lineChart({ series: [{ label: 'x\u0002', x, y: x }], title: 'run\u0001 7' });
+    expect(svg).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+  });
+});

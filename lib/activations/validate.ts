@@ -15,6 +15,16 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * describe() with the value of a string or boolean shown too (`string "NaN"`, `boolean true`), for messages about
+ * a value the user typed (an activation parameter such as `swish:beta=NaN` on the command line).
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  return describe(v);
+}
+
 export function dtypeOf(v: FloatArray): 'float32' | 'float64' {
   return v instanceof Float32Array ? 'float32' : 'float64';
 }

@@ -1,8 +1,10 @@
 /** `swishnet plot`: an activation and its derivative as SVG/PNG, an animated parameter sweep, or a gallery. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isDirectory } from '../util/files';
 import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
-import { parseActivation, requireModule } from './train';
+import { checkOutputPaths, parseActivation, requireModule } from './train';
+import { MAX_RASTER_PIXELS } from '../viz/raster';
 
 export const plotSpecs: OptionSpec[] = [
   { name: 'param', type: 'string', metavar: 'K=V1,V2[;K2=...]', description: 'parameter values: one curve pair per value (or per combination), e.g. beta=0.5,1,2' },
@@ -13,7 +15,7 @@ export const plotSpecs: OptionSpec[] = [
   { name: 'animate', type: 'boolean', description: 'animate a sweep over one parameter (default: its first, 0.1x to 2x the default)' },
   { name: 'frame-ms', type: 'int', default: 150, metavar: 'MS', description: 'milliseconds per animation frame' },
   { name: 'all', type: 'boolean', description: 'write a gallery: one chart per registered activation plus index.html' },
-  { name: 'format', type: 'string', default: 'svg', metavar: 'svg|png', description: 'chart format of the --all gallery' },
+  { name: 'format', type: 'string', metavar: 'svg|png', description: 'chart format of the --all gallery [svg]' },
   { name: 'derivative', type: 'boolean', default: true, description: "plot f'(x) too (--no-derivative: only f)" },
   { name: 'width', type: 'int', default: 720, metavar: 'PX', description: 'chart width' },
   { name: 'height', type: 'int', default: 450, metavar: 'PX', description: 'chart height' },
@@ -87,6 +89,15 @@ export async function runPlot(argv: string[]): Promise<number> {
   const height = positive(o, 'height', 8000);
   const scale = o.scale as number;
   if (!(scale > 0) || scale > 16) throw new UsageError(`--scale must be in (0, 16], got ${scale}`);
+  // The renderer aborts the process when it cannot allocate the image: refuse what would not fit first.
+  const pixels = Math.ceil(width * scale) * Math.ceil(height * scale);
+  const raster = (file: string): void => {
+    if (pixels > MAX_RASTER_PIXELS)
+      throw new UsageError(
+        `--width ${width} x --height ${height} at --scale ${scale} is ${pixels} pixels, ` +
+          `more than ${MAX_RASTER_PIXELS} (2^27) for ${file}: use a smaller width, height or scale`,
+      );
+  };
   const frameMs = o['frame-ms'] as number;
   if (frameMs < 10 || frameMs > 60000) throw new UsageError(`--frame-ms must be between 10 and 60000, got ${frameMs}`);
   const derivative = o.derivative !== false;
@@ -108,15 +119,24 @@ export async function runPlot(argv: string[]): Promise<number> {
   if (o.all) {
     if (positionals.length) throw new UsageError('--all plots every registered activation: give no NAME');
     if (o.animate) throw new UsageError('--all and --animate cannot be combined');
-    const format = String(o.format);
+    // The gallery plots each activation once, with its default parameters and its own title, and writes no data.
+    for (const k of ['param', 'json', 'title']) if (o[k] !== undefined) throw new UsageError(`--all takes no --${k}`);
+    const format = String(o.format ?? 'svg');
     if (format !== 'svg' && format !== 'png') throw new UsageError(`--format must be svg or png, got '${format}'`);
     const dir = String(o.out ?? 'activations');
     if (/\.(svg|png|gif|html)$/i.test(dir)) throw new UsageError(`--all writes a directory; --out '${dir}' looks like a file`);
+    if (fs.existsSync(dir) && !isDirectory(dir)) {
+      throw new UsageError(`--all writes a directory; --out '${dir}' is a file`);
+    }
+    if (format === 'png') raster(`--format png`);
     const entries = wrap(() => viz.writeGallery(dir, { start, end, points, width, height, derivative, format, scale }));
     console.log(`wrote ${entries.length} charts and ${path.join(dir, 'index.html')}`);
     return 0;
   }
 
+  if (o.format !== undefined) {
+    throw new UsageError('--format is the chart format of the --all gallery; give --out FILE.png instead');
+  }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one activation NAME, got ${positionals.join(' ')}` : 'missing activation NAME (or --all)');
   const spec = parseActivation(positionals[0]);
   const name = typeof spec === 'string' ? spec : String(spec.name);
@@ -125,6 +145,8 @@ export async function runPlot(argv: string[]): Promise<number> {
   if (o.animate) {
     const out = String(o.out ?? `${name}-animation.svg`);
     if (!/\.(svg|gif)$/i.test(out)) throw new UsageError(`--animate writes .svg or .gif, got --out '${out}'`);
+    checkOutputPaths({ out, json: o.json }, ['out', 'json']);
+    if (/\.gif$/i.test(out)) raster(out);
     let param: string | undefined;
     let values: number[] | undefined;
     if (sweep) {
@@ -140,7 +162,7 @@ export async function runPlot(argv: string[]): Promise<number> {
     const anim = wrap(() =>
       viz.activationAnimation(name, { param, values, start, end, points, width, height, derivative, title, params: fixed, frameSeconds: frameMs / 1000 }),
     );
-    viz.writeAnimation(out, anim, { scale, frameSeconds: frameMs / 1000 });
+    wrap(() => viz.writeAnimation(out, anim, { scale }));
     if (o.json) writeJson(String(o.json), { name, param: anim.param, curves: anim.curves.map(({ params, x, y, yp }) => ({ params, x, y, yp })) });
     console.log(`wrote ${out} (${anim.param} = ${anim.values[0]} … ${anim.values[anim.values.length - 1]}, ${anim.values.length} frames)`);
     return 0;
@@ -148,8 +170,10 @@ export async function runPlot(argv: string[]): Promise<number> {
 
   const out = String(o.out ?? `${name}.svg`);
   if (!/\.(svg|png)$/i.test(out)) throw new UsageError(`--out must end in .svg or .png, got '${out}'`);
+  checkOutputPaths({ out, json: o.json }, ['out', 'json']);
+  if (/\.png$/i.test(out)) raster(out);
   const { svg, curves } = wrap(() => viz.activationPlot(name, { start, end, points, params: fixed, sweep, width, height, derivative, title }));
-  viz.writeChart(out, svg, { scale });
+  wrap(() => viz.writeChart(out, svg, { scale }));
   if (o.json) {
     const data =
       curves.length === 1

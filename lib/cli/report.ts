@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
+import { checkOutputPaths } from './train';
 
 export const reportSpecs: OptionSpec[] = [
   { name: 'out', type: 'string', metavar: 'FILE', description: 'the HTML file to write [FILE with .html instead of .json]' },
@@ -35,6 +36,8 @@ export async function runReport(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one JSON file, got ${positionals.join(' ')}` : 'missing the JSON file to report on');
   const file = positionals[0];
+  const out = String(o.out ?? path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.html`));
+  checkOutputPaths({ out }, ['out'], [file]);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -48,8 +51,6 @@ export async function runReport(argv: string[]): Promise<number> {
     throw new UsageError(`'${file}' is not valid JSON: ${(e as Error).message}`);
   }
   const kind = reportKind(payload);
-  const out = String(o.out ?? path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.html`));
-  if (path.resolve(out) === path.resolve(file)) throw new UsageError(`--out would overwrite the input '${file}'`);
   const { gridReportHtml, historyReportHtml } = await import('../viz/report');
   const title = o.title === undefined ? undefined : String(o.title);
   let html: string;

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
+import { isDirectory, realPath } from '../util/files';
 import { loadUserModule, resolveRequire } from '../util/resolve';
 import type { NeuralNetClassifier as Classifier } from '../train/classifier';
 
@@ -61,14 +62,23 @@ export async function requireModule(spec: string): Promise<void> {
   await loadUserModule(file);
 }
 
-/** --json / --html / --save: a path that is a directory would fail only after the whole run; say so first. */
-export function checkOutputPaths(o: Record<string, unknown>, names: string[]): void {
+/**
+ * --json / --html / --save / --out: a path that is a directory would fail only after the whole run, and two of
+ * them naming one file (or one naming an input file) would overwrite each other; say so first. Paths compare
+ * with symlinks resolved.
+ */
+export function checkOutputPaths(o: Record<string, unknown>, names: string[], inputs: string[] = []): void {
+  const taken = new Map<string, string>(inputs.map((f) => [realPath(f), `the input '${f}'`]));
   for (const name of names) {
     if (o[name] === undefined) continue;
     const file = String(o[name]);
-    if (file === '' || (fs.existsSync(file) && fs.statSync(file).isDirectory())) {
+    if (file === '' || isDirectory(file)) {
       throw new UsageError(`--${name} must name a file, got '${file}'${file ? ' (a directory)' : ''}`);
     }
+    const real = realPath(file);
+    const other = taken.get(real);
+    if (other) throw new UsageError(`--${name} '${file}' would overwrite ${other}`);
+    taken.set(real, `the --${name} file`);
   }
 }
 

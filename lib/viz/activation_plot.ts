@@ -6,9 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { visualizeActivation } from './visualize';
-import { esc, formatNumber, lineChart, niceDomain, PALETTE, Series } from './svg';
+import { checkFrameSeconds, checkSize, esc, formatNumber, lineChart, niceDomain, PALETTE, Series } from './svg';
 import { findActivation, formatParams, formatValue, listActivations, paramSymbol } from './registry';
 import { svgFramesToGif, svgToPng } from './raster';
+import { checkOutputFile, isDirectory } from '../util/files';
 
 export type ParamValue = number | string | boolean;
 export type ActivationSpec = string | ({ name: string } & Record<string, unknown>);
@@ -54,6 +55,7 @@ function splitSpec(spec: ActivationSpec): { name: string; params: Record<string,
   }
   if (spec && typeof spec === 'object' && typeof spec.name === 'string' && spec.name !== '') {
     const { name, ...params } = spec;
+    checkParamNames(params, 'activation spec');
     return { name, params };
   }
   throw new TypeError("activation must be a name or a spec object with a 'name', e.g. { name: 'swish', beta: 1.5 }");
@@ -62,9 +64,29 @@ function splitSpec(spec: ActivationSpec): { name: string; params: Record<string,
 function checkRange(o: CurveOptions): void {
   for (const k of ['start', 'end'] as const)
     if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) throw new RangeError(`${k} must be a finite number, got ${String(o[k])}`);
-  if (o.start !== undefined && o.end !== undefined && !(o.end > o.start)) throw new RangeError(`end (${o.end}) must be greater than start (${o.start})`);
+  // Against the defaults too: { start: 10 } alone is an empty interval [10, 10], { start: 20 } a reversed one.
+  const start = o.start ?? -10;
+  const end = o.end ?? 10;
+  if (!(end > start)) {
+    const given = o.start === undefined || o.end === undefined ? ' (the default start is -10, end 10)' : '';
+    throw new RangeError(`end (${end}) must be greater than start (${start})${given}`);
+  }
   if (o.points !== undefined && (!Number.isInteger(o.points) || o.points < 2 || o.points > 1e6))
     throw new RangeError(`points must be an integer in [2, 1000000], got ${String(o.points)}`);
+}
+
+/** visualizeActivation's own options: as activation parameters they would override the range or write a file. */
+const RESERVED = ['start', 'end', 'points', 'dtype', 'savePath'];
+
+function checkParamNames(params: Record<string, unknown> | undefined, where: string): void {
+  for (const k of Object.keys(params ?? {}))
+    if (RESERVED.includes(k)) throw new RangeError(`${where}: '${k}' is a plot option, not an activation parameter`);
+}
+
+/** Chart sizes, checked before any curve is computed. */
+function checkChartSize(o: { width?: unknown; height?: unknown }): void {
+  checkSize(o.width, 'width');
+  checkSize(o.height, 'height');
 }
 
 /** All combinations of the swept values, in order (the first parameter varies slowest). */
@@ -81,11 +103,13 @@ export function sweepCombinations(sweep: Record<string, readonly ParamValue[]> =
 export function activationCurves(spec: ActivationSpec, options: CurveOptions = {}): ActivationCurve[] {
   const { name, params: specParams } = splitSpec(spec);
   checkRange(options);
+  checkParamNames(options.params, 'params');
+  checkParamNames(options.sweep, 'sweep');
   const combos = sweepCombinations(options.sweep);
   if (combos.length > MAX_CURVES) throw new RangeError(`at most ${MAX_CURVES} parameter combinations fit on one chart, got ${combos.length}`);
   return combos.map((swept) => {
     const params = { ...specParams, ...(options.params ?? {}), ...swept };
-    const r = visualizeActivation(name, { start: options.start, end: options.end, points: options.points, ...params });
+    const r = visualizeActivation(name, { ...params, start: options.start, end: options.end, points: options.points });
     return { name, params, swept, x: Array.from(r.x), y: Array.from(r.y), yp: Array.from(r.yp) };
   });
 }
@@ -133,6 +157,7 @@ function seriesFor(curves: ActivationCurve[], derivative: boolean): Series[] {
 
 /** f and f' of one activation (one curve pair per swept value) as an SVG chart, with the data behind it. */
 export function activationPlot(spec: ActivationSpec, options: PlotOptions = {}): { svg: string; curves: ActivationCurve[] } {
+  checkChartSize(options);
   const curves = activationCurves(spec, options);
   const derivative = options.derivative ?? true;
   const svg = lineChart({
@@ -171,6 +196,9 @@ export interface Animation {
   svg: string;
   /** One static SVG per frame, all on the same axes (for GIF or a flip book). */
   frames: string[];
+  /** The timing the animation was made with: writeAnimation's defaults for a GIF. */
+  frameSeconds: number;
+  pingPong: boolean;
 }
 
 /** The default sweep: 20 values from 0.1·d to 2·d for a parameter whose default is d (β: 0.1, 0.2, … 2). */
@@ -189,6 +217,13 @@ export function defaultSweep(name: string, param?: string): { param: string; val
 /** An animation sweeping one parameter: the curves on fixed axes, one frame per value. */
 export function activationAnimation(spec: ActivationSpec, options: AnimationOptions = {}): Animation {
   const { name, params } = splitSpec(spec);
+  checkRange(options);
+  checkChartSize(options);
+  checkFrameSeconds(options.frameSeconds);
+  if (options.pingPong !== undefined && typeof options.pingPong !== 'boolean')
+    throw new TypeError(`pingPong must be true or false, got ${typeof options.pingPong}`);
+  checkParamNames(options.params, 'params');
+  if (options.param !== undefined) checkParamNames({ [options.param]: 0 }, 'param');
   let param = options.param;
   let values = options.values ? [...options.values] : undefined;
   if (!param || !values) {
@@ -198,11 +233,10 @@ export function activationAnimation(spec: ActivationSpec, options: AnimationOpti
   }
   if (values.length < 2 || values.length > 500) throw new RangeError(`an animation needs 2 to 500 values of ${param}, got ${values.length}`);
   if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new RangeError(`values of ${param} must be finite numbers`);
-  checkRange(options);
   const derivative = options.derivative ?? true;
   const curves = values.map((v) => {
     const p = { ...params, ...(options.params ?? {}), [param!]: v };
-    const r = visualizeActivation(name, { start: options.start, end: options.end, points: options.points, ...p });
+    const r = visualizeActivation(name, { ...p, start: options.start, end: options.end, points: options.points });
     return { name, params: p, swept: { [param!]: v }, x: Array.from(r.x), y: Array.from(r.y), yp: Array.from(r.yp) };
   });
   // Fixed axes for all frames: the extent over every frame.
@@ -218,8 +252,10 @@ export function activationAnimation(spec: ActivationSpec, options: AnimationOpti
   const yDomain = niceDomain(lo, hi);
   const sym = paramSymbol(param);
   const labels = values.map((v) => `${sym} = ${formatNumber(v, 3)}`);
+  const frameSeconds = options.frameSeconds ?? 0.15;
+  const pingPong = options.pingPong ?? true;
   const order = values.map((_, i) => i);
-  if ((options.pingPong ?? true) && values.length > 2) for (let i = values.length - 2; i > 0; i--) order.push(i);
+  if (pingPong && values.length > 2) for (let i = values.length - 2; i > 0; i--) order.push(i);
   const fixed: Record<string, unknown> = { ...defaultsOf(name), ...params, ...(options.params ?? {}) };
   delete fixed[param];
   const fixedShown = Object.entries(fixed).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
@@ -242,28 +278,43 @@ export function activationAnimation(spec: ActivationSpec, options: AnimationOpti
   };
   // A tenth of a pixel off the exact line is invisible and makes the animated SVG several times smaller.
   const animated = pair(curves[0]).map((s, k) => ({ ...s, simplify: 0.1, frames: order.map((i) => (k === 0 ? curves[i].y : curves[i].yp)) }));
-  const svg = lineChart({ ...base, series: animated, frameSeconds: options.frameSeconds ?? 0.15, frameLabels: order.map((i) => labels[i]), legend: 'top-left' });
+  const frameLabels = order.map((i) => labels[i]);
+  const svg = lineChart({ ...base, series: animated, frameSeconds, frameLabels, legend: 'top-left' });
   const frames = curves.map((c, i) => lineChart({ ...base, series: pair(c), cornerLabel: labels[i], legend: 'top-left' }));
-  return { param, values, curves, svg, frames };
+  return { param, values, curves, svg, frames, frameSeconds, pingPong };
 }
 
 /** Writes an SVG string as .svg, or rasterized as .png (by the file extension). */
 export function writeChart(file: string, svg: string, options: { scale?: number } = {}): void {
+  checkOutputFile(file, 'file');
   const ext = path.extname(file).toLowerCase();
+  if (ext !== '.svg' && ext !== '.png') throw new RangeError(`output file must end in .svg or .png, got '${file}'`);
+  const data = ext === '.svg' ? svg : svgToPng(svg, { scale: options.scale });
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  if (ext === '.svg') fs.writeFileSync(file, svg);
-  else if (ext === '.png') fs.writeFileSync(file, svgToPng(svg, { scale: options.scale }));
-  else throw new RangeError(`output file must end in .svg or .png, got '${file}'`);
+  fs.writeFileSync(file, data);
 }
 
-/** Writes an animation as animated .svg or .gif (by the file extension). */
-export function writeAnimation(file: string, anim: Animation, options: { scale?: number; frameSeconds?: number; pingPong?: boolean } = {}): void {
+/**
+ * Writes an animation as animated .svg or .gif (by the file extension). The GIF's timing is the animation's
+ * own (activationAnimation's frameSeconds and pingPong) unless `options` give other values.
+ */
+export function writeAnimation(
+  file: string,
+  anim: Animation,
+  options: { scale?: number; frameSeconds?: number; pingPong?: boolean } = {},
+): void {
+  checkOutputFile(file, 'file');
+  checkFrameSeconds(options.frameSeconds, 'options.frameSeconds');
   const ext = path.extname(file).toLowerCase();
+  if (ext !== '.svg' && ext !== '.gif') throw new RangeError(`animation file must end in .svg or .gif, got '${file}'`);
+  const frameSeconds = options.frameSeconds ?? anim.frameSeconds ?? 0.15;
+  const pingPong = options.pingPong ?? anim.pingPong ?? true;
+  const data =
+    ext === '.svg'
+      ? anim.svg
+      : svgFramesToGif(anim.frames, { scale: options.scale, delayMs: Math.round(frameSeconds * 1000), pingPong });
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  if (ext === '.svg') fs.writeFileSync(file, anim.svg);
-  else if (ext === '.gif')
-    fs.writeFileSync(file, svgFramesToGif(anim.frames, { scale: options.scale, delayMs: Math.round((options.frameSeconds ?? 0.15) * 1000), pingPong: options.pingPong ?? true }));
-  else throw new RangeError(`animation file must end in .svg or .gif, got '${file}'`);
+  fs.writeFileSync(file, data);
 }
 
 export interface GalleryOptions extends Omit<PlotOptions, 'sweep' | 'params' | 'title'> {
@@ -287,6 +338,9 @@ export function writeGallery(dir: string, options: GalleryOptions = {}): Gallery
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a directory path');
   const format = options.format ?? 'svg';
   if (format !== 'svg' && format !== 'png') throw new RangeError(`format must be 'svg' or 'png', got '${String(format)}'`);
+  if (fs.existsSync(dir) && !isDirectory(dir)) throw new RangeError(`dir must name a directory, got '${dir}' (a file)`);
+  checkRange(options);
+  checkChartSize(options);
   fs.mkdirSync(dir, { recursive: true });
   const entries: GalleryEntry[] = [];
   for (const a of listActivations()) {

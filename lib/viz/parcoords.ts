@@ -5,7 +5,7 @@
  * TypeScript and writes static SVG; the report's inline script (./parcoords_client) only adds the
  * interaction, reading the layout from the model embedded next to the SVG.
  */
-import { esc, formatNumber, formatTick, linearScale, niceDomain, px, textWidth, ticks } from './svg';
+import { checkSize, esc, formatNumber, formatTick, linearScale, niceDomain, px, textWidth, ticks } from './svg';
 import { formatParams } from './registry';
 
 export type Cell = number | string | null;
@@ -127,6 +127,7 @@ const FONT = 11;
 
 /** Lays out the parallel-coordinates plot of cvResults rows. */
 export function buildParcoords(rows: Array<Record<string, unknown>>, options: { height?: number } = {}): PcModel {
+  checkSize(options.height, 'height');
   const columns = gridColumns(rows);
   const values: Cell[][] = rows.map((r) =>
     columns.map((c) => {

@@ -15,7 +15,10 @@ interface RenderedImage {
   asPng(): Buffer;
 }
 interface ResvgModule {
-  Resvg: new (svg: string | Buffer, options?: Record<string, unknown>) => { render(): RenderedImage };
+  Resvg: new (
+    svg: string | Buffer,
+    options?: Record<string, unknown>,
+  ) => { width: number; height: number; render(): RenderedImage };
 }
 interface GifEncoder {
   writeFrame(index: Uint8Array, width: number, height: number, opts?: { palette?: number[][]; delay?: number; repeat?: number }): void;
@@ -49,6 +52,12 @@ export interface RasterOptions {
   background?: string;
 }
 
+/**
+ * Largest raster, in pixels (2^27: 512 MiB of RGBA). resvg aborts the whole process when it cannot allocate
+ * the pixmap, so a larger image is refused before rendering.
+ */
+export const MAX_RASTER_PIXELS = 2 ** 27;
+
 function validateScale(scale: unknown): number {
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > 16)
     throw new RangeError(`scale must be a number in (0, 16], got ${String(scale)}`);
@@ -69,6 +78,15 @@ function render(svg: string, options: RasterOptions): RenderedImage {
     textRendering: 1,
     logLevel: 'off',
   });
+  // The SVG's own size (parsing allocates no pixmap), at the zoom that render() applies.
+  const w = Math.ceil(r.width * scale);
+  const h = Math.ceil(r.height * scale);
+  if (!(w * h <= MAX_RASTER_PIXELS)) {
+    throw new RangeError(
+      `the image would be ${w} x ${h} pixels (the SVG's width ${r.width} x height ${r.height} at scale ${scale}), ` +
+        `more than ${MAX_RASTER_PIXELS} (2^27): use a smaller width, height or scale`,
+    );
+  }
   return r.render();
 }
 
@@ -97,9 +115,18 @@ export interface GifOptions extends RasterOptions {
 export function svgFramesToGif(frames: readonly string[], options: GifOptions = {}): Buffer {
   if (!Array.isArray(frames) || frames.length === 0) throw new TypeError('frames must be a non-empty array of SVG strings');
   const delay = options.delayMs ?? 150;
+  if (typeof delay !== 'number') throw new TypeError(`delayMs must be a number, got ${typeof delay}`);
   if (!Number.isFinite(delay) || delay < 10 || delay > 60000) throw new RangeError(`delayMs must be in [10, 60000], got ${delay}`);
   const gifenc = load<GifencModule>('gifenc', 'GIF output');
-  const images = frames.map((f) => svgToRgba(f, options));
+  const first = svgToRgba(frames[0], options);
+  // Every frame is held as RGBA until the palette is known: bound the total as one image is bounded.
+  if (first.width * first.height * frames.length > 2 * MAX_RASTER_PIXELS) {
+    throw new RangeError(
+      `${frames.length} frames of ${first.width} x ${first.height} pixels are more than ${2 * MAX_RASTER_PIXELS} ` +
+        `pixels (2^28) in all: use fewer frames or a smaller width, height or scale`,
+    );
+  }
+  const images = [first, ...frames.slice(1).map((f) => svgToRgba(f, options))];
   const { width, height } = images[0];
   if (images.some((im) => im.width !== width || im.height !== height)) throw new RangeError('all frames must have the same size');
   const picks = [...new Set([0, images.length >> 1, images.length - 1])];

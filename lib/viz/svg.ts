@@ -8,9 +8,33 @@
  * `marker`, `legend`, `legend-item`.
  */
 
-/** Escapes text for SVG/HTML text content and attribute values. */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Escapes text for SVG/HTML text content and attribute values. Characters XML 1.0 forbids even as references
+ * (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD, so the document stays well-formed.
+ */
 export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/**
+ * A chart size option (width, height) or a stroke width: a finite number in [min, max], else a TypeError
+ * (not a number) or a RangeError naming the option. Undefined passes (the caller's default applies).
+ */
+export function checkSize(v: unknown, name: string, min = 1, max = 1e5): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new RangeError(`${name} must be a number in [${min}, ${max}], got ${v}`);
+  }
+}
+
+/** An animation's seconds per frame: a finite number in [0.01, 60] (undefined passes). */
+export function checkFrameSeconds(v: unknown, name = 'frameSeconds'): void {
+  checkSize(v, name, 0.01, 60);
 }
 
 export const FONT_FAMILY = "'DejaVu Sans', Verdana, Helvetica, Arial, sans-serif";
@@ -25,16 +49,21 @@ export interface Scale {
   invert(p: number): number;
 }
 
-/** Maps [d0, d1] linearly onto [r0, r1]; a degenerate domain maps everything to the middle of the range. */
+/**
+ * Maps [d0, d1] linearly onto [r0, r1]; a degenerate domain (equal ends, a span that underflows, a non-finite
+ * end) maps everything to the middle of the range. Works on halves, so that d1 - d0 may exceed Number.MAX_VALUE
+ * (halving is exact: the result is the same as with whole values).
+ */
 export function linearScale(domain: readonly [number, number], range: readonly [number, number]): Scale {
   const [d0, d1] = domain;
   const [r0, r1] = range;
-  const k = d1 !== d0 ? (r1 - r0) / (d1 - d0) : 0;
-  const f = ((v: number) => (k === 0 ? (r0 + r1) / 2 : r0 + (v - d0) * k)) as Scale;
+  const half = d1 / 2 - d0 / 2;
+  const k = half !== 0 && Number.isFinite(half) ? (r1 - r0) / half : 0;
+  const f = ((v: number) => (k === 0 ? (r0 + r1) / 2 : r0 + (v / 2 - d0 / 2) * k)) as Scale;
   Object.defineProperties(f, {
     domain: { value: [d0, d1] as const },
     range: { value: [r0, r1] as const },
-    invert: { value: (p: number) => (k === 0 ? (d0 + d1) / 2 : d0 + (p - r0) / k) },
+    invert: { value: (p: number) => (k === 0 ? d0 / 2 + d1 / 2 : d0 + (2 * (p - r0)) / k) },
   });
   return f;
 }
@@ -42,57 +71,80 @@ export function linearScale(domain: readonly [number, number], range: readonly [
 /** The tick step for about `count` intervals over `span`: 1, 2 or 5 times a power of ten. */
 export function niceStep(span: number, count = 6): number {
   if (!(span > 0) || !Number.isFinite(span)) return 1;
-  const raw = span / Math.max(1, count);
+  // Floor the raw step at a normal number: a subnormal one (or 0, after underflow) has no power of ten to round to.
+  const raw = Math.max(span / Math.max(1, count), 1e-300);
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const f = raw / mag;
   return (f >= 7.5 ? 10 : f >= 3.5 ? 5 : f >= 1.5 ? 2 : 1) * mag;
 }
 
-/** Number of decimals that shows every multiple of `step` exactly (0.25 -> 2, 5 -> 0). */
+/** Number of decimals that shows every multiple of `step` exactly (0.25 -> 2, 5 -> 0); at most 100. */
 export function stepDecimals(step: number): number {
   if (!(step > 0) || !Number.isFinite(step)) return 0;
-  for (let d = 0; d < 15; d++) {
+  for (let d = 0; d < 100; d++) {
     const m = step * Math.pow(10, d);
     if (Math.round(m) >= 1 && Math.abs(m - Math.round(m)) < 1e-9 * m) return d;
   }
-  return 15;
+  return 100;
 }
 
 function roundTo(v: number, decimals: number): number {
-  const r = Number(v.toFixed(decimals));
+  // toFixed rounds to at most 100 decimals and not at all from 1e21 up: there, 15 significant digits drop the
+  // float noise of i * step instead (ticks of 1e-120 would round to 0, of 1e300 print as 3.0000000000000004e300).
+  const r = decimals < 100 && Math.abs(v) < 1e21 ? Number(v.toFixed(decimals)) : Number(v.toPrecision(15));
   return r === 0 ? 0 : r; // no -0 ticks
 }
 
 /**
- * Extends [lo, hi] outwards to multiples of a nice step. A degenerate or empty interval is widened first
- * (by 1 around 0, else by 10% of |lo|), so the result always has lo < hi.
+ * Whether [lo, hi] is too narrow for ticks of its own: equal ends, a span lost in the rounding of the ends
+ * (relative 1e-12 or less), or a span so small that its step would underflow.
+ */
+export function isDegenerate(lo: number, hi: number): boolean {
+  const span = hi - lo;
+  return !(span > 1e-12 * Math.max(Math.abs(lo), Math.abs(hi))) || span < 1e-290;
+}
+
+/** niceStep(hi - lo), also when hi - lo overflows (the step of the half span over half the intervals). */
+function stepOf(lo: number, hi: number, count: number): number {
+  const span = hi - lo;
+  return Number.isFinite(span) ? niceStep(span, count) : niceStep(hi / 2 - lo / 2, count / 2);
+}
+
+/**
+ * Extends [lo, hi] outwards to multiples of a nice step. A degenerate or empty interval (see isDegenerate)
+ * is widened first (by 1 around 0, else by 10% of its middle), so the result always has lo < hi.
  */
 export function niceDomain(lo: number, hi: number, count = 6): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
   if (hi < lo) [lo, hi] = [hi, lo];
-  if (hi === lo) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
-    lo -= pad;
-    hi += pad;
+  if (isDegenerate(lo, hi)) {
+    const mid = lo / 2 + hi / 2;
+    const pad = Math.abs(mid) < 1e-290 ? 1 : Math.abs(mid) * 0.1;
+    lo = mid - pad;
+    hi = mid + pad;
   }
   // Widening can change the step (span 5 -> 5.5 turns step 0.5 into 1), so repeat until it settles.
-  let step = niceStep(hi - lo, count);
+  let step = stepOf(lo, hi, count);
   for (let i = 0; i < 10; i++) {
     const d = stepDecimals(step);
-    lo = roundTo(Math.floor(lo / step + 1e-9) * step, d);
-    hi = roundTo(Math.ceil(hi / step - 1e-9) * step, d);
-    const next = niceStep(hi - lo, count);
+    // Near Number.MAX_VALUE the next multiple of the step can overflow: the end itself stays then.
+    lo = Math.max(-Number.MAX_VALUE, roundTo(Math.floor(lo / step + 1e-9) * step, d));
+    hi = Math.min(Number.MAX_VALUE, roundTo(Math.ceil(hi / step - 1e-9) * step, d));
+    const next = stepOf(lo, hi, count);
     if (next <= step) break;
     step = next;
   }
   return [lo, hi];
 }
 
-/** Tick values: the multiples of a nice step inside [lo, hi], rounded so that they print exactly. */
+/**
+ * Tick values: the multiples of a nice step inside [lo, hi], rounded so that they print exactly. A degenerate
+ * interval (see isDegenerate) has one tick, its middle.
+ */
 export function ticks(lo: number, hi: number, count = 6, options: { integer?: boolean } = {}): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) return [];
-  if (hi === lo) return [lo];
-  let step = niceStep(hi - lo, count);
+  if (isDegenerate(lo, hi)) return [lo / 2 + hi / 2];
+  let step = stepOf(lo, hi, count);
   if (options.integer && step < 1) step = 1;
   const d = stepDecimals(step);
   const out: number[] = [];
@@ -129,6 +181,11 @@ export function formatNumber(v: number | null | undefined, digits = 4): string {
 export function px(v: number): string {
   const r = Math.round(v * 100) / 100;
   return String(r === 0 ? 0 : r);
+}
+
+/** A time or fraction with up to 6 decimals (animation key times and durations). */
+function fixed6(v: number): string {
+  return String(Number(v.toFixed(6)));
 }
 
 /**
@@ -305,14 +362,18 @@ export interface Layout {
 
 /** Draws a line chart. Returns a complete, standalone SVG document string. */
 export function lineChart(o: ChartOptions): string {
+  checkSize(o.width, 'width');
+  checkSize(o.height, 'height');
+  o.series.forEach((s, i) => checkSize(s.width, `series[${i}].width`, 0.01, 100));
+  checkFrameSeconds(o.frameSeconds);
   const width = o.width ?? 720;
   const height = o.height ?? 450;
   const id = (o.idPrefix ?? 'chart').replace(/[^\w-]/g, '_');
   const fs = 12;
   const [xd0, xd1] = o.xDomain ?? extent(o.series, 'x');
   const [yr0, yr1] = o.yDomain ?? niceDomain(...extent(o.series, 'y'), 6);
-  const xDomain: [number, number] = o.xDomain ? [xd0, xd1] : xd0 === xd1 ? niceDomain(xd0, xd1) : [xd0, xd1];
-  const yDomain: [number, number] = yr0 === yr1 ? niceDomain(yr0, yr1) : [yr0, yr1];
+  const xDomain: [number, number] = isDegenerate(xd0, xd1) ? niceDomain(xd0, xd1) : [xd0, xd1];
+  const yDomain: [number, number] = isDegenerate(yr0, yr1) ? niceDomain(yr0, yr1) : [yr0, yr1];
   const xt = ticks(xDomain[0], xDomain[1], Math.max(2, Math.round(width / 90)), { integer: o.xInteger });
   const yt = ticks(yDomain[0], yDomain[1], Math.max(2, Math.round(height / 60)));
   const yLabels = yt.map((v) => formatTick(v, yt));
@@ -380,8 +441,9 @@ export function lineChart(o: ChartOptions): string {
   out.push('</g>');
   // Series.
   const nFrames = Math.max(0, ...o.series.map((s) => s.frames?.length ?? 0));
-  const dur = (o.frameSeconds ?? 0.15) * nFrames;
-  const keyTimes = nFrames > 1 ? Array.from({ length: nFrames }, (_, i) => px(i / nFrames)).join(';') : '';
+  // Six decimals: 0.01 (px) merged the key times of neighbouring frames from 100 frames on (up to 998 here).
+  const dur = fixed6((o.frameSeconds ?? 0.15) * nFrames);
+  const keyTimes = nFrames > 1 ? Array.from({ length: nFrames }, (_, i) => fixed6(i / nFrames)).join(';') : '';
   out.push(`<g class="series" clip-path="url(#${id}-clip)" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
   o.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
@@ -394,7 +456,7 @@ export function lineChart(o: ChartOptions): string {
       const values = s.frames.map((f) => linePath(s.x, f, sx, sy, s.simplify ?? 0)).join(';');
       out.push(
         `<path class="line" data-series="${i}" data-label="${esc(s.label)}"${attrs} d="${d}" stroke="${esc(color)}" stroke-width="${s.width ?? 2}"${dash}>` +
-          `<animate attributeName="d" values="${values}" keyTimes="${keyTimes}" dur="${px(dur)}s" calcMode="discrete" repeatCount="indefinite"/></path>`,
+          `<animate attributeName="d" values="${values}" keyTimes="${keyTimes}" dur="${dur}s" calcMode="discrete" repeatCount="indefinite"/></path>`,
       );
     } else {
       out.push(`<path class="line" data-series="${i}" data-label="${esc(s.label)}"${attrs} d="${d}" stroke="${esc(color)}" stroke-width="${s.width ?? 2}"${dash}/>`);
@@ -417,7 +479,7 @@ export function lineChart(o: ChartOptions): string {
       const vis = Array.from({ length: n }, (_, j) => (j === i ? 'visible' : 'hidden')).join(';');
       out.push(
         `<text class="frame-label" x="${px(cornerX)}" y="${px(cornerY)}" visibility="${i === 0 ? 'visible' : 'hidden'}">${esc(t)}` +
-          `<animate attributeName="visibility" values="${vis}" keyTimes="${keyTimes}" dur="${px(dur)}s" calcMode="discrete" repeatCount="indefinite"/></text>`,
+          `<animate attributeName="visibility" values="${vis}" keyTimes="${keyTimes}" dur="${dur}s" calcMode="discrete" repeatCount="indefinite"/></text>`,
       );
     });
     out.push('</g>');

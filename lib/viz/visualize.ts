@@ -4,9 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PreluActivation } from '../activations/activation';
 import { get } from '../activations/registry';
 import type { Activation, ActivationJSON } from '../activations/types';
 import { describe } from '../activations/validate';
+import { checkOutputFile } from '../util/files';
 
 export interface VisualizeOptions {
   /** First sample (default -10). */
@@ -55,12 +57,19 @@ export function visualizeActivation(
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
   const { start = -10, end = 10, points = 501, dtype = 'float64', savePath, ...params } = options;
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new RangeError(`dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+  }
   for (const [k, v] of [
     ['start', start],
     ['end', end],
   ] as const) {
     if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${describe(v)}`);
     if (!Number.isFinite(v)) throw new RangeError(`${k} must be finite, got ${v}`);
+    // The samples are stored as float32: past ±3.4028234663852886e38 they would become ±Infinity.
+    if (dtype === 'float32' && !Number.isFinite(Math.fround(v))) {
+      throw new RangeError(`${k} must be within the float32 range (|${k}| <= 3.4028234663852886e38), got ${v}`);
+    }
   }
   if (!Number.isFinite((end as number) - (start as number))) {
     throw new RangeError(`end - start must be finite (the spacing of the points), got ${start} to ${end}`);
@@ -69,14 +78,16 @@ export function visualizeActivation(
   if (!Number.isInteger(points) || points < 1 || points > MAX_POINTS) {
     throw new RangeError(`points must be an integer in [1, ${MAX_POINTS}], got ${points}`);
   }
-  if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new RangeError(`dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
-  }
-  if (savePath !== undefined && (typeof savePath !== 'string' || savePath === '')) {
-    throw new TypeError(`savePath must be a non-empty string, got ${describe(savePath)}`);
-  }
+  if (savePath !== undefined) checkOutputFile(savePath, 'savePath');
 
   const act = get(nameOrSpec, params);
+  // One alpha per channel (prelu) would read the 1-D samples as interleaved channels: one curve needs one value.
+  if (act instanceof PreluActivation && act.channels > 1) {
+    throw new RangeError(
+      `prelu: parameter 'alpha' must be a single number to plot one curve, ` +
+        `got ${act.channels} values (one per channel)`,
+    );
+  }
   const grid = linspace(start as number, end as number, points);
   const x = dtype === 'float32' ? Float32Array.from(grid) : Float64Array.from(grid);
   const y = act.forward(x);
@@ -84,7 +95,7 @@ export function visualizeActivation(
   const curve: ActivationCurve = { x: Array.from(x), y: Array.from(y), yp: Array.from(yp) };
 
   if (savePath !== undefined) {
-    const file = path.resolve(savePath);
+    const file = path.resolve(savePath as string);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const { name, ...p } = act.toJSON();
     fs.writeFileSync(file, JSON.stringify({ name, params: p, ...curve }, null, 2) + '\n');
