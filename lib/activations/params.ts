@@ -1,6 +1,6 @@
 /** Parameter specs with validation, for built-in and (later) user-registered activations. */
 import type { ParamSpec, ParamValue } from './types';
-import { describeValue } from './validate';
+import { describeTyped } from './validate';
 
 export interface NumberParamOptions {
   name: string;
@@ -40,7 +40,7 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
     description: o.description,
     validate(value: unknown, activation: string): number {
       if (typeof value !== 'number') {
-        throw new TypeError(`${activation}: parameter '${o.name}' must be ${what}, got ${describeValue(value)}`);
+        throw new TypeError(`${activation}: parameter '${o.name}' must be ${what}, got ${describeTyped(value)}`);
       }
       if (
         !Number.isFinite(value) ||
@@ -66,7 +66,7 @@ export function choiceParam(o: { name: string; default: string; choices: readonl
     description: o.description,
     validate(value: unknown, activation: string): string {
       if (typeof value !== 'string') {
-        throw new TypeError(`${activation}: parameter '${o.name}' must be ${list}, got ${describeValue(value)}`);
+        throw new TypeError(`${activation}: parameter '${o.name}' must be ${list}, got ${describeTyped(value)}`);
       }
       if (!o.choices.includes(value)) {
         throw new RangeError(`${activation}: parameter '${o.name}' must be ${list}, got '${value}'`);
@@ -83,7 +83,7 @@ export function booleanParam(o: { name: string; default: boolean; description?: 
     description: o.description,
     validate(value: unknown, activation: string): boolean {
       if (typeof value !== 'boolean') {
-        throw new TypeError(`${activation}: parameter '${o.name}' must be true or false, got ${describeValue(value)}`);
+        throw new TypeError(`${activation}: parameter '${o.name}' must be true or false, got ${describeTyped(value)}`);
       }
       return value;
     },
@@ -109,14 +109,14 @@ export function numberOrListParam(o: { name: string; default: number; descriptio
         return value;
       }
       if (!(Array.isArray(value) || value instanceof Float32Array || value instanceof Float64Array)) {
-        throw new TypeError(`${activation}: parameter '${o.name}' must be ${what}, got ${describeValue(value)}`);
+        throw new TypeError(`${activation}: parameter '${o.name}' must be ${what}, got ${describeTyped(value)}`);
       }
       if (value.length === 0) throw new RangeError(`${activation}: parameter '${o.name}' must not be empty`);
       const out: number[] = [];
       for (let i = 0; i < value.length; i++) {
         const v = value[i] as unknown;
         if (typeof v !== 'number') {
-          throw new TypeError(`${activation}: parameter '${o.name}'[${i}] must be a number, got ${describeValue(v)}`);
+          throw new TypeError(`${activation}: parameter '${o.name}'[${i}] must be a number, got ${describeTyped(v)}`);
         }
         if (!Number.isFinite(v)) throw new RangeError(`${activation}: parameter '${o.name}'[${i}] must be finite, got ${v}`);
         out.push(v);

@@ -19,7 +19,7 @@ export function describe(v: unknown): string {
  * describe() with the value of a string or boolean shown too (`string "NaN"`, `boolean true`), for messages about
  * a value the user typed (an activation parameter such as `swish:beta=NaN` on the command line).
  */
-export function describeValue(v: unknown): string {
+export function describeTyped(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (typeof v === 'boolean') return `boolean ${v}`;
   return describe(v);
