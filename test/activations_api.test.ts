@@ -172,7 +172,15 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         ['swish', { beta: Infinity }, RangeError, /'beta'/],
         ['swish', { beta: '1.5' }, TypeError, /'beta'.*string/],
         ['swish', { learnable: 1 }, TypeError, /'learnable'/],
-        ['softplus', { beta: 0 }, RangeError, /softplus: parameter 'beta' must be a finite number > 0, got 0/],
+        ['softplus', { beta: 0 }, RangeError, /softplus: parameter 'beta' must be a finite number >= 1e-20, <= 1e\+20, got 0/],
+        // parameters the float32 kernels cannot hold (NaN out of ordinary inputs before)
+        ['softplus', { beta: 1e39 }, RangeError, /softplus: parameter 'beta'/],
+        ['leaky_relu', { alpha: 1e39 }, RangeError, /leaky_relu: parameter 'alpha' must be a finite number with \|x\| <= 1e\+20, got 1e\+39/],
+        ['elu', { alpha: -1e21 }, RangeError, /elu: parameter 'alpha'/],
+        ['swish', { beta: 1e39 }, RangeError, /swish: parameter 'beta'/],
+        ['swish', { beta: 1e-30 }, RangeError, /swish: parameter 'beta' must be a finite number that is 0 or has 1e-20 <= \|x\| <= 1e\+20, got 1e-30/],
+        ['prelu', { alpha: 1e39 }, RangeError, /prelu: parameter 'alpha' must be/],
+        ['prelu', { alpha: [0.1, -1e39] }, RangeError, /prelu: parameter 'alpha'\[1\] must have \|x\| <= 1e\+20, got -1e\+39/],
         ['softplus', { beta: -1 }, RangeError, /'beta'/],
         ['softplus', { threshold: -Infinity }, RangeError, /'threshold'/],
         ['celu', { alpha: 0 }, RangeError, /celu: parameter 'alpha' must be a finite number >= 1e-20, <= 1e\+20, got 0/],
@@ -183,7 +191,7 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         ['gelu', { approximate: 'fast' }, RangeError, /'approximate' must be 'none' or 'tanh'/],
         ['gelu', { approximate: true }, TypeError, /'approximate'/],
         ['prelu', { alpha: [] }, RangeError, /'alpha' must not be empty/],
-        ['prelu', { alpha: [0.1, NaN] }, RangeError, /'alpha'\[1\] must be finite/],
+        ['prelu', { alpha: [0.1, NaN] }, RangeError, /'alpha'\[1\] must have \|x\| <= 1e\+20, got NaN/],
         ['prelu', { alpha: [0.1, '2'] }, TypeError, /'alpha'\[1\]/],
         ['prelu', { alpha: 'x' }, TypeError, /'alpha'/],
         ['prelu', { inner: 0 }, RangeError, /'inner'/],
@@ -396,6 +404,33 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         // NaN propagates; +-Inf contributes the limit 0
         expect(activations.get('swish').paramGrad!(T.from([1, NaN]))).toBeNaN();
         expect(activations.get('swish').paramGrad!(T.from([Infinity, -Infinity, 0]))).toBe(0);
+      });
+    }
+  });
+
+  describe('parameters at the bounds, and swish with beta 0', () => {
+    for (const T of DTYPES) {
+      test(`${T.name}: huge inputs stay finite where the true value is (beta 0 is x / 2; |p| up to 1e20)`, () => {
+        const x = T.from([-3e38, -1e30, -1, -0, 0, 1e-30, 1, 1e30, 3e38]);
+        const half = activations.get('swish', { beta: 0 });
+        // native: beta x is formed from x capped at 1e30 and overflowed (-Infinity for x = 1e30 before)
+        expect(Array.from(half.forward(x))).toEqual(Array.from(x, (v) => (T === Float32Array ? Math.fround(v / 2) : v / 2)));
+        expect(Array.from(half.derivative(x))).toEqual(new Array(x.length).fill(0.5));
+        const pg: number = half.paramGrad(T.from([2, -2])); // typed as a number for swish (the type check runs it)
+        expect(pg).toBeCloseTo(2, 5); // x^2 / 4 each
+        for (const [name, p] of [
+          ['leaky_relu', { alpha: 1e20 }],
+          ['elu', { alpha: -1e20 }],
+          ['swish', { beta: 1e20 }],
+          ['swish', { beta: -1e-20 }],
+          ['softplus', { beta: 1e20 }],
+          ['softplus', { beta: 1e-20 }],
+          ['prelu', { alpha: [1e20, -1e20, 1e-20] }],
+        ] as const) {
+          const a = activations.get(name, p);
+          const xs = name === 'prelu' ? T.from([-1, 0, 1e30, -1e30, 1, 2]) : x;
+          for (const v of [...a.forward(xs), ...a.derivative(xs)]) expect([name, p, Number.isNaN(v)]).toEqual([name, p, false]);
+        }
       });
     }
   });

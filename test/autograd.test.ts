@@ -13,8 +13,11 @@ import {
   enableGrad,
   isGradEnabled,
   manualSeed,
+  zerosLike,
   type Context,
 } from '../lib/autograd';
+import { inspect } from 'util';
+import { SGD } from '../lib/optim';
 import * as ops from '../lib/ops';
 import * as nn from '../lib/nn';
 import { backend } from '../lib/backend';
@@ -459,6 +462,102 @@ describe('the backward engine', () => {
       }),
     ).toThrow('boom');
     expect(isGradEnabled()).toBe(true);
+  });
+});
+
+describe('in-place changes of saved tensors (version counters, as PyTorch)', () => {
+  const net = (): nn.Sequential => new nn.Sequential(new nn.Linear(2, 3, { seed: 1 }), new nn.Tanh(), new nn.Linear(3, 1, { seed: 2 }));
+
+  test('backward through a graph whose saved weights an optimizer step changed is an Error, not mixed gradients', () => {
+    const m = net();
+    const opt = new SGD(m.parameters(), { lr: 0.5 });
+    const lossA = m.forward(tensor([[1, 2]])).pow(2).sum();
+    const lossB = m.forward(tensor([[3, -1]])).pow(2).sum();
+    lossA.backward();
+    opt.step();
+    expect(() => lossB.backward()).toThrow(/saved tensor \d \(shape \[1, 3\]\) was modified in place after the forward pass/);
+    // the usual loop (forward, backward, step) is untouched, with retainGraph a second backward before the step too
+    for (let i = 0; i < 3; i++) {
+      opt.zeroGrad();
+      const l = m.forward(tensor([[1, 2]])).pow(2).sum();
+      l.backward(null, { retainGraph: true });
+      l.backward();
+      opt.step();
+    }
+    const l = m.forward(tensor([[1, 2]])).pow(2).sum();
+    l.backward(null, { retainGraph: true });
+    opt.step();
+    expect(() => l.backward()).toThrow(/modified in place/);
+  });
+
+  test('nn.init, loadStateDict, a new data array and bumpVersion() count as changes; version is shared by views', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const x = tensor([3, 4], { requiresGrad: true });
+    expect(w.version).toBe(0);
+    const y = w.mul(x).sum();
+    nn.init.constant_(w, 7);
+    expect(w.version).toBe(1);
+    expect(w.detach().version).toBe(1);
+    expect(() => y.backward()).toThrow(/Mul: saved tensor 0 \(shape \[2\]\) was modified in place .*\(version 0 -> 1\)/);
+    const y2 = w.mul(x).sum();
+    w.data = new Float32Array([1, 1]);
+    expect(() => y2.backward()).toThrow(/its data array was replaced/);
+    const y3 = w.mul(x).sum();
+    w.detach().bumpVersion(); // a custom in-place update through a view
+    expect(() => y3.backward()).toThrow(/modified in place/);
+    const lin = new nn.Linear(2, 1, { seed: 3 });
+    const out = lin.forward(tensor([[1, 2]])).sum();
+    lin.loadStateDict(lin.stateDict());
+    expect(() => out.backward()).toThrow(/modified in place/);
+    const ok = w.mul(x).sum();
+    ok.backward();
+    expect(Array.from(x.grad!.data)).toEqual([1, 1]);
+  });
+});
+
+describe('tensor API details', () => {
+  test('tensor(t) keeps t\'s shape; shapes are frozen; toString/inspect show NaN, Infinity and the autograd fields', () => {
+    const t = tensor([[1, 2], [3, 4]]);
+    expect(tensor(t).shape).toEqual([2, 2]);
+    expect(tensor(t, { copy: false }).data).toBe(t.data);
+    expect(tensor(t, { shape: [4] }).shape).toEqual([4]);
+    expect(() => (t.shape as number[]).push(2)).toThrow(TypeError);
+    expect(t.detach().shape).toEqual([2, 2]);
+    const odd = tensor([NaN, Infinity, -Infinity, 1]);
+    expect(String(odd)).toBe('tensor([NaN,Infinity,-Infinity,1], shape=[4], dtype=float32)');
+    const leaf = tensor([1.5], { requiresGrad: true });
+    expect(inspect(leaf)).toBe('tensor([1.5], shape=[1], dtype=float32, requiresGrad=true)');
+    expect(inspect(leaf.mul(2))).toMatch(/gradFn=MulBackward/);
+  });
+
+  test('to() needs a dtype; *Like keep the input dtype for dtype: undefined; argmax/arange/backward check arguments', () => {
+    const x = tensor([1, 2], { dtype: 'float64' });
+    expect(() => (x as any).to()).toThrow(new TypeError(`to: 'dtype' must be 'float32' or 'float64', got undefined`));
+    expect(() => x.to(null as any)).toThrow(TypeError);
+    expect(zerosLike(x, { dtype: undefined }).dtype).toBe('float64');
+    expect(() => tensor(5).argmax(7)).toThrow(/argmax: 'dim' = 7 is out of range/);
+    expect(() => tensor(5).argmax('x' as any)).toThrow(TypeError);
+    expect(Array.from(tensor(5).argmax(-1))).toEqual([0]);
+    expect(() => arange(0, 2 ** 33)).toThrow(/arange: 'length' \[8589934592\] has too many elements/);
+    const l = tensor([1, 2], { requiresGrad: true }).mul(2).sum();
+    expect(() => l.backward(null, { retainGraf: true } as any)).toThrow(
+      new TypeError(`backward: unknown option 'retainGraf' (known: retainGraph)`),
+    );
+    expect(() => l.backward(null, { retainGraph: 'yes' } as any)).toThrow(/'retainGraph' must be a boolean/);
+    l.backward();
+  });
+
+  test('noGrad / enableGrad refuse an async fn (the mode is process-wide) and restore the mode', async () => {
+    const p = tensor([1], { requiresGrad: true });
+    expect(() => noGrad(async () => p.mul(2))).toThrow(/noGrad: 'fn' returned a Promise.*cannot span an await/);
+    expect(isGradEnabled()).toBe(true);
+    noGrad(() => {
+      expect(() => enableGrad(() => Promise.resolve(1))).toThrow(/enableGrad: 'fn' returned a Promise/);
+      expect(isGradEnabled()).toBe(false);
+    });
+    // a rejection of the refused promise is not left unhandled
+    expect(() => noGrad(() => Promise.reject(new Error('x')))).toThrow(TypeError);
+    await new Promise((r) => setImmediate(r));
   });
 });
 

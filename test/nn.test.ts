@@ -249,6 +249,20 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(d1.forward(x)).toBe(x);
   });
 
+  test('nn.activation: prelu\'s alpha is checked under its own name, inner and a bogus dtype are refused', () => {
+    expect(() => nn.activation({ name: 'prelu', alpha: 'a' } as any)).toThrow(
+      /^prelu: parameter 'alpha' must be a number or a non-empty array/,
+    );
+    expect(() => nn.activation({ name: 'prelu', alpha: 'a' } as any)).toThrow(TypeError);
+    expect(() => nn.activation({ name: 'prelu', alpha: [0.1, 0.2], inner: 3 } as any)).toThrow(
+      /prelu: parameter 'inner' does not apply to the PReLU module/,
+    );
+    expect(() => nn.activation({ name: 'relu', dtype: 'int8' } as any)).toThrow(
+      new TypeError(`relu: 'dtype' must be 'float32' or 'float64', got "int8"`),
+    );
+    expect((nn.activation({ name: 'prelu', alpha: [0.1, 0.2] }) as nn.PReLU).config()).toMatchObject({ numParameters: 2 });
+  });
+
   test('nn.init: bounds and values as torch.nn.init; bad arguments are TypeError/RangeError naming them', () => {
     const w = tensor(new Float64Array(600), { shape: [20, 30] });
     nn.init.uniform_(w, -0.5, 0.25, { seed: 1 });

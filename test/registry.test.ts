@@ -218,6 +218,14 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(() => activations.get('string_derivative').backward(new Float32Array(3), new Float32Array(3))).toThrow(
         /'string_derivative': derivative must return/,
       );
+      // elements that are not numbers (undefined became NaN, '1' became 1)
+      registerActivation('holey', { forward: (x) => [undefined, ...Array.from(x).slice(1)] as number[], derivative: (x) => Array.from(x, () => '1') as unknown as number[] });
+      expect(() => activations.get('holey').forward(new Float32Array(3))).toThrow(
+        new TypeError(`activation 'holey': forward returned undefined at index 0, not a number`),
+      );
+      expect(() => activations.get('holey').derivative(new Float32Array(2))).toThrow(
+        new TypeError(`activation 'holey': derivative returned string at index 0, not a number`),
+      );
       const p = activations.get('plain_arrays');
       expect(Array.from(p.forward(new Float32Array([1, -2])))).toEqual([2, -4]);
       expect(Array.from(p.backward(new Float64Array([1, -2]), new Float64Array([3, 5])))).toEqual([6, 10]);

@@ -1,5 +1,6 @@
 /** Activation objects: validate arguments, then call the active backend's kernels. */
-import { backend } from '../backend';
+import { backend, getJsBackend } from '../backend';
+import type { Backend } from '../backend/types';
 import { ActOp } from '../backend/ops';
 import type { FloatArray } from '../backend/types';
 import type { Activation, ActivationJSON, ParamValue } from './types';
@@ -75,11 +76,15 @@ export abstract class BaseActivation implements Activation {
 
 /** An activation that is one op of the kernel table (lib/backend/ops.ts) with parameters a, b. */
 export class KernelActivation extends BaseActivation {
+  /** The backend that runs it (the active one). */
+  protected be(): Backend {
+    return backend();
+  }
   protected runForward(x: FloatArray, y: FloatArray): void {
-    backend().actForward(this.opId, x, y, this.a, this.b);
+    this.be().actForward(this.opId, x, y, this.a, this.b);
   }
   protected runBackward(x: FloatArray, y: FloatArray | null, go: FloatArray | null, gi: FloatArray): void {
-    backend().actBackward(this.opId, x, y, go, gi, this.a, this.b);
+    this.be().actBackward(this.opId, x, y, go, gi, this.a, this.b);
   }
 }
 
@@ -88,11 +93,19 @@ export class SwishActivation extends KernelActivation {
   constructor(params: Record<string, ParamValue>) {
     super('swish', params, ActOp.swish, params.beta as number, 0);
   }
+  /**
+   * beta = 0 (swish = x / 2) runs on the TypeScript kernels: the native ones form beta x from x capped at 1e30
+   * and overflowed float32 beyond |x| = 7.9e28 there (-Infinity for swish(1e30)); any other beta is >= 1e-20 in
+   * magnitude, where beta x saturates the sigmoid long before the cap.
+   */
+  protected override be(): Backend {
+    return this.a === 0 ? getJsBackend() : backend();
+  }
   /** sum_i gradOut[i] d swish(x[i]) / d beta (gradOut omitted: ones). */
   paramGrad(x: FloatArray, gradOut?: FloatArray | null): number {
     checkFloatArray(x, 'x');
     const go = gradOut === undefined || gradOut === null ? null : checkLike(gradOut, 'gradOut', x);
-    return backend().swishBetaGrad(x, go, this.a);
+    return this.be().swishBetaGrad(x, go, this.a);
   }
 }
 

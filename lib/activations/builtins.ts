@@ -26,6 +26,13 @@ function kernelSpec(o: {
   };
 }
 
+// The float32 kernels take a parameter as a float32: one beyond 3.4e38 is Infinity there, and NaN came out of
+// ordinary inputs (alpha 1e39: leaky_relu(0) = Inf * 0). Slopes and gains are bounded by |p| <= 1e20 (celu below
+// for its own reasons); swish's beta is also 0 or |beta| >= 1e-20, as beta x of a tiny beta is no longer
+// exp-sized at the kernels' input clamp (|x| <= 1e30: swish(1e30) came out -Infinity for beta 1e-30; beta 0 runs
+// on the TypeScript kernels, see SwishActivation).
+const P_MAX = 1e20;
+
 export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
   kernelSpec({ name: 'sigmoid', description: '1 / (1 + exp(-x))', op: 'sigmoid' }),
   kernelSpec({ name: 'tanh', description: 'hyperbolic tangent', op: 'tanh' }),
@@ -36,7 +43,7 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
     aliases: ['softrelu'],
     description: 'log(1 + exp(beta x)) / beta, and x where beta x > threshold',
     params: [
-      numberParam({ name: 'beta', default: 1, greaterThan: 0, description: 'sharpness' }),
+      numberParam({ name: 'beta', default: 1, min: 1e-20, max: P_MAX, description: 'sharpness' }),
       numberParam({ name: 'threshold', default: 20, description: 'linear above beta x > threshold' }),
     ],
     op: 'softplus',
@@ -45,7 +52,9 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
   kernelSpec({
     name: 'leaky_relu',
     description: 'x > 0 ? x : alpha x',
-    params: [numberParam({ name: 'alpha', default: 0.01, description: 'slope for x <= 0 (negative_slope)' })],
+    params: [
+      numberParam({ name: 'alpha', default: 0.01, maxAbs: P_MAX, description: 'slope for x <= 0 (negative_slope)' }),
+    ],
     op: 'leaky_relu',
     ab: (p) => [p.alpha as number, 0],
   }),
@@ -58,6 +67,7 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
         name: 'alpha',
         default: 0.25,
         learnable: true,
+        maxAbs: P_MAX,
         description: 'slope for x <= 0: a number, or an array with one value per channel',
       }),
       numberParam({
@@ -73,7 +83,7 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
   kernelSpec({
     name: 'elu',
     description: 'x > 0 ? x : alpha (exp(x) - 1)',
-    params: [numberParam({ name: 'alpha', default: 1 })],
+    params: [numberParam({ name: 'alpha', default: 1, maxAbs: P_MAX })],
     op: 'elu',
     ab: (p) => [p.alpha as number, 0],
   }),
@@ -87,7 +97,14 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
     aliases: [],
     description: 'x sigmoid(beta x)',
     params: [
-      numberParam({ name: 'beta', default: 1, learnable: true, description: 'sigmoid gain' }),
+      numberParam({
+        name: 'beta',
+        default: 1,
+        learnable: true,
+        zeroOrMinAbs: 1e-20,
+        maxAbs: P_MAX,
+        description: 'sigmoid gain',
+      }),
       booleanParam({ name: 'learnable', default: false, description: 'train beta (recorded for nn modules)' }),
     ],
     create: (p) => new SwishActivation(p),
@@ -116,7 +133,7 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
     // is positive and unbounded, but the kernels' exp paths cover arguments <= 0 only; and beyond these bounds
     // 1/alpha leaves float32 or x / alpha is no longer exp-sized at the kernels' input clamp (|x| <= 1e30). Such
     // values are refused, not computed wrongly.
-    params: [numberParam({ name: 'alpha', default: 1, min: 1e-20, max: 1e20 })],
+    params: [numberParam({ name: 'alpha', default: 1, min: 1e-20, max: P_MAX })],
     op: 'celu',
     ab: (p) => [p.alpha as number, 0],
   }),

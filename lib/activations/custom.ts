@@ -237,6 +237,14 @@ function checkArrayResult(name: string, what: 'forward' | 'derivative', r: unkno
   if (r.length !== n) {
     throw new RangeError(`activation '${name}': ${what} returned ${r.length} values for ${n} inputs (it must be elementwise)`);
   }
+  if (Array.isArray(r)) {
+    // undefined became NaN and '2' became 2 when copied into the typed output
+    for (let i = 0; i < n; i++) {
+      if (typeof r[i] !== 'number') {
+        throw new TypeError(`activation '${name}': ${what} returned ${describe(r[i])} at index ${i}, not a number`);
+      }
+    }
+  }
   return r;
 }
 

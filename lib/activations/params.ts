@@ -17,6 +17,10 @@ export interface NumberParamOptions {
   min?: number;
   /** Values must be <= this. */
   max?: number;
+  /** |value| must be <= this (the float32 kernels take parameters as float32: 1e20 leaves room for products). */
+  maxAbs?: number;
+  /** value must be 0 or |value| >= this. */
+  zeroOrMinAbs?: number;
 }
 
 /** A bound as people write it: 1e+20 rather than 100000000000000000000. */
@@ -32,6 +36,10 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
   if (o.min !== undefined) domain.push(`>= ${bound(o.min)}`);
   if (o.max !== undefined) domain.push(`<= ${bound(o.max)}`);
   if (o.nonZero) domain.push('other than 0');
+  if (o.zeroOrMinAbs !== undefined) {
+    const top = o.maxAbs !== undefined ? ` <= ${bound(o.maxAbs)}` : '';
+    domain.push(`that is 0 or has ${bound(o.zeroOrMinAbs)} <= |x|${top}`);
+  } else if (o.maxAbs !== undefined) domain.push(`with |x| <= ${bound(o.maxAbs)}`);
   const what = `a finite number${domain.length ? ' ' + domain.join(', ') : ''}`;
   return {
     name: o.name,
@@ -48,7 +56,9 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
         (o.greaterThan !== undefined && !(value > o.greaterThan)) ||
         (o.min !== undefined && !(value >= o.min)) ||
         (o.max !== undefined && !(value <= o.max)) ||
-        (o.nonZero && value === 0)
+        (o.nonZero && value === 0) ||
+        (o.maxAbs !== undefined && !(Math.abs(value) <= o.maxAbs)) ||
+        (o.zeroOrMinAbs !== undefined && value !== 0 && !(Math.abs(value) >= o.zeroOrMinAbs))
       ) {
         throw new RangeError(`${activation}: parameter '${o.name}' must be ${what}, got ${value}`);
       }
@@ -94,16 +104,25 @@ export function booleanParam(o: { name: string; default: boolean; description?: 
  * A number, or one number per channel (a non-empty number[], Float32Array or Float64Array of finite values,
  * normalized to a frozen number[]).
  */
-export function numberOrListParam(o: { name: string; default: number; description?: string; learnable?: boolean }): ParamSpec {
+export function numberOrListParam(o: {
+  name: string;
+  default: number;
+  description?: string;
+  learnable?: boolean;
+  /** |value| (each value of a list) must be <= this. */
+  maxAbs: number;
+}): ParamSpec {
+  const within = (v: number): boolean => Number.isFinite(v) && Math.abs(v) <= o.maxAbs;
   return {
     name: o.name,
     default: o.default,
     learnable: o.learnable,
     description: o.description,
     validate(value: unknown, activation: string): ParamValue {
-      const what = `a finite number or a non-empty array of finite numbers (one per channel)`;
+      const what =
+        `a number or a non-empty array of numbers (one per channel), each with |x| <= ${bound(o.maxAbs)}`;
       if (typeof value === 'number') {
-        if (!Number.isFinite(value)) {
+        if (!within(value)) {
           throw new RangeError(`${activation}: parameter '${o.name}' must be ${what}, got ${value}`);
         }
         return value;
@@ -118,7 +137,9 @@ export function numberOrListParam(o: { name: string; default: number; descriptio
         if (typeof v !== 'number') {
           throw new TypeError(`${activation}: parameter '${o.name}'[${i}] must be a number, got ${describeTyped(v)}`);
         }
-        if (!Number.isFinite(v)) throw new RangeError(`${activation}: parameter '${o.name}'[${i}] must be finite, got ${v}`);
+        if (!within(v)) {
+          throw new RangeError(`${activation}: parameter '${o.name}'[${i}] must have |x| <= ${bound(o.maxAbs)}, got ${v}`);
+        }
         out.push(v);
       }
       return Object.freeze(out);

@@ -5,6 +5,7 @@
 import type { Activation, ActivationInfo, ActivationJSON, ActivationSpec, ParamValue } from './types';
 import { BUILTIN_ACTIVATIONS } from './builtins';
 import { describe } from './validate';
+import type { FloatArray } from '../backend/types';
 
 const specs = new Map<string, ActivationSpec>(); // canonical name -> spec, in registration order
 const byName = new Map<string, ActivationSpec>(); // canonical names and aliases -> spec
@@ -118,7 +119,11 @@ function isActivation(v: unknown): v is Activation {
  * TypeError/RangeError naming the parameter.
  */
 export function get(
-  name: 'swish' | 'prelu' | { name: 'swish' | 'prelu'; [param: string]: unknown },
+  name: 'swish' | { name: 'swish'; [param: string]: unknown },
+  params?: Record<string, unknown> | null,
+): Omit<Activation, 'paramGrad'> & { paramGrad(x: FloatArray, gradOut?: FloatArray | null): number };
+export function get(
+  name: 'prelu' | { name: 'prelu'; [param: string]: unknown },
   params?: Record<string, unknown> | null,
 ): Activation & Required<Pick<Activation, 'paramGrad'>>;
 export function get(

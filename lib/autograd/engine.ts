@@ -71,6 +71,12 @@ export function accumulateGrad(t: Tensor, g: Tensor): void {
 }
 
 export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOptions = {}): void {
+  for (const k of Object.keys(opts)) {
+    if (k !== 'retainGraph') throw new TypeError(`backward: unknown option '${k}' (known: retainGraph)`);
+  }
+  if (opts.retainGraph !== undefined && typeof opts.retainGraph !== 'boolean') {
+    throw new TypeError(`backward: 'retainGraph' must be a boolean, got ${typeof opts.retainGraph}`);
+  }
   const retain = opts.retainGraph === true;
   const rootNode = root.gradFn;
   if (rootNode === null) {

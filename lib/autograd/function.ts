@@ -11,7 +11,7 @@
 import type { Tensor } from './tensor';
 import { isGradEnabled, setGradEnabled } from './grad_mode';
 import { isAnomalyEnabled, checkForward, checkBackward } from './anomaly';
-import { fmtShape, sameShape } from './util';
+import { fmtShape, sameShape, versionOf } from './util';
 import type { DType } from './util';
 
 // This module must not load ./tensor at run time: tensor.ts loads the ops, whose Functions extend the class
@@ -36,6 +36,8 @@ export class Context {
   [field: string]: any;
   #needs: boolean[];
   #saved: Tensor[] = [];
+  /** Per saved tensor: its data array and that array's version when saved (null for a null entry). */
+  #stamps: ({ data: Tensor['data']; version: number } | null)[] = [];
   #freed = false;
   #fnName: string;
 
@@ -58,11 +60,26 @@ export class Context {
       }
     }
     this.#saved = tensors as Tensor[];
+    this.#stamps = tensors.map((t) => (t ? { data: t.data, version: versionOf(t.data) } : null));
   }
 
-  /** The tensors given to saveForBackward, in order. */
+  /**
+   * The tensors given to saveForBackward, in order. An Error when one was modified in place since (an optimizer
+   * step, nn.init, loadStateDict, a new .data array, or bumpVersion() after a write of one's own), as PyTorch
+   * raises: the gradient would be computed from values the forward did not use.
+   */
   get savedTensors(): Tensor[] {
     if (this.#freed) throw new Error(freedMessage(this.#fnName));
+    this.#stamps.forEach((s, i) => {
+      const t = this.#saved[i];
+      if (s === null || (t.data === s.data && versionOf(t.data) === s.version)) return;
+      throw new Error(
+        `${this.#fnName}: saved tensor ${i} (shape ${fmtShape(t.shape)}) was modified in place after the forward ` +
+          `pass (${t.data === s.data ? `version ${s.version} -> ${versionOf(t.data)}` : 'its data array was replaced'}` +
+          `): its gradient would mix old and new values. Run the forward pass again after changing it ` +
+          `(e.g. call optimizer.step() after every backward() that uses the graph).`,
+      );
+    });
     return this.#saved;
   }
 
@@ -79,6 +96,7 @@ export class Context {
     if (this.#saved.length === 0) return;
     this.#freed = true;
     this.#saved = [];
+    this.#stamps = [];
   }
 }
 

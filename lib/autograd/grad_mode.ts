@@ -17,26 +17,36 @@ export function setGradEnabled(on: boolean): boolean {
   return prev;
 }
 
-/** Runs fn with gradient recording disabled (torch.no_grad()); returns what fn returns. */
-export function noGrad<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError(`noGrad: 'fn' must be a function, got ${typeof fn}`);
+/**
+ * fn run with recording on or off, the mode restored after. The mode is process-wide, so it cannot span an await:
+ * an fn that returns a Promise is a TypeError (what it runs after its first await would see the outer mode).
+ */
+function withMode<T>(on: boolean, fn: () => T, where: string): T {
+  if (typeof fn !== 'function') throw new TypeError(`${where}: 'fn' must be a function, got ${typeof fn}`);
   const prev = enabled;
-  enabled = false;
+  enabled = on;
+  let r: T;
   try {
-    return fn();
+    r = fn();
   } finally {
     enabled = prev;
   }
+  if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
+    (r as unknown as Promise<unknown>).then(undefined, () => undefined); // its rejection is not the caller's to see
+    throw new TypeError(
+      `${where}: 'fn' returned a Promise, but the grad mode is process-wide and cannot span an await (the code after ` +
+        `its first await runs with gradients ${prev ? 'on' : 'off'}); call ${where} around the synchronous parts`,
+    );
+  }
+  return r;
 }
 
-/** Runs fn with gradient recording enabled (torch.enable_grad()), even inside noGrad. */
+/** Runs fn with gradient recording disabled (torch.no_grad()); returns what fn returns (fn must be synchronous). */
+export function noGrad<T>(fn: () => T): T {
+  return withMode(false, fn, 'noGrad');
+}
+
+/** Runs fn with gradient recording enabled (torch.enable_grad()), even inside noGrad (fn must be synchronous). */
 export function enableGrad<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError(`enableGrad: 'fn' must be a function, got ${typeof fn}`);
-  const prev = enabled;
-  enabled = true;
-  try {
-    return fn();
-  } finally {
-    enabled = prev;
-  }
+  return withMode(true, fn, 'enableGrad');
 }

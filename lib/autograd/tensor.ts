@@ -14,6 +14,8 @@ import {
   fmtShape,
   isFloatArray,
   numelOf,
+  bumpVersion,
+  versionOf,
   sameShape,
   type DType,
   type FloatArray,
@@ -50,7 +52,8 @@ export class Tensor {
       throw new RangeError(`Tensor: shape ${fmtShape(s)} needs ${numelOf(s)} elements, 'data' has ${data.length}`);
     }
     this.data = data;
-    this.shape = s;
+    // frozen (and a copy): a shape pushed to in place would no longer match data, and tensors share shape arrays
+    this.shape = Object.freeze([...s]) as number[];
     this.#requiresGrad = requiresGrad === true;
     this.#serial = ++created;
   }
@@ -120,6 +123,21 @@ export class Tensor {
   _setGradFn(node: Node): void {
     this.#gradFn = node;
     this.#requiresGrad = true;
+  }
+  /**
+   * How many times this tensor's data was modified in place (PyTorch's _version): by an optimizer step, nn.init,
+   * loadStateDict / setWeights, or bumpVersion(). Tensors on the same array (detach, reshape) share the count.
+   */
+  get version(): number {
+    return versionOf(this.data);
+  }
+  /**
+   * Counts an in-place write of this.data made by hand (a custom optimizer): a graph that saved this tensor for
+   * backward then refuses to backpropagate with the changed values instead of mixing them silently.
+   */
+  bumpVersion(): this {
+    bumpVersion(this.data);
+    return this;
   }
   /** @internal a new tensor object on the same data, with no autograd history. */
   alias(): Tensor {
@@ -270,6 +288,8 @@ export class Tensor {
   }
   /** A differentiable dtype conversion (returns this when the dtype already matches). */
   to(dtype: DType): Tensor {
+    // no default here: to() / to(null) would quietly mean float32
+    if (dtype === undefined || dtype === null) throw new TypeError(`to: 'dtype' must be 'float32' or 'float64', got ${dtype}`);
     return ew.cast(this, checkDtype(dtype, 'to'));
   }
   float(): Tensor {
@@ -305,9 +325,15 @@ export class Tensor {
   }
 
   toString(): string {
-    const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
+    // String(v), not JSON: NaN and Infinity print as themselves (JSON writes null), which matters when debugging
+    const show = (a: NestedArray): string => (Array.isArray(a) ? `[${a.map(show).join(',')}]` : String(a));
+    const body = this.numel <= 64 ? show(this.toArray()) : `<${this.numel} elements>`;
     const fn = this.#gradFn ? `, gradFn=${this.#gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';
     return `tensor(${body}, shape=${fmtShape(this.shape)}, dtype=${this.dtype}${fn})`;
+  }
+  /** console.log / util.inspect show toString() (the class's fields alone hide dtype, requiresGrad and gradFn). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
 
@@ -375,7 +401,11 @@ export function tensor(
 ): Tensor {
   const where = 'tensor';
   checkOpts(opts, where);
-  if (data instanceof Tensor) data = data.data;
+  let fromShape: number[] | null = null; // a Tensor keeps its shape (torch.tensor / as_tensor)
+  if (data instanceof Tensor) {
+    fromShape = data.shape;
+    data = data.data;
+  }
   let dtype: DType;
   if (opts.dtype !== undefined) dtype = checkDtype(opts.dtype, where);
   else dtype = data instanceof Float64Array ? 'float64' : 'float32';
@@ -392,7 +422,7 @@ export function tensor(
   } else if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
     const ta = data as unknown as ArrayLike<number>;
     if (typeof (ta as any)[0] === 'bigint') throw new TypeError(`${where}: BigInt arrays are not supported`);
-    shape = [ta.length];
+    shape = fromShape ? [...fromShape] : [ta.length];
     if (opts.copy === false && dtypeOf(ta as FloatArray) === dtype && isFloatArray(ta)) out = ta;
     else out = dtype === 'float64' ? new Float64Array(ta) : new Float32Array(ta);
   } else {
@@ -428,11 +458,11 @@ export function full(shape: number | number[], value: number, opts?: TensorOptio
 }
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`zerosLike: 't' must be a Tensor`);
-  return zeros(t.shape, { dtype: t.dtype, ...opts });
+  return zeros(t.shape, { ...opts, dtype: opts?.dtype ?? t.dtype });
 }
 export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`onesLike: 't' must be a Tensor`);
-  return ones(t.shape, { dtype: t.dtype, ...opts });
+  return ones(t.shape, { ...opts, dtype: opts?.dtype ?? t.dtype });
 }
 
 export interface RandomOptions extends TensorOptions {
@@ -480,6 +510,7 @@ export function arange(start: number, end?: number, step: number = 1, opts?: Ten
   }
   if (step === 0) throw new RangeError(`arange: 'step' must not be 0`);
   const n = Math.max(0, Math.ceil((end - start) / step));
+  checkShape([n], 'arange', 'length'); // a named RangeError, not the typed array's own, for a huge length
   const data = alloc(checkDtype(opts?.dtype, 'arange'), n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return finish(data, [n], opts, 'arange');

@@ -3,6 +3,20 @@ import type { DType, FloatArray } from '../backend/types';
 
 export type { DType, FloatArray };
 
+/**
+ * In-place modification counts, per data array (PyTorch's tensor version counter). Tensors on one array (detach,
+ * reshape, alias) share it. The optimizers, nn.init, loadStateDict and setWeights count their writes; a Context
+ * records the counts of what it saved, and backward refuses a tensor written since (its gradient would mix old
+ * and new values).
+ */
+const versions = new WeakMap<FloatArray, number>();
+export function versionOf(a: FloatArray): number {
+  return versions.get(a) ?? 0;
+}
+export function bumpVersion(a: FloatArray): void {
+  versions.set(a, (versions.get(a) ?? 0) + 1);
+}
+
 export function isFloatArray(x: unknown): x is FloatArray {
   return x instanceof Float32Array || x instanceof Float64Array;
 }

@@ -245,13 +245,19 @@ export function activation(nameOrSpec: ActivationLike, params?: Record<string, u
     throw new TypeError(`activation: expected a name or { name, ...params }, got ${nameOrSpec === null ? 'null' : typeof nameOrSpec}`);
   }
   name = activationSpec(name).name; // canonical name (aliases resolve; unknown names list the known ones)
-  const dtype = p.dtype as DType | undefined;
+  const dtype = p.dtype === undefined ? undefined : checkDtype(p.dtype, name); // a bogus one was ignored
   delete p.dtype;
   if (name === 'prelu') {
     const { init, numParameters, ...rest } = p;
+    if (rest.inner !== undefined) {
+      throw new RangeError(
+        "prelu: parameter 'inner' does not apply to the PReLU module: its channels are dimension 1 of the input",
+      );
+    }
     const alpha = rest.alpha ?? init;
     delete rest.alpha;
-    resolveActivation({ name, ...rest }); // validates the remaining parameters
+    // validates alpha under its own name (it was reported as PReLU's 'init'), then the remaining parameters
+    resolveActivation({ name, ...rest, ...(alpha !== undefined ? { alpha } : {}) });
     return new PReLU({ init: alpha as number | ArrayLike<number> | undefined, numParameters: numParameters as number | undefined, dtype });
   }
   const learnKey = p.learnBeta !== undefined ? 'learnBeta' : 'learnable';

@@ -30,7 +30,7 @@ export function uniform_(t: Tensor, low: number, high: number, opts?: InitOption
   const rng = resolveRng(opts, 'uniform_');
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = rng.uniform(low, high);
-  return t;
+  return t.bumpVersion();
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, opts?: InitOptions): Tensor {
@@ -41,14 +41,14 @@ export function normal_(t: Tensor, mean = 0, std = 1, opts?: InitOptions): Tenso
   const rng = resolveRng(opts, 'normal_');
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = rng.normal(mean, std);
-  return t;
+  return t.bumpVersion();
 }
 
 export function constant_(t: Tensor, v: number): Tensor {
   checkTensor(t, 'constant_');
   if (typeof v !== 'number') throw new TypeError(`constant_: 'value' must be a number, got ${typeof v}`);
   t.data.fill(v);
-  return t;
+  return t.bumpVersion();
 }
 
 /** Gain of torch.nn.init.calculate_gain for leaky_relu with negative slope a (a = 0: relu). */

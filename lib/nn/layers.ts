@@ -83,6 +83,8 @@ export class BatchNorm1d extends Module {
   resetRunningStats(): void {
     this.runningMean?.data.fill(0);
     this.runningVar?.data.fill(1);
+    this.runningMean?.bumpVersion();
+    this.runningVar?.bumpVersion();
   }
 
   override config(): Record<string, unknown> {

@@ -252,7 +252,10 @@ export abstract class Module {
       }
       plan.push([t, arr]);
     }
-    for (const [t, arr] of plan) t.data.set(arr);
+    for (const [t, arr] of plan) {
+      t.data.set(arr);
+      t.bumpVersion();
+    }
     return this;
   }
 

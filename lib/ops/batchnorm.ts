@@ -55,6 +55,8 @@ export class BatchNorm extends Function {
         if (runningMean) runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mu;
         if (runningVar) runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + (momentum * v * m) / (m - 1);
       }
+      runningMean?.bumpVersion();
+      runningVar?.bumpVersion();
     } else {
       for (let ch = 0; ch < c; ch++) {
         mean[ch] = runningMean!.data[ch];

@@ -74,8 +74,8 @@ export function mean(x: Tensor, axis?: number | number[] | null, keepdim = false
 /** Index of the first largest element along `dim` (NaN counts as largest). Not differentiable. */
 export function argmax(x: Tensor, dim = -1): Int32Array {
   checkTensor(x, 'argmax', 'input');
+  const d = normDim(dim, x.ndim, 'argmax'); // also for a 0-d tensor (dim 0 or -1, as PyTorch)
   if (x.ndim === 0) return new Int32Array(1);
-  const d = normDim(dim, x.ndim, 'argmax');
   const n = x.shape[d];
   if (n === 0) throw new RangeError(`argmax: dimension ${d} of shape ${fmtShape(x.shape)} is empty`);
   let inner = 1;

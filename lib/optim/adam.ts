@@ -80,6 +80,7 @@ export class Adam extends Optimizer<AdamOptions> {
             v[i] = b2 * v[i] + (1 - b2) * gi * gi;
             w[i] -= (stepSize * m[i]) / (sqrt(v[i]) / bc2Sqrt + eps);
           }
+          p.bumpVersion();
           continue;
         }
         for (let i = 0; i < w.length; i++) {
@@ -94,6 +95,7 @@ export class Adam extends Optimizer<AdamOptions> {
           }
           w[i] -= (stepSize * m[i]) / (sqrt(vv) / bc2Sqrt + eps);
         }
+        p.bumpVersion();
       }
     });
   }

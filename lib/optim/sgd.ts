@@ -64,6 +64,7 @@ export class SGD extends Optimizer<SGDOptions> {
         }
         // One kernel call per tensor (native: a vectorized pass; js: the reference loop in backend/js/optim.ts).
         be.sgdStep(p.data, grad, buf, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+        p.bumpVersion();
       }
     });
   }

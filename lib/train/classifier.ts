@@ -847,6 +847,7 @@ export class NeuralNetClassifier implements TrainerView {
       if (!src) throw new RangeError(`setWeights: missing '${name}'`);
       if (src.length !== p.data.length) throw new RangeError(`setWeights: '${name}' has ${src.length} values, expected ${p.data.length}`);
       p.data.set(src);
+      p.bumpVersion();
     }
   }
 
