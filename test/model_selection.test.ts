@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import { pathToFileURL } from 'url';
-import { backend } from '../lib/backend';
+import { backend, getNativeBackend, setBackend } from '../lib/backend';
 import {
   activations,
   Checkpoint,
@@ -218,16 +218,32 @@ describe('StratifiedKFold and KFold', () => {
 
   test('bad options and inputs', () => {
     const cases: [() => unknown, ErrorConstructor, RegExp][] = [
-      [() => new StratifiedKFold({ nSplits: 1 }), RangeError, /StratifiedKFold: nSplits must be an integer >= 2, got 1/],
+      [
+        () => new StratifiedKFold({ nSplits: 1 }),
+        RangeError,
+        /StratifiedKFold: nSplits must be an integer >= 2, got 1/,
+      ],
       [() => new KFold({ nSplits: 2.5 }), RangeError, /KFold: nSplits must be an integer >= 2, got 2.5/],
       [() => new KFold({ nSplits: '3' as never }), TypeError, /KFold: nSplits/],
       [() => new KFold({ shuffle: 'yes' as never }), TypeError, /KFold: shuffle must be a boolean/],
       [() => new StratifiedKFold({ seed: NaN }), RangeError, /StratifiedKFold: 'seed' must be a safe integer/],
-      [() => new KFold({ nSplits: 2, shuffle: true, seed: 1.5 }), RangeError, /KFold: 'seed' must be a safe integer, got 1.5/],
+      [
+        () => new KFold({ nSplits: 2, shuffle: true, seed: 1.5 }),
+        RangeError,
+        /KFold: 'seed' must be a safe integer, got 1.5/,
+      ],
       [() => new StratifiedKFold(null as never), TypeError, /StratifiedKFold: options must be an object/],
       [() => [...new StratifiedKFold({ nSplits: 2 }).split(4)], TypeError, /StratifiedKFold.split needs the labels y/],
-      [() => [...new StratifiedKFold({ nSplits: 2 }).split(5, [0, 1, 0, 1])], RangeError, /y has 4 labels for 5 samples/],
-      [() => [...new StratifiedKFold({ nSplits: 5 }).split(4, [0, 1, 0, 1])], RangeError, /greater than the number of samples/],
+      [
+        () => [...new StratifiedKFold({ nSplits: 2 }).split(5, [0, 1, 0, 1])],
+        RangeError,
+        /y has 4 labels for 5 samples/,
+      ],
+      [
+        () => [...new StratifiedKFold({ nSplits: 5 }).split(4, [0, 1, 0, 1])],
+        RangeError,
+        /greater than the number of samples/,
+      ],
       [() => [...new KFold({ nSplits: 3 }).split(2)], RangeError, /greater than the number of samples/],
     ];
     for (const [call, type, re] of cases) {
@@ -372,11 +388,27 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
   test('bad arguments: named errors before any fit', async () => {
     const sync: [() => unknown, ErrorConstructor, RegExp][] = [
       [() => new GridSearchCV({} as never, GRID), TypeError, /estimator must be a NeuralNetClassifier/],
-      [() => new GridSearchCV(estimator(), { module_activation: ['relu'] }), RangeError, /unknown parameter 'module_activation'/],
+      [
+        () => new GridSearchCV(estimator(), { module_activation: ['relu'] }),
+        RangeError,
+        /unknown parameter 'module_activation'/,
+      ],
       [() => new GridSearchCV(estimator(), { lr: [-1] }), RangeError, /lr must be a positive finite number, got -1/],
-      [() => new GridSearchCV(estimator(), GRID, { cv: 1 }), RangeError, /cv must be an integer >= 2 or a splitter, got 1/],
-      [() => new GridSearchCV(estimator(), GRID, { cv: 'x' as never }), TypeError, /cv must be a number of folds or a splitter/],
-      [() => new GridSearchCV(estimator(), GRID, { nJobs: 0 }), RangeError, /nJobs must be a positive integer or -1, got 0/],
+      [
+        () => new GridSearchCV(estimator(), GRID, { cv: 1 }),
+        RangeError,
+        /cv must be an integer >= 2 or a splitter, got 1/,
+      ],
+      [
+        () => new GridSearchCV(estimator(), GRID, { cv: 'x' as never }),
+        TypeError,
+        /cv must be a number of folds or a splitter/,
+      ],
+      [
+        () => new GridSearchCV(estimator(), GRID, { nJobs: 0 }),
+        RangeError,
+        /nJobs must be a positive integer or -1, got 0/,
+      ],
       [() => new GridSearchCV(estimator(), GRID, { nJobs: 1.5 }), RangeError, /nJobs must be a positive integer/],
       [() => new GridSearchCV(estimator(), []), RangeError, /paramGrid must not be an empty list/],
     ];
@@ -839,6 +871,97 @@ describe('swishnet grid (in process)', () => {
       expect(value).toBeInstanceOf(UsageError);
       expect(value?.message).toMatch(msg);
       expect(lines).toEqual([]); // the banner, printed once MNIST is loaded, never came
+    }
+  });
+});
+
+describe('scoring names, formatTable columns and the workers\' backend', () => {
+  const small = { X: data.X.subarray(0, 200 * FEATURES), y: data.y.subarray(0, 200) };
+
+  test('scoring: only accuracy or a function; other names and types are named errors before any fit', async () => {
+    const bad: [unknown, ErrorConstructor, RegExp][] = [
+      [
+        'neg_log_loss',
+        RangeError,
+        /^scoring 'neg_log_loss' is not supported \(supported: 'accuracy'; for another metric pass a function/,
+      ],
+      ['f1_macro', RangeError, /^scoring 'f1_macro' is not supported/],
+      ['acuracy', RangeError, /^scoring 'acuracy' is not supported/],
+      [42, TypeError, /^scoring must be 'accuracy' or a function \(estimator, X, y\) => number, got number 42$/],
+      [null, TypeError, /^scoring must be .*got null$/],
+    ];
+    for (const [scoring, type, re] of bad) {
+      let fits = 0;
+      const opts = { cv: 2, verbose: 0 as const, scoring: scoring as never, onFit: () => fits++ };
+      expect(() => new GridSearchCV(estimator(), { lr: [0.01] }, opts)).toThrow(type);
+      expect(() => new GridSearchCV(estimator(), { lr: [0.01] }, opts)).toThrow(re);
+      const err = await crossValidate(estimator(), small.X, small.y, opts).then(() => null, (e: Error) => e);
+      expect([err instanceof type, err?.message]).toEqual([true, expect.stringMatching(re)]);
+      expect(fits).toBe(0);
+    }
+    const opts = { cv: 2, verbose: 0 as const };
+    const acc = await crossValidate(estimator(), small.X, small.y, { ...opts, scoring: 'accuracy' });
+    expect(await crossValidate(estimator(), small.X, small.y, opts)).toMatchObject({ test_score: acc.test_score });
+    const fn = await crossValidate(estimator(), small.X, small.y, { ...opts, scoring: () => 0.5 });
+    expect(fn.test_score).toEqual([0.5, 0.5]);
+  });
+
+  test('formatTable: the param_* columns of every row (blank where missing), values as given', async () => {
+    const gs = await new GridSearchCV(estimator(), [{ lr: [1e-7, 0.05] }, { batchSize: [8, 16] }], {
+      cv: 2,
+      verbose: 0,
+      refit: false,
+    }).fit(small.X, small.y);
+    const lines = gs.formatTable().split('\n');
+    const header = lines[0].split(/\s{2,}/);
+    expect(header.slice(0, 3)).toEqual(['param_lr', 'param_batchSize', 'split0_test_score']);
+    const lrWidth = lines[1].split('  ')[0].length;
+    const bsWidth = lines[1].split('  ')[1].length;
+    const params = lines
+      .slice(2)
+      .map((l) => [l.slice(0, lrWidth).trim(), l.slice(lrWidth + 2, lrWidth + 2 + bsWidth).trim()]);
+    expect(params).toEqual([
+      ['1e-7', ''],
+      ['0.05', ''],
+      ['', '8'],
+      ['', '16'],
+    ]);
+    expect(gs.formatTable()).not.toContain('undefined');
+    expect(lines[2]).toMatch(/ 0\.\d{6} /); // scores keep their 6 decimals
+  });
+
+  withDist('nJobs workers use the backend (and native kernel family) of the calling thread', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-ms-'));
+    const before = backend();
+    const native = getNativeBackend();
+    const isaBefore = native?.isa;
+    try {
+      const out = path.join(dir, 'backends.txt');
+      const report = path.join(dir, 'report-backend.js');
+      fs.writeFileSync(
+        report,
+        `const b = require(${JSON.stringify(DIST_INDEX)}).backend();\n` +
+          `require('fs').appendFileSync(${JSON.stringify(out)}, b.name + ' ' + b.isa + '\\n');\n`,
+      );
+      const wanted: [string, string][] = [['js', 'js']];
+      if (native) {
+        // a kernel family other than the one chosen at load (scalar is always built)
+        const isa = native.info().isas.find((i) => i !== native.isa) ?? native.isa;
+        wanted.push(['native', isa]);
+      }
+      for (const [name, isa] of wanted) {
+        setBackend(name as 'js' | 'native');
+        if (name === 'native') native!.setIsa(isa);
+        fs.rmSync(out, { force: true });
+        const opts = { cv: 2, verbose: 0 as const, refit: false, nJobs: 2, requires: [report] };
+        await new GridSearchCV(estimator().setParams({ maxEpochs: 1 }), { lr: [0.01] }, opts).fit(small.X, small.y);
+        expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toEqual([`${name} ${isa}`, `${name} ${isa}`]);
+        if (name === 'native') native!.setIsa(isaBefore!);
+      }
+    } finally {
+      setBackend(before);
+      if (native && isaBefore) native.setIsa(isaBefore);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

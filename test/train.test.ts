@@ -613,4 +613,160 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     const w = async (seed: number) => (await tiny({ maxEpochs: 1, seed }).fit(d.X, d.y)).getWeights()['fc1.weight'];
     expect(await w(2 ** 32)).not.toEqual(await w(1));
   });
+
+  test('EarlyStopping and Checkpoint options: wrong types, unknown and skorch keys are named errors', () => {
+    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      [
+        () => new EarlyStopping({ lowerIsBetter: 'false' as never }),
+        TypeError,
+        /EarlyStopping: lowerIsBetter must be a boolean, got string "false"/,
+      ],
+      [
+        () => new EarlyStopping({ monitor: 42 as never }),
+        TypeError,
+        /EarlyStopping: monitor must be a string, got number 42/,
+      ],
+      [() => new EarlyStopping({ restoreBest: 1 as never }), TypeError, /EarlyStopping: restoreBest must be a boolean/],
+      [() => new EarlyStopping({ patience: '5' as never }), TypeError, /EarlyStopping: patience must be a number/],
+      [
+        () => new EarlyStopping({ minDelta: null as never }),
+        TypeError,
+        /EarlyStopping: minDelta must be a number, got null/,
+      ],
+      [() => new EarlyStopping({ monitor: '' }), RangeError, /EarlyStopping: monitor must name a history key/],
+      [() => new EarlyStopping(5 as never), TypeError, /EarlyStopping: options must be an object/],
+      [
+        () => new EarlyStopping({ threshold: 0.01 } as never),
+        RangeError,
+        new RegExp(
+          "EarlyStopping: unknown option 'threshold' \\(known: monitor, patience, minDelta, lowerIsBetter, " +
+            "restoreBest\\); skorch's 'threshold' is minDelta here",
+        ),
+      ],
+      [
+        () => new EarlyStopping({ load_best: true } as never),
+        RangeError,
+        /unknown option 'load_best'.*skorch's 'load_best' is restoreBest/,
+      ],
+      [
+        () => new EarlyStopping({ pateince: 3 } as never),
+        RangeError,
+        /EarlyStopping: unknown option 'pateince' \(known: monitor, /,
+      ],
+      [() => new Checkpoint({ monitor: null as never }), TypeError, /Checkpoint: monitor must be a string, got null/],
+      [() => new Checkpoint({ file: 3 as never }), TypeError, /Checkpoint: file must be a string, got number 3/],
+      [() => new Checkpoint({ file: '' }), RangeError, /Checkpoint: file must be a path/],
+      [
+        () => new Checkpoint({ f_params: 'x.pt' } as never),
+        RangeError,
+        /Checkpoint: unknown option 'f_params' \(known: monitor, file\); skorch's 'f_params' is file here/,
+      ],
+    ];
+    for (const [call, type, re] of cases) {
+      let err: unknown = null;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      expect([String(call), err instanceof type, String(err)]).toEqual([String(call), true, expect.stringMatching(re)]);
+    }
+    // undefined is the default, null a Checkpoint without file; a copy (clone, workers) is rebuilt from the options
+    const es = new EarlyStopping({
+      monitor: 'valid_acc',
+      patience: 3,
+      minDelta: 0.1,
+      lowerIsBetter: false,
+      restoreBest: true,
+    });
+    expect(new EarlyStopping({ monitor: undefined }).monitor).toBe('valid_loss');
+    expect(new Checkpoint({ file: null }).file).toBeNull();
+    const cp = new Checkpoint({ monitor: 'train_loss_best', file: 'm.json' });
+    const copy = tiny({ callbacks: [es, cp, new Checkpoint()] }).clone().getParams().callbacks as [
+      EarlyStopping,
+      Checkpoint,
+      Checkpoint,
+    ];
+    expect([copy[0].monitor, copy[0].patience, copy[0].minDelta, copy[0].lowerIsBetter, copy[0].restoreBest]).toEqual([
+      'valid_acc', 3, 0.1, false, true,
+    ]);
+    expect([copy[1].monitor, copy[1].file, copy[2].monitor, copy[2].file]).toEqual([
+      'train_loss_best',
+      'm.json',
+      'valid_loss_best',
+      null,
+    ]);
+    expect(copy[0]).not.toBe(es);
+  });
+
+  test('a valid_* monitor without validation data: RangeError before the first step, model unchanged', async () => {
+    const cases: [EarlyStopping | Checkpoint, RegExp][] = [
+      [
+        new EarlyStopping(),
+        /^RangeError: EarlyStopping: monitor 'valid_loss' needs validation data, and this fit has none/,
+      ],
+      [new Checkpoint(), /^RangeError: Checkpoint: monitor 'valid_loss_best' needs validation data/],
+      [
+        new Checkpoint({ monitor: 'valid_acc_best' }),
+        /^RangeError: Checkpoint: monitor 'valid_acc_best' needs validation data/,
+      ],
+    ];
+    for (const [cb, re] of cases) {
+      let steps = 0;
+      const count = { onBatchEnd: () => void steps++ };
+      // a fresh model: no epoch trained; a trained one: its weights and history unchanged
+      const fresh = tiny({ trainSplit: null, callbacks: [count, cb] });
+      await expect(fresh.fit(d.X, d.y).catch((e: Error) => `${e.name}: ${e.message}`)).resolves.toMatch(re);
+      expect([steps, fresh.history.length, fresh.module_]).toEqual([0, 0, null]);
+      const trained = tiny({ trainSplit: null, maxEpochs: 2 });
+      await trained.fit(d.X, d.y);
+      const w = trained.getWeights();
+      const module = trained.module_;
+      trained.setParams({ callbacks: [count, cb] });
+      await expect(trained.fit(d.X, d.y)).rejects.toThrow(RangeError);
+      expect([steps, trained.history.length, trained.module_ === module]).toEqual([0, 2, true]);
+      expect(trained.getWeights()).toEqual(w);
+      // with validation data (a split, or options.validation) the same callbacks run
+      await tiny({ maxEpochs: 2, callbacks: [cb] }).fit(d.X, d.y);
+      await tiny({ maxEpochs: 2, trainSplit: null, callbacks: [cb] }).fit(d.X, d.y, { validation: { X: d.X, y: d.y } });
+    }
+  });
+
+  test('Checkpoint: a monitor that is not a boolean history key fails at epoch 1, naming the keys', async () => {
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'm.json');
+      const typo = tiny({ maxEpochs: 3, callbacks: [new Checkpoint({ monitor: 'valid_los_best', file })] });
+      await expect(typo.fit(d.X, d.y)).rejects.toThrow(
+        new RegExp(
+          "^Checkpoint: monitor 'valid_los_best' is not a key of the history " +
+            '\\(the boolean keys of this history: train_loss_best, valid_loss_best, valid_acc_best\\)$',
+        ),
+      );
+      await expect(typo.fit(d.X, d.y)).rejects.toThrow(RangeError);
+      expect(typo.history.length).toBe(1);
+      const numeric = tiny({ maxEpochs: 3, callbacks: [new Checkpoint({ monitor: 'valid_loss', file })] });
+      const err = await numeric.fit(d.X, d.y).then(() => null, (e: Error) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err?.message).toMatch(
+        /^Checkpoint: monitor 'valid_loss' is number [\d.e-]+, not a boolean \(the boolean keys of this history: /,
+      );
+      expect(fs.existsSync(file)).toBe(false);
+      // a boolean key saves the best epoch
+      const ok = new Checkpoint({ monitor: 'train_loss_best', file });
+      await tiny({ maxEpochs: 2, trainSplit: null, callbacks: [ok] }).fit(d.X, d.y);
+      expect(ok.bestEpoch).not.toBeNull();
+      expect(fs.existsSync(file)).toBe(true);
+      // EarlyStopping names a monitor that is not a number
+      const es = tiny({ maxEpochs: 3, callbacks: [new EarlyStopping({ monitor: 'valid_los' })] });
+      await expect(es.fit(d.X, d.y)).rejects.toThrow(
+        new RegExp(
+          "^EarlyStopping: monitor 'valid_los' is not a key of the history " +
+            '\\(the numeric keys of this history: train_loss, valid_loss, valid_acc, ',
+        ),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

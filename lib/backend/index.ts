@@ -106,3 +106,15 @@ export function setBackend(b: Backend | 'js' | 'native'): Backend {
   } else active = b;
   return prev;
 }
+
+/**
+ * The environment variables that make a worker thread (grid search nJobs) use the backend this thread uses now,
+ * setBackend() included, and for native its kernel family (setIsa() included). Empty for a Backend object of the
+ * caller's own: a worker then chooses as this process did at load.
+ */
+export function backendEnv(): Record<string, string> {
+  const b = backend();
+  if (b === jsBackend) return { SWISHNET_BACKEND: 'js' };
+  if (nativeBackend && b === nativeBackend) return { SWISHNET_BACKEND: 'native', SWISHNET_ISA: nativeBackend.isa };
+  return {};
+}

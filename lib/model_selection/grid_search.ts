@@ -10,6 +10,7 @@ import { StratifiedKFold, KFold, CvSplitter, Fold } from './split';
 import { takeRows } from '../data/batch';
 import { runTrialsInWorkers, TrialResult, TrialSpec } from './pool';
 import { isCustom } from '../activations/custom';
+import { describeTyped } from '../activations/validate';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -67,6 +68,26 @@ function resolveCv(cv: CvOptions['cv']): CvSplitter {
   throw new TypeError('cv must be a number of folds or a splitter with split(n, y)');
 }
 
+/** Scorings this package computes (sklearn's names). */
+const SCORINGS = ['accuracy'];
+
+/** TypeError/RangeError unless scoring is undefined, a supported name or a function (est, X, y) => number. */
+function checkScoring(scoring: unknown): void {
+  if (scoring === undefined || typeof scoring === 'function') return;
+  if (typeof scoring !== 'string') {
+    throw new TypeError(
+      `scoring must be ${SCORINGS.map((n) => `'${n}'`).join(' or ')} or a function (estimator, X, y) => number, ` +
+        `got ${describeTyped(scoring)}`,
+    );
+  }
+  if (!SCORINGS.includes(scoring)) {
+    throw new RangeError(
+      `scoring '${scoring}' is not supported (supported: ${SCORINGS.map((n) => `'${n}'`).join(', ')}; ` +
+        'for another metric pass a function (estimator, X, y) => number)',
+    );
+  }
+}
+
 function resolveJobs(n: number | undefined): number {
   if (n === undefined || n === 1) return 1;
   if (n === -1) return Math.max(1, os.cpus().length);
@@ -78,6 +99,11 @@ function fmtParams(p: Record<string, unknown>): string {
   return Object.entries(p)
     .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
     .join(', ');
+}
+
+/** A parameter value in formatTable as given (1e-7, 8; not toFixed), an object as its JSON (as fmtParams does). */
+function paramCell(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
 
 function abortError(): Error {
@@ -194,6 +220,8 @@ export async function crossValidate(
   y: ArrayLike<number>,
   options: CvOptions = {},
 ): Promise<CrossValidateResult> {
+  checkScoring(options.scoring);
+  resolveJobs(options.nJobs);
   const labels = asLabels(y);
   const { data, features } = asMatrix(X, labels.length, (estimator.getParams().dtype as 'float32') ?? 'float32');
   const folds = [...resolveCv(options.cv).split(labels.length, labels)];
@@ -239,6 +267,7 @@ export class GridSearchCV {
     for (const c of this.candidates) estimator.clone().setParams(c);
     resolveCv(options.cv);
     resolveJobs(options.nJobs);
+    checkScoring(options.scoring);
   }
 
   async fit(X: FloatArray | number[][], y: ArrayLike<number>): Promise<this> {
@@ -293,11 +322,16 @@ export class GridSearchCV {
   /** A text table of cvResults, like the pandas view of cv_results_ in the seed notebook. */
   formatTable(): string {
     if (!this.cvResults.length) return '(no results: call fit first)';
-    const paramKeys = Object.keys(this.cvResults[0]).filter((k) => k.startsWith('param_'));
+    // The columns of every row: a list of grids gives rows with different param_* keys (blank where missing).
+    const paramKeys = [...new Set(this.cvResults.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('param_'))))];
     const splitKeys = Object.keys(this.cvResults[0]).filter((k) => /^split\d+_test_score$/.test(k));
     const cols = [...paramKeys, ...splitKeys, 'mean_test_score', 'std_test_score', 'rank_test_score', 'mean_fit_time'];
-    const cell = (k: string, v: unknown): string =>
-      typeof v === 'number' ? (k === 'rank_test_score' ? String(v) : k.endsWith('_time') ? v.toFixed(2) : v.toFixed(6)) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const cell = (k: string, v: unknown): string => {
+      if (v === undefined) return '';
+      if (k.startsWith('param_')) return paramCell(v); // as given: 1e-7, 8
+      if (typeof v !== 'number') return String(v);
+      return k === 'rank_test_score' ? String(v) : k.endsWith('_time') ? v.toFixed(2) : v.toFixed(6);
+    };
     const body = this.cvResults.map((r) => cols.map((k) => cell(k, r[k])));
     const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
     const line = (cells: string[]): string => cells.map((c, i) => (i < paramKeys.length ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

@@ -13,6 +13,7 @@ import { callbackFromSpec, callbackSpec } from '../train/callbacks';
 import type { Callback, CallbackSpec } from '../train/callbacks';
 import { AnomalyError } from '../autograd/anomaly';
 import { PACKAGE_ROOT } from '../backend/native/binding';
+import { backendEnv } from '../backend';
 import { resolveRequire } from '../util/resolve';
 import { MLP } from '../nn/mlp';
 import { Module } from '../nn/module';
@@ -194,6 +195,8 @@ export async function runTrialsInWorkers(
     verbose: opts.estimatorVerbose,
   };
   const script = workerScript();
+  // One GEMM thread each, and the backend (and native ISA) this thread uses now, setBackend() included.
+  const workerEnv = { ...process.env, ...backendEnv(), SWISHNET_THREADS: '1' };
   const results: TrialResult[] = new Array(tasks.length);
   let next = 0;
   let finished = 0;
@@ -242,7 +245,7 @@ export async function runTrialsInWorkers(
       w.postMessage({ type: 'task', index: i, params: taskParams[i], train: t.train, test: t.test });
     };
     for (let j = 0; j < jobs; j++) {
-      const w = new Worker(script, { env: { ...process.env, SWISHNET_THREADS: '1' } });
+      const w = new Worker(script, { env: workerEnv });
       workers.push(w);
       w.on('message', (m: any) => {
         if (settled) return; // aborted or failed: late results are dropped

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EpochRecord } from './history';
 import { HistoryTable } from './history';
+import { describeTyped } from '../activations/validate';
 
 /** What a callback sees of the classifier (kept small so the trainer stays the only owner of its state). */
 export interface TrainerView {
@@ -50,6 +51,53 @@ export interface Callback {
 
 type Monitor = 'valid_loss' | 'valid_acc' | 'train_loss' | string;
 
+const EARLY_STOPPING_KEYS = ['monitor', 'patience', 'minDelta', 'lowerIsBetter', 'restoreBest'];
+const CHECKPOINT_KEYS = ['monitor', 'file'];
+/** skorch's option names and what they are called here. */
+const SKORCH_NAMES: Record<string, string> = {
+  threshold: 'minDelta',
+  threshold_mode: "minDelta (an absolute threshold; there is no 'rel' mode)",
+  lower_is_better: 'lowerIsBetter',
+  load_best: 'restoreBest',
+  f_params: 'file',
+  dirname: 'file',
+};
+
+/** TypeError unless the options are an object, RangeError for an unknown key (with a hint for skorch's names). */
+function checkOptions(o: unknown, where: string, known: string[]): void {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new TypeError(`${where}: options must be an object like { monitor: 'valid_loss' }, got ${describeTyped(o)}`);
+  }
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const hint = k in SKORCH_NAMES ? `; skorch's '${k}' is ${SKORCH_NAMES[k]} here` : '';
+    throw new RangeError(`${where}: unknown option '${k}' (known: ${known.join(', ')})${hint}`);
+  }
+}
+
+/** TypeError naming the option when it is given (not undefined) with another type. */
+function checkType(o: object, where: string, key: string, type: 'string' | 'number' | 'boolean'): void {
+  const v = (o as Record<string, unknown>)[key];
+  if (v !== undefined && typeof v !== type) {
+    throw new TypeError(`${where}: ${key} must be a ${type}, got ${describeTyped(v)}`);
+  }
+}
+
+/** What a record holds under a key, for error messages. */
+function describeKey(record: EpochRecord, key: string, want: string): string {
+  return key in record ? `is ${describeTyped(record[key])}, not ${want}` : 'is not a key of the history';
+}
+
+/** RangeError before any training step when a valid_* monitor has no validation data to come from. */
+function checkValidation(where: string, monitor: string, info?: { validSize: number }): void {
+  if (info && info.validSize === 0 && monitor.startsWith('valid_')) {
+    throw new RangeError(
+      `${where}: monitor '${monitor}' needs validation data, and this fit has none (trainSplit: null or 0 and ` +
+        "no options.validation): give a trainSplit or validation data, or monitor a train_* key",
+    );
+  }
+}
+
 function lowerIsBetter(monitor: Monitor): boolean {
   return !/acc|score|f1|precision|recall/i.test(monitor);
 }
@@ -77,17 +125,25 @@ export class EarlyStopping implements Callback {
   stoppedEpoch: number | null = null;
 
   constructor(o: EarlyStoppingOptions = {}) {
+    checkOptions(o, 'EarlyStopping', EARLY_STOPPING_KEYS);
+    checkType(o, 'EarlyStopping', 'monitor', 'string');
+    checkType(o, 'EarlyStopping', 'patience', 'number');
+    checkType(o, 'EarlyStopping', 'minDelta', 'number');
+    checkType(o, 'EarlyStopping', 'lowerIsBetter', 'boolean');
+    checkType(o, 'EarlyStopping', 'restoreBest', 'boolean');
     this.monitor = o.monitor ?? 'valid_loss';
     this.patience = o.patience ?? 5;
     this.minDelta = o.minDelta ?? 0;
     this.lowerIsBetter = o.lowerIsBetter ?? lowerIsBetter(this.monitor);
     this.restoreBest = o.restoreBest ?? false;
+    if (this.monitor === '') throw new RangeError("EarlyStopping: monitor must name a history key, got ''");
     if (!Number.isInteger(this.patience) || this.patience < 1)
       throw new RangeError(`EarlyStopping: patience must be a positive integer, got ${o.patience}`);
     if (!Number.isFinite(this.minDelta) || this.minDelta < 0)
       throw new RangeError(`EarlyStopping: minDelta must be a finite number >= 0, got ${o.minDelta}`);
   }
-  onTrainBegin(): void {
+  onTrainBegin(_net: TrainerView, info?: { validSize: number }): void {
+    checkValidation('EarlyStopping', this.monitor, info);
     this.best = NaN;
     this.misses = 0;
     this.bestWeights = null;
@@ -95,7 +151,13 @@ export class EarlyStopping implements Callback {
   }
   onEpochEnd(net: TrainerView, { epoch, record }: { epoch: number; record: EpochRecord }): void {
     const v = record[this.monitor];
-    if (typeof v !== 'number') throw new Error(`EarlyStopping: the history has no '${this.monitor}' to monitor`);
+    if (typeof v !== 'number') {
+      const numeric = Object.keys(record).filter((k) => typeof record[k] === 'number' && k !== 'epoch');
+      throw new RangeError(
+        `EarlyStopping: monitor '${this.monitor}' ${describeKey(record, this.monitor, 'a number')} ` +
+          `(the numeric keys of this history: ${numeric.join(', ')})`,
+      );
+    }
     const improved = Number.isNaN(this.best)
       ? true
       : this.lowerIsBetter
@@ -121,8 +183,11 @@ export class EarlyStopping implements Callback {
 export interface CheckpointOptions {
   /** A boolean history key: save when it is true for the epoch ['valid_loss_best']. */
   monitor?: string;
-  /** Write the model file here on each improvement (optional; the best weights are always kept in memory). */
-  file?: string;
+  /**
+   * Write the model file here on each improvement (optional, null: none; the best weights are always kept in
+   * memory).
+   */
+  file?: string | null;
 }
 
 /** Keeps (and optionally writes) the weights of the best epoch by `monitor`. */
@@ -132,11 +197,30 @@ export class Checkpoint implements Callback {
   bestEpoch: number | null = null;
   bestWeights: Record<string, Float32Array | Float64Array> | null = null;
   constructor(o: CheckpointOptions = {}) {
+    checkOptions(o, 'Checkpoint', CHECKPOINT_KEYS);
+    checkType(o, 'Checkpoint', 'monitor', 'string');
+    if (o.file !== null) checkType(o, 'Checkpoint', 'file', 'string');
     this.monitor = o.monitor ?? 'valid_loss_best';
     this.file = o.file ?? null;
+    if (this.monitor === '') throw new RangeError("Checkpoint: monitor must name a boolean history key, got ''");
+    if (this.file === '') {
+      throw new RangeError("Checkpoint: file must be a path, got '' (leave it out to keep no file)");
+    }
+  }
+  onTrainBegin(_net: TrainerView, info?: { validSize: number }): void {
+    checkValidation('Checkpoint', this.monitor, info);
   }
   onEpochEnd(net: TrainerView, { epoch, record }: { epoch: number; record: EpochRecord }): void {
-    if (record[this.monitor] !== true) return;
+    const flag = record[this.monitor];
+    if (typeof flag !== 'boolean') {
+      const flags = Object.keys(record).filter((k) => k.endsWith('_best') && typeof record[k] === 'boolean');
+      const Err = this.monitor in record ? TypeError : RangeError;
+      throw new Err(
+        `Checkpoint: monitor '${this.monitor}' ${describeKey(record, this.monitor, 'a boolean')} ` +
+          `(the boolean keys of this history: ${flags.join(', ')})`,
+      );
+    }
+    if (!flag) return;
     this.bestEpoch = epoch;
     this.bestWeights = net.getWeights();
     if (this.file) {

@@ -445,8 +445,20 @@ export class NeuralNetClassifier implements TrainerView {
           rng: this.rng,
           init: this.initialized,
           built: this.built,
+          classes: this.classes_,
         }
       : null;
+    // An error before the first step (checks here, a callback's onTrainBegin) leaves the model as it was.
+    const restore = (): void => {
+      if (!before) return;
+      this.module_ = before.module;
+      this.optimizer_ = before.optimizer;
+      this.history = before.history;
+      this.rng = before.rng;
+      this.initialized = before.init;
+      this.built = before.built;
+      this.classes_ = before.classes;
+    };
     try {
       if (reinit) this.initialize();
       const inputs = this.knownInputs();
@@ -462,14 +474,7 @@ export class NeuralNetClassifier implements TrainerView {
         if (options.validation && validY) checkLabelRange(validY, outputs, 'validation.y', fn);
       }
     } catch (e) {
-      if (before) {
-        this.module_ = before.module;
-        this.optimizer_ = before.optimizer;
-        this.history = before.history;
-        this.rng = before.rng;
-        this.initialized = before.init;
-        this.built = before.built;
-      }
+      restore();
       throw e;
     }
     if (!this.optimizer_) this.initializeOptimizer();
@@ -482,7 +487,13 @@ export class NeuralNetClassifier implements TrainerView {
     const callbacks = this.activeCallbacks();
     const view = this as TrainerView;
     this.stopTraining = false;
-    for (const cb of callbacks) cb.onTrainBegin?.(view, { maxEpochs: epochs, trainSize: trainIdx.length, validSize: validY ? validY.length : 0 });
+    const begin = { maxEpochs: epochs, trainSize: trainIdx.length, validSize: validY ? validY.length : 0 };
+    try {
+      for (const cb of callbacks) cb.onTrainBegin?.(view, begin);
+    } catch (e) {
+      restore();
+      throw e;
+    }
 
     const bs = this.opts.batchSize;
     const module = this.module_!;
