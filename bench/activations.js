@@ -80,8 +80,8 @@ async function run(ctx) {
   const best = isaList.length ? `native-${isaList[0]}` : null;
   const bestAll = isaList.length && poolThreads > 1 ? `native-${isaList[0]}-${poolThreads}t` : null;
   const timing = ctx.quick
-    ? { reps: 3, minReps: 3, maxReps: 15, maxTotalMs: 500, budgetMs: 60, warmupCalls: 1, warmupMs: 10 }
-    : { reps: ctx.reps || 7, minReps: 3, maxReps: 41, maxTotalMs: 1500, budgetMs: 250, warmupCalls: 3, warmupMs: 50 };
+    ? { reps: ctx.reps || 3, minReps: ctx.reps || 3, maxReps: Math.max(15, ctx.reps || 0), maxTotalMs: 500, budgetMs: 60, warmupCalls: 1, warmupMs: 10 }
+    : { reps: ctx.reps || 7, minReps: ctx.reps || 3, maxReps: Math.max(41, ctx.reps || 0), maxTotalMs: 1500, budgetMs: 250, warmupCalls: 3, warmupMs: 50 };
 
   const stat = ctx.stat || 'median';
   const results = [];
@@ -205,7 +205,7 @@ async function run(ctx) {
       print(
         table(header, rows, {
           title: `activations ${dir === 'fwd' ? 'forward' : 'backward'}, ${label} float32 elements: Gelem/s (${stat} of >= ${
-            timing.reps
+            timing.minReps
           } runs); GB/s, ratios and status for ${best || 'native (not available)'}${best ? ' (1 thread)' : ''}`,
           note: (fewer.length ? [`repetitions where a call was slow: ${fewer.join(', ')}`] : []).concat(big
             ? [copyNote, `${dir} moves ${BYTES[dir]} B/element; target: >= ${COPY_FRACTION * 100}% of copy bandwidth` +

@@ -25,8 +25,8 @@ async function run(ctx) {
   const js = dist.backend.getJsBackend();
   const native = ctx.native;
   const timing = ctx.quick
-    ? { reps: 3, minReps: 3, maxReps: 15, maxTotalMs: 800, budgetMs: 100, warmupCalls: 1, warmupMs: 10 }
-    : { reps: ctx.reps || 7, minReps: 3, maxReps: 41, maxTotalMs: 2500, budgetMs: 400, warmupCalls: 2, warmupMs: 50 };
+    ? { reps: ctx.reps || 3, minReps: ctx.reps || 3, maxReps: Math.max(15, ctx.reps || 0), maxTotalMs: 800, budgetMs: 100, warmupCalls: 1, warmupMs: 10 }
+    : { reps: ctx.reps || 7, minReps: ctx.reps || 3, maxReps: Math.max(41, ctx.reps || 0), maxTotalMs: 2500, budgetMs: 400, warmupCalls: 2, warmupMs: 50 };
   const stat = ctx.stat || 'median';
   const rng = new dist.Rng(7);
   const results = [];
@@ -64,7 +64,7 @@ async function run(ctx) {
   print('');
   print(
     table(['m x k x n, op(A)op(B)', 'shape', 'native 1T', 'native 2T', 'js', '2T/1T', 'native 1T/js'], rows, {
-      title: `gemm float32 through Backend.gemm: GFLOP/s (2mnk / ${stat} time of >= ${timing.reps} runs); native: ${
+      title: `gemm float32 through Backend.gemm: GFLOP/s (2mnk / ${stat} time of >= ${timing.minReps} runs); native: ${
         native ? `${native.isa}` : 'not available'
       }`,
       left: 2,

@@ -52,6 +52,7 @@ if (process.platform !== 'linux') {
 // ---- 1. C++ tests --------------------------------------------------------------------------------------
 if (!skipCpp) {
   console.log('=== C++ tests with -fsanitize=address,undefined (build-asan/) ===');
+  fs.rmSync(path.join(tmp, 'ctest-asan.json'), { force: true }); // no stale counts from an earlier run
   const r = await runCapture(process.execPath, [path.join(__dirname, 'test-cpp.js'), '--sanitize', '--json', path.join(tmp, 'ctest-asan.json')], {
     env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' },
   });

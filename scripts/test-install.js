@@ -10,7 +10,7 @@
 // build files, scripts/install.js, prebuilds/, README) and no build outputs, tests or tools.
 //
 // How: a copy of the working tree (git's tracked + untracked-not-ignored files) in a temp dir, dist/ built
-// there, `npm run prebuild` (prebuildify --napi --strip --tag-libc), then `npm pack` with and without
+// there, `npm run build:prebuilds` (prebuildify --napi --strip --tag-libc), then `npm pack` with and without
 // prebuilds/. "No compiler" means PATH holds only a directory of symlinks to node, npm and sh (g++, cc, make,
 // cmake, python are hidden) and CC/CXX/PYTHON are unset. Dependencies come from the npm cache when present
 // (--prefer-offline). Prints PASS/FAIL per check and exits non-zero on any failure.
@@ -274,10 +274,10 @@ function main() {
   if (r.status !== 0) throw new Error(`build-ts failed:\n${tail(r.out)}`);
   console.log(`staged and built dist/ [${elapsed()}]`);
 
-  r = npm(['run', 'prebuild'], { cwd: stage, env: baseEnv({ SWISHNET_SKIP_BUILD: '1' }) });
+  r = npm(['run', 'build:prebuilds'], { cwd: stage, env: baseEnv({ SWISHNET_SKIP_BUILD: '1' }) });
   const prebuildDir = path.join(stage, 'prebuilds', `${process.platform}-${process.arch}`);
   const built = fs.existsSync(prebuildDir) ? fs.readdirSync(prebuildDir).filter((f) => f.endsWith('.node')) : [];
-  record('npm run prebuild (prebuildify --napi --strip --tag-libc)', r.status === 0 && built.length > 0, r.status === 0 ? built.join(', ') : tail(r.out));
+  record('npm run build:prebuilds (prebuildify --napi --strip --tag-libc)', r.status === 0 && built.length > 0, r.status === 0 ? built.join(', ') : tail(r.out));
   fs.rmSync(path.join(stage, 'build'), { recursive: true, force: true });
 
   const withPre = packTarball('prebuilt');

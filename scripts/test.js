@@ -113,6 +113,7 @@ runJest('js', { SWISHNET_BACKEND: 'js', SWISHNET_ISA: '' });
 
 if (!noCpp) {
   console.log('\n=== C++ tests (ctest) ===');
+  fs.rmSync(path.join(tmp, 'ctest.json'), { force: true }); // a run that dies before writing it must not count an old one
   const r = spawnSync(process.execPath, [path.join(__dirname, 'test-cpp.js'), '--json', path.join(tmp, 'ctest.json')], {
     cwd: root,
     stdio: 'inherit',

@@ -159,11 +159,16 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
           // the reference (which divides in double) is exact too, while a kernel that multiplies by a rounded
           // 1/alpha is off by |z| 2^-53 relative (1.1e-14 at z = -200, 3e-14 at z = -534).
           const celuXs = [-25.5, -30, -42, -51, -99, -300, -699, -741, -801, -1110];
+          const mishXs = [-25, -30, -41, -50, -100, -300, -700, -705, -708.5, -709, -709.5, -710, -711, -712];
           const reports: string[] = [];
           for (const c of CASES) {
-            if (!['elu', 'selu', 'celu', 'tanh', 'sigmoid', 'softplus'].includes(c.op)) continue;
+            if (!['elu', 'selu', 'celu', 'tanh', 'sigmoid', 'softplus', 'mish'].includes(c.op)) continue;
             const act = activations.get(c.name, c.params);
-            const x = Float64Array.from(c.op === 'tanh' ? [...xs, ...xs.map((v) => -v)] : c.op === 'celu' ? celuXs : xs);
+            // mish: down to -712, where the reference's own e^x (subnormal below -708) still has ~15 digits; its
+            // kernel once stayed near 1e-305 from -709 on (4x off at -710)
+            const x = Float64Array.from(
+              c.op === 'tanh' ? [...xs, ...xs.map((v) => -v)] : c.op === 'celu' ? celuXs : c.op === 'mish' ? mishXs : xs,
+            );
             const got = act.derivative(x);
             x.forEach((xi, i) => {
               const want = refDerivative(c.op, xi, c.a ?? 0, c.b ?? 0);

@@ -8,12 +8,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backend, backendInfo, ACT_OPS, getNativeBackend, getJsBackend } from '../lib';
+import { loadNativeBinding } from '../lib/backend/native/binding';
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist', 'index.js');
 
 function node(code: string, env: Record<string, string | undefined> = {}, cwd = root) {
-  const r = spawnSync(process.execPath, ['-e', code], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  // PREBUILDS_ONLY (set by the prebuild workflow's test step) would change what the children look for
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd,
+    env: { ...process.env, PREBUILDS_ONLY: undefined, ...env },
+    encoding: 'utf8',
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -116,6 +122,31 @@ describe('compiled package (dist/)', () => {
         SWISHNET_NATIVE_PATH: missing,
       });
       expect(js.stdout.trim()).toBe('js');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  maybe('a build/Release binary that does not load does not hide a good prebuild', () => {
+    const binary = loadNativeBinding().path;
+    if (!binary) return; // (no binary here to copy: the test:install paths cover that case)
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-badbuild-'));
+    try {
+      fs.cpSync(path.join(root, 'dist'), path.join(tmp, 'dist'), { recursive: true });
+      fs.copyFileSync(path.join(root, 'package.json'), path.join(tmp, 'package.json'));
+      fs.symlinkSync(path.join(root, 'node_modules'), path.join(tmp, 'node_modules'));
+      fs.mkdirSync(path.join(tmp, 'build', 'Release'), { recursive: true });
+      fs.writeFileSync(path.join(tmp, 'build', 'Release', 'swishnet.node'), 'not a shared object');
+      const pre = path.join(tmp, 'prebuilds', `${process.platform}-${process.arch}`);
+      fs.mkdirSync(pre, { recursive: true });
+      const libc = process.platform === 'linux' ? (fs.existsSync('/etc/alpine-release') ? '.musl' : '.glibc') : '';
+      fs.copyFileSync(binary, path.join(pre, `swishnet${libc}.node`));
+      const entry = JSON.stringify(path.join(tmp, 'dist', 'index.js'));
+      const r = node(`const i = require(${entry}).backendInfo(); console.log(i.backend, i.nativePath);`, {
+        SWISHNET_BACKEND: '',
+        SWISHNET_NATIVE_PATH: undefined,
+      });
+      expect(r.stdout.trim()).toBe(`native ${path.join(pre, `swishnet${libc}.node`)}`);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -132,9 +132,9 @@ export function loadNativeBinding(): LoadResult {
     const dir = path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
     tried.push(dir);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const ngb = require('node-gyp-build') as { path(dir: string): string };
-      const file = ngb.path(PACKAGE_ROOT);
+      // node-gyp-build's own path() looks in build/ first: a build/Release/swishnet.node that does not load (copied
+      // from another platform, or a broken build) would hide a good prebuild. Its matchers pick the file.
+      const file = prebuildFile(dir);
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       const binding = require(file) as NativeBinding;
       cached = { binding, path: file, tried, errors };
@@ -145,4 +145,32 @@ export function loadNativeBinding(): LoadResult {
   }
   cached = { binding: null, path: null, tried, errors };
   return cached;
+}
+
+interface NodeGypBuild {
+  parseTuple(name: string): { name: string } | undefined;
+  matchTuple(platform: string, arch: string): (t: unknown) => boolean;
+  compareTuples(a: unknown, b: unknown): number;
+  parseTags(file: string): { file: string } | undefined;
+  matchTags(runtime: string, abi: string): (t: unknown) => boolean;
+  compareTags(runtime: string): (a: unknown, b: unknown) => number;
+}
+
+/** The prebuild in prebuilds/<platform>-<arch>/ (dir) that node-gyp-build would choose for this Node and libc. */
+function prebuildFile(dir: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ngb = require('node-gyp-build') as NodeGypBuild;
+  const root = path.dirname(dir);
+  const list = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+  const tuple = list(root)
+    .map(ngb.parseTuple)
+    .filter(ngb.matchTuple(process.platform, process.arch))
+    .sort(ngb.compareTuples)[0] as { name: string } | undefined;
+  const folder = path.join(root, tuple ? tuple.name : path.basename(dir));
+  const best = list(folder)
+    .map(ngb.parseTags)
+    .filter(ngb.matchTags('node', process.versions.modules))
+    .sort(ngb.compareTags('node'))[0] as { file: string } | undefined;
+  if (!best) throw new Error(`no prebuild for this platform, Node ABI and libc in ${folder}`);
+  return path.join(folder, best.file);
 }

@@ -106,10 +106,15 @@ inline M32x8 gt(F32x8 a, F32x8 b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)}
 inline M32x8 isnan(F32x8 a) { return {_mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q)}; }
 // blendv through inline asm: GCC 12 folds the builtin into a generic vector select and then re-derives the mask
 // with an extra vpcmpgtd (it does not know that a compare result is already all-ones / all-zeros).
+// (MSVC has no inline asm on x64: the intrinsic there.)
 inline F32x8 select(M32x8 m, F32x8 a, F32x8 b) {
+#if defined(__GNUC__)
   __m256 r;
   __asm__("vblendvps %3, %2, %1, %0" : "=x"(r) : "x"(b.v), "x"(a.v), "x"(m.m));
   return r;
+#else
+  return _mm256_blendv_ps(b.v, a.v, m.m);
+#endif
 }
 inline M32x8 m_and(M32x8 a, M32x8 b) { return {_mm256_and_ps(a.m, b.m)}; }
 inline double hsum_double(F32x8 a) {
@@ -142,9 +147,13 @@ inline M64x4 lt(F64x4 a, F64x4 b) { return {_mm256_cmp_pd(a.v, b.v, _CMP_LT_OQ)}
 inline M64x4 gt(F64x4 a, F64x4 b) { return {_mm256_cmp_pd(a.v, b.v, _CMP_GT_OQ)}; }
 inline M64x4 isnan(F64x4 a) { return {_mm256_cmp_pd(a.v, a.v, _CMP_UNORD_Q)}; }
 inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
+#if defined(__GNUC__)
   __m256d r;
   __asm__("vblendvpd %3, %2, %1, %0" : "=x"(r) : "x"(b.v), "x"(a.v), "x"(m.m));
   return r;
+#else
+  return _mm256_blendv_pd(b.v, a.v, m.m);
+#endif
 }
 inline M64x4 m_and(M64x4 a, M64x4 b) { return {_mm256_and_pd(a.m, b.m)}; }
 inline double hsum_double(F64x4 a) {

@@ -5,6 +5,7 @@
 // so an AVX2-compiled instance can never be linked into code that runs on a CPU without AVX2.
 // A kernel file may replace any of these with hand-written versions for its hot cases.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 
@@ -81,8 +82,8 @@ void pack_b_generic(const T* b, std::size_t ldb, bool trans, std::size_t p0, std
 // The corner of an edge micro-tile: C[i][j] = t[i][j] (beta == 0: C is not read) or fma(beta, C[i][j], t[i][j])
 // for i < mr, j < nr, where t (rows of ldt) holds alpha * acc as the micro-kernel spilled it: the same two
 // roundings as the kernels' full-tile path.
-inline float fma_edge(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
-inline double fma_edge(double a, double b, double c) { return __builtin_fma(a, b, c); }
+inline float fma_edge(float a, float b, float c) { return std::fma(a, b, c); }  // (not __builtin_fma: MSVC)
+inline double fma_edge(double a, double b, double c) { return std::fma(a, b, c); }
 template <typename T>
 void store_edge_tile(T* c, std::size_t ldc, const T* t, std::size_t ldt, std::size_t mr, std::size_t nr, T beta) {
   for (std::size_t i = 0; i < mr; ++i, c += ldc, t += ldt) {
