@@ -32,6 +32,7 @@ import type { CvResultRow, TrainerView } from '../lib';
 import { stratifiedKFold, kFold } from '../lib/data/split';
 import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
+import { expectErrors, type ErrorCase } from './helpers/throws';
 
 const be = backend();
 const ROOT = path.resolve(__dirname, '..');
@@ -217,7 +218,7 @@ describe('StratifiedKFold and KFold', () => {
   });
 
   test('bad options and inputs', () => {
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [
         () => new StratifiedKFold({ nSplits: 1 }),
         RangeError,
@@ -246,15 +247,7 @@ describe('StratifiedKFold and KFold', () => {
       ],
       [() => [...new KFold({ nSplits: 3 }).split(2)], RangeError, /greater than the number of samples/],
     ];
-    for (const [call, type, re] of cases) {
-      let err: unknown = null;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect([String(call), err instanceof type, String(err)]).toEqual([String(call), true, expect.stringMatching(re)]);
-    }
+    expectErrors(cases);
   });
 });
 

@@ -13,6 +13,7 @@ import { backend } from '../lib/backend';
 import { ActOp } from '../lib/backend/ops';
 import * as activations from '../lib/activations';
 import { registerActivation, unregisterActivation, tensor, gradcheck, nn, NeuralNetClassifier, GridSearchCV, Tensor } from '../lib';
+import { expectErrors, type ErrorCase } from './helpers/throws';
 
 const be = backend();
 const ROOT = path.resolve(__dirname, '..');
@@ -301,7 +302,7 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
 
     test('malformed names, definitions and options: TypeError/RangeError naming the problem; nothing registered', () => {
       const fn = (x: Tensor): Tensor => x;
-      const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      const cases: ErrorCase[] = [
         [() => registerActivation('my act', fn), TypeError, /'name' must be an identifier like 'my_act', got "my act"/],
         [() => registerActivation('', fn), TypeError, /'name' must be an identifier/],
         [() => registerActivation(42 as unknown as string, fn), TypeError, /'name' must be a string, got number 42/],
@@ -324,15 +325,7 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
           /in the definition or in the options, not both/,
         ],
       ];
-      for (const [call, type, re] of cases) {
-        let err: unknown = null;
-        try {
-          call();
-        } catch (e) {
-          err = e;
-        }
-        expect([String(call).slice(0, 90), err instanceof type, String(err)]).toEqual([String(call).slice(0, 90), true, expect.stringMatching(re)]);
-      }
+      expectErrors(cases, 90);
       expect(activations.has('bad_def')).toBe(false);
       expect(activations.has('my act')).toBe(false);
     });

@@ -25,6 +25,7 @@ import {
 import type { TrainEndInfo, TrainerView } from '../lib';
 import { Rng } from '../lib/util/random';
 import { manualSeed, randn, nn as nnMod } from '../lib';
+import { expectErrors, type ErrorCase } from './helpers/throws';
 
 const N = 1500;
 const data = loadMnist({ limit: N });
@@ -615,7 +616,7 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
   });
 
   test('EarlyStopping and Checkpoint options: wrong types, unknown and skorch keys are named errors', () => {
-    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+    const cases: ErrorCase[] = [
       [
         () => new EarlyStopping({ lowerIsBetter: 'false' as never }),
         TypeError,
@@ -662,15 +663,7 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
         /Checkpoint: unknown option 'f_params' \(known: monitor, file\); skorch's 'f_params' is file here/,
       ],
     ];
-    for (const [call, type, re] of cases) {
-      let err: unknown = null;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect([String(call), err instanceof type, String(err)]).toEqual([String(call), true, expect.stringMatching(re)]);
-    }
+    expectErrors(cases);
     // undefined is the default, null a Checkpoint without file; a copy (clone, workers) is rebuilt from the options
     const es = new EarlyStopping({
       monitor: 'valid_acc',
