@@ -14,6 +14,10 @@ import * as activations from '../lib/activations';
 import { register } from '../lib/activations/registry';
 import { visualizeActivation, linspace } from '../lib/viz/visualize';
 import { sweep, uniform } from './helpers/edge';
+import { tensor } from '../lib/autograd';
+import * as nn from '../lib/nn';
+import { activation as opsActivation } from '../lib/ops/activation';
+import { linearAct } from '../lib/ops/matmul';
 import { refDerivative, refForward, refSwishBetaGrad } from './helpers/reference';
 
 const be = backend();
@@ -418,6 +422,16 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         expect(Array.from(half.derivative(x))).toEqual(new Array(x.length).fill(0.5));
         const pg: number = half.paramGrad(T.from([2, -2])); // typed as a number for swish (the type check runs it)
         expect(pg).toBeCloseTo(2, 5); // x^2 / 4 each
+        // the same through autograd, nn and the fused Linear + activation GEMM epilogue
+        const dtype = T === Float32Array ? 'float32' : 'float64';
+        const want = Array.from(x, (v) => (T === Float32Array ? Math.fround(v / 2) : v / 2));
+        const t = tensor(x, { dtype });
+        expect(Array.from(opsActivation(t, { name: 'swish', beta: 0 }).data)).toEqual(want);
+        expect(Array.from(new nn.Swish({ beta: 0 }).forward(t).data)).toEqual(want);
+        expect(Array.from(new nn.Swish({ beta: 0, learnBeta: true, dtype }).forward(t).data)).toEqual(want);
+        const w = tensor([[1]], { dtype });
+        const fused = linearAct(t.reshape([x.length, 1]), w, null, { name: 'swish', beta: 0 });
+        expect(Array.from(fused.data)).toEqual(want.map((v) => v + 0)); // (the GEMM's sum of -0 is +0)
         for (const [name, p] of [
           ['leaky_relu', { alpha: 1e20 }],
           ['elu', { alpha: -1e20 }],

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'child_process';
 import { pathToFileURL } from 'url';
 import { runCli as run } from './helpers/cli';
 import { parseArgs, UsageError } from '../lib/cli/args';
-import { trainSpecs } from '../lib/cli/train';
+import { parseHidden, trainSpecs } from '../lib/cli/train';
 import { activations } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -137,6 +137,12 @@ describe('--require an ES module', () => {
     expect(r.status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'e.svg'), 'utf8')).toMatch(/^<svg/);
   });
+});
+
+test("--hidden '' is no hidden layer (a softmax-regression baseline); empty items are refused", () => {
+  expect(parseHidden('')).toEqual([]);
+  expect(parseHidden('128,64')).toEqual([128, 64]);
+  expect(() => parseHidden('128,,64')).toThrow(UsageError);
 });
 
 describe('Ctrl-C during swishnet train', () => {

@@ -570,6 +570,36 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     }
   });
 
+  test('clone() copies keep frozen parameters frozen, eval mode and dropout streams (nn.copyModule)', async () => {
+    const backbone = new nn.Sequential(new nn.Linear(8, 8, { seed: 4 }), new nn.ReLU());
+    for (const p of backbone.parameters()) p.requiresGrad = false; // frozen, pretrained
+    const factory = (p: Record<string, unknown>): nn.Module =>
+      new nn.Sequential(p.backbone as nn.Module, new nn.Linear(8, 3, { seed: 5 }));
+    const net = tiny({ module: factory, module__backbone: backbone, trainSplit: null, maxEpochs: 2 });
+    const c = net.clone();
+    const copy = c.getParams().module__backbone as nn.Module;
+    expect(copy).not.toBe(backbone);
+    expect(copy.parameters().map((p) => p.requiresGrad)).toEqual([false, false]);
+    const before = Array.from(copy.parameters()[0].data);
+    await c.fit(d.X, d.y);
+    expect(Array.from(copy.parameters()[0].data)).toEqual(before); // was trained: the copy had lost requiresGrad
+    const drop = new nn.Dropout(0.5, { seed: 7 });
+    const bn = new nn.BatchNorm1d(3);
+    bn.eval();
+    const dc = nn.copyModule(drop) as nn.Dropout;
+    expect(dc.rng).not.toBe(drop.rng);
+    expect(dc.rng!.random()).toBe(drop.rng!.random()); // the same stream, from the same state
+    expect(nn.copyModule(bn).training).toBe(false);
+  });
+
+  test('a warm fit refused by a callback\'s onTrainBegin leaves classes_ as it was', async () => {
+    const c = tiny({ trainSplit: null, maxEpochs: 1 });
+    await c.fit(d.X, d.y);
+    c.setParams({ callbacks: [new EarlyStopping()] }); // monitors valid_loss: no validation data
+    await expect(c.partialFit(d.X.subarray(0, 80), new Int32Array(10))).rejects.toThrow(/needs validation data/);
+    expect(Array.from(c.classes_!)).toEqual([0, 1, 2]);
+  });
+
   test('boolean options, verbose and callbacks are type-checked; a too small trainSplit names trainSplit', async () => {
     expect(() => tiny({ warmStart: 'false' })).toThrow(/warmStart must be a boolean, got 'false'/);
     expect(() => tiny({ shuffle: 'false' })).toThrow(TypeError);

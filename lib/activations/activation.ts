@@ -1,6 +1,5 @@
 /** Activation objects: validate arguments, then call the active backend's kernels. */
-import { backend, getJsBackend } from '../backend';
-import type { Backend } from '../backend/types';
+import { backend } from '../backend';
 import { ActOp } from '../backend/ops';
 import type { FloatArray } from '../backend/types';
 import type { Activation, ActivationJSON, ParamValue } from './types';
@@ -76,15 +75,11 @@ export abstract class BaseActivation implements Activation {
 
 /** An activation that is one op of the kernel table (lib/backend/ops.ts) with parameters a, b. */
 export class KernelActivation extends BaseActivation {
-  /** The backend that runs it (the active one). */
-  protected be(): Backend {
-    return backend();
-  }
   protected runForward(x: FloatArray, y: FloatArray): void {
-    this.be().actForward(this.opId, x, y, this.a, this.b);
+    backend().actForward(this.opId, x, y, this.a, this.b);
   }
   protected runBackward(x: FloatArray, y: FloatArray | null, go: FloatArray | null, gi: FloatArray): void {
-    this.be().actBackward(this.opId, x, y, go, gi, this.a, this.b);
+    backend().actBackward(this.opId, x, y, go, gi, this.a, this.b);
   }
 }
 
@@ -93,19 +88,11 @@ export class SwishActivation extends KernelActivation {
   constructor(params: Record<string, ParamValue>) {
     super('swish', params, ActOp.swish, params.beta as number, 0);
   }
-  /**
-   * beta = 0 (swish = x / 2) runs on the TypeScript kernels: the native ones form beta x from x capped at 1e30
-   * and overflowed float32 beyond |x| = 7.9e28 there (-Infinity for swish(1e30)); any other beta is >= 1e-20 in
-   * magnitude, where beta x saturates the sigmoid long before the cap.
-   */
-  protected override be(): Backend {
-    return this.a === 0 ? getJsBackend() : backend();
-  }
   /** sum_i gradOut[i] d swish(x[i]) / d beta (gradOut omitted: ones). */
   paramGrad(x: FloatArray, gradOut?: FloatArray | null): number {
     checkFloatArray(x, 'x');
     const go = gradOut === undefined || gradOut === null ? null : checkLike(gradOut, 'gradOut', x);
-    return this.be().swishBetaGrad(x, go, this.a);
+    return backend().swishBetaGrad(x, go, this.a);
   }
 }
 

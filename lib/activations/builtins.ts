@@ -29,8 +29,8 @@ function kernelSpec(o: {
 // The float32 kernels take a parameter as a float32: one beyond 3.4e38 is Infinity there, and NaN came out of
 // ordinary inputs (alpha 1e39: leaky_relu(0) = Inf * 0). Slopes and gains are bounded by |p| <= 1e20 (celu below
 // for its own reasons); swish's beta is also 0 or |beta| >= 1e-20, as beta x of a tiny beta is no longer
-// exp-sized at the kernels' input clamp (|x| <= 1e30: swish(1e30) came out -Infinity for beta 1e-30; beta 0 runs
-// on the TypeScript kernels, see SwishActivation).
+// exp-sized at the kernels' input clamp (|x| <= 1e30: swish(1e30) came out -Infinity for beta 1e-30; beta 0 has a
+// kernel of its own, OpSwish0).
 const P_MAX = 1e20;
 
 export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [

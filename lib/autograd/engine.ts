@@ -68,6 +68,7 @@ export function accumulateGrad(t: Tensor, g: Tensor): void {
     );
   }
   addInto(t.grad.data, g.data);
+  t.grad.bumpVersion(); // a graph that saved this .grad must not see the sum
 }
 
 export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOptions = {}): void {

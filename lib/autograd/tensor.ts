@@ -52,8 +52,8 @@ export class Tensor {
       throw new RangeError(`Tensor: shape ${fmtShape(s)} needs ${numelOf(s)} elements, 'data' has ${data.length}`);
     }
     this.data = data;
-    // frozen (and a copy): a shape pushed to in place would no longer match data, and tensors share shape arrays
-    this.shape = Object.freeze([...s]) as number[];
+    // a copy: the caller's array stays the caller's (not frozen: Object.freeze cost ~8 us per step of a small MLP)
+    this.shape = [...s];
     this.#requiresGrad = requiresGrad === true;
     this.#serial = ++created;
   }
@@ -169,7 +169,11 @@ export class Tensor {
       }
       g = new Tensor(alloc(this.dtype, 1).fill(1), this.shape);
     } else {
-      if (!(gradient instanceof Tensor)) throw new TypeError(`backward: 'gradient' must be a Tensor`);
+      if (!(gradient instanceof Tensor)) {
+        const asOptions = gradient !== null && typeof gradient === 'object';
+        const hint = asOptions ? ' (options go second: backward(null, { retainGraph: true }))' : '';
+        throw new TypeError(`backward: 'gradient' must be a Tensor${hint}`);
+      }
       if (gradient.numel !== this.numel || gradient.ndim !== this.ndim || gradient.shape.some((d, i) => d !== this.shape[i])) {
         throw new RangeError(
           `backward: 'gradient' has shape ${fmtShape(gradient.shape)}, expected ${fmtShape(this.shape)}`,

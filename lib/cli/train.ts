@@ -44,7 +44,8 @@ export function parseActivation(s: string): string | Record<string, unknown> {
 }
 
 export function parseHidden(s: string): number[] {
-  // an empty item ('128,,64', ',') is a typo, not a layer to leave out
+  // '' is no hidden layer (a softmax-regression baseline); an empty item ('128,,64', ',') is a typo
+  if (s.trim() === '') return [];
   const h = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
   if (h.some((x) => !Number.isInteger(x) || x < 1)) {
     throw new UsageError(`--hidden must be positive integers separated by commas, got '${s}'`);

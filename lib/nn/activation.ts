@@ -158,7 +158,9 @@ export class Swish extends Activation {
   }
   override config(): Record<string, unknown> {
     if (!this.beta) return { name: 'swish', beta: this.spec.a, learnBeta: this.learnBeta };
-    return { name: 'swish', beta: this.beta.data[0], learnBeta: this.learnBeta, dtype: this.beta.dtype };
+    // the initial beta (checked when built): the learned one is in the state dict, and may have left the range
+    // a new module accepts (a file then did not load)
+    return { name: 'swish', beta: this.spec.a, learnBeta: this.learnBeta, dtype: this.beta.dtype };
   }
   override extraRepr(): string {
     return `beta=${this.beta ? this.beta.data[0] : this.spec.a}${this.learnBeta ? ', learnBeta=true' : ''}`;

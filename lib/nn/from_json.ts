@@ -4,6 +4,7 @@ import { Linear } from './linear';
 import { activation } from './activation';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Flatten, MSELoss, NLLLoss } from './layers';
 import { MLP } from './mlp';
+import { Rng } from '../util/random';
 
 const ACTIVATION_TYPES = [
   'Activation', 'ReLU', 'Sigmoid', 'Tanh', 'Softsign', 'Softplus', 'LeakyReLU', 'ELU', 'CELU', 'SELU', 'GELU', 'Mish',
@@ -46,5 +47,25 @@ export function fromJSON(json: ModuleJSON): Module {
  * buffers through stateDict/loadStateDict. A custom Module class cannot be rebuilt (fromJSON throws).
  */
 export function copyModule(m: Module): Module {
-  return fromJSON(m.toJSON()).loadStateDict(m.stateDict());
+  const c = fromJSON(m.toJSON()).loadStateDict(m.stateDict());
+  // what toJSON/stateDict do not carry: frozen parameters, train/eval mode, and random streams (a Dropout's rng,
+  // copied in its current state; one generator shared by several modules stays shared among the copies)
+  const params = new Map(c.namedParameters());
+  for (const [name, p] of m.namedParameters()) {
+    const q = params.get(name);
+    if (q) q.requiresGrad = p.requiresGrad;
+  }
+  const mods = new Map(c.namedModules());
+  const rngs = new Map<Rng, Rng>();
+  for (const [name, sm] of m.namedModules()) {
+    const cm = mods.get(name);
+    if (!cm) continue;
+    cm.training = sm.training;
+    const rng = (sm as { rng?: unknown }).rng;
+    if (rng instanceof Rng) {
+      if (!rngs.has(rng)) rngs.set(rng, rng.clone());
+      (cm as unknown as { rng: Rng }).rng = rngs.get(rng)!;
+    }
+  }
+  return c;
 }

@@ -175,7 +175,10 @@ export abstract class Module {
   zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
       if (setToNone || p.grad === null) p.grad = null;
-      else p.grad.data.fill(0);
+      else {
+        p.grad.data.fill(0);
+        p.grad.bumpVersion();
+      }
     }
   }
 

@@ -164,6 +164,7 @@ function accumulatesInPlace(t: Tensor): FloatArray | null {
   const gr = t.grad;
   if (gr === null || !t.isLeaf || !t.requiresGrad || isAnomalyEnabled()) return null;
   if (gr.dtype !== t.dtype || !sameShape(gr.shape, t.shape)) return null;
+  gr.bumpVersion(); // written in place below
   return gr.data;
 }
 

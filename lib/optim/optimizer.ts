@@ -70,7 +70,10 @@ export abstract class Optimizer<O extends object> {
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (setToNone || p.grad === null) p.grad = null;
-        else p.grad.data.fill(0);
+        else {
+          p.grad.data.fill(0);
+          p.grad.bumpVersion();
+        }
       }
     }
   }

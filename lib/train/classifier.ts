@@ -298,7 +298,8 @@ export class NeuralNetClassifier implements TrainerView {
    * An unfitted copy with the same parameters, then `params` set on it (as setParams). Fits of clones share no
    * state: a built-in Module value (module__activation: new nn.PReLU()) is copied with its current weights
    * (nn.copyModule), and a built-in callback (EarlyStopping, Checkpoint, PrintLog, ProgressBar) is a new one with
-   * the same options. A custom Module or callback object cannot be copied: the clones share it.
+   * the same options. A custom Module or callback object cannot be copied: the clones share it. Callbacks given
+   * in `params` are copied too (read a callback's state from the clone: clone.getParams().callbacks).
    */
   clone(params: Record<string, unknown> = {}): NeuralNetClassifier {
     const copy = (v: unknown): unknown => (v instanceof nn.Module && isBuiltinModule(v) ? nn.copyModule(v) : v);
@@ -482,7 +483,7 @@ export class NeuralNetClassifier implements TrainerView {
     // Classes: 0..max label (cross-entropy over the module's outputs).
     let maxLabel = 0;
     for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
-    this.classes_ = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
+    const labelClasses = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
 
     const callbacks = this.activeCallbacks();
     const view = this as TrainerView;
@@ -494,6 +495,7 @@ export class NeuralNetClassifier implements TrainerView {
       restore();
       throw e;
     }
+    this.classes_ = labelClasses; // only now: a callback that refused the fit leaves a warm model's classes as they were
 
     const bs = this.opts.batchSize;
     const module = this.module_!;

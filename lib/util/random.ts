@@ -132,6 +132,17 @@ export class Rng {
     return this.shuffle(p);
   }
 
+  /** A generator in this one's exact state: it draws the same sequence from here on, independently. */
+  clone(): Rng {
+    const r = new Rng(0);
+    r.s0 = this.s0;
+    r.s1 = this.s1;
+    r.s2 = this.s2;
+    r.s3 = this.s3;
+    r.spare = this.spare;
+    return r;
+  }
+
   /** A new independent generator derived from this one (for per-fold / per-worker streams). */
   fork(): Rng {
     // the dropout streams of nn.MLP come from here: seeded as they always were (the 32-bit fold of the two draws)

@@ -542,6 +542,19 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
 };
 template <class V>
 using OpSwish1 = OpSwishT<V, true>;
+// swish with beta = 0: x sigmoid(0) = x / 2 exactly, derivative 1/2 (NaN kept). Picked per call (act_forward_pick):
+// the general loop forms beta x from x capped at 1e30, which overflowed float32 for |x| > 7.9e28 at beta = 0
+// (-Infinity out of swish(1e30)), and the float64 one returned 5e29 for x = 1e300.
+template <class V>
+struct OpSwish0 {
+  using T = typename V::T;
+  static constexpr bool kUsesY = false;
+  static constexpr int kUnroll = 4;
+  explicit OpSwish0(ActParams) {}
+  V fwd(V x) const { return x * V(T(0.5)); }
+  V grad(V x) const { return keep_nan(x, V(T(0.5))); }
+  V grad_y(V x, V) const { return grad(x); }
+};
 template <class V>
 using OpSwish = OpSwishT<V, false>;
 
@@ -1222,18 +1235,23 @@ void act_backward(const typename V::T* x, const typename V::T* y, const typename
 
 // Ops whose fast path depends on a parameter (beta == 1, alpha == 1) come as two compile-time variants; the table
 // entry picks one per call on p.a == 1.
-template <class V, template <class> class OpUnit, template <class> class OpGen>
+// OpZero: for a == 0 (swish's beta; the other picked ops refuse 0, and default to OpGen).
+template <class V, template <class> class OpUnit, template <class> class OpGen, template <class> class OpZero = OpGen>
 void act_forward_pick(const typename V::T* x, typename V::T* y, std::size_t n, ActParams p) {
   if (p.a == 1.0)
     act_forward<V, OpUnit>(x, y, n, p);
+  else if (p.a == 0.0)
+    act_forward<V, OpZero>(x, y, n, p);
   else
     act_forward<V, OpGen>(x, y, n, p);
 }
-template <class V, template <class> class OpUnit, template <class> class OpGen>
+template <class V, template <class> class OpUnit, template <class> class OpGen, template <class> class OpZero = OpGen>
 void act_backward_pick(const typename V::T* x, const typename V::T* y, const typename V::T* go, typename V::T* gi,
                        std::size_t n, ActParams p) {
   if (p.a == 1.0)
     act_backward<V, OpUnit>(x, y, go, gi, n, p);
+  else if (p.a == 0.0)
+    act_backward<V, OpZero>(x, y, go, gi, n, p);
   else
     act_backward<V, OpGen>(x, y, go, gi, n, p);
 }

@@ -18,6 +18,9 @@ ActKernelTable<typename V::T> make_act_table(const char* isa) {
 #define SWISHNET_SET_OP_PICK(ACT, OP1, OP)                                          \
   t.forward[static_cast<int>(Act::ACT)] = &act_forward_pick<V, OP1, OP>; \
   t.backward[static_cast<int>(Act::ACT)] = &act_backward_pick<V, OP1, OP>;
+#define SWISHNET_SET_OP_PICK0(ACT, OP1, OP, OP0)                                         \
+  t.forward[static_cast<int>(Act::ACT)] = &act_forward_pick<V, OP1, OP, OP0>; \
+  t.backward[static_cast<int>(Act::ACT)] = &act_backward_pick<V, OP1, OP, OP0>;
   SWISHNET_SET_OP(Sigmoid, OpSigmoid)
   SWISHNET_SET_OP(Tanh, OpTanh)
   SWISHNET_SET_OP(Softsign, OpSoftsign)
@@ -26,7 +29,7 @@ ActKernelTable<typename V::T> make_act_table(const char* isa) {
   SWISHNET_SET_OP(LeakyRelu, OpLeakyRelu)
   SWISHNET_SET_OP(Elu, OpElu)
   SWISHNET_SET_OP(Selu, OpSelu)
-  SWISHNET_SET_OP_PICK(Swish, OpSwish1, OpSwish)
+  SWISHNET_SET_OP_PICK0(Swish, OpSwish1, OpSwish, OpSwish0)
   SWISHNET_SET_OP(Gelu, OpGelu)
   SWISHNET_SET_OP(GeluTanh, OpGeluTanh)
   SWISHNET_SET_OP(Mish, OpMish)
@@ -36,6 +39,7 @@ ActKernelTable<typename V::T> make_act_table(const char* isa) {
   SWISHNET_SET_OP_PICK(Celu, OpCelu1, OpCelu)
 #undef SWISHNET_SET_OP
 #undef SWISHNET_SET_OP_PICK
+#undef SWISHNET_SET_OP_PICK0
   static_assert(kActCount == 16, "update make_act_table when adding an op");
   t.prelu_forward = &prelu_forward<V>;
   t.prelu_backward = &prelu_backward<V>;
