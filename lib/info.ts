@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { backend, getNativeBackend, ACT_OPS } from './backend';
 import { loadNativeBinding, PACKAGE_ROOT } from './backend/native/binding';
+import { names as activationNames } from './activations/registry';
 
 export interface BackendInfo {
   /** 'native' (C++ addon) or 'js' (pure TypeScript). */
@@ -23,8 +24,10 @@ export interface BackendInfo {
    * (js backend, scalar and NEON kernels).
    */
   streamMinBytes: number | null;
-  /** The activation kernels, in op-id order. */
+  /** The activation names get() and --activation accept (built-in, then registered in this process). */
   activations: string[];
+  /** The native/TypeScript activation kernels, in op-id order (gelu_tanh is gelu with approximate 'tanh'). */
+  kernels: string[];
   /** Where the native binary was loaded from, or null. */
   nativePath: string | null;
   /** Why no native binary loaded (when the js backend is active by necessity). */
@@ -59,7 +62,8 @@ export function backendInfo(): BackendInfo {
     bestIsa: ni ? ni.bestIsa : null,
     threads: b.getThreads(),
     streamMinBytes: ni ? ni.streamMinBytes : null,
-    activations: [...ACT_OPS],
+    activations: activationNames(),
+    kernels: [...ACT_OPS],
     nativePath: nb ? nb.path : null,
     nativeErrors: load.binding ? [] : load.errors,
     compiler: ni ? ni.compiler : null,

@@ -11,6 +11,8 @@ import { pathToFileURL } from 'url';
 import { runCli as run } from './helpers/cli';
 import { parseArgs, UsageError } from '../lib/cli/args';
 import { parseHidden, trainSpecs } from '../lib/cli/train';
+import { exitQuietlyOnClosedPipe } from '../lib/cli/main';
+import { EventEmitter } from 'events';
 import { activations } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -143,6 +145,15 @@ test("--hidden '' is no hidden layer (a softmax-regression baseline); empty item
   expect(parseHidden('')).toEqual([]);
   expect(parseHidden('128,64')).toEqual([128, 64]);
   expect(() => parseHidden('128,,64')).toThrow(UsageError);
+});
+
+test('a closed stdout pipe (swishnet grid | head) exits 0 quietly; other stream errors still throw', () => {
+  const out = new EventEmitter();
+  const codes: number[] = [];
+  exitQuietlyOnClosedPipe(out, (c) => codes.push(c));
+  out.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  expect(codes).toEqual([0]);
+  expect(() => out.emit('error', Object.assign(new Error('boom'), { code: 'EIO' }))).toThrow('boom');
 });
 
 describe('Ctrl-C during swishnet train', () => {

@@ -600,6 +600,38 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(Array.from(c.classes_!)).toEqual([0, 1, 2]);
   });
 
+  test('predict() between batches of a fit does not change the training (the module\'s mode is put back)', async () => {
+    const make = (): NeuralNetClassifier =>
+      tiny({ maxEpochs: 2, batchSize: 8, moduleParams: { hidden: [16], dropout: 0.5, batchNorm: true }, seed: 3 });
+    const alone = make();
+    await alone.fit(d.X, d.y);
+    const served = make();
+    let calls = 0;
+    const cb = {
+      onBatchEnd: (n: TrainerView, b: { training: boolean }) => {
+        if (!b.training) return;
+        (n as NeuralNetClassifier).predict(d.X.subarray(0, 16)); // a request answered in a pause of the fit
+        calls++;
+      },
+    };
+    served.setParams({ callbacks: [cb] });
+    await served.fit(d.X, d.y);
+    expect(calls).toBeGreaterThan(10);
+    expect(served.getWeights()).toEqual(alone.getWeights());
+    expect(served.history.epochs.map((e) => e.train_loss)).toEqual(alone.history.epochs.map((e) => e.train_loss));
+  });
+
+  test('a second fit on an estimator that is training is refused; the first ends normally', async () => {
+    const c = tiny({ maxEpochs: 3 });
+    const first = c.fit(d.X, d.y);
+    await expect(c.fit(d.X, d.y)).rejects.toThrow(/fit: this estimator is already training .*train a clone\(\)/);
+    await expect(c.partialFit(d.X, d.y)).rejects.toThrow(/partialFit: this estimator is already training/);
+    await first;
+    expect(c.history.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    await c.partialFit(d.X, d.y); // and it can train again afterwards
+    expect(c.history.length).toBe(4);
+  });
+
   test('boolean options, verbose and callbacks are type-checked; a too small trainSplit names trainSplit', async () => {
     expect(() => tiny({ warmStart: 'false' })).toThrow(/warmStart must be a boolean, got 'false'/);
     expect(() => tiny({ shuffle: 'false' })).toThrow(TypeError);

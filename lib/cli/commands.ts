@@ -68,6 +68,7 @@ export const commands: Record<string, Command> = {
       if (info.compiler) console.log(`compiler:    ${info.compiler}`);
       if (info.nativeErrors.length) console.log(`native:      not loaded (${info.nativeErrors.join('; ')})`);
       console.log(`activations: ${info.activations.join(', ')}`);
+      console.log(`kernels:     ${info.kernels.join(', ')}`);
       return 0;
     },
   },

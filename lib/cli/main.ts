@@ -53,7 +53,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `swishnet grid | head`: a closed pipe ends the program quietly (exit 0), as other command-line tools do; an
+ * unhandled EPIPE printed a stack trace and exited 1. Other stream errors are rethrown.
+ */
+export function exitQuietlyOnClosedPipe(out: NodeJS.EventEmitter, exit: (code: number) => void): void {
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    exit(0);
+  });
+}
+
 if (require.main === module) {
+  exitQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

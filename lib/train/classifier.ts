@@ -233,6 +233,7 @@ export class NeuralNetClassifier implements TrainerView {
   classes_: Int32Array | null = null;
   private rng: Rng | null = null;
   private initialized = false;
+  private fitting = false;
   /**
    * What module_ was built from (initialize): save() describes that module, not parameters set since (a
    * setParams({ module__hidden }) applies at the next fit; until then the weights are those of the old shape).
@@ -398,7 +399,33 @@ export class NeuralNetClassifier implements TrainerView {
     return this.train('partialFit', X, y, options, options.epochs ?? 1, !this.initialized);
   }
 
+  /**
+   * One fit or partialFit at a time per estimator: a second one started while the first awaits would train
+   * another module into the same history (a service retraining a model on two requests at once). Checked and set
+   * before the first await.
+   */
   private async train(
+    fn: string,
+    X: FloatArray | number[][] | Tensor,
+    y: ArrayLike<number> | Tensor,
+    options: FitOptions,
+    epochs: number,
+    reinit: boolean,
+  ): Promise<this> {
+    if (this.fitting) {
+      throw new Error(
+        `${fn}: this estimator is already training (a fit or partialFit has not ended): await it, or train a clone()`,
+      );
+    }
+    this.fitting = true;
+    try {
+      return await this.trainOnce(fn, X, y, options, epochs, reinit);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  private async trainOnce(
     fn: string,
     X: FloatArray | number[][] | Tensor,
     y: ArrayLike<number> | Tensor,
@@ -775,7 +802,22 @@ export class NeuralNetClassifier implements TrainerView {
    */
   forward(X: FloatArray | number[][] | Tensor, n?: number): { data: FloatArray; n: number; classes: number } {
     const module = this.requireFitted();
+    // predict() in a fit's pause (a service answering while it retrains) must not leave the module in eval mode
+    // for the rest of that epoch (no dropout, BatchNorm on running statistics): the mode is put back at the end
+    const modes = [...module.modules()].map((m) => [m, m.training] as const);
     module.eval();
+    try {
+      return this.forwardEval(module, X, n);
+    } finally {
+      for (const [m, training] of modes) m.training = training;
+    }
+  }
+
+  private forwardEval(
+    module: nn.Module,
+    X: FloatArray | number[][] | Tensor,
+    n: number | undefined,
+  ): { data: FloatArray; n: number; classes: number } {
     const features = this.inputFeatures();
     const matrix = X instanceof Tensor && X.shape.length === 2;
     let count = n ?? (matrix ? (X as Tensor).shape[0] : Array.isArray(X) ? X.length : 0);
