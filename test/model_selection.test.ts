@@ -627,6 +627,27 @@ if (threadId === Math.min(...ids())) {
   describe('AbortSignal', () => {
     const small = () => ({ X: data.X.subarray(0, 900 * FEATURES), y: data.y.subarray(0, 900) });
 
+    test('sequential: the event loop runs between the gathers, the fit and the scoring of a trial', async () => {
+      // A setImmediate queued at each step has run by the next one (the steps take 100-300 ms on full MNIST).
+      const order: string[] = [];
+      const mark = (what: string): void => {
+        order.push(what);
+        setImmediate(() => order.push(`${what} -> loop`));
+      };
+      const est = estimator().setParams({ maxEpochs: 1, callbacks: [{ onTrainEnd: () => mark('fit') }] });
+      const small = { X: data.X.subarray(0, 200 * FEATURES), y: data.y.subarray(0, 200) };
+      const scoring = (e: NeuralNetClassifier, X: Float32Array | Float64Array, y: Int32Array): number => {
+        mark('score');
+        return e.score(X, y);
+      };
+      mark('start');
+      await crossValidate(est, small.X, small.y, { cv: 2, verbose: 0, scoring, onFit: () => order.push('done') });
+      expect(order).toEqual([
+        'start', 'start -> loop', 'fit', 'fit -> loop', 'score', 'score -> loop', 'done',
+        'fit', 'fit -> loop', 'score', 'score -> loop', 'done',
+      ]);
+    });
+
     test('sequential: rejects with AbortError, between fits and in the middle of one; no refit', async () => {
       const { X, y } = small();
       const ac = new AbortController();
