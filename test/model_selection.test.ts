@@ -376,6 +376,15 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
     expect(noRefit.bestEstimator).toBeNull();
     expect(noRefit.refitTime).toBeNull();
     expect(noRefit.bestParams).toEqual({ lr: 0.02 });
+    expect(noRefit.toJSON()).toMatchObject({ bestIndex: 0, refitTime: null });
+    // refitBest afterwards: the refit that fit does with refit on, kept in toJSON
+    const later = await noRefit.refitBest(small.X, small.y);
+    expect(noRefit.bestEstimator).toBe(later);
+    expect(noRefit.refitTime).toBeGreaterThan(0);
+    expect(noRefit.toJSON()).toMatchObject({ bestIndex: 0, refitTime: noRefit.refitTime });
+    const direct = await new GridSearchCV(estimator(), { lr: [0.02] }, { cv: 2, verbose: 0 }).fit(small.X, small.y);
+    expect(later.score(small.X, small.y)).toBe(direct.bestEstimator!.score(small.X, small.y));
+    expect(seq.toJSON()).toMatchObject({ bestIndex: seq.bestIndex, refitTime: seq.refitTime });
   });
 
   test('bad arguments: named errors before any fit', async () => {
