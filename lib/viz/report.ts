@@ -21,6 +21,8 @@ export interface GridReportPayload {
   nSplits?: number;
   bestParams?: Record<string, unknown> | null;
   bestScore?: number | null;
+  /** `swishnet grid --refit`: the refit of the best candidate (its test accuracy, or stopped: true). */
+  refit?: { test_acc?: number | null; stopped?: boolean; [key: string]: unknown } | null;
   [key: string]: unknown;
 }
 
@@ -80,12 +82,16 @@ export function gridReportHtml(payload: GridReportPayload, options: { title?: st
   const best = model.best !== null ? rows[model.best] : undefined;
   const bestParams = p.bestParams ?? (best?.params as Record<string, unknown> | undefined);
   const bestScore = typeof p.bestScore === 'number' ? p.bestScore : (best?.mean_test_score as number | undefined);
+  const candidates = p.candidates ?? rows.length;
+  const refit = p.refit && typeof p.refit === 'object' ? p.refit : null;
   const headline = [
-    `${p.candidates ?? rows.length} candidates`,
+    `${candidates} candidate${candidates === 1 ? '' : 's'}`,
     nSplits ? `${nSplits}-fold CV` : '',
     typeof p.seconds === 'number' ? `${formatNumber(p.seconds, 3)} s` : '',
     bestParams ? `best ${Object.entries(bestParams).map(([k, v]) => `${k.split('__').pop()}=${paramLabel(v)}`).join(', ')}` : '',
     typeof bestScore === 'number' ? `mean accuracy ${bestScore.toFixed(4)}` : '',
+    refit?.stopped ? 'refit stopped' : '',
+    typeof refit?.test_acc === 'number' ? `refit test_acc ${refit.test_acc.toFixed(4)}` : '',
   ].filter(Boolean);
 
   const numericAxes = model.axes.map((a, i) => [a, i] as const).filter(([a]) => a.kind === 'num');
