@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { pathToFileURL } from 'url';
-import { runCli as run } from './helpers/cli';
+import { runCli as run, runCliInterrupted } from './helpers/cli';
 import { parseArgs, UsageError } from '../lib/cli/args';
 import { parseHidden, trainSpecs } from '../lib/cli/train';
 import { exitQuietlyOnClosedPipe } from '../lib/cli/main';
@@ -160,24 +160,12 @@ describe('Ctrl-C during swishnet train', () => {
   withDist('stops after the current batch; the completed epochs are scored and written; exit 130', async () => {
     const json = path.join(tmp, 'sigint', 'history.json');
     const model = path.join(tmp, 'sigint', 'model.json');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'train', '--limit', '3000', '--epochs', '500', '--hidden', '16', '--batch-size', '64', '--json', json, '--save', model],
-      { cwd: ROOT, env: { ...process.env, SWISHNET_THREADS: '1' } },
+    // Ctrl-C at the second table row: at least one epoch is complete
+    const { code, out, err, sent } = await runCliInterrupted(
+      ['train', '--limit', '3000', '--epochs', '500', '--hidden', '16', '--batch-size', '64', '--json', json, '--save', model],
+      /\n\s+2\s+\d/,
+      { SWISHNET_THREADS: '1' },
     );
-    let out = '';
-    let err = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-      // the second table row: at least one epoch is complete
-      if (!sent && /\n\s+2\s+\d/.test(out)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(sent).toBe(true);
     expect(code).toBe(130);
     const m = /swishnet train: stopped after (\d+) complete epochs?/.exec(err);

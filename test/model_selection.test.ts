@@ -6,7 +6,7 @@
  * activations on workers through `requires`; AbortSignal (sequential and on workers, which are all gone when
  * the search rejects); and the `swishnet grid` command in process.
  */
-import { spawn } from 'child_process';
+import { runCliInterrupted } from './helpers/cli';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -937,27 +937,14 @@ describe('swishnet grid (in process)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-grid-'));
     try {
       const [file, model] = ['grid.json', 'model.json'].map((f) => path.join(dir, f));
-      const child = spawn(
-        process.execPath,
+      const { code, out, err, sent } = await runCliInterrupted(
         [
-          path.join(ROOT, 'dist', 'cli', 'main.js'),
           ...['grid', '--limit', '2000', '--epochs', '100', '--hidden', '16', '--batch-size', '64', '--cv', '2'],
           ...['--activations', 'relu', '--refit', '--json', file, '--save', model],
         ],
-        { cwd: ROOT, env: { ...process.env, SWISHNET_THREADS: '1' } },
+        /refitting/,
+        { SWISHNET_THREADS: '1' },
       );
-      let out = '';
-      let err = '';
-      let sent = false;
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-        if (!sent && /refitting/.test(out)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      child.stderr.on('data', (d: Buffer) => (err += d));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       expect(sent).toBe(true);
       expect([code, err]).toEqual([
         130,

@@ -1,4 +1,6 @@
 /** Runs the `swishnet` command line in process (its main()), with stdout and stderr captured. */
+import { spawn } from 'child_process';
+import * as path from 'path';
 import { main } from '../../lib/cli/main';
 
 export async function runCli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -21,4 +23,33 @@ export async function runCli(...argv: string[]): Promise<{ code: number; out: st
     so.mockRestore();
     se.mockRestore();
   }
+}
+
+/**
+ * Runs the built CLI (dist/cli/main.js) in a child process and sends it SIGINT once its stdout matches `when`
+ * (as a user pressing Ctrl-C at that point). Resolves when it exits; `sent` says whether the signal went.
+ */
+export async function runCliInterrupted(
+  argv: string[],
+  when: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string; err: string; sent: boolean }> {
+  const root = path.join(__dirname, '..', '..');
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), ...argv], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
+  let out = '';
+  let err = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+    if (!sent && when.test(out)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, out, err, sent };
 }
