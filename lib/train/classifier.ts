@@ -165,6 +165,16 @@ export function asMatrix(
   throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features), an array of rows, or a Tensor`);
 }
 
+/** What fit and partialFit hand to train(): the calling method's name (for messages) and how to train. */
+type TrainArgs = [
+  fn: string,
+  X: FloatArray | number[][] | Tensor,
+  y: ArrayLike<number> | Tensor,
+  options: FitOptions,
+  epochs: number,
+  reinit: boolean,
+];
+
 /** How long a fit runs between yields to the event loop (shared by the fits running at once: fitsRunning). */
 const YIELD_MS = 10;
 let fitsRunning = 0;
@@ -408,14 +418,8 @@ export class NeuralNetClassifier implements TrainerView {
    * another module into the same history (a service retraining a model on two requests at once). Checked and set
    * before the first await.
    */
-  private async train(
-    fn: string,
-    X: FloatArray | number[][] | Tensor,
-    y: ArrayLike<number> | Tensor,
-    options: FitOptions,
-    epochs: number,
-    reinit: boolean,
-  ): Promise<this> {
+  private async train(...args: TrainArgs): Promise<this> {
+    const fn = args[0];
     if (this.fitting) {
       throw new Error(
         `${fn}: this estimator is already training (a fit or partialFit has not ended): await it, or train a clone()`,
@@ -424,21 +428,14 @@ export class NeuralNetClassifier implements TrainerView {
     this.fitting = true;
     fitsRunning++;
     try {
-      return await this.trainOnce(fn, X, y, options, epochs, reinit);
+      return await this.trainOnce(...args);
     } finally {
       this.fitting = false;
       fitsRunning--;
     }
   }
 
-  private async trainOnce(
-    fn: string,
-    X: FloatArray | number[][] | Tensor,
-    y: ArrayLike<number> | Tensor,
-    options: FitOptions,
-    epochs: number,
-    reinit: boolean,
-  ): Promise<this> {
+  private async trainOnce(...[fn, X, y, options, epochs, reinit]: TrainArgs): Promise<this> {
     const labels = asLabels(y);
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
