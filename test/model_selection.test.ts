@@ -679,6 +679,22 @@ if (threadId === Math.min(...ids())) {
       await expect(crossValidate(estimator(), X, y, { cv: 2, verbose: 0, signal: ac3.signal })).rejects.toMatchObject({ name: 'AbortError' });
     });
 
+    test('a second fit that is stopped leaves no results of the first one behind', async () => {
+      const { X, y } = small();
+      const ac = new AbortController();
+      const gs = new GridSearchCV(estimator(), { lr: [0.02, 0.05] }, { cv: 3, verbose: 0, signal: ac.signal });
+      await gs.fit(X, y);
+      const set = [gs.nSplits, gs.cvResults.length, gs.bestIndex !== null, gs.bestEstimator !== null];
+      expect(set).toEqual([3, 2, true, true]);
+      gs.options.cv = 2;
+      ac.abort();
+      await expect(gs.fit(X, y)).rejects.toMatchObject({ name: 'AbortError' });
+      const cleared = { nSplits: 0, bestParams: null, bestScore: null, bestIndex: null, refitTime: null };
+      expect(gs.toJSON()).toMatchObject(cleared);
+      expect([gs.cvResults, gs.bestEstimator]).toEqual([[], null]);
+      await expect(gs.refitBest(X, y)).rejects.toThrow(/needs the results of fit/);
+    });
+
     withDist('on workers: rejects with AbortError once every worker has exited', async () => {
       const { X, y } = small();
       // start whatever threads the process keeps (libuv's pool on the first async fs call, ...) before counting

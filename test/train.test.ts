@@ -299,6 +299,18 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(c.score(d.X, d.y)).toBe(score);
   });
 
+  test('X whose row count does not match y is named as such, before a trainSplit y cannot feed', async () => {
+    // 5 labels, 2 in the largest class: trainSplit 0.2 alone would refuse them; the X/y mismatch is the real error
+    const y = Int32Array.of(0, 1, 2, 0, 1);
+    for (const trainSplit of [0.2, null]) {
+      const c = tiny({ trainSplit });
+      await expect(c.fit(new Float32Array(300 * 8), y)).rejects.toThrow(
+        /fit: X has 480 features per row, the model takes 8 \(2400 values for 5 labels\)/,
+      );
+      expect(c.module_).toBeNull(); // put back as it was
+    }
+  });
+
   test('labels the model has no output for are named before any training step (y and validation.y)', async () => {
     const c = tiny({ maxEpochs: 1 });
     await c.fit(d.X, d.y);

@@ -54,18 +54,20 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `swishnet grid | head`: a closed pipe ends the program quietly (exit 0), as other command-line tools do; an
- * unhandled EPIPE printed a stack trace and exited 1. Other stream errors are rethrown.
+ * `swishnet train --save m.json | head`: a closed stdout pipe must not end the program, or stop it from writing
+ * the files it was asked for. Output to the closed pipe is discarded from then on and the command finishes with
+ * its own exit code (an unhandled EPIPE printed a stack trace and exited 1; exiting 0 at once skipped --save and
+ * --json). Other stream errors are rethrown.
  */
-export function exitQuietlyOnClosedPipe(out: NodeJS.EventEmitter, exit: (code: number) => void): void {
+export function discardOutputOnClosedPipe(out: NodeJS.WritableStream): void {
   out.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
-    exit(0);
+    out.write = (() => true) as NodeJS.WritableStream['write'];
   });
 }
 
 if (require.main === module) {
-  exitQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
+  discardOutputOnClosedPipe(process.stdout);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

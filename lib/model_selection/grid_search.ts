@@ -286,9 +286,9 @@ export class GridSearchCV {
     const labels = asLabels(y);
     const { data, features } = asMatrix(X, labels.length, (this.estimator.getParams().dtype as 'float32') ?? 'float32');
     const folds = [...resolveCv(this.options.cv).split(labels.length, labels)];
-    this.nSplits = folds.length;
-    this.bestEstimator = null;
-    this.refitTime = null;
+    // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
+    // is reset first and set from this run only.
+    this.resetResults();
     const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, this.options);
     const rows: CvResultRow[] = this.candidates.map((params, ci) => {
       const mine = results.filter((r, i) => Math.floor(i / folds.length) === ci);
@@ -310,11 +310,22 @@ export class GridSearchCV {
     const ranks = rankMin(rows.map((r) => r.mean_test_score));
     rows.forEach((r, i) => (r.rank_test_score = ranks[i]));
     this.cvResults = rows;
+    this.nSplits = folds.length;
     this.bestIndex = ranks.indexOf(1);
     this.bestParams = rows[this.bestIndex].params;
     this.bestScore = rows[this.bestIndex].mean_test_score;
     if (this.options.refit ?? true) await this.refitBest(data, labels);
     return this;
+  }
+
+  private resetResults(): void {
+    this.cvResults = [];
+    this.bestParams = null;
+    this.bestScore = null;
+    this.bestIndex = null;
+    this.bestEstimator = null;
+    this.nSplits = 0;
+    this.refitTime = null;
   }
 
   /**

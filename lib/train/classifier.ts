@@ -445,29 +445,8 @@ export class NeuralNetClassifier implements TrainerView {
     if (signal?.aborted) throw abortError();
     checkPositiveInt(epochs, 'epochs');
 
-    // Split.
-    let trainIdx: Int32Array;
-    let validX: FloatArray | null = null;
-    let validY: Int32Array | null = null;
-    if (options.validation) {
-      validY = asLabels(options.validation.y, 'validation.y');
-      validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features).data;
-      await checkFinite(validX, features, 'validation.X', fn);
-      trainIdx = Int32Array.from({ length: n }, (_, i) => i);
-    } else if (this.opts.trainSplit) {
-      const s = this.split(labels, fn);
-      trainIdx = Int32Array.from(s.train);
-      validY = new Int32Array(s.valid.length);
-      validX = this.opts.dtype === 'float32' ? new Float32Array(s.valid.length * features) : new Float64Array(s.valid.length * features);
-      for (let i = 0; i < s.valid.length; i++) validY[i] = labels[s.valid[i]];
-      backend().takeRows(data, features, s.valid, 0, s.valid.length, validX);
-    } else {
-      trainIdx = Int32Array.from({ length: n }, (_, i) => i);
-    }
-    await yieldNow(); // the split and the validation rows' gather take ~20 ms on MNIST
-    if (signal?.aborted) throw abortError();
-
-    // The module: built only now, and put back as it was when X or the labels do not fit it.
+    // The module: built only now, and put back as it was when X or the labels do not fit it. It is checked against
+    // X and y before the split, whose errors would otherwise hide a mismatch.
     const before = reinit
       ? {
           module: this.module_,
@@ -490,6 +469,9 @@ export class NeuralNetClassifier implements TrainerView {
       this.built = before.built;
       this.classes_ = before.classes;
     };
+    let trainIdx: Int32Array;
+    let validX: FloatArray | null = null;
+    let validY: Int32Array | null = null;
     try {
       if (reinit) this.initialize();
       const inputs = this.knownInputs();
@@ -500,10 +482,28 @@ export class NeuralNetClassifier implements TrainerView {
         );
       }
       const outputs = this.knownOutputs();
-      if (outputs !== null) {
-        checkLabelRange(labels, outputs, 'y', fn);
-        if (options.validation && validY) checkLabelRange(validY, outputs, 'validation.y', fn);
+      if (outputs !== null) checkLabelRange(labels, outputs, 'y', fn);
+
+      // Split.
+      if (options.validation) {
+        validY = asLabels(options.validation.y, 'validation.y');
+        validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features).data;
+        await checkFinite(validX, features, 'validation.X', fn);
+        if (outputs !== null) checkLabelRange(validY, outputs, 'validation.y', fn);
+        trainIdx = Int32Array.from({ length: n }, (_, i) => i);
+      } else if (this.opts.trainSplit) {
+        const s = this.split(labels, fn);
+        trainIdx = Int32Array.from(s.train);
+        validY = new Int32Array(s.valid.length);
+        const len = s.valid.length * features;
+        validX = this.opts.dtype === 'float32' ? new Float32Array(len) : new Float64Array(len);
+        for (let i = 0; i < s.valid.length; i++) validY[i] = labels[s.valid[i]];
+        backend().takeRows(data, features, s.valid, 0, s.valid.length, validX);
+      } else {
+        trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       }
+      await yieldNow(); // the split and the validation rows' gather take ~20 ms on MNIST
+      if (signal?.aborted) throw abortError();
     } catch (e) {
       restore();
       throw e;
