@@ -147,8 +147,8 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     expect(aCustom).toBe(custom); // a custom callback object cannot be copied: shared, as documented
     const { X, y } = blobs();
     await a.fit(X, y);
-    expect(alpha(aAct)).not.toBeCloseTo(0.25, 6); // the copy trained...
-    expect(alpha(prelu)).toBe(0.25); // ...the user's module did not
+    expect(a.getWeights()['activation.weight'][0]).not.toBeCloseTo(0.25, 6); // the model trained...
+    expect([alpha(prelu), alpha(aAct)]).toEqual([0.25, 0.25]); // ...from a copy: neither given module did
     expect(aStop.stoppedEpoch).not.toBeNull(); // EarlyStopping ran on the copy (minDelta 0.5 stops it early)
     expect([stop.stoppedEpoch, stop.bestEpoch]).toEqual([null, 0]); // and left the user's untouched
     // A clone of a fitted estimator starts from the given module's weights, not the trained copy's.
@@ -161,6 +161,21 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     const d = base.clone({ moduleParams: { inputs: 8, hidden: [16], outputs: 3, activation: trained } });
     expect(d.getParams().module__activation).not.toBe(trained);
     expect(alpha(d.getParams().module__activation as nn.Module)).toBe(0.5);
+  });
+
+  test('fit starts from a Module value as given: the instance is not trained, a second fit repeats it', async () => {
+    const { X, y } = blobs();
+    for (const act of [new nn.PReLU(), new nn.Swish({ learnBeta: true })]) {
+      const before = Array.from(act.parameters()[0].data);
+      const net = tiny({ moduleParams: { hidden: [16, 8], activation: act }, maxEpochs: 3, lr: 0.2, seed: 3 });
+      await net.fit(X, y);
+      const first = net.getWeights();
+      const learned = Object.keys(first).find((k) => k.startsWith('activation'))!;
+      expect(first[learned][0]).not.toBeCloseTo(before[0], 4); // the model's copy trained...
+      expect(Array.from(act.parameters()[0].data)).toEqual(before); // ...the caller's instance did not
+      await net.fit(X, y);
+      expect(net.getWeights()).toEqual(first);
+    }
   });
 
   test('bad inputs to fit are named errors', async () => {

@@ -362,7 +362,15 @@ export class NeuralNetClassifier implements TrainerView {
   /** Builds the module (seeded) and the optimizer. Called by fit unless warmStart and already initialized. */
   initialize(): this {
     this.rng = new Rng(this.opts.seed);
-    const params = { ...this.opts.moduleParams };
+    // A built-in Module value (activation: new nn.PReLU()) is copied, so that each fit starts from the weights it
+    // was given and the caller's instance is not trained: a second fit gives the same model. The trained one is
+    // in module_. (A custom Module class cannot be copied: it is used, and trained, as given.)
+    const params = Object.fromEntries(
+      Object.entries(this.opts.moduleParams).map(([k, v]) => [
+        k,
+        v instanceof nn.Module && isBuiltinModule(v) ? nn.copyModule(v) : v,
+      ]),
+    ) as typeof this.opts.moduleParams;
     if (params.seed === undefined) params.seed = this.opts.seed;
     if (params.dtype === undefined) params.dtype = this.opts.dtype;
     const m = this.opts.module;
