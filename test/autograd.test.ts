@@ -247,6 +247,19 @@ describe('elementwise, reductions, matmul: forward values', () => {
     expect(() => ops.crossEntropy(x, [0, 1], { reduction: 'avg' as any })).toThrow(/reduction/);
   });
 
+  test('an input with no classes is a RangeError on every backend (crossEntropy, nllLoss); a dim names its type', () => {
+    for (const shape of [[2, 0], [2, 0, 3], [0]]) {
+      const n = shape.length === 1 ? 1 : shape[0] * (shape[2] ?? 1);
+      const x = zeros(shape, { dtype: 'float64' });
+      for (const f of [ops.crossEntropy, ops.nllLoss]) {
+        expect(() => f(x, new Array(n).fill(-100))).toThrow(/'input' of shape \[[\d, ]+\] has no classes/);
+      }
+    }
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(() => x.softmax('1' as never)).toThrow(new TypeError(`softmax: 'dim' must be an integer, got string "1"`));
+    expect(() => x.sum(0.5 as never)).toThrow(/must be an integer, got number 0\.5/);
+  });
+
   test('ignoreIndex must be an int32 (targets are held in an Int32Array, where a wider value would wrap)', () => {
     const x = tensor([[1, 2, 3], [0.5, 0.1, -1]], { dtype: 'float64' });
     for (const f of [ops.crossEntropy, ops.nllLoss]) {

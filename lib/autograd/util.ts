@@ -1,5 +1,6 @@
 /** Small helpers shared by autograd and the ops: dtypes, shapes, allocation, argument checks. */
 import type { DType, FloatArray } from '../backend/types';
+import { describeTyped } from '../activations/validate';
 
 export type { DType, FloatArray };
 
@@ -96,7 +97,7 @@ export function checkShape(shape: unknown, where: string, arg = 'shape'): number
 /** Normalizes a possibly negative dimension index for a tensor of rank ndim. */
 export function normDim(dim: unknown, ndim: number, where: string, arg = 'dim'): number {
   if (typeof dim !== 'number' || !Number.isInteger(dim)) {
-    throw new TypeError(`${where}: '${arg}' must be an integer, got ${String(dim)}`);
+    throw new TypeError(`${where}: '${arg}' must be an integer, got ${describeTyped(dim)}`);
   }
   const r = Math.max(ndim, 1);
   if (dim < -r || dim >= r) {

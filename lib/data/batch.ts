@@ -5,7 +5,7 @@
 import { Rng } from '../util/random';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend/types';
-import { bufferOf, byteLengthOf, viewsOverlap } from '../activations/validate';
+import { bufferOf, byteLengthOf, describeTyped, viewsOverlap } from '../activations/validate';
 
 export type IndexArray = Int32Array | Uint32Array | readonly number[];
 export type NumericArray =
@@ -21,7 +21,7 @@ export type NumericArray =
 
 function checkCount(fn: string, name: string, v: unknown, min: number): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new TypeError(`${fn}: ${name} must be an integer, got ${String(v)}`);
+    throw new TypeError(`${fn}: ${name} must be an integer, got ${describeTyped(v)}`);
   }
   if (v < min || v > 0x7fffffff) throw new RangeError(`${fn}: ${name} must be in [${min}, 2^31), got ${v}`);
 }

@@ -24,6 +24,7 @@
  */
 import { checkSeed, Rng } from '../util/random';
 import { takeRows, shuffledIndices } from './batch';
+import { describeTyped } from '../activations/validate';
 
 export { takeRows, shuffledIndices };
 
@@ -43,7 +44,7 @@ export interface SplitOptions {
 
 function checkSplits(fn: string, nSplits: unknown): asserts nSplits is number {
   if (typeof nSplits !== 'number' || !Number.isInteger(nSplits)) {
-    throw new TypeError(`${fn}: nSplits must be an integer, got ${String(nSplits)}`);
+    throw new TypeError(`${fn}: nSplits must be an integer, got ${describeTyped(nSplits)}`);
   }
   if (nSplits < 2) throw new RangeError(`${fn}: nSplits must be at least 2, got ${nSplits}`);
 }

@@ -36,6 +36,10 @@ interface ClassLayout {
 
 function classLayout(x: Tensor, where: string): ClassLayout {
   if (x.ndim === 0) throw new RangeError(`${where}: 'input' must have a class dimension, got a 0-d tensor`);
+  const c = x.ndim === 1 ? x.shape[0] : x.shape[1];
+  if (c === 0) {
+    throw new RangeError(`${where}: 'input' of shape ${fmtShape(x.shape)} has no classes (its class dimension is 0)`);
+  }
   if (x.ndim === 1) return { n: 1, c: x.shape[0], inner: 1, outShape: [] };
   let inner = 1;
   for (let i = 2; i < x.ndim; i++) inner *= x.shape[i];
