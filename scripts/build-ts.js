@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Compiles lib/ to dist/ (CommonJS + declarations) and writes the ESM entry dist/index.mjs.
-// Runs as `prepare` on `npm install` in a clone; a published tarball ships dist/ already.
+// Runs as `prepare` on `npm install` in a clone; a published tarball ships dist/ already (and this script, which
+// npm runs as `prepare` when the unpacked package is installed as a folder).
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
+// A copy of the published package (an unpacked tarball installed as a folder dependency, where npm runs
+// `prepare`) ships dist/ and not lib/: nothing to compile.
+if (!fs.existsSync(path.join(root, 'lib')) && fs.existsSync(path.join(root, 'dist', 'index.js'))) process.exit(0);
 let tsc;
 try {
   tsc = require.resolve('typescript/bin/tsc', { paths: [root] });

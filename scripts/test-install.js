@@ -6,6 +6,7 @@
 //   3. no prebuild, no compiler                           -> install succeeds, ONE line says the TypeScript
 //                                                            backend is used; forward pass and fit work on 'js'
 //   4. npm install --ignore-scripts                       -> prebuild: 'native'; without prebuild: 'js'
+//   5. the unpacked tarball installed as a folder           -> its prepare/install scripts run: 'native'
 // and that the tarball holds exactly what `files` in package.json intends (dist/, the native sources, the
 // build files, scripts/install.js, prebuilds/, README) and no build outputs, tests or tools.
 //
@@ -136,7 +137,7 @@ function checkPackList(list, withPrebuild) {
     /^LICEN[CS]E(\.md|\.txt)?$/i,
     /^binding\.gyp$/,
     /^CMakeLists\.txt$/,
-    /^scripts\/install\.js$/,
+    /^scripts\/(install|build-ts)\.js$/,
     /^dist\/.+\.(js|mjs|d\.ts|js\.map|json)$/,
     /^native\/sources\.json$/,
     /^native\/include\/.+\.h$/,
@@ -148,6 +149,7 @@ function checkPackList(list, withPrebuild) {
     'package.json',
     'binding.gyp',
     'scripts/install.js',
+    'scripts/build-ts.js',
     'native/sources.json',
     'dist/index.js',
     'dist/index.mjs',
@@ -332,6 +334,19 @@ function main() {
       jsLines: 0,
       noBuildDir: true,
     });
+  }
+  if (want(5)) {
+    // The unpacked tarball installed as a folder (vendored): npm runs its `prepare` and `install` scripts there.
+    const dir = freshProject('p5');
+    const vendor = path.join(dir, 'vendor');
+    fs.mkdirSync(vendor);
+    const r5 = run('tar', ['xzf', withPre.file, '-C', vendor]);
+    if (r5.status !== 0) record('path 5: unpacked tarball as a folder dependency', false, tail(r5.out));
+    else {
+      fs.renameSync(path.join(vendor, 'package'), path.join(vendor, 'swishnet'));
+      checkPath('path 5: the unpacked tarball installed as a folder -> prebuild, native', dir, './vendor/swishnet',
+        { noCompiler: true }, { backend: 'native', from: 'prebuilds', jsLines: 0, noBuildDir: true });
+    }
   }
 }
 

@@ -107,7 +107,7 @@ describe('compiled package (dist/)', () => {
       });
       expect(forced.stdout).toMatch(/SWISHNET_BACKEND=native but no native binary could be loaded/);
       expect(forced.stdout).toContain(path.join(tmp, 'build', 'Release', 'swishnet.node'));
-      expect(forced.stdout).toContain(path.join(tmp, 'prebuilds', `${process.platform}-${process.arch}`));
+      expect(forced.stdout).toContain(`no prebuilds: ${path.join(tmp, 'prebuilds')} does not exist`);
       const auto = node(`const s=require(${entry}); const i=s.backendInfo(); console.log(i.backend, i.nativeErrors.length > 0);`, {
         SWISHNET_BACKEND: '',
       });
@@ -125,6 +125,20 @@ describe('compiled package (dist/)', () => {
         SWISHNET_NATIVE_PATH: missing,
       });
       expect(js.stdout.trim()).toBe('js');
+      // the CLI's --backend native names the flag, not the variable it sets; setBackend('native') lists the places too
+      const cli = spawnSync(process.execPath, [path.join(tmp, 'dist', 'cli', 'main.js'), 'train', '--backend', 'native'], {
+        env: { ...process.env, SWISHNET_BACKEND: '', SWISHNET_NATIVE_PATH: '' },
+        encoding: 'utf8',
+      });
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).toMatch(/--backend native was given but no native binary could be loaded/);
+      expect(cli.stderr).toMatch(/leave --backend out \(or give --backend js\) to use the TypeScript backend/);
+      expect(cli.stderr).not.toMatch(/SWISHNET_BACKEND/);
+      const set = node(`try { require(${entry}).setBackend('native'); } catch (e) { console.log(e.message); }`, {
+        SWISHNET_BACKEND: '',
+      });
+      expect(set.stdout).toMatch(/setBackend\('native'\) was called but no native binary could be loaded\. Tried:/);
+      expect(set.stdout).toContain(path.join(tmp, 'build', 'Release', 'swishnet.node'));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

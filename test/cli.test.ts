@@ -62,6 +62,8 @@ describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST
     [['--require', './no-such-module'], /--require: cannot find module '\.\/no-such-module'/],
     [['extra'], /unexpected argument 'extra'/],
     [['-epochs', '1'], /did you mean --epochs\?/],
+    [['--save', '--quiet'], /--save needs a value, got the option --quiet \(for a value that starts with --/],
+    [['--json', '--limit', '3000'], /--json needs a value, got the option --limit/],
   ];
   test.each(cases)('%j', async (argv, msg) => {
     const r = await run('train', ...argv);
@@ -69,6 +71,13 @@ describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST
     expect(r.err).toMatch(msg);
     expect(r.err).toMatch(/\(see swishnet train --help\)/);
     expect(r.out).toBe(''); // no banner: nothing was loaded
+  });
+
+  test('--limit too small for the stratified validation split: a usage error naming the flags, before any fit', async () => {
+    const r = await run('train', '--limit', '5', '--epochs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--valid-split 0\.2 cannot split the 5 training images .*--limit.*--valid-split 0/);
+    expect(r.out).toBe('');
   });
 
   test('an unknown activation: a RangeError listing the known ones, before loading', async () => {

@@ -993,6 +993,8 @@ describe('swishnet grid (in process)', () => {
         /^--cv must be at most 261: the smallest class of the 3000 images \(digit 8\) has 261 images, .*\(got 300\)$/,
       ],
       [['--limit', '20', '--cv', '2'], /^--cv 2: the 20 images cannot be cross-validated, the digit 0 has 1 image /],
+      // the folds can be made, but a fit's 20% stratified validation share cannot be held out of one
+      [['--limit', '60', '--cv', '2'], /^--cv 2: a fold trains on 30 of the 60 images, too few to hold out a /],
     ];
     for (const [argv, msg] of cases) {
       const { value, lines } = await captureLog(() =>

@@ -77,16 +77,23 @@ function select(): Backend {
   // a binary named by SWISHNET_NATIVE_PATH is asked for as much as SWISHNET_BACKEND=native: no silent fallback
   const explicit = process.env.SWISHNET_NATIVE_PATH;
   if (forced === 'native' || explicit) {
-    const r = loadNativeBinding();
     const why = forced === 'native' ? 'SWISHNET_BACKEND=native' : `SWISHNET_NATIVE_PATH=${explicit}`;
-    throw new Error(
-      `swishnet: ${why} but no native binary could be loaded. Tried:\n` +
-        r.errors.map((e) => `  - ${e}`).join('\n') +
-        `\nBuild it with ${BUILD_HINT} (needs a C++ compiler) or unset ${why.split('=')[0]} to use the ` +
-        'TypeScript backend.',
-    );
+    throw nativeUnavailable(why, `unset ${why.split('=')[0]}`);
   }
   return getJsBackend();
+}
+
+/**
+ * @internal The error for a native backend that was asked for (`why`: by what) and cannot be loaded: every place
+ * tried and why, how to build one, and how to use the TypeScript backend instead (`instead`).
+ */
+export function nativeUnavailable(why: string, instead: string): Error {
+  const r = loadNativeBinding();
+  return new Error(
+    `swishnet: ${why} but no native binary could be loaded. Tried:\n` +
+      r.errors.map((e) => `  - ${e}`).join('\n') +
+      `\nBuild it with ${BUILD_HINT} (needs a C++ compiler) or ${instead} to use the TypeScript backend.`,
+  );
 }
 
 /** The backend every op uses. */
@@ -101,7 +108,7 @@ export function setBackend(b: Backend | 'js' | 'native'): Backend {
   if (b === 'js') active = getJsBackend();
   else if (b === 'native') {
     const nb = getNativeBackend();
-    if (!nb) throw new Error('swishnet: the native backend is not available: ' + loadNativeBinding().errors.join('; '));
+    if (!nb) throw nativeUnavailable("setBackend('native') was called", "call setBackend('js')");
     active = nb;
   } else active = b;
   return prev;

@@ -66,6 +66,13 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     }
     if (value === undefined) {
       if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+      // `--save --quiet` forgot the file name: taking the option as one would write a file named --quiet
+      if (argv[i + 1].startsWith('--')) {
+        throw new UsageError(
+          `--${name} needs a value, got the option ${argv[i + 1]} (for a value that starts with --, write ` +
+            `--${name}=${argv[i + 1]})`,
+        );
+      }
       value = argv[++i];
     }
     if (spec.type === 'number' || spec.type === 'int') {

@@ -59,7 +59,9 @@ export async function runGrid(argv: string[]): Promise<number> {
     .map((s) => parseActivation(s.trim().replace(/;/g, ',')));
   if (acts.length === 0) throw new UsageError('--activations needs at least one name');
   const hidden = parseHidden(String(o.hidden));
-  const { loadMnist, NeuralNetClassifier, GridSearchCV, backendInfo } = await import('../index');
+  const { loadMnist, NeuralNetClassifier, GridSearchCV, backendInfo, StratifiedKFold, trainValidSplit } = await import(
+    '../index'
+  );
   const info = backendInfo();
   const jobs = o.jobs as number;
   const net = asUsage(() => {
@@ -92,6 +94,21 @@ export async function runGrid(argv: string[]): Promise<number> {
   const dataOptions = { dir: o.data as string | undefined };
   const train = loadMnist({ split: 'train', ...dataOptions, limit: o.limit as number | undefined });
   checkFolds(o.cv as number, train.y);
+  // each fit holds out its stratified validation share (trainSplit) of its fold's training images
+  const validFraction = net.getParams().trainSplit as number | null;
+  for (const fold of new StratifiedKFold({ nSplits: o.cv as number }).split(train.n, train.y)) {
+    if (!validFraction) break;
+    const y = Int32Array.from(fold.train, (i) => train.y[i]);
+    try {
+      trainValidSplit(y, { validFraction });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new UsageError(
+        `--cv ${o.cv}: a fold trains on ${y.length} of the ${train.n} images, too few to hold out a stratified ` +
+          `validation share of ${validFraction} from: use more images (--limit)`,
+      );
+    }
+  }
   // The test images score the refit model; loaded now, so that a missing file is found before any fit.
   const test = o.refit ? loadMnist({ split: 'test', ...dataOptions }) : null;
   if (train.features !== 784) net.setParams({ module__inputs: train.features });

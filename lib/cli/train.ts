@@ -138,7 +138,14 @@ export async function runTrain(argv: string[]): Promise<number> {
   const activation = parseActivation(String(o.activation));
   const hidden = parseHidden(String(o.hidden));
 
-  const { backend, backendInfo, loadMnist, NeuralNetClassifier } = await import('../index');
+  const { backend, backendInfo, loadMnist, NeuralNetClassifier, trainValidSplit } = await import('../index');
+  try {
+    backend();
+  } catch (e) {
+    if (o.backend !== 'native') throw e;
+    const { nativeUnavailable } = await import('../backend');
+    throw nativeUnavailable('--backend native was given', 'leave --backend out (or give --backend js)');
+  }
   if (o.threads !== undefined) backend().setThreads(Number(o.threads));
   const info = backendInfo();
   const quiet = !!o.quiet;
@@ -176,6 +183,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
   const test = loadMnist({ split: 'test', dir: o.data as string | undefined });
+  if (config.validSplit > 0) checkValidSplit(config.validSplit, train.y, trainValidSplit);
   log(
     `swishnet ${info.version} · backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads > 1 ? 's' : ''}) · ` +
       `MNIST ${train.n} train / ${test.n} test images loaded in ${((performance.now() - t0) / 1000).toFixed(2)}s`,
@@ -243,4 +251,17 @@ export async function runTrain(argv: string[]): Promise<number> {
     log(`model saved to ${o.save}`);
   }
   return stopped ? 130 : 0;
+}
+
+/** --valid-split against the loaded labels: the stratified split needs enough images of a digit (see --limit). */
+function checkValidSplit(f: number, y: Int32Array, split: typeof import('../data').trainValidSplit): void {
+  try {
+    split(y, { validFraction: f });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new UsageError(
+      `--valid-split ${f} cannot split the ${y.length} training images into stratified training and validation ` +
+        'sets: use more images (--limit) or --valid-split 0 (no validation)',
+    );
+  }
 }

@@ -171,6 +171,9 @@ function prebuildFile(dir: string): string {
     .map(ngb.parseTags)
     .filter(ngb.matchTags('node', process.versions.modules))
     .sort(ngb.compareTags('node'))[0] as { file: string } | undefined;
-  if (!best) throw new Error(`no prebuild for this platform, Node ABI and libc in ${folder}`);
+  if (!best) {
+    if (!fs.existsSync(root)) throw new Error(`no prebuilds: ${root} does not exist`);
+    throw new Error(`no prebuild for this platform, Node ABI and libc in ${folder}`);
+  }
   return path.join(folder, best.file);
 }
