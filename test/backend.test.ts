@@ -126,7 +126,8 @@ describe('compiled package (dist/)', () => {
       });
       expect(js.stdout.trim()).toBe('js');
       // the CLI's --backend native names the flag, not the variable it sets; setBackend('native') lists the places too
-      const cli = spawnSync(process.execPath, [path.join(tmp, 'dist', 'cli', 'main.js'), 'train', '--backend', 'native'], {
+      const cliArgs = [path.join(tmp, 'dist', 'cli', 'main.js'), 'train', '--backend', 'native'];
+      const cli = spawnSync(process.execPath, cliArgs, {
         env: { ...process.env, SWISHNET_BACKEND: '', SWISHNET_NATIVE_PATH: '' },
         encoding: 'utf8',
       });

@@ -73,7 +73,7 @@ describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST
     expect(r.out).toBe(''); // no banner: nothing was loaded
   });
 
-  test('--limit too small for the stratified validation split: a usage error naming the flags, before any fit', async () => {
+  test('--limit too small for the stratified validation split: a usage error naming the flags', async () => {
     const r = await run('train', '--limit', '5', '--epochs', '1');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--valid-split 0\.2 cannot split the 5 training images .*--limit.*--valid-split 0/);
