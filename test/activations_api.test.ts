@@ -410,6 +410,27 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         expect(activations.get('swish').paramGrad!(T.from([Infinity, -Infinity, 0]))).toBe(0);
       });
     }
+
+    test('float64: 1e-14 relative deep in the tails, where x^2 e^-|beta x| has relative condition |beta x|', () => {
+      // mpmath (60 digits) of x^2 sigmoid(z) sigmoid(-z), z = beta x exactly. A kernel that rounds z = beta x and
+      // drops the error is off by |z| 2^-53 relative (the native one was: 5.7e-14 at the first point).
+      const cases: [number, number, number][] = [
+        [10, -52.90873814585879, 4.648625879717633e-227],
+        [1.1, -600.3, 6.012588080190285e-282],
+        [-0.75, 93.7, 2.6511510106188195e-27],
+        [3, -211.13, 3.7266448185046537e-271],
+        [1.5, 300.1, 2.863327089633586e-191],
+        [0.3, -2000.7, 8.59949525359318e-255],
+      ];
+      const bad: string[] = [];
+      for (const [beta, x, want] of cases) {
+        const got = activations.get('swish', { beta }).paramGrad(Float64Array.of(x));
+        const ref = refSwishBetaGrad(x, beta);
+        if (!(Math.abs(got - want) <= 1e-14 * want)) bad.push(`beta ${beta}, x ${x}: ${got}, want ${want}`);
+        if (!(Math.abs(ref - want) <= 1e-15 * want)) bad.push(`reference at beta ${beta}, x ${x}: ${ref}`);
+      }
+      expect(bad).toEqual([]);
+    });
   });
 
   describe('parameters at the bounds, and swish with beta 0', () => {
