@@ -259,6 +259,57 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(calls).toEqual([]); // nothing reached the backend
     });
 
+    test('a typed array subclass whose `length` is not its element count: TypeError naming it, no kernel call', () => {
+      // the checks once read the overridden length: js computed on 6 of 4 elements, native threw from C++
+      class Longer extends Float32Array {
+        override get length(): number {
+          return 6;
+        }
+      }
+      class Shorter extends Float64Array {
+        override get length(): number {
+          return 2;
+        }
+      }
+      class Plain extends Float32Array {}
+      const act = activations.get('swish');
+      const prelu = activations.get('prelu', { alpha: [0.1, 0.2] });
+      const evil = new Longer(4).fill(-1);
+      const x = new Float32Array(4).fill(-1);
+      const short = new Shorter(4);
+      const bad: [() => unknown, RegExp][] = [
+        [() => act.forward(evil), /^x has a 'length' of 6 but holds 4 elements \(class Longer overrides it\)/],
+        [() => activations.get('sigmoid').forward(evil), /^x has a 'length' of 6/],
+        [() => act.forward(short), /^x has a 'length' of 2 but holds 4 elements/],
+        [() => act.forward(new Float32Array(6), new Longer(4)), /^out has a 'length' of 6/],
+        [() => act.derivative(evil), /^x /],
+        [() => act.backward(x, new Longer(4)), /^gradOut has a 'length' of 6/],
+        [() => act.backward(x, x, null, { y: new Longer(4) }), /^y has a 'length' of 6/],
+        [() => act.paramGrad!(evil), /^x /],
+        [() => act.paramGrad!(new Float32Array(6), new Longer(4)), /^gradOut /],
+        [() => prelu.forward(evil), /^x has a 'length' of 6/],
+        [() => prelu.paramGrad!(evil), /^x /],
+      ];
+      const calls = recordingCalls(() => {
+        for (const [fn, re] of bad) {
+          let err: unknown = null;
+          try {
+            fn();
+          } catch (e) {
+            err = e;
+          }
+          expect([String(fn), err instanceof TypeError, String((err as Error)?.message)]).toEqual([
+            String(fn),
+            true,
+            expect.stringMatching(re),
+          ]);
+        }
+      });
+      expect(calls).toEqual([]);
+      // a subclass that leaves length alone works as its base class
+      expect(Array.from(activations.get('relu').forward(Plain.from([-1, 2])))).toEqual([0, 2]);
+    });
+
     test('partially overlapping out is a RangeError; the same array (in place) is fine', () => {
       const act = activations.get('tanh');
       const buf = new Float64Array(16).fill(0.5);
