@@ -412,6 +412,27 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       });
     }
 
+    test('inner: channels * inner must stay <= 2^53 - 1, a RangeError naming inner (it reached C++ before)', () => {
+      const calls = recordingCalls(() => {
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 53 })).toThrow(RangeError);
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 53 })).toThrow(/^prelu: .*'inner'/);
+        expect(() => activations.get('prelu', { inner: 2 ** 53 })).toThrow(/^prelu: parameter 'inner'/);
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 52 })).toThrow(
+          /^prelu: parameter 'inner' must keep channels \* inner <= 2\^53 - 1 .*inner 4503599627370496 with 2 alpha/,
+        );
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2, 0.3], inner: 2 ** 52 })).toThrow(/'inner'/);
+      });
+      expect(calls).toEqual([]);
+      // the largest allowed inner runs on every backend (only an empty x is a whole number of channel blocks)
+      for (const [alpha, inner] of [[[0.1, 0.2], 2 ** 52 - 1], [0.1, 2 ** 53 - 1]] as const) {
+        const act = activations.get('prelu', { alpha: alpha as number | number[], inner });
+        expect(act.forward(new Float32Array(0)).length).toBe(0);
+        expect(act.backward(new Float64Array(0), new Float64Array(0)).length).toBe(0);
+      }
+      expect(Array.from(activations.get('prelu', { alpha: 0.5, inner: 2 ** 53 - 1 }).forward(Float32Array.of(-2, 1))))
+        .toEqual([-1, 1]);
+    });
+
     test('x length not a multiple of channels * inner: RangeError before any kernel call', () => {
       const act = activations.get('prelu', { alpha: [0.1, 0.2], inner: 3 });
       const calls = recordingCalls(() => {
