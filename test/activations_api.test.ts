@@ -162,6 +162,19 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       for (const n of activations.names()) expect(msg).toContain(n);
       expect(() => activations.get({ name: 'nope' })).toThrow(RangeError);
       expect(() => activations.get({ name: 'nope' })).toThrow(/unknown activation 'nope'.*relu/);
+      expect(() => activations.get('nope')).not.toThrow(/approximate/);
+    });
+
+    test("'gelu_tanh' (a kernel, not a name) is unknown with a pointer to gelu { approximate: 'tanh' }", () => {
+      const hint = new RegExp(
+        "^unknown activation 'gelu_tanh'; for gelu's tanh approximation use gelu with \\{ approximate: 'tanh' \\}",
+      );
+      expect(() => activations.get('gelu_tanh')).toThrow(RangeError);
+      expect(() => activations.get('gelu_tanh')).toThrow(hint);
+      expect(() => activations.get({ name: 'gelu_tanh' })).toThrow(hint);
+      expect(() => nn.activation('gelu_tanh')).toThrow(hint);
+      expect(activations.has('gelu_tanh')).toBe(false); // no new name
+      expect(activations.get('gelu', { approximate: 'tanh' }).opId).toBe(ActOp.gelu_tanh);
     });
 
     test('bad names, params and parameter values: TypeError/RangeError naming the culprit', () => {
