@@ -179,6 +179,40 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
           }
           expect(reports).toEqual([]);
         });
+
+        test('float64 gelu_tanh keeps 1e-14 relative in its left tail (sqrt(2/pi) and 0.044715 taken exactly)', () => {
+          // [x, f(x), f'(x)] by mpmath (60 digits) of 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), both constants
+          // exact. The sweep's forward bound allows 4 eps |x f'| for the op's constants, which a kernel that builds the
+          // cubic from their rounded doubles needs (|z| 2^-53 relative: the js one was 1.2e-14 off at x = -21.17);
+          // here neither backend nor the reference gets that allowance.
+          const pts: [number, number, number][] = [
+            [-6.0, -8.439646700762297e-11, -7.709973930953696e-10],
+            [-8.5, -1.0174447308598297e-24, -1.7239866867738058e-23],
+            [-10.0, -1.204092348209806e-37, -2.7576380638540315e-36],
+            [-12.25, -4.289968154941597e-65, -1.443024431165986e-63],
+            [-15.0, -1.5584769937274055e-114, -7.744633769500767e-113],
+            [-17.5, -1.0795931441802337e-177, -7.243623446947284e-176],
+            [-19.0, -3.6102852236777353e-225, -2.8456413831822847e-223],
+            [-20.5, -1.3502940601643467e-280, -1.2356213261882888e-278],
+            [-21.174058019339782, -2.9301598345701313e-308, -2.857560829419659e-306],
+          ];
+          const act = activations.get('gelu', { approximate: 'tanh' });
+          const x = Float64Array.from(pts, (p) => p[0]);
+          const y = act.forward(x);
+          const d = act.derivative(x);
+          const reports: string[] = [];
+          const near = (got: number, want: number, tol: number): boolean =>
+            Math.abs(got - want) <= tol * Math.abs(want);
+          pts.forEach(([xi, f, fp], i) => {
+            if (!near(y[i], f, 1e-14)) reports.push(`f(${xi}) = ${y[i]}, want ${f}`);
+            if (!near(d[i], fp, 1e-14)) reports.push(`f'(${xi}) = ${d[i]}, want ${fp}`);
+            const rf = refForward('gelu_tanh', xi, 0, 0);
+            const rd = refDerivative('gelu_tanh', xi, 0, 0);
+            if (!near(rf, f, 2e-15)) reports.push(`reference f(${xi}) = ${rf}, want ${f}`);
+            if (!near(rd, fp, 2e-15)) reports.push(`reference f'(${xi}) = ${rd}, want ${fp}`);
+          });
+          expect(reports).toEqual([]);
+        });
       }
 
       test('tails: lengths 0..67 at unaligned offsets, nothing written outside the output', () => {

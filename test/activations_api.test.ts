@@ -162,6 +162,19 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       for (const n of activations.names()) expect(msg).toContain(n);
       expect(() => activations.get({ name: 'nope' })).toThrow(RangeError);
       expect(() => activations.get({ name: 'nope' })).toThrow(/unknown activation 'nope'.*relu/);
+      expect(() => activations.get('nope')).not.toThrow(/approximate/);
+    });
+
+    test("'gelu_tanh' (a kernel, not a name) is unknown with a pointer to gelu { approximate: 'tanh' }", () => {
+      const hint = new RegExp(
+        "^unknown activation 'gelu_tanh'; for gelu's tanh approximation use gelu with \\{ approximate: 'tanh' \\}",
+      );
+      expect(() => activations.get('gelu_tanh')).toThrow(RangeError);
+      expect(() => activations.get('gelu_tanh')).toThrow(hint);
+      expect(() => activations.get({ name: 'gelu_tanh' })).toThrow(hint);
+      expect(() => nn.activation('gelu_tanh')).toThrow(hint);
+      expect(activations.has('gelu_tanh')).toBe(false); // no new name
+      expect(activations.get('gelu', { approximate: 'tanh' }).opId).toBe(ActOp.gelu_tanh);
     });
 
     test('bad names, params and parameter values: TypeError/RangeError naming the culprit', () => {
@@ -257,6 +270,57 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         }
       });
       expect(calls).toEqual([]); // nothing reached the backend
+    });
+
+    test('a typed array subclass whose `length` is not its element count: TypeError naming it, no kernel call', () => {
+      // the checks once read the overridden length: js computed on 6 of 4 elements, native threw from C++
+      class Longer extends Float32Array {
+        override get length(): number {
+          return 6;
+        }
+      }
+      class Shorter extends Float64Array {
+        override get length(): number {
+          return 2;
+        }
+      }
+      class Plain extends Float32Array {}
+      const act = activations.get('swish');
+      const prelu = activations.get('prelu', { alpha: [0.1, 0.2] });
+      const evil = new Longer(4).fill(-1);
+      const x = new Float32Array(4).fill(-1);
+      const short = new Shorter(4);
+      const bad: [() => unknown, RegExp][] = [
+        [() => act.forward(evil), /^x has a 'length' of 6 but holds 4 elements \(class Longer overrides it\)/],
+        [() => activations.get('sigmoid').forward(evil), /^x has a 'length' of 6/],
+        [() => act.forward(short), /^x has a 'length' of 2 but holds 4 elements/],
+        [() => act.forward(new Float32Array(6), new Longer(4)), /^out has a 'length' of 6/],
+        [() => act.derivative(evil), /^x /],
+        [() => act.backward(x, new Longer(4)), /^gradOut has a 'length' of 6/],
+        [() => act.backward(x, x, null, { y: new Longer(4) }), /^y has a 'length' of 6/],
+        [() => act.paramGrad!(evil), /^x /],
+        [() => act.paramGrad!(new Float32Array(6), new Longer(4)), /^gradOut /],
+        [() => prelu.forward(evil), /^x has a 'length' of 6/],
+        [() => prelu.paramGrad!(evil), /^x /],
+      ];
+      const calls = recordingCalls(() => {
+        for (const [fn, re] of bad) {
+          let err: unknown = null;
+          try {
+            fn();
+          } catch (e) {
+            err = e;
+          }
+          expect([String(fn), err instanceof TypeError, String((err as Error)?.message)]).toEqual([
+            String(fn),
+            true,
+            expect.stringMatching(re),
+          ]);
+        }
+      });
+      expect(calls).toEqual([]);
+      // a subclass that leaves length alone works as its base class
+      expect(Array.from(activations.get('relu').forward(Plain.from([-1, 2])))).toEqual([0, 2]);
     });
 
     test('partially overlapping out is a RangeError; the same array (in place) is fine', () => {
@@ -361,6 +425,27 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       });
     }
 
+    test('inner: channels * inner must stay <= 2^53 - 1, a RangeError naming inner (it reached C++ before)', () => {
+      const calls = recordingCalls(() => {
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 53 })).toThrow(RangeError);
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 53 })).toThrow(/^prelu: .*'inner'/);
+        expect(() => activations.get('prelu', { inner: 2 ** 53 })).toThrow(/^prelu: parameter 'inner'/);
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 52 })).toThrow(
+          /^prelu: parameter 'inner' must keep channels \* inner <= 2\^53 - 1 .*inner 4503599627370496 with 2 alpha/,
+        );
+        expect(() => activations.get('prelu', { alpha: [0.1, 0.2, 0.3], inner: 2 ** 52 })).toThrow(/'inner'/);
+      });
+      expect(calls).toEqual([]);
+      // the largest allowed inner runs on every backend (only an empty x is a whole number of channel blocks)
+      for (const [alpha, inner] of [[[0.1, 0.2], 2 ** 52 - 1], [0.1, 2 ** 53 - 1]] as const) {
+        const act = activations.get('prelu', { alpha: alpha as number | number[], inner });
+        expect(act.forward(new Float32Array(0)).length).toBe(0);
+        expect(act.backward(new Float64Array(0), new Float64Array(0)).length).toBe(0);
+      }
+      expect(Array.from(activations.get('prelu', { alpha: 0.5, inner: 2 ** 53 - 1 }).forward(Float32Array.of(-2, 1))))
+        .toEqual([-1, 1]);
+    });
+
     test('x length not a multiple of channels * inner: RangeError before any kernel call', () => {
       const act = activations.get('prelu', { alpha: [0.1, 0.2], inner: 3 });
       const calls = recordingCalls(() => {
@@ -410,6 +495,27 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         expect(activations.get('swish').paramGrad!(T.from([Infinity, -Infinity, 0]))).toBe(0);
       });
     }
+
+    test('float64: 1e-14 relative deep in the tails, where x^2 e^-|beta x| has relative condition |beta x|', () => {
+      // mpmath (60 digits) of x^2 sigmoid(z) sigmoid(-z), z = beta x exactly. A kernel that rounds z = beta x and
+      // drops the error is off by |z| 2^-53 relative (the native one was: 5.7e-14 at the first point).
+      const cases: [number, number, number][] = [
+        [10, -52.90873814585879, 4.648625879717633e-227],
+        [1.1, -600.3, 6.012588080190285e-282],
+        [-0.75, 93.7, 2.6511510106188195e-27],
+        [3, -211.13, 3.7266448185046537e-271],
+        [1.5, 300.1, 2.863327089633586e-191],
+        [0.3, -2000.7, 8.59949525359318e-255],
+      ];
+      const bad: string[] = [];
+      for (const [beta, x, want] of cases) {
+        const got = activations.get('swish', { beta }).paramGrad(Float64Array.of(x));
+        const ref = refSwishBetaGrad(x, beta);
+        if (!(Math.abs(got - want) <= 1e-14 * want)) bad.push(`beta ${beta}, x ${x}: ${got}, want ${want}`);
+        if (!(Math.abs(ref - want) <= 1e-15 * want)) bad.push(`reference at beta ${beta}, x ${x}: ${ref}`);
+      }
+      expect(bad).toEqual([]);
+    });
   });
 
   describe('parameters at the bounds, and swish with beta 0', () => {

@@ -538,6 +538,29 @@ describe('in-place changes of saved tensors (version counters, as PyTorch)', () 
     );
   });
 
+  test('swish with a tensor beta of +-Infinity: a RangeError naming beta on every backend; NaN propagates', () => {
+    // native gave NaN (Inf * 0 in its kernels) where js gave the limits
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const b of [Infinity, -Infinity]) {
+        const x = tensor([-1, 0.5, 2], { dtype, requiresGrad: true });
+        const beta = tensor([b], { dtype, requiresGrad: true });
+        expect(() => ops.swish(x, beta)).toThrow(RangeError);
+        expect(() => ops.swish(x, beta)).toThrow(`swish: the learned 'beta' is ${b}; a learnable beta must stay`);
+      }
+      // NaN: NaN out, in both gradients (training's divergence checks name the parameter)
+      const x = tensor([-1, 0.5, 2], { dtype, requiresGrad: true });
+      const beta = tensor([NaN], { dtype, requiresGrad: true });
+      const y = ops.swish(x, beta);
+      y.sum().backward();
+      expect([...y.data, ...x.grad!.data, ...beta.grad!.data].every(Number.isNaN)).toBe(true);
+    }
+    // a float64 beta beyond float32's range overflows to Infinity in a float32 tensor
+    expect(() => ops.swish(tensor([1, 2]), tensor([1e300], { requiresGrad: true }))).toThrow(/'beta' is Infinity/);
+    const m = new nn.Swish({ learnBeta: true, dtype: 'float64' });
+    m.beta!.data[0] = -Infinity;
+    expect(() => m.forward(tensor([1, 2], { dtype: 'float64' }))).toThrow(/swish: the learned 'beta' is -Infinity/);
+  });
+
   test('a learned swish beta outside the range a new module accepts still saves and loads', () => {
     const m = new nn.Swish({ beta: 1, learnBeta: true, dtype: 'float64' });
     m.beta!.data[0] = 1e-25; // where training may take it

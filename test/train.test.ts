@@ -397,6 +397,32 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     const diverged = await sw.fit(d.X, d.y).catch((e) => e);
     expect(diverged).toBeInstanceOf(TrainingDivergedError);
     expect(diverged.message).toMatch(/beta/);
+
+    // one that overflows to Infinity is refused by the swish op (a RangeError): still a divergence, with that cause
+    const overflow = {
+      onBatchEnd(net: TrainerView, info: { batch: number; training: boolean }) {
+        if (info.batch !== 0 || !info.training) return;
+        ((net as NeuralNetClassifier).module_ as nn.MLP).activations[0].parameters()[0].data[0] = Infinity;
+      },
+    };
+    const learned = { activation: { name: 'swish', learnable: true } };
+    const sw2 = tiny({ trainSplit: null, moduleParams: learned, callbacks: [overflow] });
+    const inf = await sw2.fit(d.X, d.y).catch((e) => e);
+    expect(inf).toBeInstanceOf(TrainingDivergedError);
+    expect([inf.epoch, inf.batch, inf.layer]).toEqual([1, 2, 'act1.beta']);
+    expect(inf.message).toMatch(/^training diverged at epoch 1, batch 2: the forward pass failed; parameter 'act1/);
+    expect(inf.message).toMatch(/holds NaN\/Infinity \(swish: the learned 'beta' is Infinity; .*\)\. Lower the/);
+    expect(inf.cause).toBeInstanceOf(RangeError);
+    // an error of the forward pass with finite parameters is not a divergence: it comes through as it is
+    const boom = new Error('boom');
+    const sw3 = tiny({ trainSplit: null, maxEpochs: 1 });
+    await sw3.fit(d.X.subarray(0, 64 * 8), d.y.subarray(0, 64));
+    const fwd = sw3.module_!.forward;
+    sw3.module_!.forward = () => {
+      throw boom;
+    };
+    await expect(sw3.partialFit(d.X.subarray(0, 64 * 8), d.y.subarray(0, 64))).rejects.toBe(boom);
+    sw3.module_!.forward = fwd;
   });
 
   test('save and load round-trip activation modules and factories with identical predictions', async () => {

@@ -3,7 +3,7 @@ import { backend } from '../backend';
 import { ActOp } from '../backend/ops';
 import type { FloatArray } from '../backend/types';
 import type { Activation, ActivationJSON, ParamValue } from './types';
-import { allocLike, checkFloatArray, checkLike } from './validate';
+import { allocLike, checkFloatArray, checkLike, lengthOf } from './validate';
 
 /** The output array: `out` checked against x, or a new one. */
 function outFor<T extends FloatArray>(x: T, out: T | null | undefined): T {
@@ -124,9 +124,10 @@ export class PreluActivation extends BaseActivation {
 
   private checkLayout(x: FloatArray): void {
     const block = this.channels * this.inner;
-    if (this.channels > 1 && x.length % block !== 0) {
+    const n = lengthOf.call(x);
+    if (this.channels > 1 && n % block !== 0) {
       throw new RangeError(
-        `x has length ${x.length}, not a multiple of channels * inner = ${this.channels} * ${this.inner} = ${block} ` +
+        `x has length ${n}, not a multiple of channels * inner = ${this.channels} * ${this.inner} = ${block} ` +
           `(prelu with ${this.channels} alpha values)`,
       );
     }

@@ -92,8 +92,13 @@ export function spec(name: string): ActivationSpec {
   const s = byName.get(name);
   if (!s) {
     const aliases = [...byName.entries()].filter(([n, sp]) => n !== sp.name).map(([n, sp]) => `${n} -> ${sp.name}`);
+    // gelu_tanh is a kernel op (ACT_OPS, backendInfo().kernels), not a name: point at the name that reaches it
+    const hint =
+      name === 'gelu_tanh'
+        ? "; for gelu's tanh approximation use gelu with { approximate: 'tanh' } (gelu:approximate=tanh)"
+        : '';
     throw new RangeError(
-      `unknown activation '${name}'; known activations: ${names().join(', ')}` +
+      `unknown activation '${name}'${hint}; known activations: ${names().join(', ')}` +
         (aliases.length ? ` (aliases: ${aliases.join(', ')})` : ''),
     );
   }

@@ -30,7 +30,8 @@ export function dtypeOf(v: FloatArray): 'float32' | 'float64' {
 }
 
 // The %TypedArray%.prototype getters read a typed array's internal slots: a subclass can override `buffer`,
-// `byteOffset` and `byteLength` with getters of its own that would hide an overlap from the checks below.
+// `byteOffset`, `byteLength` and `length` with getters of its own that would hide an overlap from the checks
+// below, or make a length check pass for an array the kernels then read past (js) or refuse (native).
 const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
 function intrinsicGetter<R>(key: string): (this: ArrayBufferView) => R {
   return Object.getOwnPropertyDescriptor(typedArrayProto, key)!.get as (this: ArrayBufferView) => R;
@@ -38,6 +39,7 @@ function intrinsicGetter<R>(key: string): (this: ArrayBufferView) => R {
 export const bufferOf = intrinsicGetter<ArrayBufferLike>('buffer');
 export const byteOffsetOf = intrinsicGetter<number>('byteOffset');
 export const byteLengthOf = intrinsicGetter<number>('byteLength');
+export const lengthOf = intrinsicGetter<number>('length');
 
 /**
  * Whether the first `aBytes` bytes of view a and the first `bBytes` bytes of view b share a byte of one buffer
@@ -64,11 +66,29 @@ export function isDetached(v: ArrayBufferView): boolean {
   }
 }
 
-/** `v` must be a Float32Array or Float64Array, not detached (that would read as an empty array). */
+/**
+ * `v` must be a Float32Array or Float64Array, not detached (that would read as an empty array), whose `length`
+ * is its element count: a subclass may override the property, and the kernels (the js ones read `length`, the
+ * native ones the element count) would then disagree on what the array holds.
+ */
 export function checkFloatArray(v: unknown, name: string): FloatArray {
   if (!isFloatArray(v)) throw new TypeError(`${name} must be a Float32Array or Float64Array, got ${describe(v)}`);
-  if (v.length === 0 && isDetached(v)) {
+  let n: number;
+  try {
+    n = lengthOf.call(v);
+  } catch {
+    // an object whose prototype chain holds Float32Array.prototype, but no typed array
+    throw new TypeError(`${name} must be a Float32Array or Float64Array, got an object that only inherits from one`);
+  }
+  if (n === 0 && isDetached(v)) {
     throw new TypeError(`'${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
+  }
+  const claimed: unknown = v.length;
+  if (claimed !== n) {
+    throw new TypeError(
+      `${name} has a 'length' of ${String(claimed)} but holds ${n} elements (class ${describe(v)} overrides it): ` +
+        `pass a plain Float32Array or Float64Array`,
+    );
   }
   return v;
 }
@@ -84,9 +104,9 @@ export function checkLike(v: unknown, name: string, x: FloatArray, xName = 'x'):
       `${name} is a ${a.constructor.name} but ${xName} is a ${x.constructor.name}: all arrays of one call share one dtype`,
     );
   }
-  if (a.length !== x.length) {
-    throw new RangeError(`${name} has length ${a.length} but ${xName} has length ${x.length}; they must match`);
-  }
+  const n = lengthOf.call(a);
+  const xn = lengthOf.call(x);
+  if (n !== xn) throw new RangeError(`${name} has length ${n} but ${xName} has length ${xn}; they must match`);
   checkNoPartialOverlap(a, name, x, xName);
   return a;
 }
@@ -108,6 +128,6 @@ export function checkNoPartialOverlap(a: FloatArray, aName: string, b: FloatArra
 }
 
 /** A new zeroed array of v's dtype. */
-export function allocLike(v: FloatArray, length = v.length): FloatArray {
+export function allocLike(v: FloatArray, length = lengthOf.call(v)): FloatArray {
   return v instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
 }

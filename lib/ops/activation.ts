@@ -72,6 +72,15 @@ export class PReLU extends Function {
 export class SwishBeta extends Function {
   static override forward(ctx: Context, x: Tensor, beta: Tensor): Tensor {
     const b = beta.data[0];
+    // The kernels take a finite beta (native: Inf * 0 gave NaN where the js kernels gave the limits). A learned beta
+    // reaches +-Infinity by overflowing (float32 above 3.4e38): refused here; a NaN one propagates NaN (as every
+    // NaN input does), which training's divergence checks report.
+    if (b === Infinity || b === -Infinity) {
+      throw new RangeError(
+        `swish: the learned 'beta' is ${b}; a learnable beta must stay finite: lower the learning rate or clip ` +
+          'the gradients',
+      );
+    }
     const y = allocLike(x.data);
     backend().actForward(ActOp.swish, x.data, y, b, 0);
     const out = new Tensor(y, x.shape);

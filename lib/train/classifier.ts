@@ -77,8 +77,9 @@ export class TrainingDivergedError extends Error {
     readonly epoch: number,
     readonly batch: number,
     readonly layer: string | null,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'TrainingDivergedError';
   }
 }
@@ -582,7 +583,15 @@ export class NeuralNetClassifier implements TrainerView {
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
           const input = tensor(xb, { shape: [m, features], dtype: this.opts.dtype, copy: false });
-          const logits = module.forward(input);
+          let logits: Tensor;
+          try {
+            logits = module.forward(input);
+          } catch (err) {
+            // a parameter that overflowed at the last step can be refused by its op (swish's learned beta at
+            // +-Infinity): that is a divergence, reported as one
+            if (this.firstNonFiniteParameter() === null) throw err;
+            throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
+          }
           classes = logits.shape[1] ?? classes;
           const loss = crossEntropy(logits, yb);
           const lv = loss.item();
@@ -695,7 +704,14 @@ export class NeuralNetClassifier implements TrainerView {
     return [...cbs, ...this.opts.callbacks];
   }
 
-  private divergence(epoch: number, batch: number, where: string, input?: Tensor): TrainingDivergedError {
+  /** `failed`: the error `where` threw (a non-finite parameter it refused) instead of giving a non-finite value. */
+  private divergence(
+    epoch: number,
+    batch: number,
+    where: string,
+    input?: Tensor,
+    failed?: unknown,
+  ): TrainingDivergedError {
     let layer = this.firstNonFiniteParameter();
     let at = layer ? `; parameter '${layer}' holds NaN/Infinity` : '';
     if (!layer && input) {
@@ -703,12 +719,15 @@ export class NeuralNetClassifier implements TrainerView {
       layer = this.firstNonFiniteOutput(input);
       if (layer) at = `; layer '${layer}' produced NaN/Infinity from finite parameters`;
     }
+    const what = failed === undefined ? 'is not finite' : 'failed';
+    const why = failed === undefined ? '' : ` (${failed instanceof Error ? failed.message : String(failed)})`;
     return new TrainingDivergedError(
-      `training diverged at epoch ${epoch}, batch ${batch}: the ${where} is not finite${at}. ` +
+      `training diverged at epoch ${epoch}, batch ${batch}: the ${where} ${what}${at}${why}. ` +
         'Lower the learning rate, standardize the inputs, or use gradient clipping.',
       epoch,
       batch,
       layer,
+      failed === undefined ? undefined : { cause: failed },
     );
   }
 

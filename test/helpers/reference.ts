@@ -25,9 +25,12 @@ const isFinite = (v: number): boolean => v - v === 0; // false for +-Inf and NaN
 
 export const SELU_ALPHA = 1.6732632423543772848170429916717;
 export const SELU_SCALE = 1.0507009873554804934193349852946;
-/** gelu_tanh's constants as doubles (they define the op: sqrt(2/pi) rounded, and 0.044715 rounded). */
-export const GELU_K = 0.7978845608028654;
-export const GELU_C = 0.044715;
+/**
+ * gelu_tanh's constants sqrt(2/pi) and 0.044715 (both exact in the op's definition) in double-double: built from
+ * the rounded doubles, the cubic z is off by ~|z| 2^-53, a relative error of the left tail's e^z (1e-14 at -21).
+ */
+const GELU_K: DD = DDm.dd(0.7978845608028654, -4.98465440455546e-17);
+const GELU_C: DD = DDm.dd(0.044715, 2.1960211427085595e-18);
 const INV_SQRT_2PI: DD = DDm.dd(0.3989422804014327, -2.49232720227773e-17);
 
 // ---- building blocks --------------------------------------------------------------------------------------
@@ -159,8 +162,8 @@ function tanhRef(x: number): number {
 
 /** The gelu_tanh sigmoid argument z = 2K x (1 + C x^2) in double-double. */
 function geluTanhZ(x: number): DD {
-  const w = DDm.addD(DDm.mulD(DDm.twoProd(x, x), GELU_C), 1);
-  return DDm.mul(DDm.twoProd(2 * GELU_K, x), w);
+  const w = DDm.addD(DDm.mul(DDm.twoProd(x, x), GELU_C), 1);
+  return DDm.mul(DDm.mulD(GELU_K, 2 * x), w);
 }
 
 // ---- the ops ------------------------------------------------------------------------------------------------
@@ -252,7 +255,7 @@ export const REFERENCE: { [name: string]: RefOp } = {
       if (abs(x) > 1e100) return x > 0 ? 1 : 0;
       const z = geluTanhZ(x);
       const p = logistic(z) * logistic(DDm.neg(z));
-      return logistic(z) + (p === 0 ? 0 : x * 2 * GELU_K * (1 + 3 * GELU_C * x * x) * p);
+      return logistic(z) + (p === 0 ? 0 : x * 2 * GELU_K.hi * (1 + 3 * GELU_C.hi * x * x) * p);
     },
     limits: () => [-0, 0, INF, 1],
   },

@@ -25,9 +25,16 @@ const { abs, exp, expm1, tanh } = Math;
 const INF = 1 / 0;
 const NAN = 0 / 0;
 
-/** gelu_tanh constants as doubles: sqrt(2/pi) and the cubic coefficient. These doubles define the op. */
-export const GELU_TANH_K = 0.7978845608028654;
-export const GELU_TANH_C = 0.044715;
+/**
+ * gelu_tanh constants: sqrt(2/pi) and the cubic coefficient 0.044715, both meant exactly (as in PyTorch's
+ * formula). The sigmoid argument z = x (C1 + C2 x^2) uses C1 = 2 sqrt(2/pi) and C2 = 0.044715 C1 as hi + lo
+ * pairs (the native kernel's constants): built from the rounded doubles, z is off by ~|z| 2^-53, a relative
+ * error of the left tail's e^z (1.2e-14 at x = -21).
+ */
+const GELU_TANH_C1 = 1.5957691216057308; // 2 sqrt(2/pi), rounded
+const GELU_TANH_C1_LO = -9.96930880911092e-17; // 2 sqrt(2/pi) - GELU_TANH_C1
+const GELU_TANH_C2 = 0.07135481627260025; // 0.044715 * 2 sqrt(2/pi), rounded
+const GELU_TANH_C2_LO = -6.175149918155315e-19; // 0.044715 * 2 sqrt(2/pi) - GELU_TANH_C2
 const SELU_SCALE_ALPHA = SELU_SCALE * SELU_ALPHA;
 
 type Scalar = (x: number, a: number, b: number) => number;
@@ -79,25 +86,22 @@ function geluF(x: number): number {
 }
 
 /**
- * z = 2 sqrt(2/pi) (x + c x^3) = 2K x (1 + c x^2) as hi + lo (error-free products, sums), for |x| <= 40.
- * 0.5 x (1 + tanh(z/2)) = x sigmoid(z): the sigmoid form has no cancellation for negative x.
+ * z = 2 sqrt(2/pi) (x + c x^3) = x (C1 + C2 x^2) as hi + lo (error-free products, sums, the constants' low
+ * parts), for |x| <= 40. 0.5 x (1 + tanh(z/2)) = x sigmoid(z): the sigmoid form has no cancellation for x < 0.
  * The result goes to a scratch pair (synchronous use only) so the hot loop allocates nothing.
  */
 const geluTanhZ = { hi: 0, lo: 0 };
 function geluTanhArg(x: number): void {
   const q = x * x;
   const qe = mulError(x, x, q);
-  const m = GELU_TANH_C * q;
-  const me = mulError(GELU_TANH_C, q, m) + GELU_TANH_C * qe;
-  const w = 1 + m;
-  const bv = w - 1; // two-sum error of 1 + m
-  const we = 1 - (w - bv) + (m - bv) + me;
-  const k2 = 2 * GELU_TANH_K;
-  const v = k2 * x;
-  const ve = mulError(k2, x, v);
-  const z = v * w;
+  const m = GELU_TANH_C2 * q;
+  const me = mulError(GELU_TANH_C2, q, m) + GELU_TANH_C2 * qe + GELU_TANH_C2_LO * q;
+  const w = GELU_TANH_C1 + m;
+  const bv = w - m; // two-sum error of C1 + m
+  const we = GELU_TANH_C1 - bv + (m - (w - bv)) + me + GELU_TANH_C1_LO;
+  const z = x * w;
   geluTanhZ.hi = z;
-  geluTanhZ.lo = mulError(v, w, z) + v * we + ve * w;
+  geluTanhZ.lo = mulError(x, w, z) + x * we;
 }
 function geluTanhF(x: number): number {
   if (x > 40) return x; // z > 4600: sigmoid(z) = 1
@@ -182,7 +186,7 @@ function geluD(x: number): number {
   if (x < -40) return 0;
   return normCdf(x) + x * normPdf(x);
 }
-/** d/dx [x sigmoid(z)] = s + x z' s (1 - s), z' = 2K (1 + 3c x^2). */
+/** d/dx [x sigmoid(z)] = s + x z' s (1 - s), z' = C1 + 3 C2 x^2. */
 function geluTanhD(x: number): number {
   if (x > 40) return 1;
   if (x < -40) return 0;
@@ -192,7 +196,7 @@ function geluTanhD(x: number): number {
   const s = sigmoidHiLo(z, dz);
   const p = s * sigmoidHiLo(-z, -dz);
   if (p === 0) return s;
-  return s + x * (2 * GELU_TANH_K * (1 + 3 * GELU_TANH_C * (x * x))) * p;
+  return s + x * (GELU_TANH_C1 + 3 * GELU_TANH_C2 * (x * x)) * p;
 }
 /** mish' = tanh(sp) + x sigmoid(x) sech^2(sp), sp = softplus(x). */
 function mishD(x: number): number {
