@@ -478,6 +478,24 @@ describe('gemm argument validation', () => {
     expect(() => gemm(f32(8), f32(12), new Uint8Array(6) as never, ok)).toThrow(TypeError);
   });
 
+  test('a subclass that overrides length is refused before the kernel (it would pass the length checks)', () => {
+    class Long extends Float32Array {
+      override get length(): number {
+        return 1000;
+      }
+    }
+    const c = f32(6);
+    for (const [args, name, holds] of [
+      [[new Long(2), f32(12), c], 'a', 2],
+      [[f32(8), new Long(3), c], 'b', 3],
+      [[f32(8), f32(12), new Long(1)], 'c', 1],
+    ] as [[Float32Array, Float32Array, Float32Array], string, number][]) {
+      const msg = `gemm: '${name}' has a 'length' of 1000 but holds ${holds} elements (its class overrides it)`;
+      expect(() => gemm(...args, ok)).toThrow(new TypeError(`${msg}: pass a plain Float32Array or Float64Array`));
+    }
+    expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   test('mixed dtypes', () => {
     expect(() => gemm(f32(8), f64(12) as never, f32(6), ok)).toThrow(TypeError);
     expect(() => gemm(f32(8), f32(12), f64(6) as never, ok)).toThrow(/one dtype.*Float64Array/);

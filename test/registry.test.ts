@@ -195,7 +195,7 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
         [{ mode: 'up' }, RangeError, /'mode' must be 'pos' or 'neg', got 'up'/],
         [{ clip: 1 }, TypeError, /'clip' must be true or false/],
         [{ odd: 4 }, RangeError, /'odd' must be odd, got 4/],
-        [{ odd: 3.5 }, RangeError, /'odd' must be a finite number an integer/],
+        [{ odd: 3.5 }, RangeError, /'odd' must be an integer, got 3\.5/],
       ];
       for (const [p, type, re] of bad) {
         let err: unknown = null;

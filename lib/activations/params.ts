@@ -31,7 +31,6 @@ function bound(v: number): string {
 /** A finite number, optionally bounded. */
 export function numberParam(o: NumberParamOptions): ParamSpec {
   const domain: string[] = [];
-  if (o.integer) domain.push('an integer');
   if (o.greaterThan !== undefined) domain.push(`> ${o.greaterThan}`);
   if (o.min !== undefined) domain.push(`>= ${bound(o.min)}`);
   if (o.max !== undefined) domain.push(`<= ${bound(o.max)}`);
@@ -40,7 +39,7 @@ export function numberParam(o: NumberParamOptions): ParamSpec {
     const top = o.maxAbs !== undefined ? ` <= ${bound(o.maxAbs)}` : '';
     domain.push(`that is 0 or has ${bound(o.zeroOrMinAbs)} <= |x|${top}`);
   } else if (o.maxAbs !== undefined) domain.push(`with |x| <= ${bound(o.maxAbs)}`);
-  const what = `a finite number${domain.length ? ' ' + domain.join(', ') : ''}`;
+  const what = `${o.integer ? 'an integer' : 'a finite number'}${domain.length ? ' ' + domain.join(', ') : ''}`;
   return {
     name: o.name,
     default: o.default,
