@@ -123,6 +123,53 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(() => b.loadStateDict(bad)).toThrow(/size mismatch for 'fc2.weight': the state has shape \[5, 4\], the module has \[4, 5\]/);
   });
 
+  test('a module used twice (Sequential(lin, relu, lin)) stays one module through toJSON/fromJSON and copyModule', () => {
+    const lin = new nn.Linear(3, 3, { seed: 1 });
+    const seq = new nn.Sequential(lin, new nn.ReLU(), lin, new nn.Sequential(lin, new nn.Tanh()));
+    const j = JSON.parse(JSON.stringify(seq.toJSON()));
+    expect(j.modules['0'].sameAs).toBeUndefined();
+    expect(j.modules['2']).toEqual({ type: 'Linear', config: lin.config(), sameAs: '0' });
+    expect(j.modules['3'].modules['0']).toMatchObject({ type: 'Linear', sameAs: '0' });
+    const rebuilt = nn.fromJSON(j) as nn.Sequential;
+    expect(rebuilt.at(2)).toBe(rebuilt.at(0));
+    expect((rebuilt.at(3) as nn.Sequential).at(0)).toBe(rebuilt.at(0));
+    rebuilt.loadStateDict(seq.stateDict()); // was: missing keys: 2.weight, 2.bias
+    const x = randn([4, 3], { seed: 2 });
+    expect(Array.from(rebuilt.forward(x).data)).toEqual(Array.from(seq.forward(x).data));
+
+    const copy = nn.copyModule(seq) as nn.Sequential;
+    expect(copy.at(0)).not.toBe(lin);
+    expect(copy.at(2)).toBe(copy.at(0));
+    expect(copy.parameters()).toHaveLength(2);
+    expect(Array.from(copy.forward(x).data)).toEqual(Array.from(seq.forward(x).data));
+    // one update of the copy's shared weight moves every place it is used, and not the original
+    const w0 = Array.from(lin.weight.data);
+    const opt = new SGD(copy.parameters(), { lr: 0.5 });
+    copy.forward(x).sum().backward();
+    opt.step();
+    expect(Array.from(lin.weight.data)).toEqual(w0);
+    expect(Array.from((copy.at(2) as nn.Linear).weight.data)).not.toEqual(w0);
+
+    // a parameter held by two modules (b.weight = a.weight) is one parameter of the copy
+    const a = new nn.Linear(2, 2, { seed: 3 });
+    const b = new nn.Linear(2, 2, { seed: 4 });
+    b.weight = a.weight;
+    const tied = new nn.Sequential(a, new nn.Tanh(), b);
+    const tc = nn.copyModule(tied) as nn.Sequential;
+    expect((tc.at(2) as nn.Linear).weight).toBe((tc.at(0) as nn.Linear).weight);
+    expect((tc.at(2) as nn.Linear).weight).not.toBe(a.weight);
+    expect(Array.from((tc.at(2) as nn.Linear).bias!.data)).toEqual(Array.from(b.bias!.data));
+    const x2 = randn([3, 2], { seed: 5 });
+    expect(Array.from(tc.forward(x2).data)).toEqual(Array.from(tied.forward(x2).data));
+
+    // a sameAs that names no module built before it
+    const relu = new nn.ReLU().toJSON();
+    const refs = { type: 'Sequential', config: {}, modules: { '0': { ...relu, sameAs: '1' }, '1': relu } };
+    expect(() => nn.fromJSON(refs)).toThrow(/'0' is the module at '1', which is not built before it/);
+    const wrong = { type: 'Sequential', config: {}, modules: { '0': relu, '1': { ...new nn.Tanh().toJSON(), sameAs: '0' } } };
+    expect(() => nn.fromJSON(wrong)).toThrow(/'1' is a Tanh and the module at '0', but that is a ReLU/);
+  });
+
   test('activation modules by name or spec, with their parameters', () => {
     const x = tensor([-2, -0.5, 0.5, 3], { dtype: 'float64' });
     const sw = nn.activation('swish', { beta: 1.5 });

@@ -34,7 +34,16 @@ export interface ModuleJSON {
   type: string;
   config: Record<string, unknown>;
   modules?: Record<string, ModuleJSON>;
+  /**
+   * A module that appears a second time in the tree (Sequential(lin, relu, lin)) is written once in full; each
+   * later place holds its type and config and the dotted name of the first place here, and fromJSON puts the same
+   * module object there.
+   */
+  sameAs?: string;
 }
+
+/** The toJSON call in progress: each module's first dotted name, and the modules already written in full. */
+let jsonPass: { first: Map<Module, string>; written: Set<Module> } | null = null;
 
 function isParam(v: unknown): v is Tensor {
   return v instanceof Parameter || (v instanceof Tensor && v.requiresGrad && v.isLeaf);
@@ -274,12 +283,29 @@ export abstract class Module {
       .join(', ');
   }
 
-  /** The architecture as JSON: type, config (activation names and parameters included) and children. */
+  /**
+   * The architecture as JSON: type, config (activation names and parameters included) and children. A module
+   * that appears again (Sequential(lin, relu, lin)) is written in full at its first place and as { type, config,
+   * sameAs: its first dotted name } at the others.
+   */
   toJSON(): ModuleJSON {
-    const out: ModuleJSON = { type: this.constructor.name, config: this.config() };
-    const kids = this.namedChildren();
-    if (kids.length > 0) out.modules = Object.fromEntries(kids.map(([k, m]) => [k, m.toJSON()]));
-    return out;
+    const top = jsonPass === null;
+    if (top) jsonPass = { first: new Map(this.namedModules().map(([name, m]) => [m, name])), written: new Set() };
+    const pass = jsonPass!;
+    try {
+      pass.written.add(this);
+      const out: ModuleJSON = { type: this.constructor.name, config: this.config() };
+      const kids = this.namedChildren();
+      const child = (m: Module): ModuleJSON => {
+        const first = pass.first.get(m);
+        if (!pass.written.has(m) || first === undefined) return m.toJSON();
+        return { type: m.constructor.name, config: m.config(), sameAs: first };
+      };
+      if (kids.length > 0) out.modules = Object.fromEntries(kids.map(([k, m]) => [k, child(m)]));
+      return out;
+    } finally {
+      if (top) jsonPass = null;
+    }
   }
 
   /** A PyTorch-style multi-line description of the module tree. */
