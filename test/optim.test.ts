@@ -135,6 +135,20 @@ describe(`optim (backend ${backend().name})`, () => {
     expect(opt.paramGroups[0].lr).toBe(0.1);
     expect(opt.paramGroups[1].momentum).toBe(0.9);
     expectClose(Array.from(a.data), [0.95, -1.9, 0.3]);
+    // lr in every group: no top-level lr needed (was "'lr' is required"); each group steps with its own
+    const c = param();
+    const e = param();
+    const each = new SGD([{ params: [c], lr: 0.1 }, { params: [e], lr: 0.01 }], {});
+    expect(each.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.01]);
+    c.grad = tensor([1, 1, 1], { dtype: 'float64' });
+    e.grad = tensor([1, 1, 1], { dtype: 'float64' });
+    const c0 = Array.from(c.data);
+    each.step();
+    expectClose(Array.from(c.data), c0.map((v) => v - 0.1));
+    expectClose(Array.from(e.data), c0.map((v) => v - 0.01));
+    expect(() => each.addParamGroup({ params: [param()] })).toThrow(/'lr' is required: give it in the options or in every/);
+    expect(() => new SGD([{ params: [param()], lr: 0.1 }, { params: [param()] }], {})).toThrow(TypeError);
+    expect(() => new SGD([param()])).toThrow(/SGD: 'lr' is required/);
   });
 
   test('stateDict / loadStateDict: training resumes exactly', () => {
