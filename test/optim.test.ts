@@ -242,6 +242,41 @@ describe(`optim (backend ${backend().name})`, () => {
     );
   });
 
+  test('loadStateDict checks every per-parameter state entry (object, numbers, lengths) and changes nothing on error', () => {
+    const p = param();
+    const q = tensor([5], { dtype: 'float64', requiresGrad: true });
+    const opt = new Adam([p, q], { lr: 0.1 });
+    run(opt, p, 1);
+    const before = JSON.stringify(opt.stateDict());
+    const good = opt.stateDict();
+    const with0 = (e: unknown) => ({ ...good, state: { ...good.state, 0: e as any } });
+    const e0 = good.state[0];
+    const cases: [unknown, ErrorConstructor, RegExp][] = [
+      [null, TypeError, /Adam\.loadStateDict: state\[0\] must be an object of per-parameter state, got null/],
+      [[1, 2, 3], TypeError, /state\[0\] must be an object .*got an array/],
+      [{ ...e0, expAvg: ['a', 'b', 'c'] }, TypeError, /state\[0\]\.expAvg\[0\] must be a number, got "a"/],
+      [{ ...e0, expAvgSq: [0, null, 0] }, TypeError, /state\[0\]\.expAvgSq\[1\] must be a number, got null/],
+      [{ ...e0, expAvg: [0, NaN, 0] }, RangeError, /state\[0\]\.expAvg\[1\] must be a finite number, got NaN/],
+      [{ ...e0, expAvg: [0, 0] }, RangeError, /state\[0\]\.expAvg has 2 values, the parameter 3/],
+      [{ ...e0, step: Infinity }, RangeError, /state\[0\]\.step must be a finite number, got Infinity/],
+      [{ ...e0, step: '1' }, TypeError, /state\[0\]\.step must be a number or an array of numbers, got "1"/],
+    ];
+    for (const [entry, type, re] of cases) {
+      let err: unknown = null;
+      try {
+        opt.loadStateDict(with0(entry));
+      } catch (e) {
+        err = e;
+      }
+      expect([String(err), err instanceof type]).toEqual([expect.stringMatching(re), true]);
+      expect(JSON.stringify(opt.stateDict())).toBe(before);
+    }
+    // the parameters still step as before (was: every parameter NaN after expAvg ['a', 'b', 'c'])
+    p.grad = tensor(GRADS[1], { dtype: 'float64' });
+    opt.step();
+    expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
+  });
+
   test('SGD: a .grad that shares the parameter\'s memory updates as a copy would (both backends)', () => {
     for (const momentum of [0, 0.9]) {
       const p = tensor([1, 2, 3, 4], { requiresGrad: true });

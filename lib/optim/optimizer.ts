@@ -174,23 +174,38 @@ export abstract class Optimizer<O extends object> {
       }
       all.push(...this.paramGroups[i].params);
     });
+    // every entry is checked (and copied into new buffers) before anything is replaced
     const newState = new Map<Tensor, Record<string, any>>();
+    const at = `${this.where}.loadStateDict`;
     for (const [k, v] of Object.entries(sd.state)) {
       const p = all[Number(k)];
-      if (!p) throw new RangeError(`${this.where}.loadStateDict: state for unknown parameter index ${k}`);
+      if (!p) throw new RangeError(`${at}: state for unknown parameter index ${k}`);
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        throw new TypeError(`${at}: state[${k}] must be an object of per-parameter state, got ${shown(v)}`);
+      }
       const s: Record<string, any> = {};
       for (const [name, val] of Object.entries(v)) {
-        if (typeof val === 'number') s[name] = val;
-        else {
-          if (!Array.isArray(val) && !ArrayBuffer.isView(val)) throw new TypeError(`${this.where}.loadStateDict: bad state '${name}'`);
-          const arr = val as ArrayLike<number>;
-          if (arr.length !== p.numel) {
-            throw new RangeError(`${this.where}.loadStateDict: state '${name}' of parameter ${k} has ${arr.length} values, expected ${p.numel}`);
-          }
-          const b = this.buffer(p);
-          b.set(arr);
-          s[name] = b;
+        const what = `state[${k}].${name}`;
+        if (typeof val === 'number') {
+          if (!Number.isFinite(val)) throw new RangeError(`${at}: ${what} must be a finite number, got ${val}`);
+          s[name] = val;
+          continue;
         }
+        if (!Array.isArray(val) && !(ArrayBuffer.isView(val) && !((val as unknown) instanceof DataView))) {
+          throw new TypeError(`${at}: ${what} must be a number or an array of numbers, got ${shown(val)}`);
+        }
+        const arr = val as ArrayLike<unknown>;
+        if (arr.length !== p.numel) {
+          throw new RangeError(`${at}: ${what} has ${arr.length} values, the parameter ${p.numel}`);
+        }
+        for (let i = 0; i < arr.length; i++) {
+          const x = arr[i];
+          if (typeof x !== 'number') throw new TypeError(`${at}: ${what}[${i}] must be a number, got ${shown(x)}`);
+          if (!Number.isFinite(x)) throw new RangeError(`${at}: ${what}[${i}] must be a finite number, got ${x}`);
+        }
+        const b = this.buffer(p);
+        b.set(arr as ArrayLike<number>);
+        s[name] = b;
       }
       newState.set(p, s);
     }
@@ -212,6 +227,13 @@ export abstract class Optimizer<O extends object> {
     this.paramGroups = groups;
     this.state = newState;
   }
+}
+
+/** A value as an error message shows it: strings quoted, objects by kind. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'an array' : (v.constructor?.name ?? 'an object');
 }
 
 export function checkNumber(v: unknown, where: string, name: string, min: number, max = Infinity, minOpen = false): void {
