@@ -5,6 +5,7 @@ import * as ops from '../lib/ops';
 import { SGD } from '../lib/optim';
 import { Rng } from '../lib/util/random';
 import { backend } from '../lib/backend';
+import { expectErrors } from './helpers/throws';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(4, 3, { seed: 1 });
@@ -351,6 +352,43 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       new TypeError(`BatchNorm1d: 'numFeatures' must be a number, got string`),
     );
     expect(() => new nn.BatchNorm1d(0)).toThrow(RangeError);
+    // a string where a number belongs is a TypeError that shows the string (was a RangeError "... got 3")
+    expectErrors([
+      [
+        () => new nn.Linear('3' as any, 3),
+        TypeError,
+        /^TypeError: Linear: 'inFeatures' must be a number, got string "3"$/,
+      ],
+      [() => new nn.Linear(3, null as any), TypeError, /^TypeError: Linear: 'outFeatures' must be a number, got null$/],
+      [() => new nn.Linear(3, 2.5), RangeError, /Linear: 'outFeatures' must be a non-negative integer, got 2.5/],
+      [
+        () => new nn.PReLU({ numParameters: '3' as any }),
+        TypeError,
+        /^TypeError: PReLU: 'numParameters' must be a number, got string "3"$/,
+      ],
+      [() => new nn.PReLU({ numParameters: 0 }), RangeError, /'numParameters' must be a positive integer, got 0/],
+      [
+        () => ops.dropout(randn([2, 2]), '0.5' as any),
+        TypeError,
+        /^TypeError: dropout: 'p' must be a number, got string "0.5"$/,
+      ],
+      [() => ops.dropout(randn([2, 2]), 1.5), RangeError, /dropout: 'p' must be in \[0, 1\], got 1.5/],
+      [
+        () => new SGD([{ params: new nn.Parameter(tensor([1])) as any }], { lr: 0.1 }),
+        TypeError,
+        /SGD: a parameter group's 'params' must be an array of Tensors, got a Tensor \(write params: \[t\]\)/,
+      ],
+      [() => new SGD([{ params: 5 as any }], { lr: 0.1 }), TypeError, /'params' must be an array of Tensors, got num/],
+      // an MLP without hidden layers never builds its activation; the name and parameters are checked all the same
+      [() => new nn.MLP({ inputs: 2, outputs: 2, activation: 'nosuch' }), RangeError, /unknown activation 'nosuch'/],
+      [
+        () => new nn.MLP({ inputs: 2, outputs: 2, activation: { name: 'leaky_relu', alpha: 'x' as any } }),
+        TypeError,
+        /leaky_relu: parameter 'alpha' must be a finite number/,
+      ],
+    ]);
+    const noHidden = new nn.MLP({ inputs: 2, outputs: 2, activation: { name: 'leaky_relu', alpha: 0.2 } });
+    expect(noHidden.activations).toEqual([]);
     const a = new nn.Tanh();
     const b = new nn.ReLU();
     const list = new nn.ModuleList([a, b]);

@@ -253,13 +253,13 @@ describe(`optim (backend ${backend().name})`, () => {
     const e0 = good.state[0];
     const cases: [unknown, ErrorConstructor, RegExp][] = [
       [null, TypeError, /Adam\.loadStateDict: state\[0\] must be an object of per-parameter state, got null/],
-      [[1, 2, 3], TypeError, /state\[0\] must be an object .*got an array/],
-      [{ ...e0, expAvg: ['a', 'b', 'c'] }, TypeError, /state\[0\]\.expAvg\[0\] must be a number, got "a"/],
+      [[1, 2, 3], TypeError, /state\[0\] must be an object .*got Array/],
+      [{ ...e0, expAvg: ['a', 'b', 'c'] }, TypeError, /state\[0\]\.expAvg\[0\] must be a number, got string "a"/],
       [{ ...e0, expAvgSq: [0, null, 0] }, TypeError, /state\[0\]\.expAvgSq\[1\] must be a number, got null/],
       [{ ...e0, expAvg: [0, NaN, 0] }, RangeError, /state\[0\]\.expAvg\[1\] must be a finite number, got NaN/],
       [{ ...e0, expAvg: [0, 0] }, RangeError, /state\[0\]\.expAvg has 2 values, the parameter 3/],
       [{ ...e0, step: Infinity }, RangeError, /state\[0\]\.step must be a finite number, got Infinity/],
-      [{ ...e0, step: '1' }, TypeError, /state\[0\]\.step must be a number or an array of numbers, got "1"/],
+      [{ ...e0, step: '1' }, TypeError, /state\[0\]\.step must be a number or an array of numbers, got string "1"/],
     ];
     for (const [entry, type, re] of cases) {
       let err: unknown = null;

@@ -5,6 +5,7 @@
  */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, sameShape, type FloatArray } from '../autograd/util';
+import { describeTyped as shown } from '../activations/validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsInput<O> = Iterable<Tensor> | Array<Partial<O> & { params: Iterable<Tensor> }>;
@@ -46,6 +47,11 @@ export abstract class Optimizer<O extends object> {
   addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
     if (group === null || typeof group !== 'object' || !group.params) {
       throw new TypeError(`${this.where}: a parameter group must be { params: Tensor[], ...options }`);
+    }
+    const ps: unknown = group.params;
+    if (ps instanceof Tensor || typeof ps !== 'object' || typeof (ps as any)[Symbol.iterator] !== 'function') {
+      const got = ps instanceof Tensor ? 'a Tensor (write params: [t])' : shown(ps);
+      throw new TypeError(`${this.where}: a parameter group's 'params' must be an array of Tensors, got ${got}`);
     }
     const params = [...group.params];
     const seen = new Set<Tensor>(this.paramGroups.flatMap((g) => g.params));
@@ -227,13 +233,6 @@ export abstract class Optimizer<O extends object> {
     this.paramGroups = groups;
     this.state = newState;
   }
-}
-
-/** A value as an error message shows it: strings quoted, objects by kind. */
-function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === null || typeof v !== 'object') return String(v);
-  return Array.isArray(v) ? 'an array' : (v.constructor?.name ?? 'an object');
 }
 
 export function checkNumber(v: unknown, where: string, name: string, min: number, max = Infinity, minOpen = false): void {
