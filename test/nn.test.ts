@@ -226,9 +226,61 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(bn.describe()).toBe('BatchNorm1d(3, eps=0.00001, momentum=0.1, affine=true)');
   });
 
+  test('BatchNorm1d momentum null: running stats are the cumulative average of the batches (numBatchesTracked)', () => {
+    const bn = new nn.BatchNorm1d(2, { momentum: null, dtype: 'float64' });
+    expect(bn.momentum).toBeNull(); // was 0.1
+    const batches = [1, 2, 3].map((seed) => randn([5, 2], { seed, dtype: 'float64' }));
+    for (const x of batches) bn.forward(x);
+    expect(bn.numBatchesTracked!.data[0]).toBe(3);
+    for (let c = 0; c < 2; c++) {
+      // running mean starts at 0 and var at 1, but batch 1 weighs 1: they are the plain averages over the batches
+      let mean = 0;
+      let uvar = 0;
+      for (const x of batches) {
+        const col = [0, 1, 2, 3, 4].map((i) => x.data[i * 2 + c]);
+        const mu = col.reduce((a, v) => a + v, 0) / 5;
+        mean += mu / 3;
+        uvar += col.reduce((a, v) => a + (v - mu) ** 2, 0) / 4 / 3;
+      }
+      expect(bn.runningMean!.data[c]).toBeCloseTo(mean, 12);
+      expect(bn.runningVar!.data[c]).toBeCloseTo(uvar, 12);
+    }
+    bn.eval();
+    bn.forward(batches[0]);
+    expect(bn.numBatchesTracked!.data[0]).toBe(3); // eval neither moves the stats nor counts
+    expect(bn.describe()).toBe('BatchNorm1d(2, eps=0.00001, momentum=null, affine=true)');
+    // the count is state: saved, rebuilt, copied; a module with a numeric momentum has no such key
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']);
+    expect(Object.keys(new nn.BatchNorm1d(2).stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar']);
+    const back = nn.fromJSON(JSON.parse(JSON.stringify(bn.toJSON()))) as nn.BatchNorm1d;
+    back.loadStateDict(JSON.parse(JSON.stringify(bn.stateDict({ plain: true }))));
+    expect([back.momentum, back.numBatchesTracked!.data[0]]).toEqual([null, 3]);
+    expect((nn.copyModule(bn) as nn.BatchNorm1d).numBatchesTracked!.data[0]).toBe(3);
+    // a state without the count (as written before it existed) still loads; the count is left as it is
+    const { numBatchesTracked: _n, ...old } = bn.stateDict();
+    const fresh = new nn.BatchNorm1d(2, { momentum: null, dtype: 'float64' });
+    fresh.loadStateDict(old);
+    expect(Array.from(fresh.runningMean!.data)).toEqual(Array.from(bn.runningMean!.data));
+    expect(fresh.numBatchesTracked!.data[0]).toBe(0);
+    const badCount = { shape: [2], dtype: 'float64' as const, data: [1, 2] };
+    expect(() => fresh.loadStateDict({ ...old, numBatchesTracked: badCount })).toThrow(/'numBatchesTracked'/);
+    fresh.resetRunningStats();
+    expect(Array.from(fresh.runningVar!.data)).toEqual([1, 1]);
+    // the functional batchNorm keeps no count: null is refused, not read as 0.1
+    const rm = tensor([0, 0], { dtype: 'float64' });
+    const rv = tensor([1, 1], { dtype: 'float64' });
+    expect(() => ops.batchNorm(batches[0], rm, rv, null, null, { momentum: null as any })).toThrow(
+      new TypeError(
+        "batchNorm: 'momentum' null (a cumulative moving average) is not supported by the functional batchNorm, " +
+          'which keeps no batch count: use nn.BatchNorm1d({ momentum: null }) or pass 1 / n for batch n',
+      ),
+    );
+    expect(Array.from(rm.data)).toEqual([0, 0]);
+  });
+
   test('BatchNorm1d checks its options when constructed: TypeError for non-numbers, RangeError out of range', () => {
     const bad = (o: unknown) => () => new nn.BatchNorm1d(3, o as any);
-    expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number, got string/);
+    expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number or null, got string/);
     expect(bad({ eps: '1e-5' })).toThrow(/BatchNorm1d: 'eps' must be a number, got string/);
     expect(bad({ eps: [1] })).toThrow(/'eps' must be a number, got object/);
     expect(bad({ eps: Infinity })).toThrow(/'eps' must be a positive finite number, got Infinity/);

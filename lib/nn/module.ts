@@ -215,13 +215,18 @@ export abstract class Module {
 
   /**
    * Copies values from a state dict into the existing parameters and buffers (in place, so optimizers keep
-   * working). Shapes must match exactly; with strict (default) the key sets must match too.
+   * working). Shapes must match exactly; with strict (default) the key sets must match too, except that a key
+   * a module declares optional (BatchNorm1d's numBatchesTracked) may be absent: it is then left as it is.
    */
   loadStateDict(state: StateDict | Record<string, StateEntry | Tensor>, opts: { strict?: boolean } = {}): this {
     if (state === null || typeof state !== 'object') throw new TypeError(`loadStateDict: 'state' must be an object`);
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
-    const missing = [...own.keys()].filter((k) => !(k in state));
+    const optional = new Set<string>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const k of m.optionalStateKeys()) optional.add(prefix ? `${prefix}.${k}` : k);
+    }
+    const missing = [...own.keys()].filter((k) => !(k in state) && !optional.has(k));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
       const parts = [];
@@ -269,6 +274,14 @@ export abstract class Module {
       t.bumpVersion();
     }
     return this;
+  }
+
+  /**
+   * Own buffers or parameters that a state may lack (one saved before the module had them): loadStateDict leaves
+   * them as they are instead of reporting them missing. Override in subclasses.
+   */
+  protected optionalStateKeys(): string[] {
+    return [];
   }
 
   /** Constructor options that rebuild this module (used by toJSON / fromJSON); override in subclasses. */
