@@ -124,7 +124,7 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(() => b.loadStateDict(bad)).toThrow(/size mismatch for 'fc2.weight': the state has shape \[5, 4\], the module has \[4, 5\]/);
   });
 
-  test('a module used twice (Sequential(lin, relu, lin)) stays one module through toJSON/fromJSON and copyModule', () => {
+  test('a module used twice (Sequential(lin, relu, lin)) stays one module in toJSON/fromJSON and copyModule', () => {
     const lin = new nn.Linear(3, 3, { seed: 1 });
     const seq = new nn.Sequential(lin, new nn.ReLU(), lin, new nn.Sequential(lin, new nn.Tanh()));
     const j = JSON.parse(JSON.stringify(seq.toJSON()));
@@ -167,7 +167,8 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     const relu = new nn.ReLU().toJSON();
     const refs = { type: 'Sequential', config: {}, modules: { '0': { ...relu, sameAs: '1' }, '1': relu } };
     expect(() => nn.fromJSON(refs)).toThrow(/'0' is the module at '1', which is not built before it/);
-    const wrong = { type: 'Sequential', config: {}, modules: { '0': relu, '1': { ...new nn.Tanh().toJSON(), sameAs: '0' } } };
+    const tanhRef = { ...new nn.Tanh().toJSON(), sameAs: '0' };
+    const wrong = { type: 'Sequential', config: {}, modules: { '0': relu, '1': tanhRef } };
     expect(() => nn.fromJSON(wrong)).toThrow(/'1' is a Tanh and the module at '0', but that is a ReLU/);
   });
 

@@ -146,7 +146,7 @@ describe(`optim (backend ${backend().name})`, () => {
     each.step();
     expectClose(Array.from(c.data), c0.map((v) => v - 0.1));
     expectClose(Array.from(e.data), c0.map((v) => v - 0.01));
-    expect(() => each.addParamGroup({ params: [param()] })).toThrow(/'lr' is required: give it in the options or in every/);
+    expect(() => each.addParamGroup({ params: [param()] })).toThrow(/'lr' is required: give it in the options or/);
     expect(() => new SGD([{ params: [param()], lr: 0.1 }, { params: [param()] }], {})).toThrow(TypeError);
     expect(() => new SGD([param()])).toThrow(/SGD: 'lr' is required/);
   });
@@ -242,7 +242,7 @@ describe(`optim (backend ${backend().name})`, () => {
     );
   });
 
-  test('loadStateDict checks every per-parameter state entry (object, numbers, lengths) and changes nothing on error', () => {
+  test('loadStateDict checks each per-parameter state entry (object, numbers, length); errors change nothing', () => {
     const p = param();
     const q = tensor([5], { dtype: 'float64', requiresGrad: true });
     const opt = new Adam([p, q], { lr: 0.1 });
