@@ -5,6 +5,7 @@ import * as ops from '../lib/ops';
 import { SGD } from '../lib/optim';
 import { Rng } from '../lib/util/random';
 import { backend } from '../lib/backend';
+import { expectErrors } from './helpers/throws';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(4, 3, { seed: 1 });
@@ -123,6 +124,54 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(() => b.loadStateDict(bad)).toThrow(/size mismatch for 'fc2.weight': the state has shape \[5, 4\], the module has \[4, 5\]/);
   });
 
+  test('a module used twice (Sequential(lin, relu, lin)) stays one module in toJSON/fromJSON and copyModule', () => {
+    const lin = new nn.Linear(3, 3, { seed: 1 });
+    const seq = new nn.Sequential(lin, new nn.ReLU(), lin, new nn.Sequential(lin, new nn.Tanh()));
+    const j = JSON.parse(JSON.stringify(seq.toJSON()));
+    expect(j.modules['0'].sameAs).toBeUndefined();
+    expect(j.modules['2']).toEqual({ type: 'Linear', config: lin.config(), sameAs: '0' });
+    expect(j.modules['3'].modules['0']).toMatchObject({ type: 'Linear', sameAs: '0' });
+    const rebuilt = nn.fromJSON(j) as nn.Sequential;
+    expect(rebuilt.at(2)).toBe(rebuilt.at(0));
+    expect((rebuilt.at(3) as nn.Sequential).at(0)).toBe(rebuilt.at(0));
+    rebuilt.loadStateDict(seq.stateDict()); // was: missing keys: 2.weight, 2.bias
+    const x = randn([4, 3], { seed: 2 });
+    expect(Array.from(rebuilt.forward(x).data)).toEqual(Array.from(seq.forward(x).data));
+
+    const copy = nn.copyModule(seq) as nn.Sequential;
+    expect(copy.at(0)).not.toBe(lin);
+    expect(copy.at(2)).toBe(copy.at(0));
+    expect(copy.parameters()).toHaveLength(2);
+    expect(Array.from(copy.forward(x).data)).toEqual(Array.from(seq.forward(x).data));
+    // one update of the copy's shared weight moves every place it is used, and not the original
+    const w0 = Array.from(lin.weight.data);
+    const opt = new SGD(copy.parameters(), { lr: 0.5 });
+    copy.forward(x).sum().backward();
+    opt.step();
+    expect(Array.from(lin.weight.data)).toEqual(w0);
+    expect(Array.from((copy.at(2) as nn.Linear).weight.data)).not.toEqual(w0);
+
+    // a parameter held by two modules (b.weight = a.weight) is one parameter of the copy
+    const a = new nn.Linear(2, 2, { seed: 3 });
+    const b = new nn.Linear(2, 2, { seed: 4 });
+    b.weight = a.weight;
+    const tied = new nn.Sequential(a, new nn.Tanh(), b);
+    const tc = nn.copyModule(tied) as nn.Sequential;
+    expect((tc.at(2) as nn.Linear).weight).toBe((tc.at(0) as nn.Linear).weight);
+    expect((tc.at(2) as nn.Linear).weight).not.toBe(a.weight);
+    expect(Array.from((tc.at(2) as nn.Linear).bias!.data)).toEqual(Array.from(b.bias!.data));
+    const x2 = randn([3, 2], { seed: 5 });
+    expect(Array.from(tc.forward(x2).data)).toEqual(Array.from(tied.forward(x2).data));
+
+    // a sameAs that names no module built before it
+    const relu = new nn.ReLU().toJSON();
+    const refs = { type: 'Sequential', config: {}, modules: { '0': { ...relu, sameAs: '1' }, '1': relu } };
+    expect(() => nn.fromJSON(refs)).toThrow(/'0' is the module at '1', which is not built before it/);
+    const tanhRef = { ...new nn.Tanh().toJSON(), sameAs: '0' };
+    const wrong = { type: 'Sequential', config: {}, modules: { '0': relu, '1': tanhRef } };
+    expect(() => nn.fromJSON(wrong)).toThrow(/'1' is a Tanh and the module at '0', but that is a ReLU/);
+  });
+
   test('activation modules by name or spec, with their parameters', () => {
     const x = tensor([-2, -0.5, 0.5, 3], { dtype: 'float64' });
     const sw = nn.activation('swish', { beta: 1.5 });
@@ -178,9 +227,61 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(bn.describe()).toBe('BatchNorm1d(3, eps=0.00001, momentum=0.1, affine=true)');
   });
 
+  test('BatchNorm1d momentum null: running stats are the cumulative average of the batches (numBatchesTracked)', () => {
+    const bn = new nn.BatchNorm1d(2, { momentum: null, dtype: 'float64' });
+    expect(bn.momentum).toBeNull(); // was 0.1
+    const batches = [1, 2, 3].map((seed) => randn([5, 2], { seed, dtype: 'float64' }));
+    for (const x of batches) bn.forward(x);
+    expect(bn.numBatchesTracked!.data[0]).toBe(3);
+    for (let c = 0; c < 2; c++) {
+      // running mean starts at 0 and var at 1, but batch 1 weighs 1: they are the plain averages over the batches
+      let mean = 0;
+      let uvar = 0;
+      for (const x of batches) {
+        const col = [0, 1, 2, 3, 4].map((i) => x.data[i * 2 + c]);
+        const mu = col.reduce((a, v) => a + v, 0) / 5;
+        mean += mu / 3;
+        uvar += col.reduce((a, v) => a + (v - mu) ** 2, 0) / 4 / 3;
+      }
+      expect(bn.runningMean!.data[c]).toBeCloseTo(mean, 12);
+      expect(bn.runningVar!.data[c]).toBeCloseTo(uvar, 12);
+    }
+    bn.eval();
+    bn.forward(batches[0]);
+    expect(bn.numBatchesTracked!.data[0]).toBe(3); // eval neither moves the stats nor counts
+    expect(bn.describe()).toBe('BatchNorm1d(2, eps=0.00001, momentum=null, affine=true)');
+    // the count is state: saved, rebuilt, copied; a module with a numeric momentum has no such key
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']);
+    expect(Object.keys(new nn.BatchNorm1d(2).stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar']);
+    const back = nn.fromJSON(JSON.parse(JSON.stringify(bn.toJSON()))) as nn.BatchNorm1d;
+    back.loadStateDict(JSON.parse(JSON.stringify(bn.stateDict({ plain: true }))));
+    expect([back.momentum, back.numBatchesTracked!.data[0]]).toEqual([null, 3]);
+    expect((nn.copyModule(bn) as nn.BatchNorm1d).numBatchesTracked!.data[0]).toBe(3);
+    // a state without the count (as written before it existed) still loads; the count is left as it is
+    const { numBatchesTracked: _n, ...old } = bn.stateDict();
+    const fresh = new nn.BatchNorm1d(2, { momentum: null, dtype: 'float64' });
+    fresh.loadStateDict(old);
+    expect(Array.from(fresh.runningMean!.data)).toEqual(Array.from(bn.runningMean!.data));
+    expect(fresh.numBatchesTracked!.data[0]).toBe(0);
+    const badCount = { shape: [2], dtype: 'float64' as const, data: [1, 2] };
+    expect(() => fresh.loadStateDict({ ...old, numBatchesTracked: badCount })).toThrow(/'numBatchesTracked'/);
+    fresh.resetRunningStats();
+    expect(Array.from(fresh.runningVar!.data)).toEqual([1, 1]);
+    // the functional batchNorm keeps no count: null is refused, not read as 0.1
+    const rm = tensor([0, 0], { dtype: 'float64' });
+    const rv = tensor([1, 1], { dtype: 'float64' });
+    expect(() => ops.batchNorm(batches[0], rm, rv, null, null, { momentum: null as any })).toThrow(
+      new TypeError(
+        "batchNorm: 'momentum' null (a cumulative moving average) is not supported by the functional batchNorm, " +
+          'which keeps no batch count: use nn.BatchNorm1d({ momentum: null }) or pass 1 / n for batch n',
+      ),
+    );
+    expect(Array.from(rm.data)).toEqual([0, 0]);
+  });
+
   test('BatchNorm1d checks its options when constructed: TypeError for non-numbers, RangeError out of range', () => {
     const bad = (o: unknown) => () => new nn.BatchNorm1d(3, o as any);
-    expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number, got string/);
+    expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number or null, got string/);
     expect(bad({ eps: '1e-5' })).toThrow(/BatchNorm1d: 'eps' must be a number, got string/);
     expect(bad({ eps: [1] })).toThrow(/'eps' must be a number, got object/);
     expect(bad({ eps: Infinity })).toThrow(/'eps' must be a positive finite number, got Infinity/);
@@ -304,6 +405,43 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       new TypeError(`BatchNorm1d: 'numFeatures' must be a number, got string`),
     );
     expect(() => new nn.BatchNorm1d(0)).toThrow(RangeError);
+    // a string where a number belongs is a TypeError that shows the string (was a RangeError "... got 3")
+    expectErrors([
+      [
+        () => new nn.Linear('3' as any, 3),
+        TypeError,
+        /^TypeError: Linear: 'inFeatures' must be a number, got string "3"$/,
+      ],
+      [() => new nn.Linear(3, null as any), TypeError, /^TypeError: Linear: 'outFeatures' must be a number, got null$/],
+      [() => new nn.Linear(3, 2.5), RangeError, /Linear: 'outFeatures' must be a non-negative integer, got 2.5/],
+      [
+        () => new nn.PReLU({ numParameters: '3' as any }),
+        TypeError,
+        /^TypeError: PReLU: 'numParameters' must be a number, got string "3"$/,
+      ],
+      [() => new nn.PReLU({ numParameters: 0 }), RangeError, /'numParameters' must be a positive integer, got 0/],
+      [
+        () => ops.dropout(randn([2, 2]), '0.5' as any),
+        TypeError,
+        /^TypeError: dropout: 'p' must be a number, got string "0.5"$/,
+      ],
+      [() => ops.dropout(randn([2, 2]), 1.5), RangeError, /dropout: 'p' must be in \[0, 1\], got 1.5/],
+      [
+        () => new SGD([{ params: new nn.Parameter(tensor([1])) as any }], { lr: 0.1 }),
+        TypeError,
+        /SGD: a parameter group's 'params' must be an array of Tensors, got a Tensor \(write params: \[t\]\)/,
+      ],
+      [() => new SGD([{ params: 5 as any }], { lr: 0.1 }), TypeError, /'params' must be an array of Tensors, got num/],
+      // an MLP without hidden layers never builds its activation; the name and parameters are checked all the same
+      [() => new nn.MLP({ inputs: 2, outputs: 2, activation: 'nosuch' }), RangeError, /unknown activation 'nosuch'/],
+      [
+        () => new nn.MLP({ inputs: 2, outputs: 2, activation: { name: 'leaky_relu', alpha: 'x' as any } }),
+        TypeError,
+        /leaky_relu: parameter 'alpha' must be a finite number/,
+      ],
+    ]);
+    const noHidden = new nn.MLP({ inputs: 2, outputs: 2, activation: { name: 'leaky_relu', alpha: 0.2 } });
+    expect(noHidden.activations).toEqual([]);
     const a = new nn.Tanh();
     const b = new nn.ReLU();
     const list = new nn.ModuleList([a, b]);

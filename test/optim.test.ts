@@ -135,6 +135,20 @@ describe(`optim (backend ${backend().name})`, () => {
     expect(opt.paramGroups[0].lr).toBe(0.1);
     expect(opt.paramGroups[1].momentum).toBe(0.9);
     expectClose(Array.from(a.data), [0.95, -1.9, 0.3]);
+    // lr in every group: no top-level lr needed (was "'lr' is required"); each group steps with its own
+    const c = param();
+    const e = param();
+    const each = new SGD([{ params: [c], lr: 0.1 }, { params: [e], lr: 0.01 }], {});
+    expect(each.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.01]);
+    c.grad = tensor([1, 1, 1], { dtype: 'float64' });
+    e.grad = tensor([1, 1, 1], { dtype: 'float64' });
+    const c0 = Array.from(c.data);
+    each.step();
+    expectClose(Array.from(c.data), c0.map((v) => v - 0.1));
+    expectClose(Array.from(e.data), c0.map((v) => v - 0.01));
+    expect(() => each.addParamGroup({ params: [param()] })).toThrow(/'lr' is required: give it in the options or/);
+    expect(() => new SGD([{ params: [param()], lr: 0.1 }, { params: [param()] }], {})).toThrow(TypeError);
+    expect(() => new SGD([param()])).toThrow(/SGD: 'lr' is required/);
   });
 
   test('stateDict / loadStateDict: training resumes exactly', () => {
@@ -226,6 +240,41 @@ describe(`optim (backend ${backend().name})`, () => {
     expect(() => new SGD([param()], { lr: 0.1 }).loadStateDict(adam.stateDict())).toThrow(
       /SGD\.loadStateDict: parameter group 0 has option 'betas', which SGD does not have .*another optimizer/,
     );
+  });
+
+  test('loadStateDict checks each per-parameter state entry (object, numbers, length); errors change nothing', () => {
+    const p = param();
+    const q = tensor([5], { dtype: 'float64', requiresGrad: true });
+    const opt = new Adam([p, q], { lr: 0.1 });
+    run(opt, p, 1);
+    const before = JSON.stringify(opt.stateDict());
+    const good = opt.stateDict();
+    const with0 = (e: unknown) => ({ ...good, state: { ...good.state, 0: e as any } });
+    const e0 = good.state[0];
+    const cases: [unknown, ErrorConstructor, RegExp][] = [
+      [null, TypeError, /Adam\.loadStateDict: state\[0\] must be an object of per-parameter state, got null/],
+      [[1, 2, 3], TypeError, /state\[0\] must be an object .*got Array/],
+      [{ ...e0, expAvg: ['a', 'b', 'c'] }, TypeError, /state\[0\]\.expAvg\[0\] must be a number, got string "a"/],
+      [{ ...e0, expAvgSq: [0, null, 0] }, TypeError, /state\[0\]\.expAvgSq\[1\] must be a number, got null/],
+      [{ ...e0, expAvg: [0, NaN, 0] }, RangeError, /state\[0\]\.expAvg\[1\] must be a finite number, got NaN/],
+      [{ ...e0, expAvg: [0, 0] }, RangeError, /state\[0\]\.expAvg has 2 values, the parameter 3/],
+      [{ ...e0, step: Infinity }, RangeError, /state\[0\]\.step must be a finite number, got Infinity/],
+      [{ ...e0, step: '1' }, TypeError, /state\[0\]\.step must be a number or an array of numbers, got string "1"/],
+    ];
+    for (const [entry, type, re] of cases) {
+      let err: unknown = null;
+      try {
+        opt.loadStateDict(with0(entry));
+      } catch (e) {
+        err = e;
+      }
+      expect([String(err), err instanceof type]).toEqual([expect.stringMatching(re), true]);
+      expect(JSON.stringify(opt.stateDict())).toBe(before);
+    }
+    // the parameters still step as before (was: every parameter NaN after expAvg ['a', 'b', 'c'])
+    p.grad = tensor(GRADS[1], { dtype: 'float64' });
+    opt.step();
+    expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
   });
 
   test('SGD: a .grad that shares the parameter\'s memory updates as a copy would (both backends)', () => {

@@ -645,6 +645,53 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(nn.copyModule(bn).training).toBe(false);
   });
 
+  test('save and load keep classes_ (a file without it: 0 .. outputs - 1); bad classes are named', async () => {
+    const dir = tmpDir();
+    try {
+      const c = tiny({ maxEpochs: 1, moduleParams: { outputs: 5 } }); // labels 0..2, five outputs
+      await c.fit(d.X, d.y);
+      const file = path.join(dir, 'm.json');
+      c.save(file);
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(json.classes).toEqual([0, 1, 2]);
+      const loaded = NeuralNetClassifier.load(file);
+      expect(loaded.classes_).toEqual(Int32Array.from([0, 1, 2])); // was null
+      expect(Array.from(loaded.predict(d.X))).toEqual(Array.from(c.predict(d.X)));
+      const { classes: _c, ...older } = json; // a file written before classes were saved
+      expect(NeuralNetClassifier.fromModelJSON(older).classes_).toEqual(Int32Array.from([0, 1, 2, 3, 4]));
+      const withClasses = (classes: unknown) => () => NeuralNetClassifier.fromModelJSON({ ...json, classes });
+      expectErrors([
+        [withClasses('abc'), TypeError, /cannot load this model: 'classes' must be an array/],
+        [withClasses([0, '1']), TypeError, /'classes'\[1\] must be a number/],
+        [withClasses([0, 2, 1]), RangeError, /'classes'\[2\] = 1: the classes must be increasing/],
+        [withClasses([0, 5]), RangeError, /'classes'\[1\] = 5: .*each below the model's 5 outputs/],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a shared activation module that uses one Linear twice trains, saves and loads as one module', async () => {
+    const dir = tmpDir();
+    try {
+      const lin = new nn.Linear(8, 8, { seed: 3 });
+      const activation = new nn.Sequential(lin, new nn.ReLU(), lin); // copyModule at fit: was "missing keys: 2.weight"
+      const c = tiny({ maxEpochs: 2, moduleParams: { hidden: [8, 8], activation } });
+      await c.fit(d.X, d.y);
+      const act = (c.module_ as any).activation as nn.Sequential;
+      expect(act).not.toBe(activation);
+      expect(act.at(2)).toBe(act.at(0));
+      const file = path.join(dir, 'shared.json');
+      c.save(file);
+      const loaded = NeuralNetClassifier.load(file);
+      const lact = (loaded.module_ as any).activation as nn.Sequential;
+      expect(lact.at(2)).toBe(lact.at(0));
+      expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a warm fit refused by a callback\'s onTrainBegin leaves classes_ as it was', async () => {
     const c = tiny({ trainSplit: null, maxEpochs: 1 });
     await c.fit(d.X, d.y);

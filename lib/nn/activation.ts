@@ -8,6 +8,7 @@ import { Module, Parameter } from './module';
 import { Tensor } from '../autograd/tensor';
 import { alloc, checkDtype, type DType } from '../autograd/util';
 import { spec as activationSpec } from '../activations';
+import { describeTyped } from '../activations/validate';
 import {
   applyResolved,
   activation as activationOp,
@@ -176,7 +177,10 @@ export class PReLU extends Module {
     super();
     const init = opts.init ?? 0.25;
     const fromArray = typeof init === 'object' && init !== null;
-    const n = opts.numParameters ?? (fromArray ? (init as ArrayLike<number>).length : 1);
+    const n: unknown = opts.numParameters ?? (fromArray ? (init as ArrayLike<number>).length : 1);
+    if (typeof n !== 'number') {
+      throw new TypeError(`PReLU: 'numParameters' must be a number, got ${describeTyped(n)}`);
+    }
     if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`PReLU: 'numParameters' must be a positive integer, got ${n}`);
     const d = alloc(checkDtype(opts.dtype, 'PReLU'), n);
     if (fromArray) {

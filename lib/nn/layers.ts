@@ -11,7 +11,11 @@ import { checkLossOptions, crossEntropy, mseLoss, nllLoss, type Reduction, type 
 
 export interface BatchNormOptions {
   eps?: number;
-  momentum?: number;
+  /**
+   * The weight of each training batch in the running statistics (default 0.1); null: their cumulative average
+   * (batch n weighs 1 / n), counted in the buffer numBatchesTracked, as PyTorch's momentum=None.
+   */
+  momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
   dtype?: DType;
@@ -19,16 +23,21 @@ export interface BatchNormOptions {
 
 /**
  * Batch normalization over the channels of [N, C] or [N, C, L] inputs. weight = 1, bias = 0 (affine);
- * buffers runningMean = 0, runningVar = 1 updated with momentum 0.1 in training; eval uses them.
+ * buffers runningMean = 0, runningVar = 1 updated with momentum 0.1 in training; eval uses them. With momentum
+ * null the running stats are the cumulative average of the training batches, and a third buffer,
+ * numBatchesTracked (shape [], in the module's dtype), counts them; only such a module has that buffer (PyTorch
+ * has it always), so the state of a module with a numeric momentum keeps its keys, and a state without it
+ * still loads into a momentum-null module (the count is then left as it is).
  */
 export class BatchNorm1d extends Module {
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   weight: Parameter | null;
   bias: Parameter | null;
   declare runningMean: Tensor | null;
   declare runningVar: Tensor | null;
+  declare numBatchesTracked?: Tensor;
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
@@ -42,15 +51,15 @@ export class BatchNorm1d extends Module {
     const dtype = checkDtype(opts.dtype, 'BatchNorm1d');
     this.numFeatures = numFeatures;
     const eps: unknown = opts.eps ?? 1e-5;
-    const momentum: unknown = opts.momentum ?? 0.1;
+    const momentum: unknown = opts.momentum === undefined ? 0.1 : opts.momentum;
     if (typeof eps !== 'number') throw new TypeError(`BatchNorm1d: 'eps' must be a number, got ${typeof eps}`);
     if (!(eps > 0) || !Number.isFinite(eps)) {
       throw new RangeError(`BatchNorm1d: 'eps' must be a positive finite number, got ${eps}`);
     }
-    if (typeof momentum !== 'number') {
-      throw new TypeError(`BatchNorm1d: 'momentum' must be a number, got ${typeof momentum}`);
+    if (typeof momentum !== 'number' && momentum !== null) {
+      throw new TypeError(`BatchNorm1d: 'momentum' must be a number or null, got ${typeof momentum}`);
     }
-    if (!(momentum >= 0 && momentum <= 1)) {
+    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
       throw new RangeError(`BatchNorm1d: 'momentum' must be in [0, 1], got ${momentum}`);
     }
     this.eps = eps;
@@ -64,6 +73,7 @@ export class BatchNorm1d extends Module {
     if (track) {
       this.registerBuffer('runningMean', new Tensor(alloc(dtype, numFeatures), [numFeatures]));
       this.registerBuffer('runningVar', new Tensor(alloc(dtype, numFeatures).fill(1), [numFeatures]));
+      if (momentum === null) this.registerBuffer('numBatchesTracked', new Tensor(alloc(dtype, 1), []));
     } else {
       this.runningMean = null;
       this.runningVar = null;
@@ -72,19 +82,32 @@ export class BatchNorm1d extends Module {
 
   forward(x: Tensor): Tensor {
     const useBatch = this.training || !this.runningMean;
-    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+    // cumulative average: training batch n moves the running stats by 1 / n (counted once the batch went through)
+    const count = this.momentum === null && this.training ? this.numBatchesTracked : undefined;
+    const momentum = this.momentum ?? (count ? 1 / (count.data[0] + 1) : 0);
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: useBatch,
-      momentum: this.momentum,
+      momentum,
       eps: this.eps,
     });
+    if (count) {
+      count.data[0] += 1;
+      count.bumpVersion();
+    }
+    return y;
   }
 
-  /** Resets the running statistics to mean 0, variance 1. */
+  /** Resets the running statistics to mean 0, variance 1 (and the batch count of momentum null to 0). */
   resetRunningStats(): void {
-    this.runningMean?.data.fill(0);
-    this.runningVar?.data.fill(1);
-    this.runningMean?.bumpVersion();
-    this.runningVar?.bumpVersion();
+    for (const [t, v] of [[this.runningMean, 0], [this.runningVar, 1], [this.numBatchesTracked, 0]] as const) {
+      if (!t) continue;
+      t.data.fill(v);
+      t.bumpVersion();
+    }
+  }
+
+  protected override optionalStateKeys(): string[] {
+    return this.numBatchesTracked ? ['numBatchesTracked'] : [];
   }
 
   override config(): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { resolveRng } from '../autograd/rng';
 import type { Rng } from '../util/random';
 import { linear } from '../ops/matmul';
 import { kaimingUniform_, uniform_ } from './init';
+import { describeTyped } from '../activations/validate';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -15,7 +16,10 @@ export interface LinearOptions {
 }
 
 function checkFeatures(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+  if (typeof v !== 'number') {
+    throw new TypeError(`Linear: '${name}' must be a number, got ${describeTyped(v)}`);
+  }
+  if (!Number.isSafeInteger(v) || v < 0) {
     throw new RangeError(`Linear: '${name}' must be a non-negative integer, got ${String(v)}`);
   }
   return v;

@@ -89,6 +89,9 @@ export class MLP extends Module {
 
     const sizes = [this.inputs, ...this.hidden, this.outputs];
     const shared = act instanceof Module ? act : null;
+    // without hidden layers the activation is never built: a name or spec is still checked (an unknown name or a
+    // bad parameter is an error here, as it is with hidden layers; a factory is not called)
+    if (this.hidden.length === 0 && !shared && typeof act !== 'function') this.buildActivation(act, dtype);
     for (let i = 0; i < sizes.length - 1; i++) {
       const fc = new Linear(sizes[i], sizes[i + 1], { bias, dtype, rng });
       this.addModule(`fc${i + 1}`, fc);

@@ -34,7 +34,16 @@ export interface ModuleJSON {
   type: string;
   config: Record<string, unknown>;
   modules?: Record<string, ModuleJSON>;
+  /**
+   * A module that appears a second time in the tree (Sequential(lin, relu, lin)) is written once in full; each
+   * later place holds its type and config and the dotted name of the first place here, and fromJSON puts the same
+   * module object there.
+   */
+  sameAs?: string;
 }
+
+/** The toJSON call in progress: each module's first dotted name, and the modules already written in full. */
+let jsonPass: { first: Map<Module, string>; written: Set<Module> } | null = null;
 
 function isParam(v: unknown): v is Tensor {
   return v instanceof Parameter || (v instanceof Tensor && v.requiresGrad && v.isLeaf);
@@ -206,13 +215,18 @@ export abstract class Module {
 
   /**
    * Copies values from a state dict into the existing parameters and buffers (in place, so optimizers keep
-   * working). Shapes must match exactly; with strict (default) the key sets must match too.
+   * working). Shapes must match exactly; with strict (default) the key sets must match too, except that a key
+   * a module declares optional (BatchNorm1d's numBatchesTracked) may be absent: it is then left as it is.
    */
   loadStateDict(state: StateDict | Record<string, StateEntry | Tensor>, opts: { strict?: boolean } = {}): this {
     if (state === null || typeof state !== 'object') throw new TypeError(`loadStateDict: 'state' must be an object`);
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
-    const missing = [...own.keys()].filter((k) => !(k in state));
+    const optional = new Set<string>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const k of m.optionalStateKeys()) optional.add(prefix ? `${prefix}.${k}` : k);
+    }
+    const missing = [...own.keys()].filter((k) => !(k in state) && !optional.has(k));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
       const parts = [];
@@ -262,6 +276,14 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Own buffers or parameters that a state may lack (one saved before the module had them): loadStateDict leaves
+   * them as they are instead of reporting them missing. Override in subclasses.
+   */
+  protected optionalStateKeys(): string[] {
+    return [];
+  }
+
   /** Constructor options that rebuild this module (used by toJSON / fromJSON); override in subclasses. */
   config(): Record<string, unknown> {
     return {};
@@ -274,12 +296,29 @@ export abstract class Module {
       .join(', ');
   }
 
-  /** The architecture as JSON: type, config (activation names and parameters included) and children. */
+  /**
+   * The architecture as JSON: type, config (activation names and parameters included) and children. A module
+   * that appears again (Sequential(lin, relu, lin)) is written in full at its first place and as { type, config,
+   * sameAs: its first dotted name } at the others.
+   */
   toJSON(): ModuleJSON {
-    const out: ModuleJSON = { type: this.constructor.name, config: this.config() };
-    const kids = this.namedChildren();
-    if (kids.length > 0) out.modules = Object.fromEntries(kids.map(([k, m]) => [k, m.toJSON()]));
-    return out;
+    const top = jsonPass === null;
+    if (top) jsonPass = { first: new Map(this.namedModules().map(([name, m]) => [m, name])), written: new Set() };
+    const pass = jsonPass!;
+    try {
+      pass.written.add(this);
+      const out: ModuleJSON = { type: this.constructor.name, config: this.config() };
+      const kids = this.namedChildren();
+      const child = (m: Module): ModuleJSON => {
+        const first = pass.first.get(m);
+        if (!pass.written.has(m) || first === undefined) return m.toJSON();
+        return { type: m.constructor.name, config: m.config(), sameAs: first };
+      };
+      if (kids.length > 0) out.modules = Object.fromEntries(kids.map(([k, m]) => [k, child(m)]));
+      return out;
+    } finally {
+      if (top) jsonPass = null;
+    }
   }
 
   /** A PyTorch-style multi-line description of the module tree. */

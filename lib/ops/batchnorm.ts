@@ -139,6 +139,7 @@ export class BatchNorm extends Function {
 }
 
 export interface BatchNormOptions {
+  /** Default true (F.batch_norm's is False). */
   training?: boolean;
   momentum?: number;
   eps?: number;
@@ -146,7 +147,10 @@ export interface BatchNormOptions {
 
 /**
  * Functional batch norm (F.batch_norm). x: [N, C] or [N, C, L]; weight/bias/runningMean/runningVar: [C] or null.
- * In training the running stats (when given) are updated in place; in eval they are required.
+ * In training the running stats (when given) are updated in place; in eval they are required. Unlike
+ * F.batch_norm, whose `training` defaults to False, `training` defaults to true here (batch statistics). momentum
+ * (0.1) must be a number: the cumulative average of momentum null needs a batch count, which nn.BatchNorm1d
+ * keeps (BatchNorm1d({ momentum: null })).
  */
 export function batchNorm(
   x: Tensor,
@@ -178,9 +182,15 @@ export function batchNorm(
   }
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${where}: 'options' must be an object`);
   const training = opts.training ?? true;
-  const momentum = opts.momentum ?? 0.1;
+  const momentum: unknown = opts.momentum === undefined ? 0.1 : opts.momentum;
   const eps = opts.eps ?? 1e-5;
   if (typeof training !== 'boolean') throw new TypeError(`${where}: 'training' must be a boolean`);
+  if (momentum === null) {
+    throw new TypeError(
+      `${where}: 'momentum' null (a cumulative moving average) is not supported by the functional batchNorm, ` +
+        'which keeps no batch count: use nn.BatchNorm1d({ momentum: null }) or pass 1 / n for batch n',
+    );
+  }
   if (typeof momentum !== 'number') throw new TypeError(`${where}: 'momentum' must be a number, got ${typeof momentum}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${where}: 'momentum' must be in [0, 1], got ${momentum}`);
   if (typeof eps !== 'number') throw new TypeError(`${where}: 'eps' must be a number, got ${typeof eps}`);

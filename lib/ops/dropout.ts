@@ -8,6 +8,7 @@ import { allocLike } from '../autograd/util';
 import { resolveRng } from '../autograd/rng';
 import type { Rng } from '../util/random';
 import { checkTensor } from './util';
+import { describeTyped } from '../activations/validate';
 
 export class Dropout extends Function {
   static override forward(ctx: Context, x: Tensor, mask: Tensor): Tensor {
@@ -45,7 +46,10 @@ export function dropoutMask(like: Tensor, p: number, rng: Rng): Tensor {
 
 export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   checkTensor(x, 'dropout', 'input');
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: 'p' must be in [0, 1], got ${p}`);
+  if (typeof p !== 'number') {
+    throw new TypeError(`dropout: 'p' must be a number, got ${describeTyped(p)}`);
+  }
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: 'p' must be in [0, 1], got ${p}`);
   if (opts === null || typeof opts !== 'object') throw new TypeError(`dropout: 'options' must be an object`);
   const training = opts.training ?? true;
   if (typeof training !== 'boolean') throw new TypeError(`dropout: 'training' must be a boolean`);

@@ -5,6 +5,7 @@
  */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, sameShape, type FloatArray } from '../autograd/util';
+import { describeTyped as shown } from '../activations/validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsInput<O> = Iterable<Tensor> | Array<Partial<O> & { params: Iterable<Tensor> }>;
@@ -46,6 +47,11 @@ export abstract class Optimizer<O extends object> {
   addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
     if (group === null || typeof group !== 'object' || !group.params) {
       throw new TypeError(`${this.where}: a parameter group must be { params: Tensor[], ...options }`);
+    }
+    const ps: unknown = group.params;
+    if (ps instanceof Tensor || typeof ps !== 'object' || typeof (ps as any)[Symbol.iterator] !== 'function') {
+      const got = ps instanceof Tensor ? 'a Tensor (write params: [t])' : shown(ps);
+      throw new TypeError(`${this.where}: a parameter group's 'params' must be an array of Tensors, got ${got}`);
     }
     const params = [...group.params];
     const seen = new Set<Tensor>(this.paramGroups.flatMap((g) => g.params));
@@ -174,23 +180,38 @@ export abstract class Optimizer<O extends object> {
       }
       all.push(...this.paramGroups[i].params);
     });
+    // every entry is checked (and copied into new buffers) before anything is replaced
     const newState = new Map<Tensor, Record<string, any>>();
+    const at = `${this.where}.loadStateDict`;
     for (const [k, v] of Object.entries(sd.state)) {
       const p = all[Number(k)];
-      if (!p) throw new RangeError(`${this.where}.loadStateDict: state for unknown parameter index ${k}`);
+      if (!p) throw new RangeError(`${at}: state for unknown parameter index ${k}`);
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        throw new TypeError(`${at}: state[${k}] must be an object of per-parameter state, got ${shown(v)}`);
+      }
       const s: Record<string, any> = {};
       for (const [name, val] of Object.entries(v)) {
-        if (typeof val === 'number') s[name] = val;
-        else {
-          if (!Array.isArray(val) && !ArrayBuffer.isView(val)) throw new TypeError(`${this.where}.loadStateDict: bad state '${name}'`);
-          const arr = val as ArrayLike<number>;
-          if (arr.length !== p.numel) {
-            throw new RangeError(`${this.where}.loadStateDict: state '${name}' of parameter ${k} has ${arr.length} values, expected ${p.numel}`);
-          }
-          const b = this.buffer(p);
-          b.set(arr);
-          s[name] = b;
+        const what = `state[${k}].${name}`;
+        if (typeof val === 'number') {
+          if (!Number.isFinite(val)) throw new RangeError(`${at}: ${what} must be a finite number, got ${val}`);
+          s[name] = val;
+          continue;
         }
+        if (!Array.isArray(val) && !(ArrayBuffer.isView(val) && !((val as unknown) instanceof DataView))) {
+          throw new TypeError(`${at}: ${what} must be a number or an array of numbers, got ${shown(val)}`);
+        }
+        const arr = val as ArrayLike<unknown>;
+        if (arr.length !== p.numel) {
+          throw new RangeError(`${at}: ${what} has ${arr.length} values, the parameter ${p.numel}`);
+        }
+        for (let i = 0; i < arr.length; i++) {
+          const x = arr[i];
+          if (typeof x !== 'number') throw new TypeError(`${at}: ${what}[${i}] must be a number, got ${shown(x)}`);
+          if (!Number.isFinite(x)) throw new RangeError(`${at}: ${what}[${i}] must be a finite number, got ${x}`);
+        }
+        const b = this.buffer(p);
+        b.set(arr as ArrayLike<number>);
+        s[name] = b;
       }
       newState.set(p, s);
     }

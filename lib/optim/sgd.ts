@@ -21,17 +21,25 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> & { lr: number }) {
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`SGD: 'options' must be an object with lr`);
+  /**
+   * `lr` has no default: give it in `opts`, or in every parameter group (`new SGD([{ params: [a], lr: 0.1 },
+   * { params: [b], lr: 0.01 }])`); a group without one takes opts.lr.
+   */
+  constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`SGD: 'options' must be an object`);
     const known = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'maximize'];
     for (const k of Object.keys(opts)) {
       if (!known.includes(k)) throw new RangeError(`SGD: unknown option '${k}' (known: ${known.join(', ')})`);
     }
-    if (opts.lr === undefined) throw new TypeError(`SGD: 'lr' is required`);
-    super(params, { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false, ...opts }, 'SGD');
+    // lr stays a known key when the options leave it out: the groups must then give it
+    const defaults = { lr: undefined, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };
+    super(params, { ...defaults, ...opts } as unknown as SGDOptions, 'SGD');
   }
 
   protected checkOptions(o: SGDOptions): void {
+    if (o.lr === undefined) {
+      throw new TypeError(`SGD: 'lr' is required: give it in the options or in every parameter group`);
+    }
     checkNumber(o.lr, 'SGD', 'lr', 0);
     checkNumber(o.momentum, 'SGD', 'momentum', 0);
     checkNumber(o.dampening, 'SGD', 'dampening', -Infinity);

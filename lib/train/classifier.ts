@@ -938,7 +938,11 @@ export class NeuralNetClassifier implements TrainerView {
     }
   }
 
-  /** The model as JSON: architecture (module params, activation names and parameters) and weights. */
+  /**
+   * The model as JSON: architecture (module params, activation names and parameters), weights, parameters,
+   * history and classes_. Not the optimizer's state (momentum buffers, Adam's moments and step counts): a model
+   * loaded from it trains on (warmStart, partialFit) with a fresh optimizer.
+   */
   toModelJSON(): Record<string, unknown> {
     const module = this.requireFitted();
     const o = this.opts;
@@ -985,6 +989,7 @@ export class NeuralNetClassifier implements TrainerView {
       params: serializableParams(params),
       weights,
       history: this.history.toJSON(),
+      ...(this.classes_ ? { classes: Array.from(this.classes_) } : {}),
       ...(notes.length > 0 ? { notes } : {}),
     };
   }
@@ -1067,12 +1072,35 @@ export class NeuralNetClassifier implements TrainerView {
     }
     net.setWeights(weights);
     net.history = History.fromJSON(json.history ?? []);
+    net.classes_ = savedClasses(json.classes, net.module_!);
     return net;
   }
 
   static load(file: string): NeuralNetClassifier {
     return NeuralNetClassifier.fromModelJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
   }
+}
+
+/**
+ * classes_ of a loaded model: the file's `classes` (written since it was added; increasing non-negative integers,
+ * each one an output of the module), or else 0 .. outputs - 1 for an nn.MLP (null where the count is not known).
+ */
+function savedClasses(v: unknown, module: nn.Module): Int32Array | null {
+  const outputs = module instanceof nn.MLP ? module.outputs : null;
+  if (v === undefined) return outputs === null ? null : Int32Array.from({ length: outputs }, (_, i) => i);
+  if (!Array.isArray(v)) throw new TypeError(`cannot load this model: 'classes' must be an array, got ${shown(v)}`);
+  v.forEach((c, i) => {
+    if (typeof c !== 'number') {
+      throw new TypeError(`cannot load this model: 'classes'[${i}] must be a number, got ${shown(c)}`);
+    }
+    if (!Number.isSafeInteger(c) || c < 0 || (i > 0 && c <= v[i - 1]) || (outputs !== null && c >= outputs)) {
+      throw new RangeError(
+        `cannot load this model: 'classes'[${i}] = ${c}: the classes must be increasing non-negative integers` +
+          (outputs !== null ? `, each below the model's ${outputs} outputs` : ''),
+      );
+    }
+  });
+  return Int32Array.from(v);
 }
 
 function serializableParams(p: Record<string, unknown>): Record<string, unknown> {
