@@ -561,6 +561,18 @@ describe('in-place changes of saved tensors (version counters, as PyTorch)', () 
     expect(() => m.forward(tensor([1, 2], { dtype: 'float64' }))).toThrow(/swish: the learned 'beta' is -Infinity/);
   });
 
+  test('swish with a finite tensor beta whose product with x overflows: the exact limits (0), no NaN', () => {
+    // beta * x = -Infinity in float64: js's rounding-error term of the product was NaN (Infinity - Infinity)
+    for (const [b, v] of [[1e200, -3e150], [-1e200, 3e150]]) {
+      const x = tensor([v], { dtype: 'float64', requiresGrad: true });
+      const beta = tensor([b], { dtype: 'float64', requiresGrad: true });
+      const y = ops.swish(x, beta);
+      y.sum().backward();
+      // dy/dx = s (1 + z (1 - s)) is a tiny negative that underflows: its zero's sign is not specified
+      expect([y.data[0], Math.abs(x.grad!.data[0]), beta.grad!.data[0]]).toEqual([v < 0 ? -0 : 0, 0, 0]);
+    }
+  });
+
   test('a learned swish beta outside the range a new module accepts still saves and loads', () => {
     const m = new nn.Swish({ beta: 1, learnBeta: true, dtype: 'float64' });
     m.beta!.data[0] = 1e-25; // where training may take it
@@ -570,6 +582,21 @@ describe('in-place changes of saved tensors (version counters, as PyTorch)', () 
 });
 
 describe('tensor API details', () => {
+  test('a typed-array subclass whose length getter lies is refused; tensor() copies by its real length', () => {
+    class Liar extends Float32Array {
+      override get length(): number {
+        return 8;
+      }
+    }
+    const liar = new Liar([1, 2, 3, 4]);
+    const msg = /Tensor: 'data' has a 'length' of 8 but holds 4 elements \(its class overrides it\)/;
+    expect(() => new Tensor(liar)).toThrow(TypeError);
+    expect(() => new Tensor(liar, [8])).toThrow(msg);
+    expect(() => tensor(liar, { copy: false })).toThrow(msg);
+    const t = tensor(liar);
+    expect([t.shape, Array.from(t.data)]).toEqual([[4], [1, 2, 3, 4]]);
+  });
+
   test('tensor(t) keeps t\'s shape; a Tensor copies its shape; toString/inspect show NaN, Infinity and the autograd fields', () => {
     const t = tensor([[1, 2], [3, 4]]);
     expect(tensor(t).shape).toEqual([2, 2]);

@@ -6,6 +6,7 @@ import type { Rng } from '../util/random';
 import { _registerTensorClass, describeValue, type Node } from './function';
 import { runBackward, type BackwardOptions } from './engine';
 import { resolveRng } from './rng';
+import { lengthOf } from '../activations/validate';
 import {
   alloc,
   checkDtype,
@@ -47,8 +48,16 @@ export class Tensor {
     if (!isFloatArray(data)) {
       throw new TypeError(`Tensor: 'data' must be a Float32Array or Float64Array (use tensor() to convert)`);
     }
-    const s = shape === undefined ? [data.length] : checkShape(shape, 'Tensor');
-    if (numelOf(s) !== data.length) {
+    const n = lengthOf.call(data);
+    if (data.length !== n) {
+      // every op reads .length: a subclass that overrides it would be read past its end (js) or refused in C++
+      throw new TypeError(
+        `Tensor: 'data' has a 'length' of ${String(data.length)} but holds ${n} elements (its class overrides ` +
+          'it): pass a plain Float32Array or Float64Array',
+      );
+    }
+    const s = shape === undefined ? [n] : checkShape(shape, 'Tensor');
+    if (numelOf(s) !== n) {
       throw new RangeError(`Tensor: shape ${fmtShape(s)} needs ${numelOf(s)} elements, 'data' has ${data.length}`);
     }
     this.data = data;
@@ -426,7 +435,7 @@ export function tensor(
   } else if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
     const ta = data as unknown as ArrayLike<number>;
     if (typeof (ta as any)[0] === 'bigint') throw new TypeError(`${where}: BigInt arrays are not supported`);
-    shape = fromShape ? [...fromShape] : [ta.length];
+    shape = fromShape ? [...fromShape] : [lengthOf.call(data as ArrayBufferView)];
     if (opts.copy === false && dtypeOf(ta as FloatArray) === dtype && isFloatArray(ta)) out = ta;
     else out = dtype === 'float64' ? new Float64Array(ta) : new Float32Array(ta);
   } else {

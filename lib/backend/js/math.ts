@@ -41,10 +41,11 @@ const SQRT1_2_LO = -4.833646656726457e-17; // 1/sqrt(2) - SQRT1_2
 
 /**
  * The rounding error of p = fl(a * b): a * b = p + mulError(a, b, p) exactly (Dekker's product, no FMA needed).
- * Returns 0 when |a| or |b| is too large to split (>= 1e290), where the callers' results saturate anyway.
+ * Returns 0 when |a| or |b| is too large to split (>= 1e290) or the product is huge or has overflowed
+ * (|p| >= 1e300, as the native kernels), where the callers' results saturate anyway: ah * bh - Infinity was NaN.
  */
 export function mulError(a: number, b: number, p: number): number {
-  if (!(abs(a) < 1e290 && abs(b) < 1e290)) return 0;
+  if (!(abs(a) < 1e290 && abs(b) < 1e290 && abs(p) < 1e300)) return 0;
   let t = SPLIT * a;
   const ah = t - (t - a);
   const al = a - ah;
