@@ -279,6 +279,73 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(Array.from(rm.data)).toEqual([0, 0]);
   });
 
+  test('BatchNorm1d momentum null: a loaded numBatchesTracked must be a non-negative integer, or nothing loads', () => {
+    // -1, NaN, -0.5 and 2.5 loaded, and the next forward threw "'momentum' must be in [0, 1], got Infinity" (or
+    // used a weight 1 / 3.5)
+    const x = tensor([1, 2, 3, 5], { shape: [2, 2], dtype: 'float64' });
+    for (const c of [-1, NaN, -0.5, 2.5, 2 ** 53]) {
+      const net = new nn.Sequential(new nn.Linear(2, 2, { seed: 1 }), new nn.BatchNorm1d(2, { momentum: null }));
+      const bn = net.at(1) as nn.BatchNorm1d;
+      const sd = net.stateDict({ plain: true });
+      sd['1.runningMean'].data = [5, 6];
+      sd['1.numBatchesTracked'].data = [c];
+      expect(() => net.loadStateDict(sd)).toThrow(
+        new RangeError(
+          "loadStateDict: '1.numBatchesTracked' (the count of training batches) must be a non-negative integer, " +
+            `got ${c}`,
+        ),
+      );
+      expect([Array.from(bn.runningMean!.data), bn.numBatchesTracked!.data[0]]).toEqual([[0, 0], 0]);
+      bn.forward(x.to('float32'));
+      expect(bn.numBatchesTracked!.data[0]).toBe(1);
+    }
+    const bn = new nn.BatchNorm1d(2, { momentum: null, dtype: 'float64' });
+    bn.loadStateDict({ ...bn.stateDict(), numBatchesTracked: { shape: [], dtype: 'float64', data: [4] } });
+    bn.forward(x); // batch 5 weighs 1 / 5
+    expect(bn.runningMean!.data[0]).toBeCloseTo(2 / 5, 15);
+    expect(bn.runningMean!.data[1]).toBeCloseTo(3.5 / 5, 15);
+    expect(bn.numBatchesTracked!.data[0]).toBe(5);
+  });
+
+  test('BatchNorm1d momentum null: the batch count is float64 in a float32 module (exact past 2^24) and to()', () => {
+    // it was a float32 buffer: 2^24 + 1 rounds back to 2^24, so the count stopped and the weight 1 / n with it
+    const bn = new nn.BatchNorm1d(1, { momentum: null });
+    expect(bn.weight!.dtype).toBe('float32');
+    expect(bn.numBatchesTracked!.dtype).toBe('float64');
+    bn.numBatchesTracked!.data[0] = 2 ** 24;
+    bn.forward(tensor([1, 2], { shape: [2, 1] }));
+    expect(bn.numBatchesTracked!.data[0]).toBe(2 ** 24 + 1);
+    // to() converts the rest and leaves the count (as PyTorch's .to(dtype) leaves its int64 count)
+    for (const dtype of ['float64', 'float32'] as const) {
+      bn.to(dtype);
+      expect([bn.weight!.dtype, bn.runningMean!.dtype, bn.numBatchesTracked!.dtype]).toEqual([dtype, dtype, 'float64']);
+      expect(bn.numBatchesTracked!.data[0]).toBe(2 ** 24 + 1);
+    }
+    // saved, copied, rebuilt from JSON exactly; a float32 count (as written before) still loads, as does no count
+    const sd = bn.stateDict();
+    expect([sd.numBatchesTracked.dtype, sd.numBatchesTracked.data[0]]).toEqual(['float64', 2 ** 24 + 1]);
+    expect((nn.copyModule(bn) as nn.BatchNorm1d).numBatchesTracked!.data[0]).toBe(2 ** 24 + 1);
+    const back = nn.fromJSON(JSON.parse(JSON.stringify(bn.toJSON()))) as nn.BatchNorm1d;
+    back.loadStateDict(JSON.parse(JSON.stringify(bn.stateDict({ plain: true }))));
+    expect([back.numBatchesTracked!.dtype, back.numBatchesTracked!.data[0]]).toEqual(['float64', 2 ** 24 + 1]);
+    back.loadStateDict({ ...sd, numBatchesTracked: { shape: [], dtype: 'float32', data: new Float32Array([7]) } });
+    expect(back.numBatchesTracked!.data[0]).toBe(7);
+    const { numBatchesTracked: _n, ...old } = sd;
+    back.loadStateDict(old);
+    expect(back.numBatchesTracked!.data[0]).toBe(7);
+    // a module of several: every other buffer and parameter follows to()
+    const net = new nn.Sequential(new nn.Linear(1, 1), new nn.BatchNorm1d(1, { momentum: null }));
+    net.append(new nn.BatchNorm1d(1));
+    net.to('float64');
+    expect(net.namedParameters().concat(net.namedBuffers()).map(([k, t]) => `${k}:${t.dtype}`)).toEqual([
+      '0.weight:float64', '0.bias:float64', '1.weight:float64', '1.bias:float64', '2.weight:float64', '2.bias:float64',
+      '1.runningMean:float64', '1.runningVar:float64', '1.numBatchesTracked:float64',
+      '2.runningMean:float64', '2.runningVar:float64',
+    ]);
+    net.to('float32');
+    expect(net.buffers().map((t) => t.dtype)).toEqual(['float32', 'float32', 'float64', 'float32', 'float32']);
+  });
+
   test('BatchNorm1d checks its options when constructed: TypeError for non-numbers, RangeError out of range', () => {
     const bad = (o: unknown) => () => new nn.BatchNorm1d(3, o as any);
     expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number or null, got string/);

@@ -277,6 +277,142 @@ describe(`optim (backend ${backend().name})`, () => {
     expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
   });
 
+  test('loadStateDict checks each optimizer\'s own state (keys, kinds, values): a state that loads steps', () => {
+    // The checks were generic (a number or an array of the parameter's length): Adam { step: 3 } loaded and step()
+    // threw "Cannot read properties of undefined", step -1 or a negative expAvgSq made the weights NaN, another
+    // optimizer's momentumBuffer was silently ignored, and SGD { momentumBuffer: 5 } broke step() with a C++ or
+    // "Cannot create property" TypeError.
+    const z = [0, 0, 0];
+    const m = [0.1, -0.2, 0.3];
+    const cases: [() => any, unknown, ErrorConstructor, RegExp][] = [
+      [() => new Adam([param()]), { step: 3 }, RangeError,
+        /^Adam\.loadStateDict: state\[0\] has step but not expAvg, expAvgSq: Adam keeps step, expAvg and expAvgSq/],
+      [() => new Adam([param()]), { expAvg: m, expAvgSq: m }, RangeError, /state\[0\] has .* but not step/],
+      [() => new Adam([param()]), { step: -1, expAvg: m, expAvgSq: m }, RangeError,
+        /^Adam\.loadStateDict: state\[0\]\.step must be a positive integer \(the steps taken\), got -1$/],
+      [() => new Adam([param()]), { step: 0, expAvg: m, expAvgSq: m }, RangeError, /state\[0\]\.step .*got 0$/],
+      [() => new Adam([param()]), { step: 2.5, expAvg: m, expAvgSq: m }, RangeError, /state\[0\]\.step .*got 2\.5$/],
+      [() => new Adam([param()]), { step: 2 ** 53, expAvg: m, expAvgSq: m }, RangeError, /state\[0\]\.step/],
+      [() => new Adam([param()]), { step: [1, 1, 1], expAvg: m, expAvgSq: m }, TypeError,
+        /^Adam\.loadStateDict: state\[0\]\.step must be a number, got an array of 3$/],
+      [() => new Adam([param()]), { step: 1, expAvg: 0, expAvgSq: m }, TypeError,
+        /^Adam\.loadStateDict: state\[0\]\.expAvg must be an array of the parameter's length, got the number 0$/],
+      [() => new Adam([param()]), { step: 1, expAvg: m, expAvgSq: [1, -100, 1] }, RangeError,
+        /^Adam\.loadStateDict: state\[0\]\.expAvgSq\[1\] must be >= 0 \(an average of squares\), got -100$/],
+      [() => new Adam([param()], { amsgrad: true }), { step: 1, expAvg: m, expAvgSq: z, maxExpAvgSq: [0, 0, -1] },
+        RangeError, /state\[0\]\.maxExpAvgSq\[2\] must be >= 0/],
+      [() => new AdamW([param()]), { momentumBuffer: m }, RangeError, new RegExp(
+        "^AdamW\\.loadStateDict: state\\[0\\] has 'momentumBuffer', which AdamW does not keep " +
+          '\\(known: step, expAvg, expAvgSq, maxExpAvgSq\\): is it the state of another optimizer\\?$',
+      )],
+      [() => new Adam([param()]), { step: 1, expAvg: m, expAvgSq: z, exp_avg: m }, RangeError, /has 'exp_avg'/],
+      [() => new SGD([param()], { lr: 0.1, momentum: 0.9 }), { momentumBuffer: 5 }, TypeError,
+        /^SGD\.loadStateDict: state\[0\]\.momentumBuffer must be an array of the parameter's length, got the number 5/],
+      [() => new SGD([param()], { lr: 0.1 }), { step: 1, expAvg: m, expAvgSq: z }, RangeError,
+        /^SGD\.loadStateDict: state\[0\] has 'step', which SGD does not keep \(known: momentumBuffer\)/],
+      // a value past float32's range would be stored as Infinity (then NaN or infinite weights)
+      [() => new SGD([tensor([1, 2, 3], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 }),
+        { momentumBuffer: [0, 1e39, 0] }, RangeError,
+        /^SGD\.loadStateDict: state\[0\]\.momentumBuffer\[1\] = 1e\+39 is out of the range of the parameter's float32/],
+    ];
+    for (const [make, entry, type, re] of cases) {
+      const opt = make();
+      const p: Tensor = opt.paramGroups[0].params[0];
+      p.grad = tensor(Array.from(p.data).map(() => 0.5), { dtype: p.dtype });
+      opt.step();
+      const before = JSON.stringify(opt.stateDict());
+      const sd = opt.stateDict();
+      sd.paramGroups[0].lr = 0.5; // a good option beside a bad state: not applied either
+      sd.state[0] = entry as any;
+      let err: unknown = null;
+      try {
+        opt.loadStateDict(sd);
+      } catch (e) {
+        err = e;
+      }
+      expect([(err as Error | null)?.message, err instanceof type]).toEqual([expect.stringMatching(re), true]);
+      expect(JSON.stringify(opt.stateDict())).toBe(before);
+      opt.step();
+      expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
+    }
+    // what step() does keep loads: no state before the first step, an empty entry, Adam without maxExpAvgSq into
+    // amsgrad (step() starts it at zeros), SGD's buffer with momentum 0, the bound values (step 1, expAvgSq 0)
+    const ok: [() => any, unknown][] = [
+      [() => new Adam([param()], { amsgrad: true }), { step: 1, expAvg: m, expAvgSq: z }],
+      [() => new Adam([param()]), { step: 1, expAvg: m, expAvgSq: z, maxExpAvgSq: z }],
+      [() => new Adam([param()]), {}],
+      [() => new SGD([param()], { lr: 0.1 }), { momentumBuffer: m }],
+      [() => new SGD([param()], { lr: 0.1, momentum: 0.9 }), {}],
+    ];
+    for (const [make, entry] of ok) {
+      const opt = make();
+      const sd = opt.stateDict();
+      sd.state[0] = entry as any;
+      opt.loadStateDict(JSON.parse(JSON.stringify(sd)));
+      expect(opt.stateDict().state[0]).toEqual(entry);
+      opt.paramGroups[0].params[0].grad = tensor([0.5, 0.5, 0.5], { dtype: 'float64' });
+      opt.step();
+      expect(Array.from(opt.paramGroups[0].params[0].data as Float64Array).every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  test('stateDict -> JSON -> loadStateDict resumes every optimizer and option combination exactly', () => {
+    type Make = (a: Tensor, b: Tensor) => any;
+    const makes: Make[] = [
+      (a, b) => new SGD([a, b], { lr: 0.05 }),
+      (a, b) => new SGD([a, b], { lr: 0.05, momentum: 0.9 }),
+      (a, b) => new SGD([a, b], { lr: 0.05, momentum: 0.9, dampening: 0.2, weightDecay: 0.1 }),
+      (a, b) => new SGD([a, b], { lr: 0.05, momentum: 0.9, nesterov: true, maximize: true }),
+      (a, b) => new Adam([a, b], { lr: 0.05 }),
+      (a, b) => new Adam([a, b], { lr: 0.05, amsgrad: true, weightDecay: 0.1 }),
+      (a, b) => new AdamW([a, b], { lr: 0.05 }),
+      (a, b) => new AdamW([a, b], { lr: 0.05, amsgrad: true, maximize: true }),
+      (a, b) => new SGD([{ params: [a], momentum: 0.5 }, { params: [b], lr: 0.01 }], { lr: 0.05 }),
+      (a, b) => new Adam([{ params: [a], amsgrad: true }, { params: [b], betas: [0.5, 0.9] }], { lr: 0.05 }),
+    ];
+    const grad = (t: Tensor, s: number) => tensor(GRADS[s].slice(0, t.numel), { dtype: t.dtype });
+    for (const make of makes) {
+      for (const saveAt of [0, 1, 2]) {
+        const mk = () => [param(), tensor([3, -1], { requiresGrad: true })]; // float64 and float32
+        const [a1, b1] = mk();
+        const [a2, b2] = mk();
+        const o1 = make(a1, b1);
+        let o2 = make(a2, b2);
+        for (let s = 0; s < 4; s++) {
+          if (s === saveAt) {
+            // run 2 restarts from what run 1 saved: a new optimizer, the parameters set to run 1's values
+            const sd = JSON.parse(JSON.stringify(o1.stateDict()));
+            a2.data.set(a1.data);
+            b2.data.set(b1.data);
+            o2 = make(a2, b2);
+            o2.loadStateDict(sd);
+            expect(o2.stateDict()).toEqual(o1.stateDict());
+          }
+          // b skips the first step (no gradient): its state starts one step later
+          for (const [o, a, b] of [[o1, a1, b1], [o2, a2, b2]] as const) {
+            a.grad = grad(a, s);
+            b.grad = s === 0 ? null : grad(b, s);
+            o.step();
+          }
+        }
+        expect([Array.from(a2.data), Array.from(b2.data)]).toEqual([Array.from(a1.data), Array.from(b1.data)]);
+      }
+    }
+    // amsgrad switched on between steps (no maxExpAvgSq yet), momentum switched off after steps (a buffer left):
+    // both states round-trip as they are
+    for (const [opt, flip] of [
+      [new Adam([param()], { lr: 0.05 }), (o: any) => (o.paramGroups[0].amsgrad = true)],
+      [new SGD([param()], { lr: 0.05, momentum: 0.9 }), (o: any) => (o.paramGroups[0].momentum = 0)],
+    ] as const) {
+      run(opt, opt.paramGroups[0].params[0], 1);
+      flip(opt);
+      const sd = JSON.parse(JSON.stringify(opt.stateDict()));
+      const other = opt instanceof SGD ? new SGD([param()], { lr: 0.05 }) : new Adam([param()]);
+      other.loadStateDict(sd);
+      expect(other.stateDict()).toEqual(opt.stateDict());
+    }
+  });
+
   test('SGD: a .grad that shares the parameter\'s memory updates as a copy would (both backends)', () => {
     for (const momentum of [0, 0.9]) {
       const p = tensor([1, 2, 3, 4], { requiresGrad: true });

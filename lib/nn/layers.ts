@@ -25,9 +25,10 @@ export interface BatchNormOptions {
  * Batch normalization over the channels of [N, C] or [N, C, L] inputs. weight = 1, bias = 0 (affine);
  * buffers runningMean = 0, runningVar = 1 updated with momentum 0.1 in training; eval uses them. With momentum
  * null the running stats are the cumulative average of the training batches, and a third buffer,
- * numBatchesTracked (shape [], in the module's dtype), counts them; only such a module has that buffer (PyTorch
- * has it always), so the state of a module with a numeric momentum keeps its keys, and a state without it
- * still loads into a momentum-null module (the count is then left as it is).
+ * numBatchesTracked (shape [], float64 whatever the module's dtype and through to(), so that it counts exactly past
+ * float32's 2^24, as PyTorch's int64 count), counts them; only such a module has that buffer (PyTorch has it
+ * always), so the state of a module with a numeric momentum keeps its keys, and a state without it still loads
+ * into a momentum-null module (the count is then left as it is). A loaded count must be a non-negative integer.
  */
 export class BatchNorm1d extends Module {
   readonly numFeatures: number;
@@ -73,7 +74,7 @@ export class BatchNorm1d extends Module {
     if (track) {
       this.registerBuffer('runningMean', new Tensor(alloc(dtype, numFeatures), [numFeatures]));
       this.registerBuffer('runningVar', new Tensor(alloc(dtype, numFeatures).fill(1), [numFeatures]));
-      if (momentum === null) this.registerBuffer('numBatchesTracked', new Tensor(alloc(dtype, 1), []));
+      if (momentum === null) this.registerBuffer('numBatchesTracked', new Tensor(alloc('float64', 1), []));
     } else {
       this.runningMean = null;
       this.runningVar = null;
@@ -108,6 +109,21 @@ export class BatchNorm1d extends Module {
 
   protected override optionalStateKeys(): string[] {
     return this.numBatchesTracked ? ['numBatchesTracked'] : [];
+  }
+
+  protected override fixedDtypeBuffers(): string[] {
+    return ['numBatchesTracked'];
+  }
+
+  /** A loaded batch count is a non-negative integer (forward moves the running stats by 1 / (count + 1)). */
+  protected override checkStateValues(key: string, data: ArrayLike<number>, name: string): void {
+    if (key !== 'numBatchesTracked') return;
+    const n = data[0];
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(
+        `loadStateDict: '${name}' (the count of training batches) must be a non-negative integer, got ${n}`,
+      );
+    }
   }
 
   override config(): Record<string, unknown> {

@@ -191,10 +191,18 @@ export abstract class Module {
     }
   }
 
-  /** Converts parameters and buffers to `dtype` in place (do this before creating an optimizer). */
+  /**
+   * Converts parameters and buffers to `dtype` in place (do this before creating an optimizer), except the buffers
+   * a module keeps in a fixed dtype (BatchNorm1d's float64 numBatchesTracked, as PyTorch's .to(dtype) leaves its
+   * integer count alone).
+   */
   to(dtype: DType): this {
     if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`to: 'dtype' must be 'float32' or 'float64'`);
-    for (const t of [...this.parameters(), ...this.buffers()]) {
+    const buffers = this.modules().flatMap((m) => {
+      const fixed = new Set(m.fixedDtypeBuffers());
+      return m.ownBuffers().filter(([k]) => !fixed.has(k)).map(([, b]) => b);
+    });
+    for (const t of [...this.parameters(), ...buffers]) {
       if (t.dtype === dtype) continue;
       const d = alloc(dtype, t.numel);
       d.set(t.data);
@@ -223,8 +231,14 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const optional = new Set<string>();
+    // each key's module and own name, for the module's checkStateValues
+    const owner = new Map<string, [Module, string]>();
     for (const [prefix, m] of this.namedModules()) {
       for (const k of m.optionalStateKeys()) optional.add(prefix ? `${prefix}.${k}` : k);
+      for (const [k] of [...m.ownParameters(), ...m.ownBuffers()]) {
+        const full = prefix ? `${prefix}.${k}` : k;
+        if (!owner.has(full)) owner.set(full, [m, k]);
+      }
     }
     const missing = [...own.keys()].filter((k) => !(k in state) && !optional.has(k));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));
@@ -267,6 +281,8 @@ export abstract class Module {
           if (typeof arr[i] !== 'number') throw new TypeError(`loadStateDict: '${name}'.data[${i}] is not a number`);
         }
       }
+      const o = owner.get(name);
+      if (o) o[0].checkStateValues(o[1], arr, name);
       plan.push([t, arr]);
     }
     for (const [t, arr] of plan) {
@@ -281,6 +297,18 @@ export abstract class Module {
    * them as they are instead of reporting them missing. Override in subclasses.
    */
   protected optionalStateKeys(): string[] {
+    return [];
+  }
+
+  /**
+   * Checks the values loadStateDict is about to copy into the own parameter or buffer `key` (shape and numbers
+   * already checked; `name` is its dotted name for errors): a module whose state has rules (a count) throws a
+   * RangeError naming it, before anything is copied. Override in subclasses.
+   */
+  protected checkStateValues(_key: string, _data: ArrayLike<number>, _name: string): void {}
+
+  /** Own buffers that keep their dtype through to() (BatchNorm1d's float64 count). Override in subclasses. */
+  protected fixedDtypeBuffers(): string[] {
     return [];
   }
 

@@ -5,6 +5,7 @@
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  */
 import { Optimizer, checkNumber, type ParamsInput } from './optimizer';
+import type { FloatArray } from '../autograd/util';
 
 // Math functions bound once: hot loops then avoid a global lookup per element (costly inside vm contexts
 // such as jest's sandbox, cheap but not free elsewhere).
@@ -43,6 +44,38 @@ export class Adam extends Optimizer<AdamOptions> {
     checkNumber(o.weightDecay, w, 'weightDecay', 0);
     if (typeof o.amsgrad !== 'boolean') throw new TypeError(`${w}: 'amsgrad' must be a boolean`);
     if (typeof o.maximize !== 'boolean') throw new TypeError(`${w}: 'maximize' must be a boolean`);
+  }
+
+  /**
+   * The state step() keeps: none before a parameter's first step, then step (the count of steps taken, >= 1),
+   * expAvg and expAvgSq (>= 0) together, and maxExpAvgSq (>= 0) once a step ran with amsgrad. A state without
+   * maxExpAvgSq loads into amsgrad (as when amsgrad is switched on between steps: step() starts it at zeros), and
+   * one with it loads without (kept, unused).
+   */
+  protected override checkState(s: Record<string, number | FloatArray>, _group: AdamOptions, name: string): void {
+    const at = `${this.where}.loadStateDict`;
+    this.checkStateKinds(s, name, { step: 'count', expAvg: 'buffer', expAvgSq: 'buffer', maxExpAvgSq: 'buffer' });
+    if (Object.keys(s).length === 0) return;
+    const absent = ['step', 'expAvg', 'expAvgSq'].filter((k) => s[k] === undefined);
+    if (absent.length > 0) {
+      throw new RangeError(
+        `${at}: ${name} has ${Object.keys(s).join(', ')} but not ${absent.join(', ')}: ${this.where} keeps step, ` +
+          'expAvg and expAvgSq together (or no state before the first step)',
+      );
+    }
+    const step = s.step as number;
+    if (!Number.isSafeInteger(step) || step < 1) {
+      throw new RangeError(`${at}: ${name}.step must be a positive integer (the steps taken), got ${step}`);
+    }
+    for (const k of ['expAvgSq', 'maxExpAvgSq']) {
+      const v = s[k] as FloatArray | undefined;
+      if (v === undefined) continue;
+      for (let i = 0; i < v.length; i++) {
+        if (!(v[i] >= 0)) {
+          throw new RangeError(`${at}: ${name}.${k}[${i}] must be >= 0 (an average of squares), got ${v[i]}`);
+        }
+      }
+    }
   }
 
   step(): void {

@@ -140,6 +140,41 @@ export abstract class Optimizer<O extends object> {
     return alloc(p.dtype, p.numel);
   }
 
+  /**
+   * Checks the state loadStateDict read for one parameter (numbers as given, arrays copied into buffers of the
+   * parameter's dtype) against what step() expects, `group` being the options the parameter will have and `name`
+   * the entry's name for errors (`state[0]`): TypeError/RangeError naming the key. The base accepts any entry;
+   * the optimizers override it (a state that loads must step).
+   */
+  protected checkState(_s: Record<string, number | FloatArray>, _group: O, _name: string): void {}
+
+  /**
+   * For checkState: every key of `s` must be one of `kinds` (a key of another optimizer's state is refused, the
+   * known ones listed), a 'count' a number and a 'buffer' an array.
+   */
+  protected checkStateKinds(
+    s: Record<string, number | FloatArray>,
+    name: string,
+    kinds: Record<string, 'count' | 'buffer'>,
+  ): void {
+    const at = `${this.where}.loadStateDict`;
+    for (const [k, v] of Object.entries(s)) {
+      const kind = kinds[k];
+      if (kind === undefined) {
+        throw new RangeError(
+          `${at}: ${name} has '${k}', which ${this.where} does not keep (known: ${Object.keys(kinds).join(', ')}): ` +
+            'is it the state of another optimizer?',
+        );
+      }
+      if (kind === 'buffer' && typeof v === 'number') {
+        throw new TypeError(`${at}: ${name}.${k} must be an array of the parameter's length, got the number ${v}`);
+      }
+      if (kind === 'count' && typeof v !== 'number') {
+        throw new TypeError(`${at}: ${name}.${k} must be a number, got an array of ${v.length}`);
+      }
+    }
+  }
+
   /** { state: { index: { name: number | number[] } }, paramGroups: [{ ...options, params: [index] }] }. */
   stateDict(): OptimizerStateDict {
     const state: OptimizerStateDict['state'] = {};
@@ -173,12 +208,29 @@ export abstract class Optimizer<O extends object> {
       );
     }
     const all: Tensor[] = [];
+    const groupOf: number[] = [];
     sd.paramGroups.forEach((sg, i) => {
       const ids = sg.params as number[];
       if (!Array.isArray(ids) || ids.length !== this.paramGroups[i].params.length) {
         throw new RangeError(`${this.where}.loadStateDict: parameter group ${i} has a different number of parameters`);
       }
       all.push(...this.paramGroups[i].params);
+      for (let j = 0; j < ids.length; j++) groupOf.push(i);
+    });
+    // every group is checked before any is replaced: a bad one leaves the optimizer as it was
+    const groups = sd.paramGroups.map((sg, i) => {
+      const { params: _p, ...opts } = sg as any;
+      for (const k of Object.keys(opts)) {
+        if (!(k in (this.defaults as object))) {
+          throw new RangeError(
+            `${this.where}.loadStateDict: parameter group ${i} has option '${k}', which ${this.where} does not have ` +
+              `(known: ${Object.keys(this.defaults).join(', ')}): is it the state of another optimizer?`,
+          );
+        }
+      }
+      const g = { ...copyOptions({ ...this.paramGroups[i], ...opts }), params: this.paramGroups[i].params };
+      this.checkOptions(g);
+      return g;
     });
     // every entry is checked (and copied into new buffers) before anything is replaced
     const newState = new Map<Tensor, Record<string, any>>();
@@ -211,25 +263,17 @@ export abstract class Optimizer<O extends object> {
         }
         const b = this.buffer(p);
         b.set(arr as ArrayLike<number>);
+        // a value past float32's range would be stored as Infinity
+        for (let i = 0; i < b.length; i++) {
+          if (!Number.isFinite(b[i])) {
+            throw new RangeError(`${at}: ${what}[${i}] = ${arr[i]} is out of the range of the parameter's ${p.dtype}`);
+          }
+        }
         s[name] = b;
       }
+      this.checkState(s, groups[groupOf[Number(k)]], `state[${k}]`);
       newState.set(p, s);
     }
-    // every group is checked before any is replaced: a bad one leaves the optimizer as it was
-    const groups = sd.paramGroups.map((sg, i) => {
-      const { params: _p, ...opts } = sg as any;
-      for (const k of Object.keys(opts)) {
-        if (!(k in (this.defaults as object))) {
-          throw new RangeError(
-            `${this.where}.loadStateDict: parameter group ${i} has option '${k}', which ${this.where} does not have ` +
-              `(known: ${Object.keys(this.defaults).join(', ')}): is it the state of another optimizer?`,
-          );
-        }
-      }
-      const g = { ...copyOptions({ ...this.paramGroups[i], ...opts }), params: this.paramGroups[i].params };
-      this.checkOptions(g);
-      return g;
-    });
     this.paramGroups = groups;
     this.state = newState;
   }

@@ -51,6 +51,11 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
+  /** The state step() keeps: a momentumBuffer from the first step with a momentum (none before, or without). */
+  protected override checkState(s: Record<string, number | FloatArray>, _group: SGDOptions, name: string): void {
+    this.checkStateKinds(s, name, { momentumBuffer: 'buffer' });
+  }
+
   step(): void {
     const be = backend();
     this.paramGroups.forEach((group, gi) => {
