@@ -34,6 +34,8 @@ import { stratifiedKFold, kFold } from '../lib/data/split';
 import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
 import { expectErrors, type ErrorCase } from './helpers/throws';
+import { sentError, workerError } from '../lib/model_selection/pool';
+import { AnomalyError } from '../lib/autograd/anomaly';
 
 const be = backend();
 const ROOT = path.resolve(__dirname, '..');
@@ -822,6 +824,62 @@ describe('parameters that are objects: Module values and callbacks, sequential a
       /^parameter 'module__activation' is a MyReLU module, which a worker cannot rebuild.*use nJobs: 1/,
     );
   }, 60000);
+
+  withDist('Modules reach workers as copyModule copies: tied, frozen, seeded dropout (nJobs: 1 scores)', async () => {
+    const a = new nn.Linear(16, 16, { seed: 3 });
+    const b = new nn.Linear(16, 16, { seed: 4 });
+    b.weight = a.weight; // was: grid search worker failed: loadStateDict: ... missing keys: 2.weight
+    const frozen = new nn.PReLU({ init: 0.9 });
+    frozen.weight.requiresGrad = false; // was trained by the workers
+    const drop = new nn.Sequential(new nn.ReLU(), new nn.Dropout(0.5, { seed: 7 })); // workers drew another mask
+    const bn = new nn.Sequential(new nn.BatchNorm1d(16), new nn.ReLU());
+    bn.at(0).eval(); // what train/eval mode the fit leaves is the fit's: it travels anyway
+    const grid = { module__activation: [new nn.Sequential(a, new nn.ReLU(), b), frozen, drop, bn] };
+    const est = (): NeuralNetClassifier => estimator().setParams({ lr: 0.2, optimizerParams: {} });
+    const one = await new GridSearchCV(est(), grid, opts).fit(small.X, small.y);
+    const two = await new GridSearchCV(est(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+    expect(scoresOf(two)).toEqual(scoresOf(one));
+    expect(frozen.weight.data[0]).toBe(Math.fround(0.9));
+    // the frozen alpha and the seeded masks matter: a trained alpha, another mask stream, give other scores
+    const unfrozen = new nn.PReLU({ init: 0.9 });
+    const reseeded = new nn.Sequential(new nn.ReLU(), new nn.Dropout(0.5, { seed: 8 }));
+    const others = { module__activation: [unfrozen, reseeded] };
+    const other = await new GridSearchCV(est(), others, opts).fit(small.X, small.y);
+    expect(scoresOf(other)[0]).not.toEqual(scoresOf(one)[1]);
+    expect(scoresOf(other)[1]).not.toEqual(scoresOf(one)[2]);
+
+    // a module that does not survive the trip (a weight of another shape than its config) is refused before any fit
+    const odd = new nn.Linear(16, 16);
+    odd.weight = new nn.Parameter(new Float32Array(20), true, [4, 5]);
+    let fits = 0;
+    const err = await new GridSearchCV(est(), { module__activation: [odd] }, { ...opts, nJobs: 2, onFit: () => fits++ })
+      .fit(small.X, small.y)
+      .catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(
+      /^parameter 'module__activation' is a Linear module, which a worker cannot rebuild \(loadStateDict: size mis/,
+    );
+    expect(fits).toBe(0);
+  }, 60000);
+
+  test('a worker\'s error crosses with its cause (an error as one of the same class and fields)', () => {
+    const anomaly = new AnomalyError('swish: bad beta', 'Swish', 'forward', -1, 0, Infinity);
+    const cause = new RangeError('outer cause', { cause: anomaly });
+    const diverged = new TrainingDivergedError('training diverged', 2, 3, 'act1.beta', { cause });
+    const e = workerError(structuredClone(sentError(diverged))) as TrainingDivergedError;
+    expect(e).toBeInstanceOf(TrainingDivergedError);
+    expect(e.message).toBe('grid search worker failed: training diverged');
+    expect([e.epoch, e.batch, e.layer]).toEqual([2, 3, 'act1.beta']);
+    const c = e.cause as RangeError;
+    expect(c).toBeInstanceOf(RangeError);
+    expect(c.message).toBe('outer cause');
+    const cc = c.cause as AnomalyError;
+    expect(cc).toBeInstanceOf(AnomalyError);
+    expect([cc.message, cc.op, cc.phase]).toEqual(['swish: bad beta', 'Swish', 'forward']);
+    expect([cc.argument, cc.index, cc.value]).toEqual([-1, 0, Infinity]);
+    expect(workerError(structuredClone(sentError(new Error('x', { cause: 'a string' })))).cause).toBe('a string');
+    expect(workerError(structuredClone(sentError(new Error('no cause'))))).not.toHaveProperty('cause');
+  });
 
   withDist('an error in a worker keeps its class and fields: a TrainingDivergedError, as with nJobs: 1', async () => {
     const est = estimator().setParams({ lr: 1e6 });

@@ -172,6 +172,66 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(() => nn.fromJSON(wrong)).toThrow(/'1' is a Tanh and the module at '0', but that is a ReLU/);
   });
 
+  test('a parameter held by two modules is written as root ties and is one parameter again after fromJSON', () => {
+    const a = new nn.Linear(2, 2, { seed: 3 });
+    const b = new nn.Linear(2, 2, { seed: 4 });
+    b.weight = a.weight;
+    const tied = new nn.Sequential(a, new nn.Tanh(), b);
+    const j = JSON.parse(JSON.stringify(tied.toJSON()));
+    expect(j.ties).toEqual({ '2.weight': '0.weight' });
+    const r = nn.fromJSON(j) as nn.Sequential;
+    expect((r.at(2) as nn.Linear).weight).toBe((r.at(0) as nn.Linear).weight);
+    expect(r.namedParameters().map(([k]) => k)).toEqual(['0.weight', '0.bias', '2.bias']);
+    r.loadStateDict(tied.stateDict()); // was: missing keys: 2.weight
+    const x = randn([3, 2], { seed: 5 });
+    expect(Array.from(r.forward(x).data)).toEqual(Array.from(tied.forward(x).data));
+    expect(JSON.parse(JSON.stringify(r.toJSON()))).toEqual(j);
+    // the names are the root's: a tied tree inside another is tied at the outer root only
+    const outer = JSON.parse(JSON.stringify(new nn.Sequential(new nn.ReLU(), tied).toJSON()));
+    expect(outer.ties).toEqual({ '1.2.weight': '1.0.weight' });
+    expect(outer.modules['1'].ties).toBeUndefined();
+    const ro = nn.fromJSON(outer) as nn.Sequential;
+    const inner = ro.at(1) as nn.Sequential;
+    expect((inner.at(2) as nn.Linear).weight).toBe((inner.at(0) as nn.Linear).weight);
+
+    // an untied tree (a module used twice included) is written as before, without ties
+    const lin = new nn.Linear(2, 3, { seed: 1 });
+    const plain = new nn.Sequential(lin, new nn.ReLU(), new nn.Linear(3, 2, { seed: 2 }), lin);
+    expect(JSON.parse(JSON.stringify(plain.toJSON()))).toEqual({
+      type: 'Sequential',
+      config: {},
+      modules: {
+        '0': { type: 'Linear', config: { inFeatures: 2, outFeatures: 3, bias: true, dtype: 'float32' } },
+        '1': { type: 'ReLU', config: new nn.ReLU().config() },
+        '2': { type: 'Linear', config: { inFeatures: 3, outFeatures: 2, bias: true, dtype: 'float32' } },
+        '3': { type: 'Linear', config: { inFeatures: 2, outFeatures: 3, bias: true, dtype: 'float32' }, sameAs: '0' },
+      },
+    });
+
+    // ties that name no parameter, or a parameter of another shape, are a RangeError naming each
+    const seq = { ...new nn.Sequential(new nn.Linear(2, 2), new nn.Linear(2, 3), new nn.Linear(2, 2)).toJSON() };
+    expectErrors([
+      [() => nn.fromJSON({ ...seq, ties: { '5.weight': '0.weight' } }), RangeError,
+        /bad ties: '5\.weight' -> "0\.weight": the module has no parameter '5\.weight'/],
+      [() => nn.fromJSON({ ...seq, ties: { '2.weight': '0.x' } }), RangeError, /'2\.weight' -> "0\.x": not a param/],
+      [() => nn.fromJSON({ ...seq, ties: { '2.weight': '1.weight', '2.bias': '0.weight' } }), RangeError,
+        /'2\.weight' -> "1\.weight": shapes \[2, 2\] and \[3, 2\] differ; '2\.bias' -> "0\.weight": shapes \[2\] and/],
+      [() => nn.fromJSON({ ...seq, ties: { '2.weight': '1.weight', '1.weight': '0.weight' } }), RangeError,
+        /'2\.weight' -> "1\.weight": not a parameter of the module, or itself tied/],
+      [() => nn.fromJSON({ ...seq, ties: ['0.weight'] } as any), TypeError, /'ties' must be an object/],
+    ]);
+  });
+
+  test('Rng getState/setState: a generator set to another\'s state draws what it draws', () => {
+    const r = new Rng(11);
+    r.normal(); // leaves a spare normal
+    const s = structuredClone(r.getState());
+    const q = new Rng(0).setState(s);
+    expect([q.normal(), q.random(), q.normal()]).toEqual([r.normal(), r.random(), r.normal()]);
+    expect(() => new Rng(0).setState({ s: [0, 0, 0, 0], spare: null })).toThrow(RangeError);
+    expect(() => new Rng(0).setState({ s: [1, 2, 3], spare: null } as any)).toThrow(/four 32-bit unsigned integers/);
+  });
+
   test('activation modules by name or spec, with their parameters', () => {
     const x = tensor([-2, -0.5, 0.5, 3], { dtype: 'float64' });
     const sw = nn.activation('swish', { beta: 1.5 });

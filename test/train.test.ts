@@ -692,6 +692,28 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     }
   });
 
+  test('a shared activation module whose Linears share a weight (b.weight = a.weight) saves and loads', async () => {
+    const dir = tmpDir();
+    try {
+      const a = new nn.Linear(8, 8, { seed: 3 });
+      const b = new nn.Linear(8, 8, { seed: 4 });
+      b.weight = a.weight;
+      const activation = new nn.Sequential(a, new nn.ReLU(), b);
+      const c = tiny({ maxEpochs: 2, moduleParams: { hidden: [8, 8], activation } });
+      await c.fit(d.X, d.y);
+      const file = path.join(dir, 'tied.json');
+      c.save(file);
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(saved.moduleParams.activation.ties).toEqual({ '2.weight': '0.weight' });
+      const loaded = NeuralNetClassifier.load(file); // was: RangeError setWeights: missing 'activation.2.weight'
+      const lact = (loaded.module_ as any).activation as nn.Sequential;
+      expect((lact.at(2) as nn.Linear).weight).toBe((lact.at(0) as nn.Linear).weight);
+      expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a warm fit refused by a callback\'s onTrainBegin leaves classes_ as it was', async () => {
     const c = tiny({ trainSplit: null, maxEpochs: 1 });
     await c.fit(d.X, d.y);

@@ -18,7 +18,7 @@ import { resolveRequire } from '../util/resolve';
 import { MLP } from '../nn/mlp';
 import { Module } from '../nn/module';
 import type { ModuleJSON, StateDict } from '../nn/module';
-import { fromJSON } from '../nn/from_json';
+import { applyModuleExtras, fromJSON, moduleExtras, type ModuleExtras } from '../nn/from_json';
 
 export interface TrialSpec {
   candidate: number;
@@ -46,12 +46,21 @@ export function workerScript(): string {
   throw new Error('swishnet: parallel grid search needs the compiled package (run `npm run build:ts`)');
 }
 
-/** Marks a Module sent to a worker as its architecture (Module.toJSON) and state (stateDict). */
+/**
+ * Marks a Module sent to a worker as its architecture (Module.toJSON, shared modules and parameters included),
+ * state (stateDict) and what nn.copyModule also keeps (frozen parameters, eval mode, rng states).
+ */
 const MODULE_TAG = '__swishnetModule';
 
 interface SentModule {
   [MODULE_TAG]: ModuleJSON;
   state: StateDict;
+  extras: ModuleExtras;
+}
+
+/** The module a worker builds from a SentModule: the copy nn.copyModule makes of the module sent. */
+function receivedModule(s: SentModule): Module {
+  return applyModuleExtras(fromJSON(s[MODULE_TAG]).loadStateDict(s.state), s.extras);
 }
 
 /** The class name of a value, for error messages. */
@@ -105,17 +114,16 @@ function transferable(key: string, v: unknown): unknown {
     return Object.fromEntries(Object.entries(v).map(([k, mv]) => [k, transferable(`moduleParams.${k}`, mv)]));
   }
   if (v instanceof Module) {
-    const json = v.toJSON();
     try {
-      fromJSON(json);
+      const sent: SentModule = { [MODULE_TAG]: v.toJSON(), state: v.stateDict(), extras: moduleExtras(v) };
+      receivedModule(sent); // what the worker will do (it reads sent, never changes it), here, before any fit
+      return sent;
     } catch (e) {
       throw new TypeError(
         `parameter '${key}' is a ${className(v)} module, which a worker cannot rebuild (${(e as Error).message}): ` +
           'use nJobs: 1',
       );
     }
-    const sent: SentModule = { [MODULE_TAG]: json, state: v.stateDict() };
-    return sent;
   }
   if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     return (v as { toJSON(): unknown }).toJSON();
@@ -129,7 +137,7 @@ export function receivedParams(params: Record<string, unknown>): Record<string, 
     if (key === 'callbacks' && Array.isArray(v)) return v.map((s: CallbackSpec) => callbackFromSpec(s));
     if (v === null || typeof v !== 'object') return v;
     if (key === 'moduleParams') return Object.fromEntries(Object.entries(v).map(([k, mv]) => [k, value(k, mv)]));
-    if (MODULE_TAG in v) return fromJSON((v as SentModule)[MODULE_TAG]).loadStateDict((v as SentModule).state);
+    if (MODULE_TAG in v) return receivedModule(v as SentModule);
     return v;
   };
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, value(k, v)]));
@@ -145,12 +153,35 @@ export function errorFields(e: Error): Record<string, unknown> {
   return out;
 }
 
+/** An error as it crosses from a worker: name, message, stack, fields, and its cause the same way. */
+export interface SentError {
+  name: unknown;
+  message: unknown;
+  stack?: unknown;
+  fields?: Record<string, any>;
+  /** An Error cause as a SentError (causes of causes too, a few deep); another cause as String(cause). */
+  cause?: SentError | string;
+}
+
+/** The error `e` of a worker as it is posted to this thread (see workerError). */
+export function sentError(e: unknown, depth = 0): SentError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const { name, message, stack } = err;
+  const out: SentError = { name, message, stack, fields: errorFields(err) };
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < 4) {
+    out.cause = cause instanceof Error ? sentError(cause, depth + 1) : String(cause);
+  }
+  return out;
+}
+
 /**
  * A worker's error in this thread, of the class it had there (TrainingDivergedError with its epoch, batch and
- * layer, AnomalyError, TypeError, RangeError; another error keeps its name and fields on an Error).
+ * layer, AnomalyError, TypeError, RangeError; another error keeps its name and fields on an Error), with its
+ * cause rebuilt the same way.
  */
-function workerError(m: { name?: unknown; message?: unknown; stack?: unknown; fields?: Record<string, any> }): Error {
-  const message = `grid search worker failed: ${String(m.message)}`;
+export function workerError(m: SentError, prefix = 'grid search worker failed: '): Error {
+  const message = `${prefix}${String(m.message)}`;
   const f = m.fields ?? {};
   let e: Error;
   if (m.name === 'TrainingDivergedError') e = new TrainingDivergedError(message, f.epoch, f.batch, f.layer);
@@ -164,6 +195,10 @@ function workerError(m: { name?: unknown; message?: unknown; stack?: unknown; fi
   // Keep this message first (a printed stack starts with it) and the worker's frames after it.
   const frames = String(m.stack ?? '').split('\n').filter((l: string) => /^\s+at /.test(l));
   e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
+  if (m.cause !== undefined) {
+    const cause = typeof m.cause === 'string' ? m.cause : workerError(m.cause, '');
+    Object.defineProperty(e, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  }
   return e;
 }
 

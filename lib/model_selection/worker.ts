@@ -4,7 +4,7 @@ import type { FloatArray } from '../train/classifier';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
 import { loadUserModule } from '../util/resolve';
-import { errorFields, receivedParams } from './pool';
+import { receivedParams, sentError } from './pool';
 
 interface State {
   X: FloatArray;
@@ -70,10 +70,9 @@ if (parentPort) {
         });
       }
     } catch (e) {
-      // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class.
-      const err = e instanceof Error ? e : new Error(String(e));
-      const { name, message, stack } = err;
-      port.postMessage({ type: 'error', name, message, stack, fields: errorFields(err) });
+      // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class,
+      // and its cause's (an AnomalyError's op, phase, ...).
+      port.postMessage({ type: 'error', ...sentError(e) });
     }
   });
 }

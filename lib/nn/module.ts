@@ -40,6 +40,12 @@ export interface ModuleJSON {
    * module object there.
    */
   sameAs?: string;
+  /**
+   * At the root only, where a module holds a parameter that an earlier module holds too (b.weight = a.weight):
+   * each such place's dotted name and the name stateDict lists the parameter by ({ '2.weight': '0.weight' }).
+   * fromJSON puts the same parameter there. Absent when no parameter is shared.
+   */
+  ties?: Record<string, string>;
 }
 
 /** The toJSON call in progress: each module's first dotted name, and the modules already written in full. */
@@ -343,10 +349,32 @@ export abstract class Module {
         return { type: m.constructor.name, config: m.config(), sameAs: first };
       };
       if (kids.length > 0) out.modules = Object.fromEntries(kids.map(([k, m]) => [k, child(m)]));
+      if (top) {
+        const ties = this.parameterTies();
+        if (Object.keys(ties).length > 0) out.ties = ties;
+      }
       return out;
     } finally {
       if (top) jsonPass = null;
     }
+  }
+
+  /**
+   * The places that hold a parameter listed under another name (shared with an earlier module, b.weight =
+   * a.weight): dotted name of the place -> the name namedParameters lists it by.
+   */
+  private parameterTies(): Record<string, string> {
+    const first = new Map<Tensor, string>();
+    const ties: Record<string, string> = {};
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, p] of m.ownParameters()) {
+        const name = prefix ? `${prefix}.${k}` : k;
+        const f = first.get(p);
+        if (f === undefined) first.set(p, name);
+        else ties[name] = f;
+      }
+    }
+    return ties;
   }
 
   /** A PyTorch-style multi-line description of the module tree. */

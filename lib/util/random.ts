@@ -10,6 +10,12 @@
 const imul = Math.imul;
 const floor = Math.floor;
 
+/** An Rng's state as getState() gives it. */
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
 export class Rng {
   private s0 = 0;
   private s1 = 0;
@@ -141,6 +147,26 @@ export class Rng {
     r.s3 = this.s3;
     r.spare = this.spare;
     return r;
+  }
+
+  /** The generator's state (plain data, for a copy in another thread): give it to setState to go on from here. */
+  getState(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Continues from a state getState() returned. */
+  setState(state: RngState): this {
+    const s = state?.s;
+    const ok = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every(ok) || s.every((v) => v === 0)) {
+      throw new RangeError('Rng.setState: s must be four 32-bit unsigned integers, not all 0');
+    }
+    if (state.spare !== null && typeof state.spare !== 'number') {
+      throw new TypeError('Rng.setState: spare must be a number or null');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spare = state.spare;
+    return this;
   }
 
   /** A new independent generator derived from this one (for per-fold / per-worker streams). */
