@@ -140,6 +140,18 @@ describe('compiled package (dist/)', () => {
       });
       expect(set.stdout).toMatch(/setBackend\('native'\) was called but no native binary could be loaded\. Tried:/);
       expect(set.stdout).toContain(path.join(tmp, 'build', 'Release', 'swishnet.node'));
+      // setBackend('js') still works where the environment's choice cannot load
+      const toJs = node(`const s = require(${entry}); s.setBackend('js'); console.log(s.backendInfo().backend);`, {
+        SWISHNET_BACKEND: 'native',
+      });
+      expect(toJs.stdout.trim()).toBe('js');
+      // a train run that fell back to js says so in its header
+      const fell = spawnSync(process.execPath, [cliArgs[0], 'train', '--limit', '500', '--epochs', '1'], {
+        env: { ...process.env, SWISHNET_BACKEND: '', SWISHNET_NATIVE_PATH: '' },
+        encoding: 'utf8',
+      });
+      expect(fell.status).toBe(0);
+      expect(fell.stdout).toMatch(/backend js .*\n\(the native backend did not load, so the TypeScript one runs/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -102,9 +102,18 @@ export function backend(): Backend {
   return active;
 }
 
-/** Switch backends at run time (tests and benchmarks); returns the previous one. */
+/**
+ * Switch backends at run time (tests and benchmarks); returns the previous one. setBackend('js') also works where
+ * the environment's choice fails (SWISHNET_BACKEND=native without a binary): the previous one is then js.
+ */
 export function setBackend(b: Backend | 'js' | 'native'): Backend {
-  const prev = backend();
+  let prev: Backend;
+  try {
+    prev = backend();
+  } catch (e) {
+    if (b !== 'js') throw e;
+    prev = getJsBackend();
+  }
   if (b === 'js') active = getJsBackend();
   else if (b === 'native') {
     const nb = getNativeBackend();

@@ -144,7 +144,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   } catch (e) {
     if (o.backend !== 'native') throw e;
     const { nativeUnavailable } = await import('../backend');
-    throw nativeUnavailable('--backend native was given', 'leave --backend out (or give --backend js)');
+    const named = process.env.SWISHNET_NATIVE_PATH;
+    const why = `--backend native was given${named ? ` (and SWISHNET_NATIVE_PATH=${named})` : ''}`;
+    throw nativeUnavailable(why, 'leave --backend out (or give --backend js)');
   }
   if (o.threads !== undefined) backend().setThreads(Number(o.threads));
   const info = backendInfo();
@@ -184,9 +186,12 @@ export async function runTrain(argv: string[]): Promise<number> {
   const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
   const test = loadMnist({ split: 'test', dir: o.data as string | undefined });
   if (config.validSplit > 0) checkValidSplit(config.validSplit, train.y, trainValidSplit);
+  // the TypeScript backend without being asked for: say so, the run is 10-50x slower
+  const fellBack = info.backend === 'js' && !o.backend && process.env.SWISHNET_BACKEND !== 'js';
   log(
     `swishnet ${info.version} · backend ${info.backend} (${info.isa}, ${info.threads} thread${info.threads > 1 ? 's' : ''}) · ` +
-      `MNIST ${train.n} train / ${test.n} test images loaded in ${((performance.now() - t0) / 1000).toFixed(2)}s`,
+      `MNIST ${train.n} train / ${test.n} test images loaded in ${((performance.now() - t0) / 1000).toFixed(2)}s` +
+      (fellBack ? '\n(the native backend did not load, so the TypeScript one runs: `swishnet info` says why)' : ''),
   );
   if (train.features !== 784) net.setParams({ module__inputs: train.features });
   const act = typeof activation === 'string' ? activation : JSON.stringify(activation);
