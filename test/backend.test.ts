@@ -141,7 +141,8 @@ describe('compiled package (dist/)', () => {
       expect(set.stdout).toMatch(/setBackend\('native'\) was called but no native binary could be loaded\. Tried:/);
       expect(set.stdout).toContain(path.join(tmp, 'build', 'Release', 'swishnet.node'));
       // setBackend('js') still works where the environment's choice cannot load
-      const toJs = node(`const s = require(${entry}); s.setBackend('js'); console.log(s.backendInfo().backend);`, {
+      const toJs = node(`const s = require(${entry}); s.setBackend(s.getJsBackend()); s.setBackend('js'); ` +
+        'console.log(s.backendInfo().backend);', {
         SWISHNET_BACKEND: 'native',
       });
       expect(toJs.stdout.trim()).toBe('js');

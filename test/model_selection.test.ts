@@ -13,6 +13,7 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { pathToFileURL } from 'url';
 import { backend, getNativeBackend, setBackend } from '../lib/backend';
+import { Rng } from '../lib/util/random';
 import {
   activations,
   Checkpoint,
@@ -823,6 +824,14 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     expect((err as Error).message).toMatch(
       /^parameter 'module__activation' is a MyReLU module, which a worker cannot rebuild.*use nJobs: 1/,
     );
+    // an Rng is one stream the sequential fits share: refused before any worker starts (it failed inside them)
+    let fits = 0;
+    const rngErr = await new GridSearchCV(est(), { module__rng: [new Rng(3)] }, {
+      ...opts, nJobs: 2, onFit: () => void fits++,
+    }).fit(small.X, small.y).catch((e: Error) => e);
+    expect(rngErr).toBeInstanceOf(TypeError);
+    expect((rngErr as Error).message).toMatch(/^parameter 'module__rng' is an Rng, whose one stream the fits share/);
+    expect(fits).toBe(0);
   }, 60000);
 
   withDist('Modules reach workers as copyModule copies: tied, frozen, seeded dropout (nJobs: 1 scores)', async () => {

@@ -230,6 +230,29 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect([q.normal(), q.random(), q.normal()]).toEqual([r.normal(), r.random(), r.normal()]);
     expect(() => new Rng(0).setState({ s: [0, 0, 0, 0], spare: null })).toThrow(RangeError);
     expect(() => new Rng(0).setState({ s: [1, 2, 3], spare: null } as any)).toThrow(/four 32-bit unsigned integers/);
+    for (const spare of [NaN, Infinity]) {
+      expect(() => new Rng(0).setState({ s: [1, 2, 3, 4], spare })).toThrow(/spare must be a finite number or null/);
+    }
+    expect(() => new Rng(0).setState(null as any)).toThrow(new TypeError(
+      'Rng.setState: state must be an object { s, spare } as getState() returns'));
+  });
+
+  test('loadStateDict refuses a typed array whose length lies, before it changes anything', () => {
+    class Liar extends Float32Array {
+      override get length(): number {
+        return 2;
+      }
+    }
+    const lin = new nn.Linear(3, 2);
+    const before = lin.stateDict();
+    const state = {
+      weight: { shape: [2, 3], dtype: 'float32' as const, data: new Float32Array(6).fill(1) },
+      bias: { shape: [2], dtype: 'float32' as const, data: new Liar(4) },
+    };
+    expect(() => lin.loadStateDict(state)).toThrow(
+      /loadStateDict: 'bias'\.data has a 'length' of 2 but holds 4 elements \(its class overrides it\)/,
+    );
+    expect(lin.stateDict()).toEqual(before); // weight, checked first, was not written either
   });
 
   test('activation modules by name or spec, with their parameters', () => {

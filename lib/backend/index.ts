@@ -111,7 +111,7 @@ export function setBackend(b: Backend | 'js' | 'native'): Backend {
   try {
     prev = backend();
   } catch (e) {
-    if (b !== 'js') throw e;
+    if (b !== 'js' && b !== getJsBackend()) throw e;
     prev = getJsBackend();
   }
   if (b === 'js') active = getJsBackend();

@@ -17,6 +17,7 @@ import { backendEnv } from '../backend';
 import { resolveRequire } from '../util/resolve';
 import { MLP } from '../nn/mlp';
 import { Module } from '../nn/module';
+import { Rng } from '../util/random';
 import type { ModuleJSON, StateDict } from '../nn/module';
 import { applyModuleExtras, fromJSON, moduleExtras, type ModuleExtras } from '../nn/from_json';
 
@@ -112,6 +113,13 @@ function transferable(key: string, v: unknown): unknown {
   if (key === 'callbacks' && Array.isArray(v)) return v.map((cb, i) => sendableCallback(cb, `callbacks[${i}]`));
   if (key === 'moduleParams' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
     return Object.fromEntries(Object.entries(v).map(([k, mv]) => [k, transferable(`moduleParams.${k}`, mv)]));
+  }
+  if (v instanceof Rng) {
+    // sequential fits share the one stream (each goes on where the last stopped); a worker would get a copy
+    throw new TypeError(
+      `parameter '${key}' is an Rng, whose one stream the fits share: workers cannot, so their scores would differ ` +
+        'from nJobs: 1. Give a seed instead, or use nJobs: 1',
+    );
   }
   if (v instanceof Module) {
     try {

@@ -156,13 +156,19 @@ export class Rng {
 
   /** Continues from a state getState() returned. */
   setState(state: RngState): this {
-    const s = state?.s;
+    if (state === null || typeof state !== 'object') {
+      throw new TypeError('Rng.setState: state must be an object { s, spare } as getState() returns');
+    }
+    const s = state.s;
     const ok = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
     if (!Array.isArray(s) || s.length !== 4 || !s.every(ok) || s.every((v) => v === 0)) {
       throw new RangeError('Rng.setState: s must be four 32-bit unsigned integers, not all 0');
     }
     if (state.spare !== null && typeof state.spare !== 'number') {
       throw new TypeError('Rng.setState: spare must be a number or null');
+    }
+    if (state.spare !== null && !Number.isFinite(state.spare)) {
+      throw new RangeError(`Rng.setState: spare must be a finite number or null, got ${state.spare}`);
     }
     [this.s0, this.s1, this.s2, this.s3] = s;
     this.spare = state.spare;
