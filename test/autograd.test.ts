@@ -589,7 +589,7 @@ describe('tensor API details', () => {
       }
     }
     const liar = new Liar([1, 2, 3, 4]);
-    const msg = /Tensor: 'data' has a 'length' of 8 but holds 4 elements \(its class overrides it\)/;
+    const msg = /Tensor: 'data' has a 'length' of 8 but holds 4 elements \(class Liar overrides it\)/;
     expect(() => new Tensor(liar)).toThrow(TypeError);
     expect(() => new Tensor(liar, [8])).toThrow(msg);
     expect(() => tensor(liar, { copy: false })).toThrow(msg);

@@ -490,7 +490,7 @@ describe('gemm argument validation', () => {
       [[f32(8), new Long(3), c], 'b', 3],
       [[f32(8), f32(12), new Long(1)], 'c', 1],
     ] as [[Float32Array, Float32Array, Float32Array], string, number][]) {
-      const msg = `gemm: '${name}' has a 'length' of 1000 but holds ${holds} elements (its class overrides it)`;
+      const msg = `gemm: '${name}' has a 'length' of 1000 but holds ${holds} elements (class Long overrides it)`;
       expect(() => gemm(...args, ok)).toThrow(new TypeError(`${msg}: pass a plain Float32Array or Float64Array`));
     }
     expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);

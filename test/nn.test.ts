@@ -250,7 +250,7 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       bias: { shape: [2], dtype: 'float32' as const, data: new Liar(4) },
     };
     expect(() => lin.loadStateDict(state)).toThrow(
-      /loadStateDict: 'bias'\.data has a 'length' of 2 but holds 4 elements \(its class overrides it\)/,
+      /loadStateDict: 'bias'\.data has a 'length' of 2 but holds 4 elements \(class Liar overrides it\)/,
     );
     expect(lin.stateDict()).toEqual(before); // weight, checked first, was not written either
   });

@@ -671,47 +671,41 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     }
   });
 
-  test('a shared activation module that uses one Linear twice trains, saves and loads as one module', async () => {
+  /** Fits a small model with the activation module given, saves it and loads it back; the file's JSON too. */
+  async function fitSaveLoad(activation: nn.Module) {
     const dir = tmpDir();
     try {
-      const lin = new nn.Linear(8, 8, { seed: 3 });
-      const activation = new nn.Sequential(lin, new nn.ReLU(), lin); // copyModule at fit: was "missing keys: 2.weight"
-      const c = tiny({ maxEpochs: 2, moduleParams: { hidden: [8, 8], activation } });
-      await c.fit(d.X, d.y);
-      const act = (c.module_ as any).activation as nn.Sequential;
-      expect(act).not.toBe(activation);
-      expect(act.at(2)).toBe(act.at(0));
-      const file = path.join(dir, 'shared.json');
-      c.save(file);
+      const fitted = tiny({ maxEpochs: 2, moduleParams: { hidden: [8, 8], activation } });
+      await fitted.fit(d.X, d.y);
+      const file = path.join(dir, 'model.json');
+      fitted.save(file);
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
       const loaded = NeuralNetClassifier.load(file);
-      const lact = (loaded.module_ as any).activation as nn.Sequential;
-      expect(lact.at(2)).toBe(lact.at(0));
-      expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
+      const act = (m: NeuralNetClassifier) => (m.module_ as any).activation as nn.Sequential;
+      expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(fitted.predictProba(d.X)));
+      return { fitted: act(fitted), loaded: act(loaded), json };
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  test('a shared activation module that uses one Linear twice trains, saves and loads as one module', async () => {
+    const lin = new nn.Linear(8, 8, { seed: 3 });
+    const activation = new nn.Sequential(lin, new nn.ReLU(), lin); // copyModule at fit: was "missing keys: 2.weight"
+    const { fitted, loaded } = await fitSaveLoad(activation);
+    expect(fitted).not.toBe(activation);
+    expect(fitted.at(2)).toBe(fitted.at(0));
+    expect(loaded.at(2)).toBe(loaded.at(0));
   });
 
   test('a shared activation module whose Linears share a weight (b.weight = a.weight) saves and loads', async () => {
-    const dir = tmpDir();
-    try {
-      const a = new nn.Linear(8, 8, { seed: 3 });
-      const b = new nn.Linear(8, 8, { seed: 4 });
-      b.weight = a.weight;
-      const activation = new nn.Sequential(a, new nn.ReLU(), b);
-      const c = tiny({ maxEpochs: 2, moduleParams: { hidden: [8, 8], activation } });
-      await c.fit(d.X, d.y);
-      const file = path.join(dir, 'tied.json');
-      c.save(file);
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
-      expect(saved.moduleParams.activation.ties).toEqual({ '2.weight': '0.weight' });
-      const loaded = NeuralNetClassifier.load(file); // was: RangeError setWeights: missing 'activation.2.weight'
-      const lact = (loaded.module_ as any).activation as nn.Sequential;
-      expect((lact.at(2) as nn.Linear).weight).toBe((lact.at(0) as nn.Linear).weight);
-      expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const a = new nn.Linear(8, 8, { seed: 3 });
+    const b = new nn.Linear(8, 8, { seed: 4 });
+    b.weight = a.weight;
+    // load was: RangeError setWeights: missing 'activation.2.weight'
+    const { loaded, json } = await fitSaveLoad(new nn.Sequential(a, new nn.ReLU(), b));
+    expect(json.moduleParams.activation.ties).toEqual({ '2.weight': '0.weight' });
+    expect((loaded.at(2) as nn.Linear).weight).toBe((loaded.at(0) as nn.Linear).weight);
   });
 
   test('a warm fit refused by a callback\'s onTrainBegin leaves classes_ as it was', async () => {

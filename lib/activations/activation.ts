@@ -114,6 +114,14 @@ export class PreluActivation extends BaseActivation {
     const values = typeof alpha === 'number' ? [alpha] : alpha;
     this.channels = values.length;
     this.inner = params.inner as number;
+    // channels * inner elements make one period of the layout, an array index: the native kernels take it as a
+    // size and refuse one beyond 2^53 - 1, which the js ones would accept
+    if (this.inner > Math.floor(Number.MAX_SAFE_INTEGER / this.channels)) {
+      throw new RangeError(
+        `prelu: parameter 'inner' must keep channels * inner <= 2^53 - 1 (Number.MAX_SAFE_INTEGER), got ` +
+          `inner ${this.inner} with ${this.channels} alpha values`,
+      );
+    }
     this.alpha64 = Float64Array.from(values);
     this.alpha32 = Float32Array.from(values);
   }

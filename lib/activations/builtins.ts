@@ -79,19 +79,7 @@ export const BUILTIN_ACTIVATIONS: readonly ActivationSpec[] = [
         description: 'elements per channel block: element i is in channel floor(i / inner) % channels',
       }),
     ],
-    create(p) {
-      // channels * inner elements make one period of the layout: an array index (the native kernels take it
-      // as a size and refuse one beyond 2^53 - 1, which the js ones would accept)
-      const channels = typeof p.alpha === 'number' ? 1 : (p.alpha as readonly number[]).length;
-      const inner = p.inner as number;
-      if (inner > Math.floor(Number.MAX_SAFE_INTEGER / channels)) {
-        throw new RangeError(
-          `prelu: parameter 'inner' must keep channels * inner <= 2^53 - 1 (Number.MAX_SAFE_INTEGER), got ` +
-            `inner ${inner} with ${channels} alpha values`,
-        );
-      }
-      return new PreluActivation(p);
-    },
+    create: (p) => new PreluActivation(p),
   },
   kernelSpec({
     name: 'elu',

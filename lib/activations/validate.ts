@@ -83,14 +83,24 @@ export function checkFloatArray(v: unknown, name: string): FloatArray {
   if (n === 0 && isDetached(v)) {
     throw new TypeError(`'${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
   }
-  const claimed: unknown = v.length;
-  if (claimed !== n) {
+  checkTrueLength(v, name);
+  return v;
+}
+
+/**
+ * The element count of typed array `v`, which its `length` must report: a subclass may override the property,
+ * and code that reads `length` (the js kernels, length checks) would then disagree with the native kernels (the
+ * element count) on what the array holds. A TypeError naming `name` otherwise.
+ */
+export function checkTrueLength(v: ArrayBufferView & { length: number }, name: string): number {
+  const n = lengthOf.call(v);
+  if (v.length !== n) {
     throw new TypeError(
-      `${name} has a 'length' of ${String(claimed)} but holds ${n} elements (class ${describe(v)} overrides it): ` +
-        `pass a plain Float32Array or Float64Array`,
+      `${name} has a 'length' of ${String(v.length)} but holds ${n} elements (class ${describe(v)} overrides it): ` +
+        'pass a plain Float32Array or Float64Array',
     );
   }
-  return v;
+  return n;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Rng } from '../util/random';
 import { _registerTensorClass, describeValue, type Node } from './function';
 import { runBackward, type BackwardOptions } from './engine';
 import { resolveRng } from './rng';
-import { lengthOf } from '../activations/validate';
+import { checkTrueLength, lengthOf } from '../activations/validate';
 import {
   alloc,
   checkDtype,
@@ -48,14 +48,7 @@ export class Tensor {
     if (!isFloatArray(data)) {
       throw new TypeError(`Tensor: 'data' must be a Float32Array or Float64Array (use tensor() to convert)`);
     }
-    const n = lengthOf.call(data);
-    if (data.length !== n) {
-      // every op reads .length: a subclass that overrides it would be read past its end (js) or refused in C++
-      throw new TypeError(
-        `Tensor: 'data' has a 'length' of ${String(data.length)} but holds ${n} elements (its class overrides ` +
-          'it): pass a plain Float32Array or Float64Array',
-      );
-    }
+    const n = checkTrueLength(data, "Tensor: 'data'"); // every op reads .length
     const s = shape === undefined ? [n] : checkShape(shape, 'Tensor');
     if (numelOf(s) !== n) {
       throw new RangeError(`Tensor: shape ${fmtShape(s)} needs ${numelOf(s)} elements, 'data' has ${data.length}`);

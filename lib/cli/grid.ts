@@ -10,6 +10,7 @@ import {
   parseActivation,
   parseHidden,
   requireModule,
+  validSplitFails,
 } from './train';
 
 const specs: OptionSpec[] = [
@@ -96,13 +97,10 @@ export async function runGrid(argv: string[]): Promise<number> {
   checkFolds(o.cv as number, train.y);
   // each fit holds out its stratified validation share (trainSplit) of its fold's training images
   const validFraction = net.getParams().trainSplit as number | null;
-  for (const fold of new StratifiedKFold({ nSplits: o.cv as number }).split(train.n, train.y)) {
-    if (!validFraction) break;
+  const folds = validFraction ? new StratifiedKFold({ nSplits: o.cv as number }).split(train.n, train.y) : [];
+  for (const fold of folds) {
     const y = Int32Array.from(fold.train, (i) => train.y[i]);
-    try {
-      trainValidSplit(y, { validFraction });
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
+    if (validSplitFails(y, validFraction as number, trainValidSplit)) {
       throw new UsageError(
         `--cv ${o.cv}: a fold trains on ${y.length} of the ${train.n} images, too few to hold out a stratified ` +
           `validation share of ${validFraction} from: use more images (--limit)`,

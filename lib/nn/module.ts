@@ -8,7 +8,7 @@
  */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, isFloatArray, type DType, type FloatArray } from '../autograd/util';
-import { lengthOf } from '../activations/validate';
+import { checkTrueLength } from '../activations/validate';
 
 /** A tensor that is a module parameter: requiresGrad defaults to true. Shares the given tensor's data. */
 export class Parameter extends Tensor {
@@ -280,12 +280,7 @@ export abstract class Module {
         throw new TypeError(`loadStateDict: '${name}'.data must be a number[] or a Float32Array/Float64Array`);
       }
       const arr = data as ArrayLike<number>;
-      if (isFloatArray(arr) && lengthOf.call(arr) !== arr.length) {
-        throw new TypeError(
-          `loadStateDict: '${name}'.data has a 'length' of ${String(arr.length)} but holds ${lengthOf.call(arr)} ` +
-            'elements (its class overrides it): pass a plain Float32Array or Float64Array',
-        );
-      }
+      if (isFloatArray(arr)) checkTrueLength(arr, `loadStateDict: '${name}'.data`);
       if (arr.length !== t.numel) {
         throw new RangeError(`loadStateDict: '${name}' has ${arr.length} values, shape ${fmtShape(t.shape)} needs ${t.numel}`);
       }

@@ -11,7 +11,7 @@
  */
 import { backend } from '../backend';
 import type { FloatArray } from '../backend';
-import { isDetached, lengthOf, viewsOverlap } from '../activations/validate';
+import { checkTrueLength, isDetached, viewsOverlap } from '../activations/validate';
 
 export interface GemmOptions {
   /** Rows of op(A) and C. */
@@ -55,15 +55,7 @@ function checkArray(name: string, v: unknown): FloatArray {
   if (v.length === 0 && isDetached(v)) {
     throw new TypeError(`gemm: '${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
   }
-  // the length checks below read .length: a subclass that overrides it would pass them and leave the kernel
-  // (native: its own bounds check; js: reads past the end) to find out
-  const n = lengthOf.call(v);
-  if (v.length !== n) {
-    throw new TypeError(
-      `gemm: '${name}' has a 'length' of ${String(v.length)} but holds ${n} elements (its class overrides it): ` +
-        'pass a plain Float32Array or Float64Array',
-    );
-  }
+  checkTrueLength(v, `gemm: '${name}'`); // the length checks below read .length
   return v;
 }
 

@@ -40,10 +40,10 @@ function classLayout(x: Tensor, where: string): ClassLayout {
   if (c === 0) {
     throw new RangeError(`${where}: 'input' of shape ${fmtShape(x.shape)} has no classes (its class dimension is 0)`);
   }
-  if (x.ndim === 1) return { n: 1, c: x.shape[0], inner: 1, outShape: [] };
+  if (x.ndim === 1) return { n: 1, c, inner: 1, outShape: [] };
   let inner = 1;
   for (let i = 2; i < x.ndim; i++) inner *= x.shape[i];
-  return { n: x.shape[0] * inner, c: x.shape[1], inner, outShape: [x.shape[0], ...x.shape.slice(2)] };
+  return { n: x.shape[0] * inner, c, inner, outShape: [x.shape[0], ...x.shape.slice(2)] };
 }
 
 function toTargets(t: unknown, lay: ClassLayout, ignore: number, where: string): Int32Array {

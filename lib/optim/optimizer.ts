@@ -256,17 +256,15 @@ export abstract class Optimizer<O extends object> {
         if (arr.length !== p.numel) {
           throw new RangeError(`${at}: ${what} has ${arr.length} values, the parameter ${p.numel}`);
         }
+        const b = this.buffer(p);
         for (let i = 0; i < arr.length; i++) {
           const x = arr[i];
           if (typeof x !== 'number') throw new TypeError(`${at}: ${what}[${i}] must be a number, got ${shown(x)}`);
           if (!Number.isFinite(x)) throw new RangeError(`${at}: ${what}[${i}] must be a finite number, got ${x}`);
-        }
-        const b = this.buffer(p);
-        b.set(arr as ArrayLike<number>);
-        // a value past float32's range would be stored as Infinity
-        for (let i = 0; i < b.length; i++) {
+          b[i] = x;
+          // a value past float32's range is stored as Infinity
           if (!Number.isFinite(b[i])) {
-            throw new RangeError(`${at}: ${what}[${i}] = ${arr[i]} is out of the range of the parameter's ${p.dtype}`);
+            throw new RangeError(`${at}: ${what}[${i}] = ${x} is out of the range of the parameter's ${p.dtype}`);
           }
         }
         s[name] = b;

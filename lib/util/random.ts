@@ -140,13 +140,7 @@ export class Rng {
 
   /** A generator in this one's exact state: it draws the same sequence from here on, independently. */
   clone(): Rng {
-    const r = new Rng(0);
-    r.s0 = this.s0;
-    r.s1 = this.s1;
-    r.s2 = this.s2;
-    r.s3 = this.s3;
-    r.spare = this.spare;
-    return r;
+    return new Rng(0).setState(this.getState());
   }
 
   /** The generator's state (plain data, for a copy in another thread): give it to setState to go on from here. */
