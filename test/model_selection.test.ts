@@ -857,18 +857,15 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     expect(scoresOf(other)[0]).not.toEqual(scoresOf(one)[1]);
     expect(scoresOf(other)[1]).not.toEqual(scoresOf(one)[2]);
 
-    // a module that does not survive the trip (a weight of another shape than its config) is refused before any fit
+    // a module that cannot be copied (a weight of another shape than its config) is refused by the constructor,
+    // naming the candidate: each fit, sequential or on a worker, starts from a copy
     const odd = new nn.Linear(16, 16);
     odd.weight = new nn.Parameter(new Float32Array(20), true, [4, 5]);
-    let fits = 0;
-    const err = await new GridSearchCV(est(), { module__activation: [odd] }, { ...opts, nJobs: 2, onFit: () => fits++ })
-      .fit(small.X, small.y)
-      .catch((e: Error) => e);
-    expect(err).toBeInstanceOf(TypeError);
-    expect((err as Error).message).toMatch(
-      /^parameter 'module__activation' is a Linear module, which a worker cannot rebuild \(loadStateDict: size mis/,
-    );
-    expect(fits).toBe(0);
+    for (const nJobs of [1, 2]) {
+      expect(() => new GridSearchCV(est(), { module__activation: [odd] }, { ...opts, nJobs })).toThrow(
+        /^module__activation=Linear module: loadStateDict: size mismatch for 'weight'/,
+      );
+    }
   }, 60000);
 
   test('a worker\'s error crosses with its cause (an error as one of the same class and fields)', () => {
@@ -1199,5 +1196,124 @@ describe('scoring names, formatTable columns and the workers\' backend', () => {
       if (native && isaBefore) native.setIsa(isaBefore);
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('grid parameters merged as clone() merges them; options, scores and folds checked before any fit', () => {
+  const small = { X: data.X.subarray(0, 300 * FEATURES), y: data.y.subarray(0, 300) };
+  const opts = { cv: 2, verbose: 0 as const, refit: false };
+  const scoresOf = (gs: GridSearchCV): number[][] => gs.cvResults.map((r) => splitScores(r, 2));
+
+  withDist('nJobs 2 merges base and candidate as clone() does: an undefined value, moduleParams beside module__', async () => {
+    // A candidate's undefined leaves the base value (momentum 0.9), as setParams skips undefined; a candidate's
+    // moduleParams (no activation) with module__activation gives the activation, in whichever order they come.
+    const grids: Record<string, unknown[]>[] = [
+      { optimizer__momentum: [undefined, 0.9, 0] },
+      { moduleParams: [{ inputs: FEATURES, hidden: [16], outputs: 10 }], module__activation: ['tanh', 'sigmoid'] },
+    ];
+    for (const grid of grids) {
+      const seq = new GridSearchCV(estimator(), grid, { ...opts, nJobs: 1 });
+      const par = new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2 });
+      await seq.fit(small.X, small.y);
+      await par.fit(small.X, small.y);
+      expect(scoresOf(par)).toEqual(scoresOf(seq));
+    }
+    // and the sequential scores are those of the merged parameters themselves
+    const seq = new GridSearchCV(estimator(), grids[0], { ...opts, nJobs: 1 });
+    await seq.fit(small.X, small.y);
+    expect(scoresOf(seq)[0]).toEqual(scoresOf(seq)[1]);
+    expect(scoresOf(seq)[0]).not.toEqual(scoresOf(seq)[2]);
+  });
+
+  test('a scoring function that returns no number is a TypeError naming scoring, with any verbose', async () => {
+    for (const [scoring, got] of [
+      [() => undefined, /got undefined$/],
+      [() => '0.5', /got string "0\.5"$/],
+      [() => null, /got null$/],
+    ] as const) {
+      for (const verbose of [0, 1] as const) {
+        const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+        try {
+          const gs = new GridSearchCV(estimator(), { lr: [0.01] }, { ...opts, verbose, scoring: scoring as never });
+          const err = await gs.fit(small.X, small.y).then(() => null, (e: Error) => e);
+          expect([err instanceof TypeError, err?.message]).toEqual([true, expect.stringMatching(/^scoring must return a number, /)]);
+          expect(err?.message).toMatch(got);
+          expect(gs.cvResults).toEqual([]);
+        } finally {
+          log.mockRestore();
+        }
+      }
+    }
+  });
+
+  test('a splitter that yields no folds is a RangeError before any fit (fit and crossValidate)', async () => {
+    let fits = 0;
+    const cv = { nSplits: 0, split: () => [] };
+    const o = { ...opts, cv, onFit: () => fits++ };
+    const gs = new GridSearchCV(estimator(), { lr: [0.01, 0.02] }, o);
+    await expect(gs.fit(small.X, small.y)).rejects.toThrow(/^cv: the splitter yielded no folds/);
+    expect(gs.bestIndex).toBeNull();
+    await expect(crossValidate(estimator(), small.X, small.y, { cv, onFit: () => fits++ })).rejects.toThrow(RangeError);
+    expect(fits).toBe(0);
+  });
+
+  test('bad options: a TypeError/RangeError naming the option, from the constructor and crossValidate', async () => {
+    const cases: [unknown, ErrorConstructor, RegExp][] = [
+      [null, TypeError, /^options must be an object, got null$/],
+      [{ signal: {} }, TypeError, /^signal must be an AbortSignal, got /],
+      [{ requires: './x.js' }, TypeError, /^requires must be an array of module paths \(strings\), got string/],
+      [{ requires: [1] }, TypeError, /^requires must be an array of module paths/],
+      [{ onFit: 'log' }, TypeError, /^onFit must be a function, got string "log"$/],
+      [{ verbose: 3 }, RangeError, /^verbose must be 0, 1 or 2, got number 3$/],
+      [{ nJobs: '2' }, TypeError, /^nJobs must be a positive integer or -1, got string "2"$/],
+      [{ cvs: 3 }, TypeError, /^unknown option 'cvs' \(known: cv, scoring, /],
+    ];
+    for (const [o, type, re] of cases) {
+      const err = (() => {
+        try {
+          new GridSearchCV(estimator(), { lr: [0.01] }, o as never);
+        } catch (e) {
+          return e as Error;
+        }
+        return null;
+      })();
+      expect([JSON.stringify(o), err instanceof type, err?.message]).toEqual([JSON.stringify(o), true, expect.stringMatching(re)]);
+      const cvErr = await crossValidate(estimator(), small.X, small.y, o as never).then(() => null, (e: Error) => e);
+      expect([JSON.stringify(o), cvErr instanceof type, cvErr?.message]).toEqual([JSON.stringify(o), true, expect.stringMatching(re)]);
+    }
+    // refit is GridSearchCV's alone: a boolean there, an unknown option to crossValidate
+    expect(() => new GridSearchCV(estimator(), { lr: [0.01] }, { refit: 'false' as never })).toThrow(
+      /^refit must be true or false, got string "false"$/,
+    );
+    await expect(crossValidate(estimator(), small.X, small.y, { refit: false } as never)).rejects.toThrow(/unknown option 'refit'/);
+  });
+
+  test('a bad module parameter of any candidate is an error from the constructor, not after earlier fits', () => {
+    expect(() => new GridSearchCV(estimator(), { module__activation: ['relu', 'nope'] }, opts)).toThrow(
+      /unknown activation 'nope'/,
+    );
+    expect(() => new GridSearchCV(estimator(), { module__hidden: [[8], [0]] }, opts)).toThrow(
+      /'hidden\[0\]' must be a positive integer, got 0/,
+    );
+    expect(() => new GridSearchCV(estimator(), { optimizer__momentum: [0.9, -1] }, opts)).toThrow(RangeError);
+    // a custom module factory is the user's code: not called before fit
+    let built = 0;
+    const factory = (): nn.Module => {
+      built++;
+      return new nn.Linear(FEATURES, 10);
+    };
+    new GridSearchCV(estimator().setParams({ module: factory }), { lr: [0.01, 0.02] }, opts);
+    expect(built).toBe(0);
+  });
+
+  test('X rows not matching y: an error naming both lengths before the folds are cut', async () => {
+    let fits = 0;
+    const o = { ...opts, onFit: () => fits++ };
+    const X = small.X.subarray(0, 150 * FEATURES);
+    const y = small.y.subarray(0, 100);
+    const want = `X has ${150 * FEATURES} values, expected 100 rows of ${FEATURES} features (${100 * FEATURES})`;
+    await expect(new GridSearchCV(estimator(), { lr: [0.01] }, o).fit(X, y)).rejects.toThrow(want);
+    await expect(crossValidate(estimator(), X, y, { cv: 2, verbose: 0, onFit: () => fits++ })).rejects.toThrow(want);
+    expect(fits).toBe(0);
   });
 });

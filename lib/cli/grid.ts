@@ -76,9 +76,6 @@ export async function runGrid(argv: string[]): Promise<number> {
       seed: o.seed as number,
       verbose: 0,
     });
-    // Every candidate's module is built once here, before MNIST is loaded or a worker started: a bad activation
-    // name or parameter is a usage error now, not a worker failure minutes later.
-    for (const a of acts) base.clone().setParams({ module__activation: a }).initialize();
     return base;
   });
   const ac = new AbortController();
@@ -91,7 +88,9 @@ export async function runGrid(argv: string[]): Promise<number> {
     signal: ac.signal,
     requires: o.require ? [String(o.require)] : [],
   };
-  asUsage(() => new GridSearchCV(net, { module__activation: acts }, gsOptions)); // its checks, before the data
+  // GridSearchCV's checks, before MNIST is loaded or a worker started: it builds every candidate's module once, so a
+  // bad activation name or parameter is a usage error now, not a worker failure minutes later.
+  asUsage(() => new GridSearchCV(net, { module__activation: acts }, gsOptions));
   const dataOptions = { dir: o.data as string | undefined };
   const train = loadMnist({ split: 'train', ...dataOptions, limit: o.limit as number | undefined });
   checkFolds(o.cv as number, train.y);

@@ -11,6 +11,7 @@ import { takeRows } from '../data/batch';
 import { runTrialsInWorkers, TrialResult, TrialSpec } from './pool';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
+import * as nn from '../nn';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -88,17 +89,113 @@ function checkScoring(scoring: unknown): void {
   }
 }
 
-function resolveJobs(n: number | undefined): number {
+function resolveJobs(n: unknown): number {
   if (n === undefined || n === 1) return 1;
+  if (typeof n !== 'number') throw new TypeError(`nJobs must be a positive integer or -1, got ${describeTyped(n)}`);
   if (n === -1) return Math.max(1, os.cpus().length);
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`nJobs must be a positive integer or -1, got ${n}`);
   return n;
+}
+
+/**
+ * TypeError/RangeError naming the option unless the options of crossValidate / GridSearchCV are well formed (checked
+ * before any fit: a bad onFit or verbose would otherwise surface only after the first fit has run).
+ */
+function checkCvOptions(options: unknown, grid: boolean): CvOptions & GridSearchOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'Array' : describeTyped(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  const known = ['cv', 'scoring', 'nJobs', 'verbose', 'signal', 'requires', 'onFit', ...(grid ? ['refit'] : [])];
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) throw new TypeError(`unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+  resolveCv(o.cv as CvOptions['cv']);
+  resolveJobs(o.nJobs);
+  checkScoring(o.scoring);
+  if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) {
+    throw new RangeError(`verbose must be 0, 1 or 2, got ${describeTyped(o.verbose)}`);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${describeTyped(o.signal)}`);
+  }
+  if (o.requires !== undefined && (!Array.isArray(o.requires) || o.requires.some((r) => typeof r !== 'string'))) {
+    throw new TypeError(`requires must be an array of module paths (strings), got ${describeTyped(o.requires)}`);
+  }
+  if (o.onFit !== undefined && typeof o.onFit !== 'function') {
+    throw new TypeError(`onFit must be a function, got ${describeTyped(o.onFit)}`);
+  }
+  if (grid && o.refit !== undefined && typeof o.refit !== 'boolean') {
+    throw new TypeError(`refit must be true or false, got ${describeTyped(o.refit)}`);
+  }
+  return o as CvOptions & GridSearchOptions;
+}
+
+/** The folds of a splitter; a RangeError when it yields none (every score would be NaN, every candidate first). */
+function foldsOf(cv: CvSplitter, labels: Int32Array): Fold[] {
+  const folds = [...cv.split(labels.length, labels)];
+  if (folds.length === 0) throw new RangeError('cv: the splitter yielded no folds (split(n, y) gave nothing to fit)');
+  return folds;
+}
+
+/**
+ * Builds each candidate's module and optimizer once (nothing is trained), so that a bad module or optimizer
+ * parameter (an unknown activation, hidden: [0]) is an error before any fit, not after the earlier candidates'
+ * fits have run. Only the built-in MLP is built: a custom module class or factory is the user's code, called at
+ * fit. Returns the input width the candidates' MLPs share, or undefined when it is not known or not shared.
+ */
+function buildCandidates(estimator: NeuralNetClassifier, candidates: Record<string, unknown>[]): number | undefined {
+  const widths = new Set<number>();
+  let allKnown = true;
+  for (const c of candidates) {
+    const est = estimator.clone().setParams(c); // throws naming an unknown parameter
+    const m = est.getParams().module;
+    if (m !== undefined && m !== 'mlp') {
+      allKnown = false;
+      continue;
+    }
+    try {
+      est.initialize();
+    } catch (e) {
+      // the message names the candidate: a grid's values are often modules or objects the error does not show
+      const msg = `${briefParams(c)}: ${(e as Error).message}`;
+      if (e instanceof RangeError) throw new RangeError(msg, { cause: e });
+      if (e instanceof TypeError) throw new TypeError(msg, { cause: e });
+      throw e;
+    }
+    widths.add((est.module_ as nn.MLP).inputs);
+  }
+  return allKnown && widths.size === 1 ? [...widths][0] : undefined;
+}
+
+/** X as a matrix for y's labels; with the candidates' input width known, X must have exactly that many per row. */
+function matrixFor(
+  estimator: NeuralNetClassifier,
+  candidates: Record<string, unknown>[],
+  X: FloatArray | number[][],
+  labels: Int32Array,
+): { data: FloatArray; features: number } {
+  const inputs = buildCandidates(estimator, candidates);
+  const dtype = (estimator.getParams().dtype as 'float32') ?? 'float32';
+  return asMatrix(X, labels.length, dtype, 'X', inputs);
 }
 
 function fmtParams(p: Record<string, unknown>): string {
   return Object.entries(p)
     .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
     .join(', ');
+}
+
+/** A candidate in an error message: module__activation=tanh, module__activation=Linear module, lr=0.1. */
+function briefParams(p: Record<string, unknown>): string {
+  const brief = (v: unknown): string => {
+    if (v instanceof nn.Module) return `${v.constructor.name} module`;
+    const s = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+    return s.length > 60 ? s.slice(0, 60) + '…' : s;
+  };
+  const entries = Object.entries(p);
+  return entries.length === 0 ? 'the estimator' : entries.map(([k, v]) => `${k}=${brief(v)}`).join(', ');
 }
 
 /** A parameter value in formatTable as given (1e-7, 8; not toFixed), an object as its JSON (as fmtParams does). */
@@ -179,6 +276,9 @@ async function runTrials(
     if (options.signal?.aborted) throw abortError();
     const t1s = performance.now();
     const score = typeof options.scoring === 'function' ? options.scoring(est, Xte, yte) : est.score(Xte, yte);
+    if (typeof score !== 'number') {
+      throw new TypeError(`scoring must return a number, got ${score === null ? 'null' : describeTyped(score)}`);
+    }
     const t2 = performance.now();
     await yieldNow();
     const r: TrialResult = { index: i, testScore: score, fitTime: (t1 - t0) / 1000, scoreTime: (t2 - t1s) / 1000 };
@@ -232,12 +332,12 @@ export async function crossValidate(
   y: ArrayLike<number>,
   options: CvOptions = {},
 ): Promise<CrossValidateResult> {
-  checkScoring(options.scoring);
-  resolveJobs(options.nJobs);
+  if (!(estimator instanceof NeuralNetClassifier)) throw new TypeError('estimator must be a NeuralNetClassifier');
+  const opts = checkCvOptions(options, false);
   const labels = asLabels(y);
-  const { data, features } = asMatrix(X, labels.length, (estimator.getParams().dtype as 'float32') ?? 'float32');
-  const folds = [...resolveCv(options.cv).split(labels.length, labels)];
-  const r = await runTrials(estimator, data, features, labels, [{}], folds, options);
+  const { data, features } = matrixFor(estimator, [{}], X, labels);
+  const folds = foldsOf(resolveCv(opts.cv), labels);
+  const r = await runTrials(estimator, data, features, labels, [{}], folds, opts);
   return { test_score: r.map((t) => t.testScore), fit_time: r.map((t) => t.fitTime), score_time: r.map((t) => t.scoreTime) };
 }
 
@@ -275,17 +375,16 @@ export class GridSearchCV {
   ) {
     if (!(estimator instanceof NeuralNetClassifier)) throw new TypeError('estimator must be a NeuralNetClassifier');
     this.candidates = parameterGrid(paramGrid);
-    // Fail early on unknown parameter names (setParams throws naming them).
-    for (const c of this.candidates) estimator.clone().setParams(c);
-    resolveCv(options.cv);
-    resolveJobs(options.nJobs);
-    checkScoring(options.scoring);
+    checkCvOptions(options, true);
+    // Fail early: on unknown parameter names (setParams throws naming them), and on bad module or optimizer
+    // parameters (each candidate's MLP is built once, not trained).
+    buildCandidates(estimator, this.candidates);
   }
 
   async fit(X: FloatArray | number[][], y: ArrayLike<number>): Promise<this> {
     const labels = asLabels(y);
-    const { data, features } = asMatrix(X, labels.length, (this.estimator.getParams().dtype as 'float32') ?? 'float32');
-    const folds = [...resolveCv(this.options.cv).split(labels.length, labels)];
+    const { data, features } = matrixFor(this.estimator, this.candidates, X, labels);
+    const folds = foldsOf(resolveCv(this.options.cv), labels);
     // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
     // is reset first and set from this run only.
     this.resetResults();

@@ -43,9 +43,12 @@ if (parentPort) {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { NeuralNetClassifier } = require('../train/classifier') as typeof import('../train/classifier');
         const s = state;
-        // Modules and callbacks rebuilt for this fit alone (as clone() gives each sequential fit its own).
-        const params = receivedParams({ ...s.params, ...m.params, verbose: s.verbose });
-        const est = new NeuralNetClassifier({}).setParams(params);
+        // Modules and callbacks rebuilt for this fit alone, and set as clone() sets them for a sequential fit: the
+        // base parameters, then the candidate's (a candidate's undefined leaves the base value; a candidate's
+        // moduleParams replaces the base's module__ keys, whichever order they were sent in).
+        const est = new NeuralNetClassifier({})
+          .setParams(receivedParams(s.params))
+          .setParams(receivedParams({ ...m.params, verbose: s.verbose }));
         const train = m.train as Int32Array;
         const test = m.test as Int32Array;
         const Xtr = takeRows(s.X, s.features, train);
