@@ -665,9 +665,12 @@ if (threadId === Math.min(...ids())) {
       const { X, y } = small();
       const ac = new AbortController();
       let fits = 0;
-      const gs = new GridSearchCV(estimator(), GRID, { cv: 3, verbose: 0, signal: ac.signal, onFit: () => (fits++, ac.abort()) });
+      const reason = new Error('shutting down');
+      const onFit = (): void => (fits++, ac.abort(reason));
+      const gs = new GridSearchCV(estimator(), GRID, { cv: 3, verbose: 0, signal: ac.signal, onFit });
       const err = await gs.fit(X, y).catch((e: Error) => e);
       expect([(err as Error).name, fits, gs.bestEstimator]).toEqual(['AbortError', 1, null]);
+      expect((err as Error).cause).toBe(reason); // the signal's reason: a timeout is told from a user's abort
 
       const ac2 = new AbortController();
       let fits2 = 0;
@@ -728,10 +731,11 @@ if (threadId === Math.min(...ids())) {
         expect(during!).toBeGreaterThanOrEqual(before + 2); // the count sees the two workers...
         expect(threadCount()).toBe(before); // ...and they are gone when the search rejects
       }
-      // an already aborted signal: nothing starts
+      // an already aborted signal: nothing starts; the signal's reason is the cause
       await expect(
-        new GridSearchCV(estimator(), GRID, { cv: 3, nJobs: 2, verbose: 0, signal: AbortSignal.abort() }).fit(X, y),
-      ).rejects.toMatchObject({ name: 'AbortError' });
+        new GridSearchCV(estimator(), GRID, { cv: 3, nJobs: 2, verbose: 0, signal: AbortSignal.abort('stop') })
+          .fit(X, y),
+      ).rejects.toMatchObject({ name: 'AbortError', cause: 'stop' });
       if (before !== null) expect(threadCount()).toBe(before);
     });
   });

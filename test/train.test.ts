@@ -941,3 +941,104 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     }
   });
 });
+
+describe(`training on, inputs to predict, aborts and the event loop (${backend().name}/${backend().isa})`, () => {
+  const d = blobs(240);
+  const rowsWith = (labels: number[]): Int32Array => Int32Array.from(d.y.keys()).filter((i) => labels.includes(d.y[i]));
+
+  test('partialFit and a warm fit keep the model\'s classes_; a new fit takes its labels\' classes', async () => {
+    const idx = rowsWith([0, 1]);
+    const X01 = Float32Array.from({ length: idx.length * 8 }, (_, i) => d.X[idx[Math.floor(i / 8)] * 8 + (i % 8)]);
+    const y01 = Int32Array.from(idx, (i) => d.y[i]);
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    expect(Array.from(net.classes_!)).toEqual([0, 1, 2]);
+    await net.partialFit(X01, y01);
+    expect(Array.from(net.classes_!)).toEqual([0, 1, 2]);
+    const dir = tmpDir();
+    try {
+      net.save(path.join(dir, 'm.json'));
+      expect(Array.from(NeuralNetClassifier.load(path.join(dir, 'm.json')).classes_!)).toEqual([0, 1, 2]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const warm = tiny({ maxEpochs: 1, warmStart: true });
+    await warm.fit(d.X, d.y);
+    await warm.fit(X01, y01);
+    expect(Array.from(warm.classes_!)).toEqual([0, 1, 2]);
+    const fresh = tiny({ maxEpochs: 1 });
+    await fresh.fit(d.X, d.y);
+    await fresh.fit(X01, y01); // not warm: a new model of these labels
+    expect(Array.from(fresh.classes_!)).toEqual([0, 1]);
+  });
+
+  test('fit(k) then partialFit(m) on the same rows gives fit(k + m)\'s model, shuffling included', async () => {
+    for (const extra of [{}, { trainSplit: null }, { dtype: 'float64' }]) {
+      const whole = tiny({ maxEpochs: 3, seed: 4, ...extra });
+      await whole.fit(d.X, d.y);
+      const parts = tiny({ maxEpochs: 1, seed: 4, ...extra });
+      await parts.fit(d.X, d.y);
+      await parts.partialFit(d.X, d.y, { epochs: 2 });
+      expect(parts.getWeights()).toEqual(whole.getWeights());
+      expect(parts.history.epochs.map((e) => e.train_loss)).toEqual(whole.history.epochs.map((e) => e.train_loss));
+      const warm = tiny({ maxEpochs: 1, seed: 4, warmStart: true, ...extra });
+      await warm.fit(d.X, d.y);
+      await warm.setParams({ maxEpochs: 2 }).fit(d.X, d.y);
+      expect(warm.getWeights()).toEqual(whole.getWeights());
+    }
+    // other rows start from their own order (and train); a new fit starts over and repeats the first one
+    const net = tiny({ maxEpochs: 1, seed: 4 });
+    await net.fit(d.X, d.y);
+    const w1 = net.getWeights();
+    await net.partialFit(d.X.subarray(0, 120 * 8), d.y.subarray(0, 120));
+    await net.fit(d.X, d.y);
+    expect(net.getWeights()).toEqual(w1);
+  });
+
+  test('predict, predictProba, score and forward name a NaN/Infinity input by row and column', async () => {
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    const X = d.X.slice(0, 16);
+    X[11] = Infinity;
+    const calls: [string, () => unknown][] = [
+      ['predict', () => net.predict(X)],
+      ['predictProba', () => net.predictProba(X)],
+      ['score', () => net.score(X, d.y.subarray(0, 2))],
+      ['forward', () => net.forward(X)],
+    ];
+    for (const [name, call] of calls) {
+      expect([name, (() => { try { call(); } catch (e) { return e instanceof RangeError; } return 'no error'; })()])
+        .toEqual([name, true]);
+      expect(call).toThrow(/^X\[1\]\[3\] = Infinity: the inputs must be finite numbers$/);
+    }
+    X[11] = NaN;
+    expect(() => net.predict([Array.from(X.subarray(0, 8)), Array.from(X.subarray(8, 16))])).toThrow(
+      /^X\[1\]\[3\] = NaN: /,
+    );
+  });
+
+  test('the AbortError of fit has the signal\'s reason as its cause (a timeout vs a user abort)', async () => {
+    const reason = new Error('shutting down');
+    const ac = new AbortController();
+    const net = tiny({ maxEpochs: 50, callbacks: [{ onBatchEnd: () => ac.abort(reason) }] });
+    const err = await net.fit(d.X, d.y, { signal: ac.signal }).then(() => null, (e: Error) => e);
+    expect(err).toMatchObject({ name: 'AbortError', message: 'training was aborted', cause: reason });
+    const pre = AbortSignal.abort('stop');
+    await expect(tiny().partialFit(d.X, d.y, { signal: pre })).rejects.toMatchObject({
+      name: 'AbortError',
+      cause: 'stop',
+    });
+  });
+
+  test('fit converts X to the model\'s dtype in pieces, letting the event loop turn between them', async () => {
+    // A float64 X for a float32 model is converted after fit() has returned its promise, a piece at a time: a
+    // value changed right after the call is seen (before, the whole conversion ran inside the call, ~0.3-0.6 s
+    // for MNIST as float64).
+    const rows = Math.ceil((1 << 20) / 8) + 16;
+    const X = new Float64Array(rows * 8).fill(0.5);
+    const y = Int32Array.from({ length: rows }, (_, i) => i % 3);
+    const p = tiny({ maxEpochs: 1, batchSize: 1024, trainSplit: null }).fit(X, y);
+    X[(rows - 1) * 8 + 2] = NaN;
+    await expect(p).rejects.toThrow(new RegExp(`^fit: X\\[${rows - 1}\\]\\[2\\] = NaN`));
+  });
+});

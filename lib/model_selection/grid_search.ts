@@ -206,8 +206,8 @@ function paramCell(v: unknown): string {
 /** Lets timers, I/O and signal handlers run between the synchronous steps of a trial (each 50-200 ms on MNIST). */
 const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
-function abortError(): Error {
-  const e = new Error('grid search was aborted');
+function abortError(signal?: AbortSignal): Error {
+  const e = new Error('grid search was aborted', signal?.reason === undefined ? undefined : { cause: signal.reason });
   e.name = 'AbortError';
   return e;
 }
@@ -257,7 +257,7 @@ async function runTrials(
   }
   const results: TrialResult[] = [];
   for (let i = 0; i < tasks.length; i++) {
-    if (options.signal?.aborted) throw abortError();
+    if (options.signal?.aborted) throw abortError(options.signal);
     const t = tasks[i];
     const est = estimator.clone({ ...t.params, verbose: verbose >= 2 ? 1 : 0 }); // its own copies of modules, callbacks
     // The gathers and the scoring are synchronous: yield between them, so that a Ctrl-C (an abort) or a timer
@@ -268,12 +268,12 @@ async function runTrials(
     const ytr = gatherLabels(y, t.train);
     const yte = gatherLabels(y, t.test);
     await yieldNow();
-    if (options.signal?.aborted) throw abortError();
+    if (options.signal?.aborted) throw abortError(options.signal);
     const t0 = performance.now();
     await est.fit(Xtr, ytr, { signal: options.signal });
     const t1 = performance.now();
     await yieldNow();
-    if (options.signal?.aborted) throw abortError();
+    if (options.signal?.aborted) throw abortError(options.signal);
     const t1s = performance.now();
     const score = typeof options.scoring === 'function' ? options.scoring(est, Xte, yte) : est.score(Xte, yte);
     if (typeof score !== 'number') {

@@ -270,7 +270,8 @@ export async function runTrialsInWorkers(
       finish(() => reject(e));
     };
     const onAbort = (): void => {
-      const e = new Error('grid search was aborted');
+      const reason = opts.signal?.reason;
+      const e = new Error('grid search was aborted', reason === undefined ? undefined : { cause: reason });
       e.name = 'AbortError';
       fail(e);
     };

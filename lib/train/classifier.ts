@@ -101,10 +101,17 @@ const DEFAULTS = {
   warmStart: false,
 };
 
-function abortError(): Error {
-  const e = new Error('training was aborted');
+/** The AbortError fit rejects with; its cause is the signal's reason (an AbortSignal.timeout()'s TimeoutError). */
+function abortError(signal?: AbortSignal): Error {
+  const e = new Error('training was aborted', signal?.reason === undefined ? undefined : { cause: signal.reason });
   e.name = 'AbortError';
   return e;
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function shown(v: unknown): string {
@@ -113,6 +120,69 @@ function shown(v: unknown): string {
 
 function checkPositiveInt(v: unknown, name: string): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+}
+
+/** Values converted or copied between two yields of asMatrixAsync (~1-3 ms). */
+const MATRIX_PIECE = 1 << 20;
+
+/**
+ * asMatrix's work as steps: checks, then the conversion or copy in pieces of about MATRIX_PIECE values, yielding
+ * between them (asMatrix runs them in one go, asMatrixAsync lets the event loop turn between them). Returns the
+ * matrix.
+ */
+function* matrixSteps(
+  X: unknown,
+  n: number,
+  dtype: 'float32' | 'float64',
+  name: string,
+  features: number | undefined,
+): Generator<void, { data: FloatArray; features: number }> {
+  if (X instanceof Float32Array || X instanceof Float64Array) {
+    if (features !== undefined) {
+      if (X.length !== n * features) {
+        const want = `${n} rows of ${features} features (${n * features})`;
+        throw new RangeError(`${name} has ${X.length} values, expected ${want}`);
+      }
+    } else if (n === 0 || X.length % n !== 0) {
+      throw new RangeError(`${name} has ${X.length} values, not a multiple of ${n} samples`);
+    }
+    const f = features ?? X.length / n;
+    if ((dtype === 'float32') === X instanceof Float32Array) return { data: X, features: f };
+    const data = alloc(dtype, X.length);
+    for (let at = 0; at < X.length; at += MATRIX_PIECE) {
+      if (at > 0) yield;
+      data.set(X.subarray(at, Math.min(X.length, at + MATRIX_PIECE)), at);
+    }
+    return { data, features: f };
+  }
+  if (X instanceof Tensor) {
+    if (features !== undefined && X.shape.length === 2 && X.shape[1] !== features) {
+      const shape = `[${X.shape.join(', ')}]`;
+      throw new RangeError(`${name} has shape ${shape}: ${X.shape[1]} features per row, the model takes ${features}`);
+    }
+    return yield* matrixSteps(X.data, n, dtype, name, features);
+  }
+  if (Array.isArray(X)) {
+    if (X.length !== n) throw new RangeError(`${name} has ${X.length} rows but y has ${n} labels`);
+    if (n === 0 && features !== undefined) {
+      return { data: alloc(dtype, 0), features };
+    }
+    const f = Array.isArray(X[0]) ? (X[0] as number[]).length : 0;
+    if (f === 0) throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features) or an array of rows`);
+    if (features !== undefined && f !== features) {
+      throw new RangeError(`${name}[0] has ${f} values, the model takes ${features} features per row`);
+    }
+    const data = alloc(dtype, n * f);
+    const rowsPerPiece = Math.max(1, Math.floor(MATRIX_PIECE / f));
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && i % rowsPerPiece === 0) yield;
+      const row = X[i] as number[];
+      if (!Array.isArray(row) || row.length !== f) throw new RangeError(`${name}[${i}] must have ${f} values`);
+      for (let j = 0; j < f; j++) data[i * f + j] = row[j];
+    }
+    return { data, features: f };
+  }
+  throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features), an array of rows, or a Tensor`);
 }
 
 /**
@@ -126,44 +196,27 @@ export function asMatrix(
   name = 'X',
   features?: number,
 ): { data: FloatArray; features: number } {
-  if (X instanceof Float32Array || X instanceof Float64Array) {
-    if (features !== undefined) {
-      if (X.length !== n * features) {
-        const want = `${n} rows of ${features} features (${n * features})`;
-        throw new RangeError(`${name} has ${X.length} values, expected ${want}`);
-      }
-    } else if (n === 0 || X.length % n !== 0) {
-      throw new RangeError(`${name} has ${X.length} values, not a multiple of ${n} samples`);
-    }
-    const data = dtype === 'float32' ? (X instanceof Float32Array ? X : Float32Array.from(X)) : X instanceof Float64Array ? X : Float64Array.from(X);
-    return { data, features: features ?? X.length / n };
+  const steps = matrixSteps(X, n, dtype, name, features);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
   }
-  if (X instanceof Tensor) {
-    if (features !== undefined && X.shape.length === 2 && X.shape[1] !== features) {
-      const shape = `[${X.shape.join(', ')}]`;
-      throw new RangeError(`${name} has shape ${shape}: ${X.shape[1]} features per row, the model takes ${features}`);
-    }
-    return asMatrix(X.data, n, dtype, name, features);
+}
+
+/** asMatrix, yielding to the event loop between pieces of a conversion or copy (MNIST as float64: ~0.6 s). */
+async function asMatrixAsync(
+  X: unknown,
+  n: number,
+  dtype: 'float32' | 'float64',
+  name = 'X',
+  features?: number,
+): Promise<{ data: FloatArray; features: number }> {
+  const steps = matrixSteps(X, n, dtype, name, features);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldNow();
   }
-  if (Array.isArray(X)) {
-    if (X.length !== n) throw new RangeError(`${name} has ${X.length} rows but y has ${n} labels`);
-    if (n === 0 && features !== undefined) {
-      return { data: alloc(dtype, 0), features };
-    }
-    const f = Array.isArray(X[0]) ? (X[0] as number[]).length : 0;
-    if (f === 0) throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features) or an array of rows`);
-    if (features !== undefined && f !== features) {
-      throw new RangeError(`${name}[0] has ${f} values, the model takes ${features} features per row`);
-    }
-    const data = dtype === 'float32' ? new Float32Array(n * f) : new Float64Array(n * f);
-    for (let i = 0; i < n; i++) {
-      const row = X[i] as number[];
-      if (!Array.isArray(row) || row.length !== f) throw new RangeError(`${name}[${i}] must have ${f} values`);
-      for (let j = 0; j < f; j++) data[i * f + j] = row[j];
-    }
-    return { data, features: f };
-  }
-  throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features), an array of rows, or a Tensor`);
 }
 
 /** What fit and partialFit hand to train(): the calling method's name (for messages) and how to train. */
@@ -183,6 +236,24 @@ let fitsRunning = 0;
 /** Yields to the event loop (setImmediate: timers and I/O callbacks run first). */
 const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
+/** RangeError naming values[i], the first NaN/Infinity of data[from, to) (a row-major matrix), if there is one. */
+function checkFinitePiece(
+  data: FloatArray,
+  from: number,
+  to: number,
+  features: number,
+  name: string,
+  fn: string,
+): void {
+  for (let i = from; i < to; i++) {
+    if (!Number.isFinite(data[i])) {
+      const row = Math.floor(i / features);
+      const where = `${name}[${row}][${i - row * features}]`;
+      throw new RangeError(`${fn ? `${fn}: ` : ''}${where} = ${data[i]}: the inputs must be finite numbers`);
+    }
+  }
+}
+
 /**
  * RangeError naming the first NaN/Infinity of a row-major matrix by row and column. Scans 2^21 values (a few
  * ms) at a time and yields between them: the full MNIST training set is 47M values, ~90 ms in one piece.
@@ -191,14 +262,7 @@ async function checkFinite(data: FloatArray, features: number, name: string, fn:
   const piece = 1 << 21;
   for (let at = 0; at < data.length; at += piece) {
     if (at > 0) await yieldNow();
-    const end = Math.min(data.length, at + piece);
-    for (let i = at; i < end; i++) {
-      if (!Number.isFinite(data[i])) {
-        const row = Math.floor(i / features);
-        const where = `${name}[${row}][${i - row * features}]`;
-        throw new RangeError(`${fn}: ${where} = ${data[i]}: the inputs must be finite numbers`);
-      }
-    }
+    checkFinitePiece(data, at, Math.min(data.length, at + piece), features, name, fn);
   }
 }
 
@@ -247,6 +311,11 @@ export class NeuralNetClassifier implements TrainerView {
   stopTraining = false;
   classes_: Int32Array | null = null;
   private rng: Rng | null = null;
+  /**
+   * The last epoch's order of the training rows, and the rows it orders: a call that trains on with the same rows
+   * (partialFit, a warm start) shuffles on from that order, so fit(k) then partialFit(m) gives fit(k + m)'s model.
+   */
+  private lastOrder: { rows: Int32Array; order: Int32Array } | null = null;
   private initialized = false;
   private fitting = false;
   /**
@@ -363,6 +432,7 @@ export class NeuralNetClassifier implements TrainerView {
   /** Builds the module (seeded) and the optimizer. Called by fit unless warmStart and already initialized. */
   initialize(): this {
     this.rng = new Rng(this.opts.seed);
+    this.lastOrder = null;
     // A built-in Module value (activation: new nn.PReLU()) is copied, so that each fit starts from the weights it
     // was given and the caller's instance is not trained: a second fit gives the same model. The trained one is
     // in module_. (A custom Module class cannot be copied: it is used, and trained, as given.)
@@ -448,10 +518,10 @@ export class NeuralNetClassifier implements TrainerView {
     const labels = asLabels(y);
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
-    const { data, features } = asMatrix(X, n, this.opts.dtype);
+    const { data, features } = await asMatrixAsync(X, n, this.opts.dtype);
     await checkFinite(data, features, 'X', fn);
     const signal = options.signal;
-    if (signal?.aborted) throw abortError();
+    if (signal?.aborted) throw abortError(signal);
     checkPositiveInt(epochs, 'epochs');
 
     // The module: built only now, and put back as it was when X or the labels do not fit it. It is checked against
@@ -465,6 +535,7 @@ export class NeuralNetClassifier implements TrainerView {
           init: this.initialized,
           built: this.built,
           classes: this.classes_,
+          lastOrder: this.lastOrder,
         }
       : null;
     // An error before the first step (checks here, a callback's onTrainBegin) leaves the model as it was.
@@ -477,6 +548,7 @@ export class NeuralNetClassifier implements TrainerView {
       this.initialized = before.init;
       this.built = before.built;
       this.classes_ = before.classes;
+      this.lastOrder = before.lastOrder;
     };
     let trainIdx: Int32Array;
     let validX: FloatArray | null = null;
@@ -496,31 +568,41 @@ export class NeuralNetClassifier implements TrainerView {
       // Split.
       if (options.validation) {
         validY = asLabels(options.validation.y, 'validation.y');
-        validX = asMatrix(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features).data;
+        validX = (await asMatrixAsync(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features))
+          .data;
         await checkFinite(validX, features, 'validation.X', fn);
         if (outputs !== null) checkLabelRange(validY, outputs, 'validation.y', fn);
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       } else if (this.opts.trainSplit) {
+        await yieldNow(); // after initialize (~20 ms for the reference MLP)
         const s = this.split(labels, fn);
+        await yieldNow(); // the split: ~20 ms on MNIST
         trainIdx = Int32Array.from(s.train);
         validY = new Int32Array(s.valid.length);
         const len = s.valid.length * features;
-        validX = this.opts.dtype === 'float32' ? new Float32Array(len) : new Float64Array(len);
+        validX = alloc(this.opts.dtype, len);
         for (let i = 0; i < s.valid.length; i++) validY[i] = labels[s.valid[i]];
-        backend().takeRows(data, features, s.valid, 0, s.valid.length, validX);
+        // the validation rows' gather (37 MB on MNIST) in pieces of about MATRIX_PIECE values
+        const rows = Math.max(1, Math.floor(MATRIX_PIECE / Math.max(1, features)));
+        for (let from = 0; from < s.valid.length; from += rows) {
+          if (from > 0) await yieldNow();
+          const to = Math.min(s.valid.length, from + rows);
+          backend().takeRows(data, features, s.valid, from, to, validX.subarray(from * features, to * features));
+        }
       } else {
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       }
-      await yieldNow(); // the split and the validation rows' gather take ~20 ms on MNIST
-      if (signal?.aborted) throw abortError();
+      await yieldNow();
+      if (signal?.aborted) throw abortError(signal);
     } catch (e) {
       restore();
       throw e;
     }
     if (!this.optimizer_) this.initializeOptimizer();
 
-    // Classes: 0..max label (cross-entropy over the module's outputs).
-    let maxLabel = 0;
+    // Classes: 0..max label (cross-entropy over the module's outputs). A call that trains on (partialFit, a warm
+    // start) keeps the classes the model already has: a batch without the last class does not drop it.
+    let maxLabel = !reinit && this.classes_ ? this.classes_.length - 1 : 0;
     for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
     const labelClasses = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
 
@@ -543,18 +625,21 @@ export class NeuralNetClassifier implements TrainerView {
     const Ctor = this.opts.dtype === 'float32' ? Float32Array : Float64Array;
     const batchBuf = new Ctor(bs * features);
     const be = backend();
-    const order = Int32Array.from(trainIdx);
+    const last = this.lastOrder;
+    const resume = !reinit && last !== null && sameRows(last.rows, trainIdx);
+    const order = resume ? last.order : Int32Array.from(trainIdx);
+    this.lastOrder = { rows: trainIdx, order };
     let lastYield = performance.now();
     // Every call sees an abort (a property read), also one made by a callback in the last 10 ms of training. The
     // 10 ms between yields are shared by the fits running in this process: each resumes in the same turn of the
     // event loop, so k fits of 10 ms each held it k x 10 ms (80 ms measured with 2).
     const maybeYield = async (): Promise<void> => {
-      if (signal?.aborted) throw abortError();
+      if (signal?.aborted) throw abortError(signal);
       const now = performance.now();
       if (now - lastYield >= YIELD_MS / Math.max(1, fitsRunning)) {
         await yieldNow();
         lastYield = performance.now();
-        if (signal?.aborted) throw abortError();
+        if (signal?.aborted) throw abortError(signal);
       }
     };
     // A mean loss this far above a uniform guess's (ln classes) is a divergence that has not reached NaN yet
@@ -565,7 +650,8 @@ export class NeuralNetClassifier implements TrainerView {
     let aborted: Error | null = null;
     try {
       for (let e = 0; e < epochs && !this.stopTraining; e++) {
-        if (signal?.aborted) throw abortError(); // by a callback at the end of the last epoch: no batch of the next
+        // by a callback at the end of the last epoch: no batch of the next
+        if (signal?.aborted) throw abortError(signal);
         const epoch = this.history.length + 1;
         const t0 = performance.now();
         const nb = Math.ceil(order.length / bs);
@@ -644,7 +730,7 @@ export class NeuralNetClassifier implements TrainerView {
         });
         for (const cb of callbacks) cb.onEpochEnd?.(view, { epoch, record });
       }
-      if (signal?.aborted) throw abortError(); // aborted by the last epoch's callbacks
+      if (signal?.aborted) throw abortError(signal); // aborted by the last epoch's callbacks
     } catch (e) {
       // an abort still ends the training for the callbacks (EarlyStopping restores, a report is finished)
       if (!(signal?.aborted && e instanceof Error && e.name === 'AbortError')) throw e;
@@ -863,6 +949,8 @@ export class NeuralNetClassifier implements TrainerView {
       count = flat.length / features;
     }
     const { data } = asMatrix(X, count, this.opts.dtype, 'X', features);
+    // as fit refuses them: NaN/Infinity inputs would give NaN probabilities and an arbitrary class, not an error
+    checkFinitePiece(data, 0, data.length, features, 'X', '');
     const chunk = 4096;
     let out: FloatArray | null = null;
     let classes = 0;
