@@ -571,6 +571,11 @@ if (threadId === Math.min(...ids())) {
       await expect(new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y)).rejects.toThrow(
         /custom activation 'my_swish' is registered in this thread only: pass requires/,
       );
+      // also when a grid's moduleParams value names it
+      const inside = { moduleParams: [{ inputs: FEATURES, hidden: [16], outputs: 10, activation: 'my_swish' }] };
+      await expect(new GridSearchCV(estimator(), inside, { ...opts, nJobs: 2 }).fit(small.X, small.y)).rejects.toThrow(
+        /custom activation 'my_swish' is registered in this thread only: pass requires/,
+      );
       const failed = await new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: [empty] })
         .fit(small.X, small.y)
         .then(() => null, (e: Error) => e);

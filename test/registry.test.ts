@@ -501,10 +501,25 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
       const est = net.clone().setParams({ module__activation: values[1] });
       await est.fit(Xtr, Int32Array.from(folds[1].train, (i) => y[i]));
       expect(est.score(Xte, Int32Array.from(folds[1].test, (i) => y[i]))).toBe(gs.cvResults[1].split1_test_score);
-      // unknown names fail before any fit, listing the known ones
-      await expect(new GridSearchCV(net, { module__activation: ['my_swsh'] }, { cv: 2, verbose: 0 }).fit(X, y)).rejects.toThrow(
-        /unknown activation 'my_swsh'; known activations: .*my_swish/,
+      // unknown names fail in the constructor, before any fit, listing the known ones
+      expect(() => new GridSearchCV(net, { module__activation: ['my_swsh'] }, { cv: 2, verbose: 0 })).toThrow(
+        /^module__activation=my_swsh: unknown activation 'my_swsh'; known activations: .*my_swish/,
       );
+    });
+
+    test('names that are Object.prototype members (constructor, toString, __proto__) work in nn and nn.MLP', () => {
+      const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];
+      try {
+        for (const name of names) {
+          registerActivation(name, (x: Tensor) => x.mul(2));
+          const x = tensor([[1, -2]]);
+          expect([name, Array.from(nn.activation(name).forward(x).data)]).toEqual([name, [2, -4]]);
+          const mlp = new nn.MLP({ inputs: 2, hidden: [3], outputs: 2, activation: name, seed: 1 });
+          expect(mlp.forward(x).shape).toEqual([1, 2]);
+        }
+      } finally {
+        for (const name of names) unregisterActivation(name);
+      }
     });
   });
 

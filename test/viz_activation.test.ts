@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backendInfo } from '../lib/info';
 import { list } from '../lib/activations';
+import { registerActivation, unregisterActivation } from '../lib';
 import { visualizeActivation } from '../lib/viz/visualize';
 import { activationAnimation, activationPlot, defaultSweep, writeAnimation, writeChart, writeGallery, MAX_CURVES } from '../lib/viz/activation_plot';
 import { svgFramesToGif, svgToPng } from '../lib/viz/raster';
@@ -240,6 +241,36 @@ describe('argument checks: named errors before any work or writing', () => {
     const frame = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 1200, height: 800 });
     const many = Array.from({ length: 300 }, () => frame);
     expect(() => svgFramesToGif(many)).toThrow(/300 frames/);
+  });
+
+  test('an image under one pixel, or an output under a file, is a RangeError naming it; nothing is written', () => {
+    const svg = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 720, height: 450 });
+    expect(() => svgToPng(svg, { scale: 0.0005 })).toThrow(RangeError);
+    expect(() => svgToPng(svg, { scale: 0.0005 })).toThrow(/less than one pixel .* is 0\.36 x 0\.225/);
+    expect(() => writeChart(path.join(dir, 'tiny.png'), svg, { scale: 0.0005 })).toThrow(/less than one pixel/);
+    expect(fs.existsSync(path.join(dir, 'tiny.png'))).toBe(false);
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const under = path.join(file, 'sub', 'c.svg');
+    expect(() => writeChart(under, svg)).toThrow(RangeError);
+    expect(() => writeChart(under, svg)).toThrow(/^file '.*' cannot be written: '.*a-file' is a file, not a directory$/);
+    expect(() => visualizeActivation('relu', { points: 3, savePath: path.join(file, 'v.json') })).toThrow(
+      /^savePath '.*' cannot be written: '.*a-file' is a file/,
+    );
+  });
+
+  test('a gallery with an activation that throws names it and writes nothing', () => {
+    registerActivation('fragile_plot', {
+      forward: (x: Float64Array) => x.map((v) => { if (v > 5) throw new Error('out of domain'); return v; }),
+      derivative: (x: Float64Array) => x.map(() => 1),
+    });
+    const out = path.join(dir, 'gallery-fails');
+    try {
+      expect(() => writeGallery(out, { points: 11 })).toThrow(/^gallery: activation 'fragile_plot' failed: out of domain$/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      unregisterActivation('fragile_plot');
+    }
   });
 
   test('GIF delayMs of the wrong type is a TypeError', () => {

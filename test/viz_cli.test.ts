@@ -208,6 +208,27 @@ describe('output and size checks before anything is written', () => {
     expect(fs.existsSync(t('f.svg'))).toBe(false);
   });
 
+  test('an output under an existing file, or an image under one pixel, is a usage error before any work', async () => {
+    fs.writeFileSync(t('plain-file'), 'x');
+    const under = await run('plot', 'swish', '--points', '11', '--out', t('u.svg'), '--json', t('plain-file', 'd.json'));
+    expect(under.code).toBe(2);
+    expect(under.err).toMatch(/--json '.*plain-file\/d\.json' cannot be written: '.*plain-file' is a file, not a directory/);
+    expect(fs.existsSync(t('u.svg'))).toBe(false);
+    const deep = await run('train', '--epochs', '1', '--limit', '100', '--json', t('plain-file', 'a', 'b', 'h.json'));
+    expect(deep.code).toBe(2);
+    expect(deep.err).toMatch(/--json '.*' cannot be written: '.*plain-file' is a file, not a directory/);
+    for (const argv of [
+      ['swish', '--scale', '0.0005', '--out', t('tiny.png')],
+      ['swish', '--width', '1', '--height', '1', '--scale', '0.4', '--out', t('tiny.png')],
+      ['swish', '--animate', '--scale', '0.0005', '--out', t('tiny.gif')],
+    ]) {
+      const r = await run('plot', ...argv, '--points', '11');
+      expect([argv.join(' '), r.code]).toEqual([argv.join(' '), 2]);
+      expect(r.err).toMatch(/is less than one pixel \(.*\) for .*: use a larger width, height or scale/);
+    }
+    expect(fs.existsSync(t('tiny.png')) || fs.existsSync(t('tiny.gif'))).toBe(false);
+  });
+
   test('--all --out FILE (an existing file) is a usage error', async () => {
     fs.writeFileSync(t('not-a-dir'), 'x');
     const r = await run('plot', '--all', '--points', '11', '--out', t('not-a-dir'));

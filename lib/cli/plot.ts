@@ -92,6 +92,12 @@ export async function runPlot(argv: string[]): Promise<number> {
   // The renderer aborts the process when it cannot allocate the image: refuse what would not fit first.
   const pixels = Math.ceil(width * scale) * Math.ceil(height * scale);
   const raster = (file: string): void => {
+    if (width * scale < 1 || height * scale < 1) {
+      throw new UsageError(
+        `--width ${width} x --height ${height} at --scale ${scale} is less than one pixel ` +
+          `(${width * scale} x ${height * scale}) for ${file}: use a larger width, height or scale`,
+      );
+    }
     if (pixels > MAX_RASTER_PIXELS)
       throw new UsageError(
         `--width ${width} x --height ${height} at --scale ${scale} is ${pixels} pixels, ` +

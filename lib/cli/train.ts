@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
-import { isDirectory, realPath } from '../util/files';
+import { isDirectory, realPath, unwritableFolder } from '../util/files';
 import { loadUserModule, resolveRequire } from '../util/resolve';
 import type { NeuralNetClassifier as Classifier } from '../train/classifier';
 
@@ -76,6 +76,8 @@ export function checkOutputPaths(o: Record<string, unknown>, names: string[], in
     if (file === '' || isDirectory(file)) {
       throw new UsageError(`--${name} must name a file, got '${file}'${file ? ' (a directory)' : ''}`);
     }
+    const why = unwritableFolder(file);
+    if (why) throw new UsageError(`--${name} '${file}' cannot be written: ${why}`);
     const real = realPath(file);
     const other = taken.get(real);
     if (other) throw new UsageError(`--${name} '${file}' would overwrite ${other}`);

@@ -291,10 +291,19 @@ async function runTrials(
 /** The user-registered activation names among parameter values ('my_act', { name: 'my_act', ... }). */
 function customActivationsIn(paramSets: Record<string, unknown>[]): string[] {
   const found = new Set<string>();
+  const look = (v: unknown): void => {
+    const name = typeof v === 'string'
+      ? v
+      : v !== null && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string'
+        ? (v as { name: string }).name
+        : null;
+    if (name !== null && isCustom(name)) found.add(name);
+  };
   for (const ps of paramSets) {
-    for (const v of Object.values(ps)) {
-      const name = typeof v === 'string' ? v : v !== null && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string' ? (v as { name: string }).name : null;
-      if (name !== null && isCustom(name)) found.add(name);
+    for (const [k, v] of Object.entries(ps)) {
+      look(v);
+      // a moduleParams value ({ inputs, hidden, activation: 'my_act', ... }) names its activation inside
+      if (k === 'moduleParams' && v !== null && typeof v === 'object') Object.values(v).forEach(look);
     }
   }
   return [...found];

@@ -281,6 +281,7 @@ export function activation(nameOrSpec: ActivationLike, params?: Record<string, u
     if (Object.keys(rest).length === 0) return new Swish(beta === undefined ? {} : { beta: beta as number });
   }
   const spec = resolveActivation({ name, ...p }); // validates name and params
-  const make = CLASSES[spec.name];
+  // own keys only: a registered name such as 'constructor' or 'toString' must not find Object.prototype's member
+  const make = Object.prototype.hasOwnProperty.call(CLASSES, spec.name) ? CLASSES[spec.name] : undefined;
   return make ? make(p) : new Activation(spec);
 }

@@ -341,15 +341,24 @@ export function writeGallery(dir: string, options: GalleryOptions = {}): Gallery
   if (fs.existsSync(dir) && !isDirectory(dir)) throw new RangeError(`dir must name a directory, got '${dir}' (a file)`);
   checkRange(options);
   checkChartSize(options);
-  fs.mkdirSync(dir, { recursive: true });
-  const entries: GalleryEntry[] = [];
-  for (const a of listActivations()) {
-    const file = `${a.name}.${format}`;
-    const { svg } = activationPlot(a.name, { ...options, idPrefix: `g-${a.name}` });
-    writeChart(path.join(dir, file), svg, { scale: options.scale });
+  // Every chart is drawn before anything is written: a registered activation that throws stops the gallery
+  // with its name, not after half the files (and no index.html).
+  const charts = listActivations().map((a) => {
+    let svg: string;
+    try {
+      svg = activationPlot(a.name, { ...options, idPrefix: `g-${a.name}` }).svg;
+    } catch (e) {
+      const msg = `gallery: activation '${a.name}' failed: ${(e as Error)?.message ?? String(e)}`;
+      throw e instanceof RangeError ? new RangeError(msg, { cause: e }) : e instanceof TypeError
+        ? new TypeError(msg, { cause: e })
+        : new Error(msg, { cause: e });
+    }
     const params = Object.fromEntries(a.params.map((p) => [p.name, p.default]));
-    entries.push({ name: a.name, file, description: a.description, params });
-  }
+    return { svg, entry: { name: a.name, file: `${a.name}.${format}`, description: a.description, params } };
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const c of charts) writeChart(path.join(dir, c.entry.file), c.svg, { scale: options.scale });
+  const entries: GalleryEntry[] = charts.map((c) => c.entry);
   fs.writeFileSync(path.join(dir, 'index.html'), galleryHtml(entries, options));
   return entries;
 }

@@ -81,6 +81,12 @@ function render(svg: string, options: RasterOptions): RenderedImage {
   // The SVG's own size (parsing allocates no pixmap), at the zoom that render() applies.
   const w = Math.ceil(r.width * scale);
   const h = Math.ceil(r.height * scale);
+  if (r.width * scale < 1 || r.height * scale < 1) {
+    throw new RangeError(
+      `the image would be less than one pixel (the SVG's width ${r.width} x height ${r.height} at scale ${scale} ` +
+        `is ${r.width * scale} x ${r.height * scale}): use a larger width, height or scale`,
+    );
+  }
   if (!(w * h <= MAX_RASTER_PIXELS)) {
     throw new RangeError(
       `the image would be ${w} x ${h} pixels (the SVG's width ${r.width} x height ${r.height} at scale ${scale}), ` +
