@@ -253,7 +253,9 @@ describe('argument checks: named errors before any work or writing', () => {
     fs.writeFileSync(file, 'x');
     const under = path.join(file, 'sub', 'c.svg');
     expect(() => writeChart(under, svg)).toThrow(RangeError);
-    expect(() => writeChart(under, svg)).toThrow(/^file '.*' cannot be written: '.*a-file' is a file, not a directory$/);
+    expect(() => writeChart(under, svg)).toThrow(
+      /^file '.*' cannot be written: '.*a-file' is a file, not a directory$/,
+    );
     expect(() => visualizeActivation('relu', { points: 3, savePath: path.join(file, 'v.json') })).toThrow(
       /^savePath '.*' cannot be written: '.*a-file' is a file/,
     );
@@ -266,7 +268,9 @@ describe('argument checks: named errors before any work or writing', () => {
     });
     const out = path.join(dir, 'gallery-fails');
     try {
-      expect(() => writeGallery(out, { points: 11 })).toThrow(/^gallery: activation 'fragile_plot' failed: out of domain$/);
+      expect(() => writeGallery(out, { points: 11 })).toThrow(
+        /^gallery: activation 'fragile_plot' failed: out of domain$/,
+      );
       expect(fs.existsSync(out)).toBe(false);
     } finally {
       unregisterActivation('fragile_plot');

@@ -210,9 +210,12 @@ describe('output and size checks before anything is written', () => {
 
   test('an output under an existing file, or an image under one pixel, is a usage error before any work', async () => {
     fs.writeFileSync(t('plain-file'), 'x');
-    const under = await run('plot', 'swish', '--points', '11', '--out', t('u.svg'), '--json', t('plain-file', 'd.json'));
+    const json = t('plain-file', 'd.json');
+    const under = await run('plot', 'swish', '--points', '11', '--out', t('u.svg'), '--json', json);
     expect(under.code).toBe(2);
-    expect(under.err).toMatch(/--json '.*plain-file\/d\.json' cannot be written: '.*plain-file' is a file, not a directory/);
+    expect(under.err).toMatch(
+      /--json '.*plain-file\/d\.json' cannot be written: '.*plain-file' is a file, not a directory/,
+    );
     expect(fs.existsSync(t('u.svg'))).toBe(false);
     const deep = await run('train', '--epochs', '1', '--limit', '100', '--json', t('plain-file', 'a', 'b', 'h.json'));
     expect(deep.code).toBe(2);
