@@ -767,6 +767,52 @@ describe('Function (user-defined ops)', () => {
     expect(Fresh.apply(x)).toBe((Fresh as any).made);
   });
 
+  test('an op on a tensor whose data was detached, shrunk or replaced is a TypeError naming the argument', () => {
+    // x.data posted to a worker with a transfer list: the array then reads as empty (js computed NaN from it, the
+    // native binding refused it with a message naming none of the op's arguments)
+    const gone = (shape: number[]): Tensor => {
+      const t = ones(shape);
+      structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
+      return t;
+    };
+    const detachedMsg = (where: string, arg: string, shape: string, n: number): RegExp =>
+      new RegExp(`^${where}: '${arg}' is detached \\(its data's ArrayBuffer was transferred\\): it holds no data, ` +
+        `its shape \\[${shape}\\] needs ${n} elements$`);
+    const w = ones([3, 2]);
+    const cases: [() => unknown, RegExp][] = [
+      [() => ops.matmul(gone([2, 3]), w), detachedMsg('matmul', 'input', '2, 3', 6)],
+      [() => ops.matmul(ones([2, 3]), gone([3, 2])), detachedMsg('matmul', 'other', '3, 2', 6)],
+      [() => ops.linear(gone([2, 3]), ones([2, 3])), detachedMsg('linear', 'input', '2, 3', 6)],
+      [() => ops.linear(ones([2, 3]), gone([2, 3])), detachedMsg('linear', 'weight', '2, 3', 6)],
+      [() => ops.linear(ones([2, 3]), ones([2, 3]), gone([2])), detachedMsg('linear', 'bias', '2', 2)],
+      [() => ops.add(gone([2, 3]), 1), detachedMsg('add', 'input', '2, 3', 6)],
+      [() => ops.mul(2, gone([4])), detachedMsg('mul', 'other', '4', 4)],
+      [() => ops.sub(ones([4]), gone([4])), detachedMsg('sub', 'other', '4', 4)],
+      [() => ops.relu(gone([5])), detachedMsg('relu', 'input', '5', 5)],
+      [() => ops.sum(gone([5])), detachedMsg('sum', 'input', '5', 5)],
+      [() => ops.reshape(gone([2, 3]), [6]), detachedMsg('reshape', 'input', '2, 3', 6)],
+      [() => ops.softmax(gone([2, 3])), detachedMsg('softmax', 'input', '2, 3', 6)],
+      [() => ops.mseLoss(ones([3]), gone([3])), detachedMsg('mseLoss', 'target', '3', 3)],
+      [() => ops.crossEntropy(ones([2, 3]), gone([2])), detachedMsg('crossEntropy', 'targets', '2', 2)],
+    ];
+    for (const [call, msg] of cases) {
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow(msg);
+    }
+    // a tensor over a resizable ArrayBuffer that shrank, and a data array replaced by a shorter one
+    const rab = new (ArrayBuffer as any)(6 * 4, { maxByteLength: 64 }) as ArrayBuffer & { resize(n: number): void };
+    const x = new Tensor(new Float32Array(rab), [2, 3]);
+    rab.resize(4 * 4);
+    expect(() => ops.matmul(x, w)).toThrow(
+      new TypeError("matmul: 'input' has shape [2, 3] (6 elements) but its data holds 4"),
+    );
+    const y = ones([2, 3]);
+    y.data = new Float32Array(2);
+    expect(() => ops.add(y, y)).toThrow(/^add: 'input' has shape \[2, 3\] \(6 elements\) but its data holds 2$/);
+    // empty tensors are fine
+    expect(ops.matmul(ones([0, 3]), w).shape).toEqual([0, 2]);
+  });
+
   test('bad arguments of public ops are TypeError/RangeError naming the argument', () => {
     expect(() => ops.exp([1, 2] as any)).toThrow(/exp: 'input' must be a Tensor, got an array/);
     expect(() => ops.pow(tensor([1]), NaN)).toThrow(/'exponent'/);

@@ -60,6 +60,41 @@ describe(`backend selection (active: ${backend().name}/${backend().isa})`, () =>
     expect(nb.info().activations).toEqual([...ACT_OPS]);
   });
 
+  test('setThreads and setIsa check their argument in TypeScript, alike on every backend', () => {
+    const nb = getNativeBackend();
+    const range = "setThreads: 'n' must be an integer in [1, 256], got ";
+    for (const be of [getJsBackend(), ...(nb ? [nb] : [])]) {
+      const before = be.getThreads();
+      // thrown here, not by the addon (whose errors belong to Node's main realm, not jest's: toThrow(Class) fails)
+      for (const [bad, shown] of [
+        ['2', 'string "2"'],
+        [undefined, 'undefined'],
+        [null, 'null'],
+        [true, 'boolean true'],
+        [2n, '2n (a BigInt)'],
+      ] as [unknown, string][]) {
+        expect(() => be.setThreads(bad as number)).toThrow(TypeError);
+        expect(() => be.setThreads(bad as number)).toThrow(new TypeError(range + shown));
+      }
+      for (const bad of [0, -1, 1.5, NaN, Infinity, 257, 2 ** 53]) {
+        expect(() => be.setThreads(bad)).toThrow(RangeError);
+        expect(() => be.setThreads(bad)).toThrow(new RangeError(range + String(bad)));
+      }
+      expect(be.getThreads()).toBe(before);
+      be.setThreads(before);
+    }
+    if (!nb) return;
+    const isa = nb.isa;
+    expect(() => nb.setIsa(42 as never)).toThrow(TypeError);
+    expect(() => nb.setIsa(42 as never)).toThrow(/^setIsa: 'name' must be a string naming .* number 42$/);
+    expect(() => nb.setIsa('sse2')).toThrow(RangeError);
+    expect(() => nb.setIsa('sse2')).toThrow(`setIsa: 'name' "sse2" is not a kernel family (scalar, avx2, neon)`);
+    const missing = ['scalar', 'avx2', 'neon'].find((i) => !nb.info().isas.includes(i));
+    if (missing) expect(() => nb.setIsa(missing)).toThrow(RangeError);
+    expect(nb.isa).toBe(isa);
+    nb.setIsa(isa);
+  });
+
   test('native and js agree on a quick forward through the public seam', () => {
     const nb = getNativeBackend();
     const js = getJsBackend();

@@ -501,6 +501,39 @@ describe('gemm argument validation', () => {
     expect(() => gemm(f32(8), f32(12), f64(6) as never, ok)).toThrow(/one dtype.*Float64Array/);
   });
 
+  test('objects that only inherit from a typed array (Object.create, a Proxy) are a TypeError naming them', () => {
+    // V8's "Method get TypedArray.prototype.length called on incompatible receiver" before
+    const msg = (name: string): TypeError =>
+      new TypeError(
+        `gemm: '${name}' must be a Float32Array or Float64Array, got an object that only inherits from one`,
+      );
+    for (const fake of [Object.create(Float32Array.prototype), new Proxy(f32(12), {})]) {
+      for (const [args, name] of [
+        [[fake, f32(12), f32(6)], 'a'],
+        [[f32(8), fake, f32(6)], 'b'],
+        [[f32(8), f32(12), fake], 'c'],
+      ] as [[Float32Array, Float32Array, Float32Array], string][]) {
+        expect(() => gemm(...args, ok)).toThrow(TypeError);
+        expect(() => gemm(...args, ok)).toThrow(msg(name));
+      }
+    }
+  });
+
+  test('a Float32Array subclass goes with plain Float32Arrays (dtypes are compared, not classes)', () => {
+    class Sub extends Float32Array {}
+    const a = Float32Array.from({ length: 8 }, (_, i) => i - 3);
+    const b = Float32Array.from({ length: 12 }, (_, i) => (i % 5) - 2);
+    const want = new Float32Array(6);
+    gemm(a, b, want, ok);
+    const c = new Sub(6);
+    expect(gemm(Sub.from(a), b, c, ok)).toBe(c);
+    expect(Array.from(c)).toEqual(Array.from(want));
+    const c2 = new Float32Array(6);
+    gemm(a, new Sub(b), c2, ok);
+    expect(Array.from(c2)).toEqual(Array.from(want));
+    expect(() => gemm(new Sub(8), f32(12), f64(6) as never, ok)).toThrow(/one dtype/);
+  });
+
   test('options', () => {
     expect(() => gemm(f32(8), f32(12), f32(6), undefined as never)).toThrow(TypeError);
     expect(() => gemm(f32(8), f32(12), f32(6), { ...ok, transa: true } as never)).toThrow(/unknown option 'transa'/);
@@ -595,5 +628,23 @@ describe('gemm argument validation', () => {
     expect(() => gemm(f32(8), f32(11), c, ok)).toThrow();
     expect(() => gemm(f32(8), f32(12), c, { ...ok, alpha: NaN })).toThrow();
     expect(Array.from(c)).toEqual([3, 3, 3, 3, 3, 3]);
+  });
+});
+
+describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`, () => {
+  // Documented, not a bug: native sums float32 products in float32 (as BLAS sgemm), js in double.
+  test('a partial sum beyond float32\'s range: Infinity on native, the finite result on js; float64 agrees', () => {
+    const a = Float32Array.from([2e38, 2e38, -2e38]);
+    const b = Float32Array.from([1, 1, 1]);
+    const c = new Float32Array(1);
+    gemm(a, b, c, { m: 1, n: 1, k: 3 });
+    const exact = Math.fround(2e38); // the float32 nearest 2e38, which every input and the result are
+    expect(c[0]).toBe(backend().name === 'native' ? Infinity : exact);
+    // the same sum in another order never leaves float32's range: both give it
+    gemm(Float32Array.from([2e38, -2e38, 2e38]), b, c, { m: 1, n: 1, k: 3 });
+    expect(c[0]).toBe(exact);
+    const c64 = new Float64Array(1);
+    gemm(Float64Array.from(a), Float64Array.from(b), c64, { m: 1, n: 1, k: 3 });
+    expect(c64[0]).toBe(exact);
   });
 });

@@ -155,6 +155,43 @@ describe(`gemmAsync (${backend().name})`, () => {
     expect(ticks).toBeGreaterThan(1);
   });
 
+  nativeTest('setThreads while a product runs returns at once; getThreads tells the new count; same bits', async () => {
+    const be = backend();
+    const prev = be.getThreads();
+    const n = 1200;
+    const o = { m: n, n, k: n };
+    const a = rand(Float32Array, n * n);
+    const b = rand(Float32Array, n * n);
+    const want = new Float32Array(n * n);
+    const same = (x: Float32Array): boolean => Buffer.from(x.buffer).equals(Buffer.from(want.buffer));
+    try {
+      be.setThreads(2);
+      const t0 = performance.now();
+      gemm(a, b, want, o);
+      const syncMs = performance.now() - t0;
+      const c = new Float32Array(n * n);
+      const p = gemmAsync(a, b, c, o);
+      await new Promise((r) => setTimeout(r, syncMs / 5)); // the product runs on a libuv thread now
+      const t1 = performance.now();
+      be.setThreads(1); // waited (spinning on the main thread) for the product to finish before
+      const blockedMs = performance.now() - t1;
+      expect(be.getThreads()).toBe(1);
+      await p;
+      expect(blockedMs).toBeLessThan(syncMs / 3);
+      expect(same(c)).toBe(true);
+      const c1 = new Float32Array(n * n); // the next product runs on the new count: the same bits
+      gemm(a, b, c1, o);
+      expect(same(c1)).toBe(true);
+      be.setThreads(3);
+      expect(be.getThreads()).toBe(3);
+      const c3 = new Float32Array(n * n);
+      await gemmAsync(a, b, c3, o);
+      expect(same(c3)).toBe(true);
+    } finally {
+      be.setThreads(prev);
+    }
+  });
+
   nativeTest('operands are snapshotted at call time: later writes to a and b do not change the result', async () => {
     const o = { m: 64, n: 64, k: 64 };
     const a = rand(Float64Array, 64 * 64);

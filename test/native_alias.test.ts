@@ -12,6 +12,7 @@ import * as path from 'path';
 import { MessageChannel, receiveMessageOnPort } from 'worker_threads';
 import { activations, backend, gemm, gemmAsync, getJsBackend, getNativeBackend, ActOp } from '../lib';
 import { takeRows } from '../lib/data/batch';
+import type { FloatArray } from '../lib/backend';
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist', 'index.js');
@@ -312,6 +313,58 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
       const want = sig.forward(Float32Array.from(before));
       expect(Array.from(sig.forward(x, same))).toEqual(Array.from(want));
       expect(Array.from(x)).toEqual(Array.from(want));
+    });
+
+    test('public gemm/gemmAsync: c over a through another SharedArrayBuffer object: the product of a', async () => {
+      // a: 8 x 1 at the start of the memory, b: 1 x 1, c: 8 x 1 over a[4..] (through the other object)
+      for (const f64 of [false, true]) {
+        const view = (buf: SharedArrayBuffer, at: number, n: number): FloatArray =>
+          f64 ? new Float64Array(buf, 8 * at, n) : new Float32Array(buf, 4 * at, n);
+        for (const run of ['gemm', 'gemmAsync'] as const) {
+          const sab = new SharedArrayBuffer(8 * 24);
+          const a = view(sab, 0, 8);
+          a.set([1, 2, 3, 4, 5, 6, 7, 8]);
+          const c = view(sameMemory(sab), 4, 8);
+          const b = f64 ? Float64Array.of(10) : Float32Array.of(10);
+          const o = { m: 8, n: 1, k: 1 };
+          const out = run === 'gemm' ? gemm(a, b, c, o) : await gemmAsync(a, b, c, o);
+          expect(out).toBe(c);
+          expect(Array.from(c)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]); // js wrote 100, 200, ... from c
+        }
+      }
+      // beta != 0 and a row stride: c's old values are used, the padding between its rows is left alone
+      const sab = new SharedArrayBuffer(8 * 16);
+      const a: FloatArray = new Float64Array(sab, 0, 6);
+      a.set([1, 2, 3, 4, 5, 6]); // 3 x 2
+      const c: FloatArray = new Float64Array(sameMemory(sab), 8 * 2, 9); // 3 x 2 at stride 3 over a[2..]: c[0] is a[2]
+      c[2] = -7; // padding of row 0, which is a[4]
+      c[8] = 9; // padding of the last row, not read
+      const [a0, c0] = [Array.from(a), Array.from(c)];
+      const b: FloatArray = Float64Array.from([1, 0, 0, 1]); // identity: c = a + c / 2 on rows, padding kept
+      await gemmAsync(a, b, c, { m: 3, n: 2, k: 2, beta: 0.5, ldc: 3 });
+      const want = c0.map((v, i) => (i % 3 === 2 ? v : a0[2 * Math.floor(i / 3) + (i % 3)] + 0.5 * v));
+      // row 1 is c[0], c[1] (written first) and row 2 holds a[4] = c[2]: read before any write
+      expect(want).toEqual([1 + 3 / 2, 2 + 4 / 2, -7, 3 + 6 / 2, 4 + 0, 0, -7 + 0, 6 + 0, 9]);
+      expect(Array.from(c)).toEqual(want);
+      // the same memory through two objects, disjoint: unchanged results
+      const f: FloatArray = new Float32Array(sab, 0, 4).fill(2);
+      const g: FloatArray = new Float32Array(sameMemory(sab), 64, 4);
+      const ones4: FloatArray = new Float32Array(4).fill(1);
+      expect(Array.from(gemm(f, ones4, g, { m: 2, n: 2, k: 2 }))).toEqual([4, 4, 4, 4]);
+    });
+
+    nativeTest('raw native: c overlapping a through two SharedArrayBuffer objects names c and a like gemm does', () => {
+      const sab = new SharedArrayBuffer(8 * 4);
+      const a = new Float32Array(sab, 0, 4);
+      const c = new Float32Array(sameMemory(sab), 8, 4);
+      const b = new Float32Array(1);
+      expect(() => nb!.gemm(false, false, 4, 1, 1, 1, a, 1, b, 1, 0, c, 1)).toThrow(
+        /^swishnet native: gemm: 'c' must not overlap 'a' \(the same memory\)$/,
+      );
+      const bOverC = new Float32Array(sab, 12, 1);
+      expect(() => nb!.gemm(false, false, 4, 1, 1, 1, new Float32Array(4), 1, bOverC, 1, 0, c, 1)).toThrow(
+        /^swishnet native: gemm: 'c' must not overlap 'b' \(the same memory\)$/,
+      );
     });
 
     nativeTest('raw native: every kernel that writes refuses a partial overlap, allows in place where valid', () => {

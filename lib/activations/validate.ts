@@ -69,9 +69,10 @@ export function isDetached(v: ArrayBufferView): boolean {
 /**
  * `v` must be a Float32Array or Float64Array, not detached (that would read as an empty array), whose `length`
  * is its element count: a subclass may override the property, and the kernels (the js ones read `length`, the
- * native ones the element count) would then disagree on what the array holds.
+ * native ones the element count) would then disagree on what the array holds. Messages start with `name`; the
+ * detached one with `shown` (default: name in quotes; a caller whose name already holds quotes passes it again).
  */
-export function checkFloatArray(v: unknown, name: string): FloatArray {
+export function checkFloatArray(v: unknown, name: string, shown = `'${name}'`): FloatArray {
   if (!isFloatArray(v)) throw new TypeError(`${name} must be a Float32Array or Float64Array, got ${describe(v)}`);
   let n: number;
   try {
@@ -81,7 +82,7 @@ export function checkFloatArray(v: unknown, name: string): FloatArray {
     throw new TypeError(`${name} must be a Float32Array or Float64Array, got an object that only inherits from one`);
   }
   if (n === 0 && isDetached(v)) {
-    throw new TypeError(`'${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
+    throw new TypeError(`${shown} is detached (its ArrayBuffer was transferred): it holds no data`);
   }
   checkTrueLength(v, name);
   return v;

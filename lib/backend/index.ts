@@ -9,6 +9,7 @@ import { JsBackend } from './js';
 import { loadNativeBinding } from './native/binding';
 import { NativeBackend } from './native';
 import { ACT_OPS } from './ops';
+import { MAX_THREADS } from './settings';
 
 /** How to build the addon: in a checkout of swishnet, and in a project that depends on it. */
 const BUILD_HINT =
@@ -57,8 +58,8 @@ export function getNativeBackend(): NativeBackend | null {
   const threads = process.env.SWISHNET_THREADS;
   if (threads) {
     const t = Number(threads);
-    if (!Number.isInteger(t) || t < 1 || t > 256) {
-      throw new RangeError(`SWISHNET_THREADS must be an integer in [1, 256], got '${threads}'`);
+    if (!Number.isInteger(t) || t < 1 || t > MAX_THREADS) {
+      throw new RangeError(`SWISHNET_THREADS must be an integer in [1, ${MAX_THREADS}], got '${threads}'`);
     }
     nb.setThreads(t);
   }

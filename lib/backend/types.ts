@@ -139,7 +139,9 @@ export interface Backend {
 
   /**
    * Native threads (1 for js): GEMM, the row gather, SGD steps and activation calls above 2^15 elements are split
-   * over them. Results do not depend on the count.
+   * over them. Results do not depend on the count. setThreads(n) takes an integer in [1, 256] (a TypeError or
+   * RangeError naming 'n' otherwise, on every backend) and returns at once: a gemmAsync in flight finishes on the
+   * threads it started with, and getThreads() reports the new count from the call on.
    */
   getThreads(): number;
   setThreads(n: number): void;

@@ -212,8 +212,8 @@ export class Cast extends Function {
 // ---- public, validated API ----
 
 function operands(a: Operand, b: Operand, where: string): [Tensor, Tensor] {
-  if (a instanceof Tensor) return [a, asOperand(b, a, where, 'other')];
-  if (b instanceof Tensor) return [asOperand(a, b, where, 'input'), b];
+  if (a instanceof Tensor) return [checkTensor(a, where, 'input'), asOperand(b, a, where, 'other')];
+  if (b instanceof Tensor) return [asOperand(a, b, where, 'input'), checkTensor(b, where, 'other')];
   throw new TypeError(`${where}: at least one operand must be a Tensor, got ${typeof a} and ${typeof b}`);
 }
 

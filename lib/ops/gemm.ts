@@ -9,9 +9,10 @@
  * C's previous content (NaN included); k == 0 gives C = beta * C. Every argument is checked here, with an
  * error naming it, before anything reaches the backend.
  */
+import { types } from 'util';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend';
-import { checkTrueLength, isDetached, viewsOverlap } from '../activations/validate';
+import { bufferOf, checkFloatArray, dtypeOf, viewsOverlap } from '../activations/validate';
 
 export interface GemmOptions {
   /** Rows of op(A) and C. */
@@ -48,15 +49,13 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * A Float32Array or Float64Array, not detached, whose `length` tells its element count (the length checks below
+ * read it): the activations' check, which also refuses objects that only inherit from a typed array's prototype
+ * (Object.create(Float32Array.prototype), a Proxy of a typed array) with a TypeError naming the argument.
+ */
 function checkArray(name: string, v: unknown): FloatArray {
-  if (!(v instanceof Float32Array) && !(v instanceof Float64Array)) {
-    throw new TypeError(`gemm: '${name}' must be a Float32Array or a Float64Array, got ${describe(v)}`);
-  }
-  if (v.length === 0 && isDetached(v)) {
-    throw new TypeError(`gemm: '${name}' is detached (its ArrayBuffer was transferred): it holds no data`);
-  }
-  checkTrueLength(v, `gemm: '${name}'`); // the length checks below read .length
-  return v;
+  return checkFloatArray(v, `gemm: '${name}'`, `gemm: '${name}'`);
 }
 
 function checkDim(name: string, v: unknown): number {
@@ -135,6 +134,8 @@ interface GemmPlan {
   lda: number;
   ldb: number;
   ldc: number;
+  /** c may overlap a or b through two SharedArrayBuffer objects: compute into a temporary (tempFor). */
+  viaTemp: boolean;
 }
 
 /** Checks every argument of gemm/gemmAsync (errors name the argument) and returns the resolved call. */
@@ -154,7 +155,9 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   const A = a as FloatArray;
   const B = b as FloatArray;
   const C = c as FloatArray;
-  if (A.constructor !== B.constructor || A.constructor !== C.constructor) {
+  // dtypes, not constructors: a subclass of Float32Array is a Float32Array to the kernels
+  const dtype = dtypeOf(A);
+  if (dtypeOf(B) !== dtype || dtypeOf(C) !== dtype) {
     throw new TypeError(
       `gemm: 'a', 'b' and 'c' must share one dtype, got a: ${A.constructor.name}, b: ${B.constructor.name}, ` +
         `c: ${C.constructor.name}`,
@@ -173,8 +176,8 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   const k = checkDim('k', options.k);
   const transA = checkBool('transA', options.transA);
   const transB = checkBool('transB', options.transB);
-  const alpha = checkScalar('alpha', options.alpha, 1, A instanceof Float32Array);
-  const beta = checkScalar('beta', options.beta, 0, A instanceof Float32Array);
+  const alpha = checkScalar('alpha', options.alpha, 1, dtype === 'float32');
+  const beta = checkScalar('beta', options.beta, 0, dtype === 'float32');
 
   // Stored shapes: A is m x k (k x m when transA), B is k x n (n x k when transB), C is m x n.
   const aRows = transA ? k : m;
@@ -202,16 +205,54 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   const within = '(same buffer, within the span from c[0] to its last element)';
   if (overlaps(C, needC, A, needA)) throw new RangeError(`gemm: 'c' must not overlap 'a' ${within}`);
   if (overlaps(C, needC, B, needB)) throw new RangeError(`gemm: 'c' must not overlap 'b' ${within}`);
-  return { transA, transB, m, n, k, alpha, beta, lda, ldb, ldc };
+  const viaTemp = hiddenOverlap(C, needC, A, needA) || hiddenOverlap(C, needC, B, needB);
+  return { transA, transB, m, n, k, alpha, beta, lda, ldb, ldc, viaTemp };
+}
+
+/**
+ * Whether the accessed part of x may share memory with y's although they are views of two buffer objects. Only
+ * SharedArrayBuffers can: one memory is seen through a new SharedArrayBuffer object in every thread it is posted
+ * to (and back), and no API tells whether two such objects hold the same memory. An ArrayBuffer's memory belongs
+ * to that one object, and views of one object were judged by offset above.
+ */
+function hiddenOverlap(x: FloatArray, nx: number, y: FloatArray, ny: number): boolean {
+  if (nx === 0 || ny === 0) return false;
+  const bx = bufferOf.call(x);
+  const by = bufferOf.call(y);
+  return bx !== by && types.isSharedArrayBuffer(bx) && types.isSharedArrayBuffer(by);
+}
+
+/**
+ * For a c that may overlap a or b unseen (hiddenOverlap): a dense m x n temporary that the backend computes into
+ * instead (holding c's values when beta != 0), so that no element of a or b is read after c is written. Both
+ * backends then give the product of a and b as they were at the call, as for separate arrays.
+ */
+function tempFor(c: FloatArray, p: GemmPlan): FloatArray {
+  const t = c instanceof Float64Array ? new Float64Array(p.m * p.n) : new Float32Array(p.m * p.n);
+  if (p.beta !== 0) for (let i = 0; i < p.m; i++) t.set(c.subarray(i * p.ldc, i * p.ldc + p.n), i * p.n);
+  return t;
+}
+
+/** Copies the temporary's rows into c (its padding between rows is left alone). */
+function copyBack(t: FloatArray, c: FloatArray, p: GemmPlan): void {
+  for (let i = 0; i < p.m; i++) c.set(t.subarray(i * p.n, (i + 1) * p.n), i * p.ldc);
 }
 
 /**
  * C = alpha * op(A) op(B) + beta * C, in place; returns c. All three arrays are Float32Array or all are
- * Float64Array. The backend (native or TypeScript, see backendInfo()) does the work.
+ * Float64Array. The backend (native or TypeScript, see backendInfo()) does the work. c must not overlap a or b
+ * (a RangeError); where c and a or b are views of two SharedArrayBuffer objects, which may hold one memory, c
+ * gets the product through a temporary (the operands' values at the call, on both backends).
  */
 export function gemm<T extends FloatArray>(a: T, b: T, c: T, options: GemmOptions): T {
   const p = plan(a, b, c, options, 'gemm');
   if (p.m === 0 || p.n === 0) return c;
+  if (p.viaTemp) {
+    const t = tempFor(c, p);
+    backend().gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, t, p.n, null);
+    copyBack(t, c, p);
+    return c;
+  }
   backend().gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc, null);
   return c;
 }
@@ -233,12 +274,20 @@ export function gemmAsync<T extends FloatArray>(a: T, b: T, c: T, options: GemmO
   }
   if (p.m === 0 || p.n === 0) return Promise.resolve(c);
   const be = backend();
+  // c on a SharedArrayBuffer cannot be detached or shrunk before the copy back (those buffers only grow)
+  const out = p.viaTemp ? tempFor(c, p) : c;
+  const ldc = p.viaTemp ? p.n : p.ldc;
+  const done = (): T => {
+    if (out !== c) copyBack(out, c, p);
+    return c;
+  };
   if (typeof be.gemmAsync === 'function') {
-    return be.gemmAsync(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc, null).then(() => c);
+    const run = be.gemmAsync(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, out, ldc, null);
+    return run.then(done);
   }
   try {
-    be.gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc, null);
-    return Promise.resolve(c);
+    be.gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, out, ldc, null);
+    return Promise.resolve(done());
   } catch (e) {
     return Promise.reject(e);
   }

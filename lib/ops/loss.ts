@@ -50,7 +50,7 @@ function toTargets(t: unknown, lay: ClassLayout, ignore: number, where: string):
   let src: ArrayLike<number>;
   let shape: number[] | null = null;
   if (t instanceof Tensor) {
-    src = t.data;
+    src = checkTensor(t, where, 'targets').data;
     shape = t.shape;
   } else if (typeof t === 'number') src = [t];
   else if (Array.isArray(t) || (ArrayBuffer.isView(t) && !(t instanceof DataView))) src = t as ArrayLike<number>;

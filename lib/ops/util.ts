@@ -1,13 +1,38 @@
 /** Argument checks shared by the ops (named TypeError/RangeError, thrown before any kernel runs). */
 import { Tensor } from '../autograd/tensor';
-import { alloc, fmtShape, type FloatArray } from '../autograd/util';
+import { alloc, fmtShape, numelOf, type FloatArray } from '../autograd/util';
+import { isDetached } from '../activations/validate';
 
+/**
+ * `x` must be a Tensor whose data still holds the elements its shape needs. A tensor's data can lose them after
+ * construction: its ArrayBuffer transferred (postMessage, structuredClone: the array then reads as empty), a
+ * resizable ArrayBuffer shrunk under it, or `data` replaced by a shorter array. The js kernels would read
+ * undefined (NaN) and the native ones refuse it with a message naming none of the op's arguments. The check is a
+ * product over the few dimensions and one length compare.
+ */
 export function checkTensor(x: unknown, where: string, arg: string): Tensor {
   if (!(x instanceof Tensor)) {
     const what = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
     throw new TypeError(`${where}: '${arg}' must be a Tensor, got ${what}`);
   }
+  const s = x.shape;
+  let n = 1;
+  for (let i = 0; i < s.length; i++) n *= s[i];
+  if (x.data.length !== n) dataMismatch(x, where, arg);
   return x;
+}
+
+function dataMismatch(x: Tensor, where: string, arg: string): never {
+  const held = x.data.length;
+  if (held === 0 && isDetached(x.data)) {
+    throw new TypeError(
+      `${where}: '${arg}' is detached (its data's ArrayBuffer was transferred): it holds no data, ` +
+        `its shape ${fmtShape(x.shape)} needs ${numelOf(x.shape)} elements`,
+    );
+  }
+  throw new TypeError(
+    `${where}: '${arg}' has shape ${fmtShape(x.shape)} (${numelOf(x.shape)} elements) but its data holds ${held}`,
+  );
 }
 
 /** Turns a number into a 0-d tensor of `like`'s dtype; checks a tensor operand's dtype against `like`. */

@@ -551,6 +551,44 @@ void test_thread_pool() {
       EXPECT(count.load() == want + 1, "after set_size(%d): %d tasks ran", s, count.load());
     }
   }
+  // set_size while a job runs on another thread (gemmAsync on a libuv thread) returns at once and size() tells
+  // the new count; the job finishes on its threads, and the next job starts on the new count.
+  {
+    ThreadPool pool(2);
+    std::atomic<bool> running{false}, release{false}, finished{false};
+    std::thread job([&] {
+      pool.run_tasks(1, [&](int, ScratchBuffer&) {
+        running.store(true);
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!release.load() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2))
+          std::this_thread::yield();
+        finished.store(true);
+      });
+    });
+    while (!running.load()) std::this_thread::yield();
+    pool.set_size(3);
+    const bool returned_first = !finished.load();
+    EXPECT(returned_first, "set_size waited for the running job");
+    EXPECT(pool.size() == 3, "size() after set_size(3) during a job: %d", pool.size());
+    release.store(true);
+    job.join();
+    // three tasks that each wait until all three have started: only three threads can run them
+    std::atomic<int> arrived{0}, saw_all{0};
+    pool.run_tasks(3, [&](int, ScratchBuffer&) {
+      arrived.fetch_add(1);
+      const auto t0 = std::chrono::steady_clock::now();
+      while (arrived.load() < 3 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+        std::this_thread::yield();
+      if (arrived.load() == 3) saw_all.fetch_add(1);
+    });
+    EXPECT(saw_all.load() == 3, "the job after set_size(3) did not run on 3 threads (%d saw all)", saw_all.load());
+    // a request made from inside a task (the pool is busy) is recorded too, and applied by the next job
+    pool.run_tasks(1, [&](int, ScratchBuffer&) { pool.set_size(1); });
+    EXPECT(pool.size() == 1, "set_size(1) from inside a task: size %d", pool.size());
+    std::atomic<int> count{0};
+    pool.run_tasks(5, [&](int, ScratchBuffer&) { count.fetch_add(1); });
+    EXPECT(count.load() == 5, "after set_size(1) from a task: %d of 5 tasks ran", count.load());
+  }
   // Two threads sharing one pool (one runs inline while the pool is busy) and two pools side by side.
   {
     ThreadPool shared(3), other(2);

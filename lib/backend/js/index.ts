@@ -5,6 +5,7 @@ import { gemm } from './gemm';
 import { sgdStep } from './optim';
 import { colSum, takeRows } from './rows';
 import { crossEntropyForward } from './loss';
+import { checkThreads } from '../settings';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -43,7 +44,7 @@ export class JsBackend implements Backend {
   getThreads(): number {
     return 1;
   }
-  setThreads(_n: number): void {
-    /* single-threaded */
+  setThreads(n: number): void {
+    checkThreads(n); // single-threaded, but a bad count is the error it is on native
   }
 }

@@ -1,6 +1,7 @@
 /** The native backend: thin forwarding to the N-API binding (arguments already validated in lib/). */
 import type { Backend, BackendArgs as P } from '../types';
 import type { NativeBinding } from './binding';
+import { checkIsa, checkThreads } from '../settings';
 
 /** Backend.gemm's arguments as the binding takes them: the optional epilogue flattened, with its defaults. */
 function bindingGemmArgs(args: P<'gemm'>): Parameters<NativeBinding['gemm']> {
@@ -19,8 +20,9 @@ export class NativeBackend implements Backend {
   get isa(): string {
     return this.b.info().isa;
   }
+  /** The kernel family: one of info().isas (a TypeError/RangeError naming 'name' otherwise). */
   setIsa(isa: string): void {
-    this.b.setIsa(isa);
+    this.b.setIsa(checkIsa(isa, this.b.info().isas));
   }
   info(): ReturnType<NativeBinding['info']> {
     return this.b.info();
@@ -70,7 +72,8 @@ export class NativeBackend implements Backend {
   getThreads(): number {
     return this.b.getThreads();
   }
+  /** Returns at once; a GEMM running on a libuv thread (gemmAsync) finishes on the threads it started with. */
   setThreads(n: number): void {
-    this.b.setThreads(n);
+    this.b.setThreads(checkThreads(n));
   }
 }

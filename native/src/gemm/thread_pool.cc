@@ -69,6 +69,7 @@ void ScratchBuffer::release() {
 ThreadPool::ThreadPool(int threads) {
   busy_.store(true, std::memory_order_relaxed);
   start_workers(clamp_threads(threads));
+  requested_.store(live_, std::memory_order_relaxed);
   busy_.store(false, std::memory_order_release);
 }
 
@@ -78,27 +79,39 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::set_size(int threads) {
-  threads = clamp_threads(threads);
+  // The store comes first, and every access to requested_ and every exchange of busy_ is seq_cst: when the
+  // exchange below fails, the job that holds busy_ has it, and the next exchange that takes busy_ (the next
+  // job's, which then applies the new size) is ordered after this store.
+  requested_.store(clamp_threads(threads), std::memory_order_seq_cst);
   bool expected = false;
-  while (!busy_.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
-    expected = false;
-    std::this_thread::yield();
-  }
+  if (!busy_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) return;  // a job runs
+  struct Release {
+    std::atomic<bool>& b;
+    ~Release() { b.store(false, std::memory_order_release); }
+  } release{busy_};
+  apply_requested();
+}
+
+void ThreadPool::apply_requested() {
+  const int want = requested_.load(std::memory_order_seq_cst);
+  if (want == live_) return;
   try {
-    if (threads != size()) {
-      stop_workers();
-      start_workers(threads);
-    }
+    stop_workers();
+    start_workers(want);
   } catch (...) {
-    // Out of memory while restarting: carry on single-threaded (slot 0 must exist for run_tasks).
+    // Out of memory while restarting: carry on single-threaded (slot 0 must exist for run_tasks), and say so
+    // unless a newer request came meanwhile.
     try {
       if (scratch_.empty()) scratch_.resize(1);
     } catch (...) {
     }
-    busy_.store(false, std::memory_order_release);
+    int asked = want;
+    requested_.compare_exchange_strong(asked, live_, std::memory_order_seq_cst);
     throw;
   }
-  busy_.store(false, std::memory_order_release);
+  // The system may have refused some workers: size() tells what runs (and the next job does not retry).
+  int asked = want;
+  if (live_ != want) requested_.compare_exchange_strong(asked, live_, std::memory_order_seq_cst);
 }
 
 void ThreadPool::start_workers(int threads) {
@@ -118,7 +131,7 @@ void ThreadPool::start_workers(int threads) {
     ++started;
   }
   scratch_.resize(static_cast<std::size_t>(started));
-  size_.store(started, std::memory_order_relaxed);
+  live_ = started;
 }
 
 void ThreadPool::stop_workers() {
@@ -132,7 +145,7 @@ void ThreadPool::stop_workers() {
   for (auto& t : workers_) t.join();
   workers_.clear();
   scratch_.clear();
-  size_.store(1, std::memory_order_relaxed);
+  live_ = 1;
   std::lock_guard<std::mutex> lk(mu_);
   stop_ = false;
 }
@@ -190,7 +203,7 @@ void ThreadPool::worker_main(int slot, std::uint64_t seen) {
 void ThreadPool::run_impl(int ntasks, JobFn fn, void* ctx) {
   if (ntasks <= 0) return;
   bool expected = false;
-  if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+  if (!busy_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) {
     // Busy (another thread's job, or a nested call): run every task here, in order.
     ScratchBuffer local;
     for (int task = 0; task < ntasks; ++task) fn(ctx, task, local);
@@ -201,9 +214,17 @@ void ThreadPool::run_impl(int ntasks, JobFn fn, void* ctx) {
     ~Release() { b.store(false, std::memory_order_release); }
   } release{busy_};
 
-  ScratchBuffer fallback;  // only if a failed set_size left no slot (allocates nothing otherwise)
+  // A thread count that set_size could not apply while a job ran: restart the workers before this job.
+  if (requested_.load(std::memory_order_seq_cst) != live_) {
+    try {
+      apply_requested();
+    } catch (...) {
+      // out of memory: run on the threads there are (apply_requested left slot 0 if it could)
+    }
+  }
+  ScratchBuffer fallback;  // only if a failed restart left no slot (allocates nothing otherwise)
   ScratchBuffer& mine = scratch_.empty() ? fallback : scratch_[0];
-  const int want = std::min(ntasks, size());
+  const int want = std::min(ntasks, live_);
   if (want == 1) {
     for (int task = 0; task < ntasks; ++task) fn(ctx, task, mine);
     return;

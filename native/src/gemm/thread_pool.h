@@ -14,6 +14,8 @@
 //
 // If the pool is busy (a job started from another thread, or a nested call from inside a task), the calling
 // thread runs every task itself, in order, with a temporary scratch buffer: same results, no deadlock.
+// set_size() never waits either: it records the new total, and the workers are restarted right away when the
+// pool is idle, else by the next job that starts (before it claims a task).
 // The first exception thrown by fn is rethrown by run_tasks() after every started task has finished.
 #pragma once
 #include <algorithm>
@@ -64,9 +66,12 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int size() const { return size_.load(std::memory_order_relaxed); }
-  // Restarts the workers with a new total (clamped as in the constructor). Waits for a running job; must not
-  // be called from inside a task.
+  // The requested total (what set_size asked for, or the threads the system let the pool start).
+  int size() const { return requested_.load(std::memory_order_relaxed); }
+  // Asks for a new total (clamped as in the constructor) and returns at once: when no job is running the
+  // workers are restarted now (a std::bad_alloc then propagates, the pool running single-threaded); when one
+  // is (from another thread, or this call comes from inside a task), it finishes on the threads it has and
+  // the next job to start restarts them first.
   void set_size(int threads);
 
   // fn(int task, ScratchBuffer& scratch) once for every task in [0, ntasks), on the caller and up to
@@ -93,7 +98,8 @@ class ThreadPool {
  private:
   using JobFn = void (*)(void* ctx, int task, ScratchBuffer& scratch);
   void run_impl(int ntasks, JobFn fn, void* ctx);
-  void start_workers(int threads);  // needs no running job and no workers
+  void apply_requested();          // needs busy_: restarts the workers when requested_ != live_
+  void start_workers(int threads);  // needs busy_ and no workers
   void stop_workers();
   void worker_main(int slot, std::uint64_t seen);
   void claim_tasks(ScratchBuffer& scratch);  // runs tasks until none is left
@@ -120,8 +126,9 @@ class ThreadPool {
   int sleepers_ = 0;             // workers waiting on cv_work_
   bool caller_waiting_ = false;  // the caller waits on cv_done_
 
-  std::atomic<bool> busy_{false};  // a job (or set_size) is in progress
-  std::atomic<int> size_{1};
+  std::atomic<bool> busy_{false};  // a job (or set_size applying a size) is in progress
+  std::atomic<int> requested_{1};  // size() (set_size stores it without waiting for busy_)
+  int live_ = 1;                   // the caller + running workers; read and written only with busy_ held
   std::vector<std::thread> workers_;
   std::vector<ScratchBuffer> scratch_;  // slot 0: the caller, slot i: worker i
 };

@@ -114,8 +114,10 @@ void unpack_gemm(const Napi::CallbackInfo& info, GemmCall* out) {
   q.span_c = span_of(g.m, g.n, g.ldc);
   q.span_pre = q.has_pre ? mn : 0;
   const std::size_t es = elem_size(a.dtype);
-  if (overlaps(c, q.span_c, a, q.span_a, es) || overlaps(c, q.span_c, b, q.span_b, es))
-    throw_range(env, "c must not overlap a or b");
+  // The TypeScript layer refuses an overlap in one buffer object and computes into a temporary when c and a or
+  // b are on two SharedArrayBuffer objects (which may hold one memory): this is for raw backend calls.
+  if (overlaps(c, q.span_c, a, q.span_a, es)) throw_range(env, "gemm: 'c' must not overlap 'a' (the same memory)");
+  if (overlaps(c, q.span_c, b, q.span_b, es)) throw_range(env, "gemm: 'c' must not overlap 'b' (the same memory)");
   if (q.has_pre && (overlaps(preact, q.span_pre, c, q.span_c, es) || overlaps(preact, q.span_pre, a, q.span_a, es) ||
                     overlaps(preact, q.span_pre, b, q.span_b, es)))
     throw_range(env, "preact must not overlap a, b or c");
