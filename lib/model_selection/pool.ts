@@ -4,6 +4,7 @@
  * run out of tasks), and fits the tasks it is handed. Results come back in task order, so a parallel search
  * equals the sequential one for the same seeds.
  */
+import { MAX_THREADS } from '../backend/settings';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -287,7 +288,7 @@ export async function runTrialsInWorkers(
         retired.add(w);
         void w.terminate();
         if (busy.size > 0) {
-          const n = Math.max(1, Math.floor(jobs / busy.size));
+          const n = Math.min(MAX_THREADS, Math.max(1, Math.floor(jobs / busy.size)));
           for (const b of busy) b.postMessage({ type: 'threads', n });
         }
         return;
