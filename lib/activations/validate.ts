@@ -22,6 +22,7 @@ export function describe(v: unknown): string {
 export function describeTyped(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (typeof v === 'boolean') return `boolean ${v}`;
+  if (typeof v === 'bigint') return `${v}n (a BigInt)`;
   return describe(v);
 }
 

@@ -2,6 +2,7 @@
  * Checks of the backend settings, shared by both backends (and the environment variables) so that a bad value is
  * the same named TypeError/RangeError everywhere, thrown before anything reaches the native binding.
  */
+import { describeTyped } from '../activations/validate';
 
 /** The most threads a native thread pool runs (ThreadPool::kMaxThreads in native/src/gemm/thread_pool.h). */
 export const MAX_THREADS = 256;
@@ -9,17 +10,10 @@ export const MAX_THREADS = 256;
 /** Every kernel family a native binary may have; info().isas lists those of this binary and CPU. */
 export const KNOWN_ISAS: readonly string[] = ['scalar', 'avx2', 'neon'];
 
-function shown(v: unknown): string {
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'bigint') return `${v}n (a BigInt)`;
-  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
-  return v === null ? 'null' : typeof v;
-}
-
 /** setThreads(n): n must be an integer in [1, MAX_THREADS]. */
 export function checkThreads(n: unknown, where = 'setThreads'): number {
   const want = `an integer in [1, ${MAX_THREADS}]`;
-  if (typeof n !== 'number') throw new TypeError(`${where}: 'n' must be ${want}, got ${shown(n)}`);
+  if (typeof n !== 'number') throw new TypeError(`${where}: 'n' must be ${want}, got ${describeTyped(n)}`);
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`${where}: 'n' must be ${want}, got ${n}`);
   return n;
 }
@@ -28,7 +22,8 @@ export function checkThreads(n: unknown, where = 'setThreads'): number {
 export function checkIsa(name: unknown, available: readonly string[], where = 'setIsa'): string {
   if (typeof name !== 'string') {
     const known = KNOWN_ISAS.join(', ');
-    throw new TypeError(`${where}: 'name' must be a string naming a kernel family (${known}), got ${shown(name)}`);
+    const got = describeTyped(name);
+    throw new TypeError(`${where}: 'name' must be a string naming a kernel family (${known}), got ${got}`);
   }
   if (!KNOWN_ISAS.includes(name)) {
     throw new RangeError(`${where}: 'name' ${JSON.stringify(name)} is not a kernel family (${KNOWN_ISAS.join(', ')})`);

@@ -12,6 +12,7 @@ import { runTrialsInWorkers, TrialResult, TrialSpec } from './pool';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
+import { withContext } from '../util/errors';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -140,43 +141,49 @@ function foldsOf(cv: CvSplitter, labels: Int32Array): Fold[] {
 }
 
 /**
- * Builds each candidate's module and optimizer once (nothing is trained), so that a bad module or optimizer
- * parameter (an unknown activation, hidden: [0]) is an error before any fit, not after the earlier candidates'
- * fits have run. Only the built-in MLP is built: a custom module class or factory is the user's code, called at
- * fit. Returns the input width the candidates' MLPs share, or undefined when it is not known or not shared.
+ * Each candidate's estimator, with its MLP and optimizer built once when `build` (nothing is trained), so that a
+ * bad module or optimizer parameter (an unknown activation, hidden: [0]) is an error before any fit, not after the
+ * earlier candidates' fits have run. Only the built-in MLP is built: a custom module class or factory is the
+ * user's code, called at fit. Returns the input width the candidates' MLPs share, or undefined when it is not
+ * known or not shared.
  */
-function buildCandidates(estimator: NeuralNetClassifier, candidates: Record<string, unknown>[]): number | undefined {
-  const widths = new Set<number>();
-  let allKnown = true;
+function candidateInputs(
+  estimator: NeuralNetClassifier,
+  candidates: Record<string, unknown>[],
+  build: boolean,
+): number | undefined {
+  const widths = new Set<unknown>();
   for (const c of candidates) {
     const est = estimator.clone().setParams(c); // throws naming an unknown parameter
-    const m = est.getParams().module;
-    if (m !== undefined && m !== 'mlp') {
-      allKnown = false;
+    const { module, module__inputs: inputs } = est.getParams();
+    if (module !== undefined && module !== 'mlp') {
+      widths.add(undefined); // a custom module: its width is not known
       continue;
     }
     try {
-      est.initialize();
+      if (build) est.initialize();
     } catch (e) {
       // the message names the candidate: a grid's values are often modules or objects the error does not show
-      const msg = `${briefParams(c)}: ${(e as Error).message}`;
-      if (e instanceof RangeError) throw new RangeError(msg, { cause: e });
-      if (e instanceof TypeError) throw new TypeError(msg, { cause: e });
-      throw e;
+      throw withContext(e, briefParams(c));
     }
-    widths.add((est.module_ as nn.MLP).inputs);
+    widths.add(inputs);
   }
-  return allKnown && widths.size === 1 ? [...widths][0] : undefined;
+  const [w] = widths;
+  return widths.size === 1 && typeof w === 'number' ? w : undefined;
 }
 
-/** X as a matrix for y's labels; with the candidates' input width known, X must have exactly that many per row. */
+/**
+ * X as a matrix for y's labels; with the candidates' input width known, X must have exactly that many per row.
+ * `build`: build the candidates' MLPs first (candidateInputs), where the constructor has not already.
+ */
 function matrixFor(
   estimator: NeuralNetClassifier,
   candidates: Record<string, unknown>[],
   X: FloatArray | number[][],
   labels: Int32Array,
+  build: boolean,
 ): { data: FloatArray; features: number } {
-  const inputs = buildCandidates(estimator, candidates);
+  const inputs = candidateInputs(estimator, candidates, build);
   const dtype = (estimator.getParams().dtype as 'float32') ?? 'float32';
   return asMatrix(X, labels.length, dtype, 'X', inputs);
 }
@@ -344,7 +351,7 @@ export async function crossValidate(
   if (!(estimator instanceof NeuralNetClassifier)) throw new TypeError('estimator must be a NeuralNetClassifier');
   const opts = checkCvOptions(options, false);
   const labels = asLabels(y);
-  const { data, features } = matrixFor(estimator, [{}], X, labels);
+  const { data, features } = matrixFor(estimator, [{}], X, labels, true);
   const folds = foldsOf(resolveCv(opts.cv), labels);
   const r = await runTrials(estimator, data, features, labels, [{}], folds, opts);
   return { test_score: r.map((t) => t.testScore), fit_time: r.map((t) => t.fitTime), score_time: r.map((t) => t.scoreTime) };
@@ -387,12 +394,12 @@ export class GridSearchCV {
     checkCvOptions(options, true);
     // Fail early: on unknown parameter names (setParams throws naming them), and on bad module or optimizer
     // parameters (each candidate's MLP is built once, not trained).
-    buildCandidates(estimator, this.candidates);
+    candidateInputs(estimator, this.candidates, true);
   }
 
   async fit(X: FloatArray | number[][], y: ArrayLike<number>): Promise<this> {
     const labels = asLabels(y);
-    const { data, features } = matrixFor(this.estimator, this.candidates, X, labels);
+    const { data, features } = matrixFor(this.estimator, this.candidates, X, labels, false);
     const folds = foldsOf(resolveCv(this.options.cv), labels);
     // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
     // is reset first and set from this run only.

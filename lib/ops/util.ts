@@ -15,10 +15,7 @@ export function checkTensor(x: unknown, where: string, arg: string): Tensor {
     const what = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
     throw new TypeError(`${where}: '${arg}' must be a Tensor, got ${what}`);
   }
-  const s = x.shape;
-  let n = 1;
-  for (let i = 0; i < s.length; i++) n *= s[i];
-  if (x.data.length !== n) dataMismatch(x, where, arg);
+  if (x.data.length !== numelOf(x.shape)) dataMismatch(x, where, arg);
   return x;
 }
 

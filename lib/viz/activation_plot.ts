@@ -10,6 +10,7 @@ import { checkFrameSeconds, checkSize, esc, formatNumber, lineChart, niceDomain,
 import { findActivation, formatParams, formatValue, listActivations, paramSymbol } from './registry';
 import { svgFramesToGif, svgToPng } from './raster';
 import { checkOutputFile, isDirectory } from '../util/files';
+import { withContext } from '../util/errors';
 
 export type ParamValue = number | string | boolean;
 export type ActivationSpec = string | ({ name: string } & Record<string, unknown>);
@@ -348,10 +349,7 @@ export function writeGallery(dir: string, options: GalleryOptions = {}): Gallery
     try {
       svg = activationPlot(a.name, { ...options, idPrefix: `g-${a.name}` }).svg;
     } catch (e) {
-      const msg = `gallery: activation '${a.name}' failed: ${(e as Error)?.message ?? String(e)}`;
-      throw e instanceof RangeError ? new RangeError(msg, { cause: e }) : e instanceof TypeError
-        ? new TypeError(msg, { cause: e })
-        : new Error(msg, { cause: e });
+      throw withContext(e, `gallery: activation '${a.name}' failed`);
     }
     const params = Object.fromEntries(a.params.map((p) => [p.name, p.default]));
     return { svg, entry: { name: a.name, file: `${a.name}.${format}`, description: a.description, params } };
