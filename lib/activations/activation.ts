@@ -3,11 +3,24 @@ import { backend } from '../backend';
 import { ActOp } from '../backend/ops';
 import type { FloatArray } from '../backend/types';
 import type { Activation, ActivationJSON, ParamValue } from './types';
-import { allocLike, checkFloatArray, checkLike, lengthOf } from './validate';
+import { allocLike, checkFloatArray, checkLike, lengthOf, mayShareUnseen, setInto } from './validate';
 
 /** The output array: `out` checked against x, or a new one. */
 function outFor<T extends FloatArray>(x: T, out: T | null | undefined): T {
   return (out === undefined || out === null ? allocLike(x) : checkLike(out, 'out', x)) as T;
+}
+
+/**
+ * Runs `kernel` on `out`, or, where out may share memory with one of `inputs` through another SharedArrayBuffer
+ * object (which the overlap checks cannot see), on a temporary copied into out afterwards: every input is then read
+ * before out is written, as for separate arrays (a partial overlap would have the kernel read elements it has
+ * already overwritten). The values are those of a call on separate arrays, on both backends.
+ */
+function intoOut(out: FloatArray, inputs: readonly (FloatArray | null)[], kernel: (out: FloatArray) => void): void {
+  if (!inputs.some((a) => a !== null && mayShareUnseen(out, a))) return kernel(out);
+  const t = allocLike(out);
+  kernel(t);
+  setInto.call(out, t);
 }
 
 /**
@@ -33,14 +46,14 @@ export abstract class BaseActivation implements Activation {
   forward<T extends FloatArray>(x: T, out?: T | null): T {
     checkFloatArray(x, 'x');
     const y = outFor(x, out);
-    this.runForward(x, y);
+    intoOut(y, [x], (o) => this.runForward(x, o));
     return y;
   }
 
   derivative<T extends FloatArray>(x: T, out?: T | null): T {
     checkFloatArray(x, 'x');
     const gi = outFor(x, out);
-    this.runBackward(x, null, null, gi);
+    intoOut(gi, [x], (o) => this.runBackward(x, null, null, o));
     return gi;
   }
 
@@ -55,7 +68,7 @@ export abstract class BaseActivation implements Activation {
     const gi = outFor(x, out);
     checkLike(gi, 'out', gradOut, 'gradOut');
     if (y !== null) checkLike(gi, 'out', y, 'y');
-    this.runBackward(x, y, gradOut, gi);
+    intoOut(gi, [x, y, gradOut], (o) => this.runBackward(x, y, gradOut, o));
     return gi;
   }
 

@@ -1,4 +1,5 @@
 /** Argument checks for the public activation API: named TypeError/RangeError before any kernel runs. */
+import { types } from 'util';
 import type { FloatArray } from '../backend/types';
 
 export function isFloatArray(v: unknown): v is FloatArray {
@@ -41,6 +42,23 @@ export const bufferOf = intrinsicGetter<ArrayBufferLike>('buffer');
 export const byteOffsetOf = intrinsicGetter<number>('byteOffset');
 export const byteLengthOf = intrinsicGetter<number>('byteLength');
 export const lengthOf = intrinsicGetter<number>('length');
+
+/** %TypedArray%.prototype.set, which a subclass cannot override: copies `src` into `dst` from `offset` on. */
+export const setInto = (typedArrayProto as { set: (this: ArrayBufferView, src: ArrayLike<number>, o?: number) => void })
+  .set;
+
+/**
+ * Whether a and b may share memory although they are views of two buffer objects. Only SharedArrayBuffers can:
+ * one memory is seen through a new SharedArrayBuffer object in every thread it is posted to (and back), and no API
+ * tells whether two such objects hold the same memory. An ArrayBuffer's memory belongs to that one object, and
+ * views of one object are judged by their offsets (viewsOverlap). Callers that write b while reading a then work
+ * through a temporary.
+ */
+export function mayShareUnseen(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  const ba = bufferOf.call(a);
+  const bb = bufferOf.call(b);
+  return ba !== bb && types.isSharedArrayBuffer(ba) && types.isSharedArrayBuffer(bb);
+}
 
 /**
  * Whether the first `aBytes` bytes of view a and the first `bBytes` bytes of view b share a byte of one buffer

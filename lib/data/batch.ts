@@ -5,7 +5,7 @@
 import { Rng } from '../util/random';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend/types';
-import { bufferOf, byteLengthOf, describeTyped, viewsOverlap } from '../activations/validate';
+import { bufferOf, byteLengthOf, describeTyped, mayShareUnseen, setInto, viewsOverlap } from '../activations/validate';
 
 export type IndexArray = Int32Array | Uint32Array | readonly number[];
 export type NumericArray =
@@ -112,10 +112,21 @@ export function takeRows<T extends NumericArray>(X: T, features: number, indices
   } else {
     dst = new (X.constructor as new (n: number) => T)(m * features);
   }
+  // out over X through another SharedArrayBuffer object (the check above cannot see it): gather into a new array,
+  // then copy, so that no row of X is read after out is written
+  if (out !== undefined && mayShareUnseen(dst, X)) {
+    const rows = takeRows(X, features, indices);
+    setInto.call(dst, rows);
+    return dst;
+  }
   const kernel = (X instanceof Float32Array || X instanceof Float64Array) && indices instanceof Int32Array;
   // The loop at the end reads the indices as it writes out: when the two share memory it works on a copy (the
   // backends' takeRows kernels copy the indices themselves).
-  if (!kernel && ArrayBuffer.isView(indices) && bufferOf.call(indices) === bufferOf.call(dst)) {
+  if (
+    !kernel &&
+    ArrayBuffer.isView(indices) &&
+    (bufferOf.call(indices) === bufferOf.call(dst) || mayShareUnseen(indices, dst))
+  ) {
     indices = indices.slice();
   }
   for (let i = 0; i < m; i++) {

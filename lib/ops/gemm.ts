@@ -9,10 +9,9 @@
  * C's previous content (NaN included); k == 0 gives C = beta * C. Every argument is checked here, with an
  * error naming it, before anything reaches the backend.
  */
-import { types } from 'util';
 import { backend } from '../backend';
 import type { FloatArray } from '../backend';
-import { bufferOf, checkFloatArray, dtypeOf, viewsOverlap } from '../activations/validate';
+import { checkFloatArray, dtypeOf, mayShareUnseen, viewsOverlap } from '../activations/validate';
 
 export interface GemmOptions {
   /** Rows of op(A) and C. */
@@ -209,17 +208,9 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
   return { transA, transB, m, n, k, alpha, beta, lda, ldb, ldc, viaTemp };
 }
 
-/**
- * Whether the accessed part of x may share memory with y's although they are views of two buffer objects. Only
- * SharedArrayBuffers can: one memory is seen through a new SharedArrayBuffer object in every thread it is posted
- * to (and back), and no API tells whether two such objects hold the same memory. An ArrayBuffer's memory belongs
- * to that one object, and views of one object were judged by offset above.
- */
+/** Whether the accessed part of x may share memory with y's unseen (mayShareUnseen; empty parts share none). */
 function hiddenOverlap(x: FloatArray, nx: number, y: FloatArray, ny: number): boolean {
-  if (nx === 0 || ny === 0) return false;
-  const bx = bufferOf.call(x);
-  const by = bufferOf.call(y);
-  return bx !== by && types.isSharedArrayBuffer(bx) && types.isSharedArrayBuffer(by);
+  return nx > 0 && ny > 0 && mayShareUnseen(x, y);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, sameShape, type FloatArray } from '../autograd/util';
-import { describeTyped as shown } from '../activations/validate';
+import { byteLengthOf, describeTyped as shown, mayShareUnseen, viewsOverlap } from '../activations/validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsInput<O> = Iterable<Tensor> | Array<Partial<O> & { params: Iterable<Tensor> }>;
@@ -93,12 +93,19 @@ export abstract class Optimizer<O extends object> {
   /**
    * The gradient of parameter i of group gi, checked against the parameter (a Tensor of its shape and dtype: a
    * .grad set by hand, or left over from before the parameter's data changed, would otherwise be read out of
-   * bounds or in the wrong precision); null when it has none.
+   * bounds or in the wrong precision); null when it has none. A gradient that shares the parameter's memory
+   * (p.grad = p.detach(), or a view of its SharedArrayBuffer received from another thread) comes as a copy: the
+   * update reads the gradient as it was before the step writes the parameter.
    */
   protected gradOf(p: Tensor, gi: number, i: number): FloatArray | null {
     const g: unknown = p.grad;
     if (g === null) return null;
-    if (g instanceof Tensor && g.dtype === p.dtype && sameShape(g.shape, p.shape) && g.numel === p.numel) return g.data;
+    if (g instanceof Tensor && g.dtype === p.dtype && sameShape(g.shape, p.shape) && g.numel === p.numel) {
+      const d = g.data;
+      const w = p.data;
+      const shared = viewsOverlap(d, byteLengthOf.call(d), w, byteLengthOf.call(w)) || mayShareUnseen(d, w);
+      return shared ? d.slice() : d;
+    }
     const name = this.paramGroups.length === 1 ? `params[${i}].grad` : `paramGroups[${gi}].params[${i}].grad`;
     if (!(g instanceof Tensor)) throw new TypeError(`${this.where}.step: ${name} must be a Tensor or null`);
     if (g.dtype !== p.dtype) {

@@ -8,7 +8,6 @@
  */
 import { Optimizer, checkNumber, type ParamsInput } from './optimizer';
 import { backend } from '../backend';
-import { viewsOverlap } from '../activations/validate';
 import type { FloatArray } from '../backend/types';
 
 export interface SGDOptions {
@@ -63,10 +62,8 @@ export class SGD extends Optimizer<SGDOptions> {
       const params = group.params;
       for (let pi = 0; pi < params.length; pi++) {
         const p = params[pi];
-        let grad = this.gradOf(p, gi, pi);
+        const grad = this.gradOf(p, gi, pi); // a copy where it shares the parameter's memory
         if (grad === null) continue;
-        // a gradient that shares the parameter's memory (p.grad = p.detach()) is read before the update writes it
-        if (viewsOverlap(grad, grad.byteLength, p.data, p.data.byteLength)) grad = grad.slice();
         let buf: FloatArray | null = null;
         let first = false;
         if (momentum !== 0) {
