@@ -7,7 +7,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { backend, backendInfo, ACT_OPS, getNativeBackend, getJsBackend } from '../lib';
+import { backend, backendInfo, setBackend, ACT_OPS, getNativeBackend, getJsBackend } from '../lib';
+import { expectErrors } from './helpers/throws';
 import { loadNativeBinding } from '../lib/backend/native/binding';
 
 const root = path.resolve(__dirname, '..');
@@ -43,6 +44,19 @@ describe(`backend selection (active: ${backend().name}/${backend().isa})`, () =>
       else expect(info.streamMinBytes).toBeNull();
     }
     expect(info.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  test('setBackend refuses anything but js, native or a Backend object, and keeps the active backend', () => {
+    const before = backend();
+    expectErrors([
+      [() => setBackend('JS' as never), RangeError, /^RangeError: setBackend: 'b' must be 'js' or 'native', got 'JS'$/],
+      [() => setBackend(null as never), TypeError, /'b' must be 'js', 'native' or a Backend object, got null$/],
+      [() => setBackend({ name: 'js' } as never), TypeError, /^TypeError: setBackend: 'b' is not a Backend: it lacks /],
+    ]);
+    expect(backend()).toBe(before);
+    const spy = new Proxy(before, {}); // an object with every method: accepted
+    expect(setBackend(spy)).toBe(before);
+    expect(setBackend(before)).toBe(spy);
   });
 
   test('SWISHNET_BACKEND selects the backend', () => {

@@ -1305,6 +1305,9 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
       /'hidden\[0\]' must be a positive integer, got 0/,
     );
     expect(() => new GridSearchCV(estimator(), { optimizer__momentum: [0.9, -1] }, opts)).toThrow(RangeError);
+    // the class nn.MLP is the built-in MLP too (the README's estimator is built with module: nn.MLP)
+    expect(() => new GridSearchCV(estimator().setParams({ module: nn.MLP }), { module__activation: ['relu', 'nope'] }, opts))
+      .toThrow(/^module__activation=nope: unknown activation 'nope'/);
     // a custom module factory is the user's code: not called before fit
     let built = 0;
     const factory = (): nn.Module => {

@@ -294,6 +294,16 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(() => registerActivation('relu', fn, { override: true })).toThrow(/'relu' is a built-in/);
       expect(() => registerActivation('softrelu', fn)).toThrow(/'softrelu' is an alias of the built-in activation 'softplus'/);
       expect(() => unregisterActivation('swish')).toThrow(/built-in/);
+      // RangeErrors, as for every other bad argument (naming it)
+      expect(() => registerActivation('swish', mySwish)).toThrow(RangeError);
+      expect(() => unregisterActivation('swish')).toThrow(RangeError);
+      registerActivation('twice_registered', fn);
+      try {
+        expect(() => registerActivation('twice_registered', fn)).toThrow(RangeError);
+        expect(() => registerActivation('twice_registered', fn)).toThrow(/already registered; pass \{ override: true \}/);
+      } finally {
+        unregisterActivation('twice_registered');
+      }
       // the built-ins are untouched
       expect(activations.get('swish').opId).toBe(ActOp.swish);
       expect(activations.get('softrelu').name).toBe('softplus');

@@ -320,7 +320,7 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     for (const trainSplit of [0.2, null]) {
       const c = tiny({ trainSplit });
       await expect(c.fit(new Float32Array(300 * 8), y)).rejects.toThrow(
-        /fit: X has 480 features per row, the model takes 8 \(2400 values for 5 labels\)/,
+        /fit: X has 480 features per row, the model takes 8 \(2400 values for 5 labels; as rows of 8, X has 300 rows/,
       );
       expect(c.module_).toBeNull(); // put back as it was
     }
@@ -1040,5 +1040,139 @@ describe(`training on, inputs to predict, aborts and the event loop (${backend()
     const p = tiny({ maxEpochs: 1, batchSize: 1024, trainSplit: null }).fit(X, y);
     X[(rows - 1) * 8 + 2] = NaN;
     await expect(p).rejects.toThrow(new RegExp(`^fit: X\\[${rows - 1}\\]\\[2\\] = NaN`));
+  });
+});
+
+describe(`labels, fit options and a diverged model (${backend().name}/${backend().isa})`, () => {
+  const d = blobs();
+  const withLabel = (v: unknown): number[] => {
+    const y: unknown[] = Array.from(d.y);
+    y[4] = v;
+    return y as number[];
+  };
+  const rows = (): unknown[][] => Array.from({ length: 200 }, (_, i) => Array.from(d.X.subarray(i * 8, i * 8 + 8)));
+
+  test('labels are numbers up to 2^31 - 1 and row cells numbers: nothing becomes class 0 or wraps around', async () => {
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    for (const v of [null, '', ' ', false, [], [2], undefined]) {
+      const err = await tiny().fit(d.X, withLabel(v)).catch((e) => e);
+      expect([v, err instanceof TypeError, String(err)]).toEqual([
+        v,
+        true,
+        expect.stringMatching(/^TypeError: y\[4\] must be a non-negative integer class label, got /),
+      ]);
+      expect(() => net.score(d.X, withLabel(v))).toThrow(TypeError);
+    }
+    for (const v of [2 ** 31, 2 ** 32, 1e10]) {
+      await expect(tiny().fit(d.X, withLabel(v))).rejects.toThrow(
+        new RegExp(`^y\\[4\\] must be a non-negative integer class label up to 2\\^31 - 1, got ${v}$`),
+      );
+    }
+    for (const v of [null, '', '2.5', true]) {
+      const X = rows();
+      X[9][3] = v;
+      await expect(tiny().fit(X as number[][], d.y)).rejects.toThrow(/^X\[9\]\[3\] must be a number, got /);
+      expect(() => net.predict(X as number[][])).toThrow(/^X\[9\]\[3\] must be a number, got /);
+    }
+  });
+
+  test('float64 inputs beyond float32\'s range are named as given, not as the Infinity they became', async () => {
+    const X64 = Float64Array.from(d.X);
+    X64[5 * 8 + 2] = 1e300;
+    const over = /X\[5\]\[2\] = 1e\+300 is outside the range of the model's dtype float32 \(\|x\| <= 3.4e38\)/;
+    await expect(tiny().fit(X64, d.y)).rejects.toThrow(new RegExp(`^fit: ${over.source}`));
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    expect(() => net.predict(X64)).toThrow(new RegExp(`^${over.source}`));
+    X64[5 * 8 + 2] = Infinity;
+    expect(() => net.predict(X64)).toThrow(/^X\[5\]\[2\] = Infinity: the inputs must be finite numbers/);
+    await expect(tiny({ dtype: 'float64', maxEpochs: 1 }).fit(X64.map((v) => Math.min(v, 1e300)), d.y)).resolves.toBeTruthy();
+  });
+
+  test('fit and partialFit check their options by name, and leave the model as it was', async () => {
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    const w = net.getWeights();
+    const calls: [() => Promise<unknown>, ErrorConstructor, RegExp][] = [
+      [() => net.fit(d.X, d.y, null as never), TypeError, /^fit: options must be an object like \{ signal, validation \}, got null/],
+      [() => net.fit(d.X, d.y, { epochs: 5 } as never), TypeError, /^fit: unknown option 'epochs' \(fit trains maxEpochs;/],
+      [() => net.partialFit(d.X, d.y, { epoch: 5 } as never), TypeError, /unknown option 'epoch'; known: signal, validation, epochs$/],
+      [() => net.fit(d.X, d.y, { validaton: {} } as never), TypeError, /^fit: unknown option 'validaton'/],
+      [
+        () => net.fit(d.X, d.y, { signal: new AbortController() as never }),
+        TypeError,
+        /^fit: options.signal must be an AbortSignal \(controller.signal\), got AbortController$/,
+      ],
+      [() => net.fit(d.X, d.y, { validation: 5 as never }), TypeError, /^fit: options.validation must be an object \{ X, y \}/],
+      [() => net.fit(d.X, d.y, { validation: { X: d.X } as never }), TypeError, /options.validation must be an object/],
+      [
+        () => net.fit(d.X, d.y, { validation: { X: new Float32Array(0), y: new Int32Array(0) } }),
+        RangeError,
+        /^fit: validation.y must not be empty$/,
+      ],
+    ];
+    for (const [call, type, re] of calls) {
+      const err = (await call().catch((e: Error) => e)) as Error;
+      expect([String(call), err instanceof type, err.message]).toEqual([String(call), true, expect.stringMatching(re)]);
+    }
+    expect(net.getWeights()).toEqual(w);
+  });
+
+  test('a model a diverged fit left with NaN weights refuses to predict; overflowing outputs are named', async () => {
+    const X = d.X.slice();
+    for (let i = 0; i < 200; i++) X[i * 8 + 7] = 0; // Adam with eps 0: 0/0 in that column's weights
+    const net = tiny({ optimizer: 'adam', optimizerParams: { eps: 0 }, batchSize: 16 });
+    await expect(net.fit(X, d.y)).rejects.toThrow(TrainingDivergedError);
+    const diverged = /^the model's 'fc1.weight' holds NaN\/Infinity \(a fit that diverged leaves its weights so\)/;
+    expect(() => net.predict(X)).toThrow(diverged);
+    expect(() => net.predictProba(X)).toThrow(diverged);
+    expect(() => net.score(X, d.y)).toThrow(diverged);
+    // finite weights whose outputs overflow float32 for large inputs: the row is named
+    const ok = tiny({ maxEpochs: 1 });
+    await ok.fit(d.X, d.y);
+    for (const p of ok.module_!.parameters()) p.data.fill(p.shape.length === 2 ? 1e19 : 0);
+    const big = new Float32Array(4 * 8).fill(1e-30);
+    big.fill(1, 2 * 8, 3 * 8);
+    expect(() => ok.predict(big)).toThrow(/^X\[2\]: the model's output is Infinity \(finite weights: an activation or /);
+  });
+
+  test('a BatchNorm running variance that overflows is a divergence naming the buffer', async () => {
+    const huge = d.X.map((v) => v * 1e20);
+    const err = await tiny({ moduleParams: { batchNorm: true }, lr: 0.05 }).fit(huge, d.y).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect(err.layer).toBe('bn1.runningVar');
+    expect(err.message).toMatch(/^training diverged at epoch 1, batch 5: .*; buffer 'bn1.runningVar' holds NaN\/Inf/);
+  });
+
+  test('batch sizes: a last batch of one row is refused before the first step with BatchNorm; a huge one is one batch', async () => {
+    const bn = tiny({ moduleParams: { batchNorm: true }, trainSplit: null, batchSize: 199, maxEpochs: 1 });
+    await bn.fit(d.X.subarray(0, 100 * 8), d.y.subarray(0, 100)); // 100 rows: one batch
+    const w = bn.getWeights();
+    await expect(bn.fit(d.X, d.y)).rejects.toThrow(
+      /^fit: batchSize 199 with 200 training rows leaves a batch of 1 row, which BatchNorm layer 'bn1' cannot/,
+    );
+    expect(bn.getWeights()).toEqual(w);
+    await expect(tiny({ moduleParams: { batchNorm: true }, batchSize: 1 }).fit(d.X, d.y)).rejects.toThrow(/batchSize 1 with/);
+    // without BatchNorm a 1-row batch trains; a batchSize beyond the rows makes one batch of them all
+    const one = tiny({ trainSplit: null, batchSize: 1e9, maxEpochs: 2, shuffle: false });
+    await one.fit(d.X, d.y);
+    const all = tiny({ trainSplit: null, batchSize: 200, maxEpochs: 2, shuffle: false });
+    await all.fit(d.X, d.y);
+    expect(one.getWeights()).toEqual(all.getWeights());
+    expect(one.history.epochs.map((e) => e.train_batch_count)).toEqual([1, 1]);
+  });
+
+  test('the constructor\'s types take skorch-style flat names as the runtime does', () => {
+    const net = new NeuralNetClassifier({ module__activation: 'tanh', optimizer__momentum: 0.5, verbose: 0 });
+    expect(net.getParams()).toMatchObject({ module__activation: 'tanh', optimizer__momentum: 0.5 });
+  });
+
+  test('a flat X of whole rows with too few or many labels names the row counts too', async () => {
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    await expect(net.partialFit(d.X.subarray(0, 60 * 8), d.y.subarray(0, 48))).rejects.toThrow(
+      /^partialFit: X has 10 features per row, the model takes 8 \(480 values for 48 labels; as rows of 8, X has 60 rows for 48 labels\)$/,
+    );
   });
 });

@@ -336,14 +336,14 @@ export function registerActivation(
 
   if (isBuiltin(name)) {
     const target = specOf(name).name;
-    throw new Error(
+    throw new RangeError(
       `registerActivation: '${name}' is ${target === name ? 'a built-in activation' : `an alias of the built-in activation '${target}'`}; ` +
         `built-in names are protected (even with override: true). Register yours under another name, e.g. 'my_${name}'`,
     );
   }
   const existing = has(name); // a custom one (built-ins were refused above; custom ones have no aliases)
   if (existing && !override) {
-    throw new Error(
+    throw new RangeError(
       `registerActivation: an activation named '${name}' is already registered; pass { override: true } to replace it`,
     );
   }
@@ -405,7 +405,7 @@ export function registerActivation(
 /** Removes a user-registered activation; returns false when none has that name. Built-ins cannot be removed. */
 export function unregisterActivation(name: string): boolean {
   if (typeof name !== 'string') throw new TypeError(`unregisterActivation: 'name' must be a string, got ${describe(name)}`);
-  if (isBuiltin(name)) throw new Error(`unregisterActivation: '${name}' is a built-in activation and cannot be removed`);
+  if (isBuiltin(name)) throw new RangeError(`unregisterActivation: '${name}' is a built-in activation and cannot be removed`);
   return unregister(name);
 }
 

@@ -24,17 +24,17 @@ const builtinNames = new Set<string>();
 export function register(spec: ActivationSpec, options: { replace?: boolean } = {}): void {
   const names = [spec.name, ...(spec.aliases ?? [])];
   const old = options.replace ? specs.get(spec.name) : undefined;
-  if (old && !old.custom) throw new Error(`'${spec.name}' is a built-in activation and cannot be replaced`);
+  if (old && !old.custom) throw new RangeError(`'${spec.name}' is a built-in activation and cannot be replaced`);
   for (const n of names) {
     if (typeof n !== 'string' || !NAME_RE.test(n)) {
       throw new TypeError(`activation names must be identifiers like 'my_act', got ${JSON.stringify(n)}`);
     }
     const holder = byName.get(n);
-    if (holder && holder !== old) throw new Error(`an activation named '${n}' is already registered`);
+    if (holder && holder !== old) throw new RangeError(`an activation named '${n}' is already registered`);
   }
   const seen = new Set<string>();
   for (const p of spec.params) {
-    if (seen.has(p.name)) throw new Error(`activation '${spec.name}' declares parameter '${p.name}' twice`);
+    if (seen.has(p.name)) throw new RangeError(`activation '${spec.name}' declares parameter '${p.name}' twice`);
     seen.add(p.name);
   }
   if (old) for (const n of [old.name, ...(old.aliases ?? [])]) byName.delete(n);
@@ -44,7 +44,7 @@ export function register(spec: ActivationSpec, options: { replace?: boolean } = 
 
 /** Removes a user-registered activation; false when no activation has that name. Built-ins throw. */
 export function unregister(name: string): boolean {
-  if (builtinNames.has(name)) throw new Error(`'${name}' is a built-in activation and cannot be removed`);
+  if (builtinNames.has(name)) throw new RangeError(`'${name}' is a built-in activation and cannot be removed`);
   const s = specs.get(name);
   if (!s) return false;
   specs.delete(name);

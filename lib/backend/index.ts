@@ -10,6 +10,7 @@ import { loadNativeBinding } from './native/binding';
 import { NativeBackend } from './native';
 import { ACT_OPS } from './ops';
 import { MAX_THREADS } from './settings';
+import { describeTyped } from '../activations/validate';
 
 /** How to build the addon: in a checkout of swishnet, and in a project that depends on it. */
 const BUILD_HINT =
@@ -103,11 +104,37 @@ export function backend(): Backend {
   return active;
 }
 
+/** The methods every Backend has (those of the TypeScript one). */
+function backendMethods(): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = getJsBackend(); o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (k !== 'constructor' && typeof (o as Record<string, unknown>)[k] === 'function') names.add(k);
+    }
+  }
+  return [...names];
+}
+
+/** setBackend's argument, checked before the active backend changes (a typo would leave no working backend). */
+function checkBackendArg(b: unknown): void {
+  if (b === 'js' || b === 'native') return;
+  if (typeof b === 'string') throw new RangeError(`setBackend: 'b' must be 'js' or 'native', got '${b}'`);
+  if (typeof b !== 'object' || b === null) {
+    throw new TypeError(`setBackend: 'b' must be 'js', 'native' or a Backend object, got ${describeTyped(b)}`);
+  }
+  const missing = backendMethods().filter((k) => typeof (b as Record<string, unknown>)[k] !== 'function');
+  if (missing.length > 0) {
+    const some = missing.slice(0, 4).join(', ') + (missing.length > 4 ? `, ... (${missing.length} in all)` : '');
+    throw new TypeError(`setBackend: 'b' is not a Backend: it lacks the methods ${some}`);
+  }
+}
+
 /**
  * Switch backends at run time (tests and benchmarks); returns the previous one. setBackend('js') also works where
  * the environment's choice fails (SWISHNET_BACKEND=native without a binary): the previous one is then js.
  */
 export function setBackend(b: Backend | 'js' | 'native'): Backend {
+  checkBackendArg(b);
   let prev: Backend;
   try {
     prev = backend();

@@ -143,8 +143,8 @@ function foldsOf(cv: CvSplitter, labels: Int32Array): Fold[] {
 /**
  * Each candidate's estimator, with its MLP and optimizer built once when `build` (nothing is trained), so that a
  * bad module or optimizer parameter (an unknown activation, hidden: [0]) is an error before any fit, not after the
- * earlier candidates' fits have run. Only the built-in MLP is built: a custom module class or factory is the
- * user's code, called at fit. Returns the input width the candidates' MLPs share, or undefined when it is not
+ * earlier candidates' fits have run. Only the built-in MLP ('mlp' or the class nn.MLP) is built: a custom module
+ * class or factory is the user's code, called at fit. Returns the input width the candidates' MLPs share, or undefined when it is not
  * known or not shared.
  */
 function candidateInputs(
@@ -156,7 +156,7 @@ function candidateInputs(
   for (const c of candidates) {
     const est = estimator.clone().setParams(c); // throws naming an unknown parameter
     const { module, module__inputs: inputs } = est.getParams();
-    if (module !== undefined && module !== 'mlp') {
+    if (module !== undefined && module !== 'mlp' && module !== nn.MLP) {
       widths.add(undefined); // a custom module: its width is not known
       continue;
     }

@@ -15,6 +15,7 @@ import { checkSeed, Rng } from '../util/random';
 import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
+import { describeTyped } from '../activations/validate';
 import { History, BatchRecord } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
@@ -52,6 +53,10 @@ export interface NeuralNetClassifierOptions {
   dtype?: 'float32' | 'float64';
   /** Keep the current weights on the next fit instead of re-initializing. */
   warmStart?: boolean;
+  /** skorch-style flat names, as grid search uses them: module__activation: 'tanh' is moduleParams.activation. */
+  [moduleParam: `module__${string}`]: unknown;
+  /** optimizer__momentum: 0.9 is optimizerParams.momentum. */
+  [optimizerParam: `optimizer__${string}`]: unknown;
 }
 
 export interface OptimizerLike {
@@ -178,7 +183,12 @@ function* matrixSteps(
       if (i > 0 && i % rowsPerPiece === 0) yield;
       const row = X[i] as number[];
       if (!Array.isArray(row) || row.length !== f) throw new RangeError(`${name}[${i}] must have ${f} values`);
-      for (let j = 0; j < f; j++) data[i * f + j] = row[j];
+      for (let j = 0; j < f; j++) {
+        const v = row[j];
+        // numbers only: a plain assignment would make null and '' 0, true 1 and '2.5' 2.5
+        if (typeof v !== 'number') throw new TypeError(`${name}[${i}][${j}] must be a number, got ${describeTyped(v)}`);
+        data[i * f + j] = v;
+      }
     }
     return { data, features: f };
   }
@@ -236,7 +246,19 @@ let fitsRunning = 0;
 /** Yields to the event loop (setImmediate: timers and I/O callbacks run first). */
 const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
-/** RangeError naming values[i], the first NaN/Infinity of data[from, to) (a row-major matrix), if there is one. */
+/** The value the caller gave for element i of a row-major matrix converted from X (undefined if unknown). */
+function sourceValue(X: unknown, i: number, features: number): unknown {
+  if (X instanceof Tensor) return X.data[i];
+  if (X instanceof Float32Array || X instanceof Float64Array) return X[i];
+  if (!Array.isArray(X)) return undefined;
+  const row: unknown = X[Math.floor(i / features)];
+  return Array.isArray(row) ? row[i % features] : undefined;
+}
+
+/**
+ * RangeError naming values[i], the first NaN/Infinity of data[from, to) (a row-major matrix converted from
+ * `source`), if there is one. A finite source value that became Infinity in the conversion is named as itself.
+ */
 function checkFinitePiece(
   data: FloatArray,
   from: number,
@@ -244,12 +266,20 @@ function checkFinitePiece(
   features: number,
   name: string,
   fn: string,
+  source?: unknown,
 ): void {
   for (let i = from; i < to; i++) {
     if (!Number.isFinite(data[i])) {
       const row = Math.floor(i / features);
-      const where = `${name}[${row}][${i - row * features}]`;
-      throw new RangeError(`${fn ? `${fn}: ` : ''}${where} = ${data[i]}: the inputs must be finite numbers`);
+      const where = `${fn ? `${fn}: ` : ''}${name}[${row}][${i - row * features}]`;
+      const given = sourceValue(source, i, features);
+      if (typeof given === 'number' && Number.isFinite(given)) {
+        throw new RangeError(
+          `${where} = ${given} is outside the range of the model's dtype float32 (|x| <= 3.4e38): ` +
+            'scale the inputs, or use dtype float64',
+        );
+      }
+      throw new RangeError(`${where} = ${data[i]}: the inputs must be finite numbers`);
     }
   }
 }
@@ -258,11 +288,17 @@ function checkFinitePiece(
  * RangeError naming the first NaN/Infinity of a row-major matrix by row and column. Scans 2^21 values (a few
  * ms) at a time and yields between them: the full MNIST training set is 47M values, ~90 ms in one piece.
  */
-async function checkFinite(data: FloatArray, features: number, name: string, fn: string): Promise<void> {
+async function checkFinite(
+  data: FloatArray,
+  features: number,
+  name: string,
+  fn: string,
+  source?: unknown,
+): Promise<void> {
   const piece = 1 << 21;
   for (let at = 0; at < data.length; at += piece) {
     if (at > 0) await yieldNow();
-    checkFinitePiece(data, at, Math.min(data.length, at + piece), features, name, fn);
+    checkFinitePiece(data, at, Math.min(data.length, at + piece), features, name, fn, source);
   }
 }
 
@@ -284,14 +320,65 @@ function isBuiltinModule(m: nn.Module): boolean {
   }
 }
 
+/**
+ * fit's and partialFit's options, by name (before anything is touched): a misspelt key (`validaton`, `epochs` for
+ * fit) would otherwise be ignored, and a signal that is not an AbortSignal would never stop the training.
+ */
+function checkFitOptions(options: unknown, fn: string): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${fn}: options must be an object like { signal, validation }, got ${describeTyped(options)}`);
+  }
+  const known = fn === 'partialFit' ? ['signal', 'validation', 'epochs'] : ['signal', 'validation'];
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) {
+      const hint = k === 'epochs' ? ' (fit trains maxEpochs; partialFit takes { epochs })' : '';
+      throw new TypeError(`${fn}: unknown option '${k}'${hint}; known: ${known.join(', ')}`);
+    }
+  }
+  const o = options as FitOptions & { epochs?: unknown };
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`${fn}: options.signal must be an AbortSignal (controller.signal), got ${describeTyped(o.signal)}`);
+  }
+  const v: unknown = o.validation;
+  if (v !== undefined && (typeof v !== 'object' || v === null || !('X' in v) || !('y' in v))) {
+    throw new TypeError(`${fn}: options.validation must be an object { X, y }, got ${describeTyped(v)}`);
+  }
+}
+
+/**
+ * BatchNorm normalizes a batch by its own statistics in training mode and refuses a batch of one row (as PyTorch's
+ * does): a training set whose last batch would be one row fails here, before the first step, not mid-epoch.
+ */
+function checkBatchNormBatches(module: nn.Module, rows: number, batchSize: number, fn: string): void {
+  if (rows % batchSize !== 1 && !(batchSize === 1 && rows > 0)) return;
+  const bn = module.namedModules().find(([, m]) => m instanceof nn.BatchNorm1d);
+  if (!bn) return;
+  throw new RangeError(
+    `${fn}: batchSize ${batchSize} with ${rows} training rows leaves a batch of 1 row, which BatchNorm layer ` +
+      `'${bn[0]}' cannot normalize in training mode: use another batchSize`,
+  );
+}
+
+/** The largest class label: labels are held as Int32 (2^31 would wrap to a negative class). */
+const MAX_LABEL = 0x7fffffff;
+
 export function asLabels(y: unknown, name = 'y'): Int32Array {
   if (y instanceof Tensor) return asLabels(y.data, name);
   if (!(ArrayBuffer.isView(y) || Array.isArray(y))) throw new TypeError(`${name} must be an array of integer class labels`);
-  const a = y as ArrayLike<number>;
+  const a = y as ArrayLike<unknown>;
   const out = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) {
-    const v = Number(a[i]);
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name}[${i}] must be a non-negative integer class label, got ${a[i]}`);
+    const raw = a[i];
+    // numbers (or BigInts from a BigInt64Array) only: Number() would make null, '', false and [] class 0
+    if (typeof raw !== 'number' && typeof raw !== 'bigint') {
+      throw new TypeError(`${name}[${i}] must be a non-negative integer class label, got ${describeTyped(raw)}`);
+    }
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_LABEL) {
+      throw new RangeError(
+        `${name}[${i}] must be a non-negative integer class label${v > MAX_LABEL ? ` up to 2^31 - 1` : ''}, got ${raw}`,
+      );
+    }
     out[i] = v;
   }
   return out;
@@ -499,6 +586,7 @@ export class NeuralNetClassifier implements TrainerView {
    */
   private async train(...args: TrainArgs): Promise<this> {
     const fn = args[0];
+    checkFitOptions(args[3], fn);
     if (this.fitting) {
       throw new Error(
         `${fn}: this estimator is already training (a fit or partialFit has not ended): await it, or train a clone()`,
@@ -519,7 +607,7 @@ export class NeuralNetClassifier implements TrainerView {
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
     const { data, features } = await asMatrixAsync(X, n, this.opts.dtype);
-    await checkFinite(data, features, 'X', fn);
+    await checkFinite(data, features, 'X', fn, X);
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
     checkPositiveInt(epochs, 'epochs');
@@ -557,9 +645,14 @@ export class NeuralNetClassifier implements TrainerView {
       if (reinit) this.initialize();
       const inputs = this.knownInputs();
       if (inputs !== null && inputs !== features) {
+        // a flat X whose values are whole rows of the model's width: the row count may be what differs
+        const flat = !Array.isArray(X) && !(X instanceof Tensor && X.shape.length === 2);
+        const asRows = flat && data.length % inputs === 0
+          ? `; as rows of ${inputs}, X has ${data.length / inputs} rows for ${n} labels`
+          : '';
         throw new RangeError(
           `${fn}: X has ${features} features per row, the model takes ${inputs} ` +
-            `(${data.length} values for ${n} labels)`,
+            `(${data.length} values for ${n} labels${asRows})`,
         );
       }
       const outputs = this.knownOutputs();
@@ -568,9 +661,10 @@ export class NeuralNetClassifier implements TrainerView {
       // Split.
       if (options.validation) {
         validY = asLabels(options.validation.y, 'validation.y');
+        if (validY.length === 0) throw new RangeError(`${fn}: validation.y must not be empty`);
         validX = (await asMatrixAsync(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features))
           .data;
-        await checkFinite(validX, features, 'validation.X', fn);
+        await checkFinite(validX, features, 'validation.X', fn, options.validation.X);
         if (outputs !== null) checkLabelRange(validY, outputs, 'validation.y', fn);
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       } else if (this.opts.trainSplit) {
@@ -592,6 +686,7 @@ export class NeuralNetClassifier implements TrainerView {
       } else {
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       }
+      checkBatchNormBatches(this.module_!, trainIdx.length, this.opts.batchSize, fn);
       await yieldNow();
       if (signal?.aborted) throw abortError(signal);
     } catch (e) {
@@ -623,7 +718,8 @@ export class NeuralNetClassifier implements TrainerView {
     const optimizer = this.optimizer_!;
     const rng = this.rng!;
     const Ctor = this.opts.dtype === 'float32' ? Float32Array : Float64Array;
-    const batchBuf = new Ctor(bs * features);
+    // a batchSize over the training rows makes one batch of them all: the buffer holds no more (1e7 x 784 would not fit)
+    const batchBuf = new Ctor(Math.min(bs, trainIdx.length) * features);
     const be = backend();
     const last = this.lastOrder;
     const resume = !reinit && last !== null && sameRows(last.rows, trainIdx);
@@ -664,7 +760,7 @@ export class NeuralNetClassifier implements TrainerView {
           const from = b * bs;
           const to = Math.min(order.length, from + bs);
           const m = to - from;
-          const xb = m === bs ? batchBuf : new Ctor(m * features);
+          const xb = m * features === batchBuf.length ? batchBuf : new Ctor(m * features);
           be.takeRows(data, features, order, from, to, xb);
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
@@ -675,7 +771,7 @@ export class NeuralNetClassifier implements TrainerView {
           } catch (err) {
             // a parameter that overflowed at the last step can be refused by its op (swish's learned beta at
             // +-Infinity): that is a divergence, reported as one
-            if (this.firstNonFiniteParameter() === null) throw err;
+            if (this.firstNonFiniteTensor() === null) throw err;
             throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
           }
           classes = logits.shape[1] ?? classes;
@@ -692,13 +788,13 @@ export class NeuralNetClassifier implements TrainerView {
           await maybeYield();
         }
         const trainLoss = lossSum / order.length;
-        const bad = this.firstNonFiniteParameter();
-        if (bad) throw this.divergence(epoch, nb, bad);
+        const bad = this.firstNonFiniteTensor();
+        if (bad) throw this.divergence(epoch, nb, 'state after the last step');
         if (trainLoss > lossLimit(classes)) {
           throw new TrainingDivergedError(
             `training diverged at epoch ${epoch}: the mean train_loss ${trainLoss.toPrecision(3)} is over ` +
               `${DIVERGED_LOSS_FACTOR} times that of a uniform guess (ln ${classes} = ${Math.log(classes).toFixed(3)}). ` +
-              'Lower the learning rate, standardize the inputs, or use gradient clipping.',
+              'Lower the learning rate or standardize the inputs.',
             epoch,
             nb,
             null,
@@ -798,8 +894,9 @@ export class NeuralNetClassifier implements TrainerView {
     input?: Tensor,
     failed?: unknown,
   ): TrainingDivergedError {
-    let layer = this.firstNonFiniteParameter();
-    let at = layer ? `; parameter '${layer}' holds NaN/Infinity` : '';
+    let layer = this.firstNonFiniteTensor();
+    const kind = layer !== null && this.module_!.namedBuffers().some(([n]) => n === layer) ? 'buffer' : 'parameter';
+    let at = layer ? `; ${kind} '${layer}' holds NaN/Infinity` : '';
     if (!layer && input) {
       // Finite parameters but a non-finite loss: an activation overflowed. Name the first layer whose output did.
       layer = this.firstNonFiniteOutput(input);
@@ -809,7 +906,7 @@ export class NeuralNetClassifier implements TrainerView {
     const why = failed === undefined ? '' : ` (${failed instanceof Error ? failed.message : String(failed)})`;
     return new TrainingDivergedError(
       `training diverged at epoch ${epoch}, batch ${batch}: the ${where} ${what}${at}${why}. ` +
-        'Lower the learning rate, standardize the inputs, or use gradient clipping.',
+        'Lower the learning rate or standardize the inputs.',
       epoch,
       batch,
       layer,
@@ -853,8 +950,10 @@ export class NeuralNetClassifier implements TrainerView {
     return found;
   }
 
-  private firstNonFiniteParameter(): string | null {
-    for (const [name, p] of this.module_!.namedParameters()) {
+  /** The first parameter, or buffer (a BatchNorm running variance that overflowed), holding NaN/Infinity. */
+  private firstNonFiniteTensor(): string | null {
+    const m = this.module_!;
+    for (const [name, p] of [...m.namedParameters(), ...m.namedBuffers()]) {
       const d = p.data;
       for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return name;
     }
@@ -950,7 +1049,7 @@ export class NeuralNetClassifier implements TrainerView {
     }
     const { data } = asMatrix(X, count, this.opts.dtype, 'X', features);
     // as fit refuses them: NaN/Infinity inputs would give NaN probabilities and an arbitrary class, not an error
-    checkFinitePiece(data, 0, data.length, features, 'X', '');
+    checkFinitePiece(data, 0, data.length, features, 'X', '', X);
     const chunk = 4096;
     let out: FloatArray | null = null;
     let classes = 0;
@@ -963,7 +1062,30 @@ export class NeuralNetClassifier implements TrainerView {
         out.set(logits.data, from * classes);
       }
     });
+    if (out) this.checkFiniteOutput(out, classes);
     return { data: out ?? alloc(this.opts.dtype, 0), n: count, classes };
+  }
+
+  /**
+   * Logits must be finite: NaN ones (weights a diverged fit left, or an activation that overflowed) would give NaN
+   * probabilities and class 0 for every row, and Infinity ones NaN probabilities.
+   */
+  private checkFiniteOutput(logits: FloatArray, classes: number): void {
+    let i = 0;
+    while (i < logits.length && Number.isFinite(logits[i])) i++;
+    if (i === logits.length) return;
+    const bad = this.firstNonFiniteTensor();
+    if (bad !== null) {
+      throw new Error(
+        `the model's '${bad}' holds NaN/Infinity (a fit that diverged leaves its weights so): fit it again ` +
+          'before predicting',
+      );
+    }
+    const row = Math.floor(i / Math.max(1, classes));
+    throw new RangeError(
+      `X[${row}]: the model's output is ${logits[i]} (finite weights: an activation or product overflowed); ` +
+        'scale the inputs',
+    );
   }
 
   /** Class probabilities (softmax of the logits), row-major n x classes. */
