@@ -1176,3 +1176,229 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     );
   });
 });
+
+describe(`save and load: training on from a file, checked entries (${backend().name}/${backend().isa})`, () => {
+  const d = blobs(240);
+  /** The history without the durations (which differ from run to run). */
+  const scores = (n: NeuralNetClassifier) =>
+    n.history.epochs.map(({ epoch, train_loss, valid_loss, valid_acc }) => ({
+      epoch,
+      train_loss,
+      valid_loss,
+      valid_acc,
+    }));
+  /** A fitted model's file, as JSON.parse reads it. */
+  async function modelJSON(extra: Record<string, unknown> = {}): Promise<any> {
+    const c = tiny({ maxEpochs: 1, ...extra });
+    await c.fit(d.X, d.y);
+    return JSON.parse(JSON.stringify(c.toModelJSON()));
+  }
+  /** fromModelJSON of a copy of `json` changed by `edit`. */
+  const edited = (json: any, edit: (j: any) => void) => (): NeuralNetClassifier => {
+    const j = JSON.parse(JSON.stringify(json));
+    edit(j);
+    return NeuralNetClassifier.fromModelJSON(j);
+  };
+  /** Sets value i of a float32 entry's base64 data. */
+  const setValue = (j: any, name: string, i: number, v: number): void => {
+    const b = Buffer.from(j.weights[name].data, 'base64');
+    b.writeFloatLE(v, i * 4);
+    j.weights[name].data = b.toString('base64');
+  };
+  /** A RegExp that matches the string s as it is. */
+  const lit = (s: string): RegExp => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+
+  test('fit(k), then load, partialFit and save in turn, gives fit(k + m)\'s weights and history (SGD)', async () => {
+    // The file holds the shuffle stream, the last epoch's order and the dropout stream: a load used to start over
+    // from the seed, so every resumed epoch trained on epoch 1's order (and dropout masks).
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'm.json');
+      for (const extra of [{}, { trainSplit: null }, { dtype: 'float64' }, { moduleParams: { dropout: 0.3 } }]) {
+        const whole = tiny({ maxEpochs: 3, seed: 4, ...extra });
+        await whole.fit(d.X, d.y);
+        const first = tiny({ maxEpochs: 1, seed: 4, ...extra });
+        await first.fit(d.X, d.y);
+        first.save(file);
+        for (let e = 2; e <= 3; e++) {
+          const l = NeuralNetClassifier.load(file);
+          await l.partialFit(d.X, d.y);
+          l.save(file);
+        }
+        const resumed = NeuralNetClassifier.load(file);
+        expect([extra, resumed.getWeights()]).toEqual([extra, whole.getWeights()]);
+        expect(scores(resumed)).toEqual(scores(whole));
+        // a warm fit of a loaded model trains on the same way
+        first.save(file);
+        const warm = NeuralNetClassifier.load(file).setParams({ warmStart: true, maxEpochs: 2 });
+        await warm.fit(d.X, d.y);
+        expect(warm.getWeights()).toEqual(whole.getWeights());
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file without resume (written before it was) loads and trains on; a bad resume entry is named', async () => {
+    const json = await modelJSON({ moduleParams: { dropout: 0.2 } });
+    expect(Object.keys(json.resume).sort()).toEqual(['order', 'rng', 'rngStates', 'rngs']); // rows: the order sorted
+    const { resume: _r, ...older } = json;
+    const l = NeuralNetClassifier.fromModelJSON(older);
+    const before = l.getWeights();
+    await l.partialFit(d.X, d.y);
+    expect(l.history.length).toBe(2);
+    expect(l.getWeights()['fc1.weight']).not.toEqual(before['fc1.weight']);
+    const order = (values: number[]) => Buffer.from(Int32Array.from(values).buffer).toString('base64');
+    const n = Buffer.from(json.resume.order, 'base64').length / 4;
+    const resume = (edit: (r: any) => void) => edited(json, (j) => edit(j.resume));
+    const shifted = order(Array.from({ length: n }, (_, i) => i + 1));
+    expectErrors([
+      [edited(json, (j) => (j.resume = 'x')), TypeError, /^TypeError: cannot load this model: resume must be an obj/],
+      [resume((r) => (r.rng = { s: [0, 0, 0, 0], spare: null })), RangeError, /resume\.rng: Rng\.setState/],
+      [resume((r) => (r.order = order([0, 1, 1]))), RangeError, /resume\.order holds 1 twice/],
+      [resume((r) => (r.order = order([-1, 2]))), RangeError, /resume\.order holds -1: /],
+      [resume((r) => (r.order = 'AAA')), RangeError, /resume\.order holds 2 bytes, not a whole number/],
+      [resume((r) => (r.rows = shifted)), RangeError, /resume\.order is not an order of resume\.rows/],
+      [resume((r) => (r.rngs = { fc1: 0 })), RangeError, /resume\.rngs names 'fc1', which is not a module/],
+      [resume((r) => (r.rngs.drop1 = 3)), RangeError, /resume\.rngs\['drop1'\] must be an index/],
+    ]);
+  });
+
+  test('load refuses NaN/Infinity weights, naming the entry and index; save does not write them', async () => {
+    const json = await modelJSON();
+    expectErrors([
+      [
+        edited(json, (j) => setValue(j, 'fc1.bias', 0, NaN)),
+        RangeError,
+        lit("RangeError: cannot load this model: weights['fc1.bias'][0] = NaN: the weights must be finite numbers"),
+      ],
+      [
+        edited(json, (j) => setValue(j, 'fc1.weight', 2 * 8 + 5, -Infinity)), // fc1.weight: [16, 8]
+        RangeError,
+        lit("weights['fc1.weight'][2][5] = -Infinity"),
+      ],
+    ]);
+    const dir = tmpDir();
+    try {
+      const c = tiny({ maxEpochs: 1 });
+      await c.fit(d.X, d.y);
+      const file = path.join(dir, 'm.json');
+      (c.module_ as nn.MLP).linears[1].bias!.data[1] = NaN;
+      expect(() => c.save(file)).toThrow(
+        /^cannot save this model: its parameter 'fc2.bias'\[1\] = NaN \(did training diverge\?\)/,
+      );
+      expect(() => c.toModelJSON()).toThrow(RangeError);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('load checks module, each weight entry\'s shape, dtype and data length, and names the entry', async () => {
+    const json = await modelJSON(); // fc1 [16, 8] + [16], fc2 [3, 16] + [3], float32
+    const entry = (name: string, edit: (e: any) => void) => edited(json, (j) => edit(j.weights[name]));
+    const at = "cannot load this model: weights['fc1.bias']";
+    expectErrors([
+      [edited(json, (j) => (j.module = 'cnn')), RangeError, lit("'module' is 'cnn'; a model file holds an nn.MLP")],
+      [edited(json, (j) => delete j.module), TypeError, lit("'module' is undefined")],
+      [
+        entry('fc1.bias', (e) => (e.shape = [17])),
+        RangeError,
+        lit(`${at}.shape is [17], the model's 'fc1.bias' has shape [16]`),
+      ],
+      [entry('fc2.weight', (e) => (e.shape = [16, 3])), RangeError, lit("weights['fc2.weight'].shape is [16, 3]")],
+      [
+        entry('fc1.bias', (e) => (e.shape = 'garbage')),
+        TypeError,
+        lit(`${at}.shape must be an array of non-negative integers, got 'garbage'`),
+      ],
+      [
+        entry('fc1.bias', (e) => (e.dtype = 'int32')),
+        RangeError,
+        lit(`${at}.dtype must be 'float32' or 'float64', got 'int32'`),
+      ],
+      [entry('fc1.bias', (e) => delete e.dtype), TypeError, lit(`${at}.dtype must be 'float32' or 'float64', got un`)],
+      [
+        entry('fc1.bias', (e) => (e.dtype = 'float64')),
+        RangeError,
+        lit(`${at}.dtype is 'float64', the model's 'fc1.bias' is float32`),
+      ],
+      [edited(json, (j) => delete j.weights['fc2.bias']), RangeError, lit("weights has no entry 'fc2.bias'")],
+      [
+        edited(json, (j) => (j.weights['fc3.bias'] = j.weights['fc2.bias'])),
+        RangeError,
+        lit("weights['fc3.bias'] is no parameter or buffer of the model"),
+      ],
+    ]);
+  });
+
+  test('corrupt entries and files are errors that name the entry or the file', async () => {
+    const json = await modelJSON();
+    const entry = (name: string, edit: (e: any) => void) => edited(json, (j) => edit(j.weights[name]));
+    const at = "cannot load this model: weights['fc1.bias']";
+    const cut = (e: any): void => {
+      const b = Buffer.from(e.data, 'base64');
+      e.data = b.subarray(0, b.length - 2).toString('base64');
+    };
+    const history = (h: unknown) => edited(json, (j) => (j.history = typeof h === 'function' ? h(j.history) : h));
+    expectErrors([
+      [entry('fc1.bias', cut), RangeError, lit(`${at}.data holds 62 bytes, the shape's 16 float32 values are 64`)],
+      [entry('fc1.bias', (e) => (e.data = '@@@@')), RangeError, lit(`${at}.data is not base64`)],
+      [entry('fc1.bias', (e) => (e.data = null)), TypeError, lit(`${at}.data must be a base64 string, got null`)],
+      [
+        entry('fc1.bias', (e) => (e.data = new Array(16).fill(0.5))), // stateDict({ plain: true })'s form
+        TypeError,
+        lit(`${at}.data must be a base64 string, got an array`),
+      ],
+      [
+        edited(json, (j) => (j.weights['fc1.bias'] = 'abc')),
+        TypeError,
+        lit(`${at} must be an object { shape, dtype, data }, got 'abc'`),
+      ],
+      [edited(json, (j) => (j.weights = [])), TypeError, lit("'weights' must be an object of { shape, dtype, data }")],
+      [history({}), TypeError, lit("'history' must be an array of epoch records, got an object")],
+      [history([null]), TypeError, lit("'history'[0] must be an epoch record (an object), got null")],
+      [history([{ epoch: 1 }]), TypeError, lit("'history'[0].train_loss must be a number, got undefined")],
+      [history([{ epoch: 1, train_loss: 1, batches: 3 }]), TypeError, lit("'history'[0].batches must be an array")],
+      [
+        () => History.fromJSON([{ epoch: 0, train_loss: 1 }]),
+        TypeError,
+        lit('History.fromJSON: records[0].epoch must be a positive integer'),
+      ],
+    ]);
+    const dir = tmpDir();
+    try {
+      const file = path.join(dir, 'm.json');
+      fs.writeFileSync(file, JSON.stringify(json).slice(0, 500));
+      let err: unknown = null;
+      try {
+        NeuralNetClassifier.load(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SyntaxError);
+      expect((err as Error).message).toContain(`the model file '${file}' is not valid JSON`);
+      expect((err as Error).cause).toBeInstanceOf(SyntaxError); // was the bare SyntaxError of JSON.parse
+      const missing = path.join(dir, 'none.json');
+      expect(() => NeuralNetClassifier.load(missing)).toThrow(`cannot read the model file '${missing}': ENOENT`);
+      expect(() => NeuralNetClassifier.load(missing)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a float64 MLP whose activation factory builds float32 modules loads them as float32', async () => {
+    const activation = () => new nn.PReLU({ init: 0.2 });
+    const c = tiny({ maxEpochs: 1, dtype: 'float64', moduleParams: { hidden: [16, 8], activation } });
+    await c.fit(d.X, d.y);
+    const dtypes = (n: NeuralNetClassifier) =>
+      Object.fromEntries(n.module_!.namedParameters().map(([k, p]) => [k, p.dtype]));
+    expect(dtypes(c)).toMatchObject({ 'fc1.weight': 'float64', 'act1.weight': 'float32', 'act2.weight': 'float32' });
+    const loaded = NeuralNetClassifier.fromModelJSON(JSON.parse(JSON.stringify(c.toModelJSON())));
+    expect(dtypes(loaded)).toEqual(dtypes(c)); // act*.weight were float64
+    expect(Array.from(loaded.predictProba(d.X))).toEqual(Array.from(c.predictProba(d.X)));
+    await loaded.partialFit(d.X, d.y);
+    await c.partialFit(d.X, d.y);
+    expect(loaded.getWeights()).toEqual(c.getWeights()); // SGD without momentum: the same step
+  });
+});

@@ -11,12 +11,13 @@ import { alloc } from '../autograd/util';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
-import { checkSeed, Rng } from '../util/random';
+import { checkSeed, Rng, type RngState } from '../util/random';
 import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
-import { History, BatchRecord } from './history';
+import { moduleExtras } from '../nn/from_json';
+import { History, BatchRecord, checkRecords } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -895,7 +896,7 @@ export class NeuralNetClassifier implements TrainerView {
     failed?: unknown,
   ): TrainingDivergedError {
     let layer = this.firstNonFiniteTensor();
-    const kind = layer !== null && this.module_!.namedBuffers().some(([n]) => n === layer) ? 'buffer' : 'parameter';
+    const kind = layer !== null && namedBuffers(this.module_!).some(([n]) => n === layer) ? 'buffer' : 'parameter';
     let at = layer ? `; ${kind} '${layer}' holds NaN/Infinity` : '';
     if (!layer && input) {
       // Finite parameters but a non-finite loss: an activation overflowed. Name the first layer whose output did.
@@ -953,10 +954,7 @@ export class NeuralNetClassifier implements TrainerView {
   /** The first parameter, or buffer (a BatchNorm running variance that overflowed), holding NaN/Infinity. */
   private firstNonFiniteTensor(): string | null {
     const m = this.module_!;
-    for (const [name, p] of [...m.namedParameters(), ...m.namedBuffers()]) {
-      const d = p.data;
-      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return name;
-    }
+    for (const [name, p] of [...m.namedParameters(), ...namedBuffers(m)]) if (firstNonFinite(p.data) >= 0) return name;
     return null;
   }
 
@@ -1071,9 +1069,8 @@ export class NeuralNetClassifier implements TrainerView {
    * probabilities and class 0 for every row, and Infinity ones NaN probabilities.
    */
   private checkFiniteOutput(logits: FloatArray, classes: number): void {
-    let i = 0;
-    while (i < logits.length && Number.isFinite(logits[i])) i++;
-    if (i === logits.length) return;
+    const i = firstNonFinite(logits);
+    if (i < 0) return;
     const bad = this.firstNonFiniteTensor();
     if (bad !== null) {
       throw new Error(
@@ -1150,8 +1147,10 @@ export class NeuralNetClassifier implements TrainerView {
 
   /**
    * The model as JSON: architecture (module params, activation names and parameters), weights, parameters,
-   * history and classes_. Not the optimizer's state (momentum buffers, Adam's moments and step counts): a model
-   * loaded from it trains on (warmStart, partialFit) with a fresh optimizer.
+   * history, classes_, and what training on needs besides (`resume`: the shuffle stream, the last epoch's order,
+   * the dropout streams). Not the optimizer's state (momentum buffers, Adam's moments and step counts): a model
+   * loaded from it trains on (warmStart, partialFit) with a fresh optimizer. A model with a NaN/Infinity weight
+   * (training diverged) is refused: the file would predict garbage, and load() refuses it.
    */
   toModelJSON(): Record<string, unknown> {
     const module = this.requireFitted();
@@ -1162,8 +1161,17 @@ export class NeuralNetClassifier implements TrainerView {
       throw new Error('save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()');
     }
     const weights: Record<string, { shape: number[]; dtype: string; data: string }> = {};
-    const all = [...module.namedParameters(), ...namedBuffers(module)];
+    const named = module.namedParameters();
+    const all = [...named, ...namedBuffers(module)];
     for (const [name, p] of all) {
+      const bad = firstNonFinite(p.data);
+      if (bad >= 0) {
+        const what = named.some(([, q]) => q === p) ? 'parameter' : 'buffer';
+        throw new RangeError(
+          `cannot save this model: its ${what} '${name}'${indexOf(bad, p.shape)} = ${p.data[bad]} (did training ` +
+            'diverge?); a model with NaN/Infinity weights predicts garbage. Lower the learning rate and fit again',
+        );
+      }
       const bytes = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
       weights[name] = { shape: [...p.shape], dtype: p.dtype, data: bytes.toString('base64') };
     }
@@ -1200,8 +1208,27 @@ export class NeuralNetClassifier implements TrainerView {
       weights,
       history: this.history.toJSON(),
       ...(this.classes_ ? { classes: Array.from(this.classes_) } : {}),
+      ...(this.rng ? { resume: this.resumeJSON(module) } : {}),
       ...(notes.length > 0 ? { notes } : {}),
     };
+  }
+
+  /**
+   * What a fit that trains on (partialFit, a warm start) needs besides the weights, so that a loaded model goes on
+   * as this estimator would: the shuffle stream's state, the last epoch's order of the training rows (Int32 in
+   * base64), the rows it orders only where they are not that order sorted (the whole set and the stratified split
+   * are), and the modules' own random streams (the dropout masks'), a stream shared by several modules once.
+   */
+  private resumeJSON(module: nn.Module): Record<string, unknown> {
+    const out: Record<string, unknown> = { rng: this.rng!.getState() };
+    const last = this.lastOrder;
+    if (last) {
+      out.order = int32Base64(last.order);
+      if (!increasing(last.rows)) out.rows = int32Base64(last.rows);
+    }
+    const { rngs, rngStates } = moduleExtras(module);
+    if (rngStates.length > 0) Object.assign(out, { rngs, rngStates });
+    return out;
   }
 
   /**
@@ -1241,10 +1268,29 @@ export class NeuralNetClassifier implements TrainerView {
     fs.renameSync(tmp, file);
   }
 
-  /** Restores a model written by save(); unknown activation names fail loudly. */
+  /**
+   * Restores a model written by save(). Every entry is checked before it is used, and a bad one is named: the
+   * module ('mlp'), each weight entry's shape, dtype and data (base64 of the shape's count of finite values) against
+   * the rebuilt model's parameter, the history's records, `resume`. Unknown activation names fail loudly. A file
+   * without `resume` (written before it was) loads too: it trains on from the seed's shuffle stream.
+   */
   static fromModelJSON(json: any): NeuralNetClassifier {
     if (!json || json.format !== 'swishnet-model') throw new Error('not a swishnet model file (format !== "swishnet-model")');
     if (json.formatVersion !== 1) throw new Error(`unsupported swishnet model formatVersion ${json.formatVersion}`);
+    if (json.module !== 'mlp') {
+      const Err = typeof json.module === 'string' ? RangeError : TypeError;
+      throw new Err(`cannot load this model: 'module' is ${shown(json.module)}; a model file holds an nn.MLP ('mlp')`);
+    }
+    // the entries' own types first: the activation below reads their dtypes
+    const w = json.weights;
+    if (w === null || typeof w !== 'object' || Array.isArray(w)) {
+      throw new TypeError(
+        `cannot load this model: 'weights' must be an object of { shape, dtype, data } entries, got ${what(w)}`,
+      );
+    }
+    const entries = new Map(Object.entries<unknown>(w).map(([name, e]) => [name, savedEntry(name, e)]));
+    const history = json.history ?? [];
+    checkRecords(history, "cannot load this model: 'history'");
     let act = json.moduleParams?.activation;
     if (act && typeof act === 'object' && typeof act.unsaved === 'string') {
       throw new Error(
@@ -1267,27 +1313,242 @@ export class NeuralNetClassifier implements TrainerView {
     if (asModule) {
       const m = nn.fromJSON(moduleParams.activation);
       // its parameters in the dtype they were saved in (the module was shared as given, not converted)
-      const saved = Object.entries<any>(json.weights ?? {}).find(([k]) => k.startsWith('activation.'));
-      if (saved && (saved[1].dtype === 'float32' || saved[1].dtype === 'float64')) m.to(saved[1].dtype);
+      const saved = [...entries].find(([k]) => k.startsWith('activation.'));
+      if (saved) m.to(saved[1].dtype);
       moduleParams.activation = m;
     }
     const net = new NeuralNetClassifier({ ...(json.params ?? {}), module: 'mlp', moduleParams });
     net.initialize();
-    const weights: Record<string, Float32Array | Float64Array> = {};
-    for (const [name, w] of Object.entries<any>(json.weights ?? {})) {
-      const buf = Buffer.from(w.data, 'base64');
-      const copy = new Uint8Array(buf.length);
-      copy.set(buf);
-      weights[name] = w.dtype === 'float64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
+    const module = net.module_!;
+    // A factory's modules are used as it built them: float32 PReLU parameters in a float64 MLP stay float32. The
+    // file keeps their spec, which MLP builds in its own dtype: each act{i} goes back to the dtype it was saved in.
+    let converted = false;
+    for (const [name, m] of module.namedChildren()) {
+      if (!/^act\d+$/.test(name)) continue;
+      const saved = [...entries].find(([k]) => k.startsWith(`${name}.`));
+      if (saved && m.parameters().some((p) => p.dtype !== saved[1].dtype)) {
+        m.to(saved[1].dtype);
+        converted = true;
+      }
     }
-    net.setWeights(weights);
-    net.history = History.fromJSON(json.history ?? []);
-    net.classes_ = savedClasses(json.classes, net.module_!);
+    if (converted) net.initializeOptimizer(); // its state, if it keeps any, in the parameters' dtypes
+    net.setWeights(decodeWeights(entries, [...module.namedParameters(), ...namedBuffers(module)]));
+    net.history = History.fromJSON(history);
+    net.classes_ = savedClasses(json.classes, module);
+    if (json.resume !== undefined) net.restoreResume(json.resume);
     return net;
   }
 
+  /** The training state resumeJSON wrote, checked (an order that is no permutation of its rows would be read). */
+  private restoreResume(v: unknown): void {
+    const at = 'cannot load this model: resume';
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new TypeError(`${at} must be an object, got ${what(v)}`);
+    }
+    const r = v as Record<string, unknown>;
+    const rng = rngFrom(r.rng, `${at}.rng`);
+    let last: { rows: Int32Array; order: Int32Array } | null = null;
+    if (r.order !== undefined) {
+      const order = base64Int32(r.order, `${at}.order`);
+      const sorted = order.slice().sort();
+      for (let i = 0; i < sorted.length; i++) {
+        if (sorted[i] < 0 || (i > 0 && sorted[i] === sorted[i - 1])) {
+          const twice = sorted[i] < 0 ? '' : ' twice';
+          throw new RangeError(`${at}.order holds ${sorted[i]}${twice}: it must be an order of distinct row indices`);
+        }
+      }
+      const rows = r.rows === undefined ? sorted : base64Int32(r.rows, `${at}.rows`);
+      if (!sameRows(rows.slice().sort(), sorted)) {
+        throw new RangeError(`${at}.order is not an order of resume.rows (${order.length} and ${rows.length} rows)`);
+      }
+      last = { rows, order };
+    } else if (r.rows !== undefined) {
+      throw new RangeError(`${at}.rows without resume.order`);
+    }
+    // the modules' own streams (Dropout's rng), one generator per saved state
+    const streams = new Map<nn.Module, Rng>();
+    if (r.rngs !== undefined || r.rngStates !== undefined) {
+      const names = r.rngs;
+      const states = r.rngStates;
+      if (names === null || typeof names !== 'object' || Array.isArray(names)) {
+        throw new TypeError(`${at}.rngs must be an object (module name -> index in rngStates), got ${what(names)}`);
+      }
+      if (!Array.isArray(states)) throw new TypeError(`${at}.rngStates must be an array, got ${what(states)}`);
+      const rngs = states.map((s, i) => rngFrom(s, `${at}.rngStates[${i}]`));
+      const modules = new Map(this.module_!.namedModules());
+      for (const [name, i] of Object.entries(names)) {
+        const m = modules.get(name);
+        if (!m || !('rng' in m)) {
+          throw new RangeError(`${at}.rngs names '${name}', which is not a module with a random stream in this model`);
+        }
+        if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= rngs.length) {
+          const range = `0 .. ${rngs.length - 1}`;
+          throw new RangeError(`${at}.rngs['${name}'] must be an index in rngStates (${range}), got ${shown(i)}`);
+        }
+        streams.set(m, rngs[i]);
+      }
+    }
+    this.rng = rng;
+    this.lastOrder = last;
+    for (const [m, s] of streams) (m as unknown as { rng: Rng }).rng = s;
+  }
+
+  /** save()'s file read back; an error reading or parsing it names the file (the original error is its cause). */
   static load(file: string): NeuralNetClassifier {
-    return NeuralNetClassifier.fromModelJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const err = new Error(`cannot read the model file '${file}': ${(e as Error).message}`, { cause: e });
+      throw Object.assign(err, { code: (e as NodeJS.ErrnoException).code });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new SyntaxError(
+        `the model file '${file}' is not valid JSON (cut short, or not written by save()?): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    return NeuralNetClassifier.fromModelJSON(json);
+  }
+}
+
+/** A weight entry of a model file, its types checked and its data decoded (not yet against the model). */
+interface SavedEntry {
+  shape: number[];
+  dtype: 'float32' | 'float64';
+  bytes: Buffer;
+}
+
+function what(v: unknown): string {
+  return Array.isArray(v) ? 'an array' : shown(v);
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The bytes of a base64 string (Buffer.from skips what is not base64 without a word: checked first). */
+function base64Bytes(v: unknown, at: string): Buffer {
+  if (typeof v !== 'string') throw new TypeError(`${at} must be a base64 string, got ${what(v)}`);
+  if (!BASE64.test(v)) {
+    throw new RangeError(`${at} is not base64 (a character other than A-Z, a-z, 0-9, +, / or = padding)`);
+  }
+  return Buffer.from(v, 'base64');
+}
+
+function savedEntry(name: string, e: unknown): SavedEntry {
+  const at = `cannot load this model: weights['${name}']`;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+    throw new TypeError(`${at} must be an object { shape, dtype, data }, got ${what(e)}`);
+  }
+  const { shape, dtype, data } = e as Record<string, unknown>;
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    const Err = typeof dtype === 'string' ? RangeError : TypeError;
+    throw new Err(`${at}.dtype must be 'float32' or 'float64', got ${what(dtype)}`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new TypeError(`${at}.shape must be an array of non-negative integers, got ${what(shape)}`);
+  }
+  return { shape, dtype, bytes: base64Bytes(data, `${at}.data`) };
+}
+
+/**
+ * The weights of a file's entries for the model's parameters and buffers `all`: every one there, none besides,
+ * each of the model's shape and dtype, with that count of values, all finite.
+ */
+function decodeWeights(entries: Map<string, SavedEntry>, all: [string, Tensor][]): Record<string, FloatArray> {
+  const out: Record<string, FloatArray> = {};
+  const names = new Set(all.map(([name]) => name));
+  for (const name of entries.keys()) {
+    if (!names.has(name)) {
+      throw new RangeError(
+        `cannot load this model: weights['${name}'] is no parameter or buffer of the model ` +
+          `(it has ${[...names].join(', ')})`,
+      );
+    }
+  }
+  for (const [name, p] of all) {
+    const e = entries.get(name);
+    const at = `cannot load this model: weights['${name}']`;
+    const shape = `[${p.shape.join(', ')}]`;
+    if (!e) {
+      throw new RangeError(`cannot load this model: weights has no entry '${name}' (the model's ${p.dtype} ${shape})`);
+    }
+    if (!sameShape(e.shape, p.shape)) {
+      throw new RangeError(`${at}.shape is [${e.shape.join(', ')}], the model's '${name}' has shape ${shape}`);
+    }
+    if (e.dtype !== p.dtype) throw new RangeError(`${at}.dtype is '${e.dtype}', the model's '${name}' is ${p.dtype}`);
+    const size = e.dtype === 'float64' ? 8 : 4;
+    const count = p.data.length;
+    if (e.bytes.length !== count * size) {
+      throw new RangeError(
+        `${at}.data holds ${e.bytes.length} bytes, the shape's ${count} ${e.dtype} values are ${count * size} ` +
+          '(cut short?)',
+      );
+    }
+    const copy = new Uint8Array(e.bytes.length);
+    copy.set(e.bytes);
+    const data = e.dtype === 'float64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new RangeError(
+        `cannot load this model: weights['${name}']${indexOf(bad, p.shape)} = ${data[bad]}: the weights must be ` +
+          'finite numbers (the model that was saved had diverged, or the file was changed)',
+      );
+    }
+    out[name] = data;
+  }
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The index of the first NaN/Infinity in d, or -1. */
+function firstNonFinite(d: FloatArray): number {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return i;
+  return -1;
+}
+
+/** `[i][j]...` of the flat index i of a row-major tensor of this shape ('' for a scalar). */
+function indexOf(i: number, shape: readonly number[]): string {
+  let s = '';
+  let rest = i;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    s = `[${rest % shape[k]}]${s}`;
+    rest = Math.floor(rest / shape[k]);
+  }
+  return s;
+}
+
+function int32Base64(a: Int32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function base64Int32(v: unknown, at: string): Int32Array {
+  const bytes = base64Bytes(v, at);
+  if (bytes.length % 4 !== 0) {
+    throw new RangeError(`${at} holds ${bytes.length} bytes, not a whole number of Int32 values`);
+  }
+  const out = new Int32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function increasing(a: Int32Array): boolean {
+  for (let i = 1; i < a.length; i++) if (a[i] <= a[i - 1]) return false;
+  return true;
+}
+
+/** An Rng in a saved state (Rng.setState's checks, named as the file's entry). */
+function rngFrom(state: unknown, at: string): Rng {
+  try {
+    return new Rng(0).setState(state as RngState);
+  } catch (e) {
+    const Err = e instanceof TypeError ? TypeError : RangeError;
+    throw new Err(`${at}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -73,11 +73,56 @@ export class History {
     });
   }
 
+  /** Records as toJSON wrote them (checked by checkRecords: a TypeError names the first bad one). */
   static fromJSON(records: Record<string, unknown>[]): History {
+    checkRecords(records, 'History.fromJSON: records');
     const h = new History();
     for (const r of records) h.epochs.push({ ...(r as EpochRecord), batches: (r.batches as BatchRecord[]) ?? [] });
     return h;
   }
+}
+
+function described(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `'${v}'` : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}
+
+/**
+ * Checks epoch records as History.toJSON writes them (a model file's history), so that a corrupt one is named
+ * here rather than met later by a callback or the table: an array of objects, each with a positive integer
+ * `epoch` and a numeric `train_loss`; `valid_loss` and `valid_acc` numbers or null, `dur` a number and `batches`
+ * an array where present. Other keys (a callback's) are free. `name` is the array's name in the messages.
+ */
+export function checkRecords(records: unknown, name: string): asserts records is Record<string, unknown>[] {
+  if (!Array.isArray(records)) {
+    throw new TypeError(`${name} must be an array of epoch records, got ${described(records)}`);
+  }
+  records.forEach((r: unknown, i) => {
+    const at = `${name}[${i}]`;
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+      throw new TypeError(`${at} must be an epoch record (an object), got ${described(r)}`);
+    }
+    const rec = r as Record<string, unknown>;
+    const e = rec.epoch;
+    if (typeof e !== 'number' || !Number.isSafeInteger(e) || e < 1) {
+      throw new TypeError(`${at}.epoch must be a positive integer, got ${described(e)}`);
+    }
+    if (typeof rec.train_loss !== 'number') {
+      throw new TypeError(`${at}.train_loss must be a number, got ${described(rec.train_loss)}`);
+    }
+    for (const k of ['valid_loss', 'valid_acc']) {
+      const v = rec[k];
+      if (v !== undefined && v !== null && typeof v !== 'number') {
+        throw new TypeError(`${at}.${k} must be a number or null, got ${described(v)}`);
+      }
+    }
+    if (rec.dur !== undefined && typeof rec.dur !== 'number') {
+      throw new TypeError(`${at}.dur must be a number, got ${described(rec.dur)}`);
+    }
+    if (rec.batches !== undefined && !Array.isArray(rec.batches)) {
+      throw new TypeError(`${at}.batches must be an array, got ${described(rec.batches)}`);
+    }
+  });
 }
 
 const COLORS = { train_loss: '\x1b[36m', valid_acc: '\x1b[35m', valid_loss: '\x1b[32m' } as const;
