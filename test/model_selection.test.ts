@@ -1306,8 +1306,10 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
     );
     expect(() => new GridSearchCV(estimator(), { optimizer__momentum: [0.9, -1] }, opts)).toThrow(RangeError);
     // the class nn.MLP is the built-in MLP too (the README's estimator is built with module: nn.MLP)
-    expect(() => new GridSearchCV(estimator().setParams({ module: nn.MLP }), { module__activation: ['relu', 'nope'] }, opts))
-      .toThrow(/^module__activation=nope: unknown activation 'nope'/);
+    const asClass = estimator().setParams({ module: nn.MLP });
+    expect(() => new GridSearchCV(asClass, { module__activation: ['relu', 'nope'] }, opts)).toThrow(
+      /^module__activation=nope: unknown activation 'nope'/,
+    );
     // a custom module factory is the user's code: not called before fit
     let built = 0;
     const factory = (): nn.Module => {

@@ -1087,7 +1087,8 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     expect(() => net.predict(X64)).toThrow(new RegExp(`^${over.source}`));
     X64[5 * 8 + 2] = Infinity;
     expect(() => net.predict(X64)).toThrow(/^X\[5\]\[2\] = Infinity: the inputs must be finite numbers/);
-    await expect(tiny({ dtype: 'float64', maxEpochs: 1 }).fit(X64.map((v) => Math.min(v, 1e300)), d.y)).resolves.toBeTruthy();
+    const finite = X64.map((v) => Math.min(v, 1e300));
+    await expect(tiny({ dtype: 'float64', maxEpochs: 1 }).fit(finite, d.y)).resolves.toBeTruthy();
   });
 
   test('fit and partialFit check their options by name, and leave the model as it was', async () => {
@@ -1095,16 +1096,16 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     await net.fit(d.X, d.y);
     const w = net.getWeights();
     const calls: [() => Promise<unknown>, ErrorConstructor, RegExp][] = [
-      [() => net.fit(d.X, d.y, null as never), TypeError, /^fit: options must be an object like \{ signal, validation \}, got null/],
-      [() => net.fit(d.X, d.y, { epochs: 5 } as never), TypeError, /^fit: unknown option 'epochs' \(fit trains maxEpochs;/],
-      [() => net.partialFit(d.X, d.y, { epoch: 5 } as never), TypeError, /unknown option 'epoch'; known: signal, validation, epochs$/],
+      [() => net.fit(d.X, d.y, null as never), TypeError, /^fit: options must be an object like \{ signal, validation/],
+      [() => net.fit(d.X, d.y, { epochs: 5 } as never), TypeError, /^fit: unknown option 'epochs' \(fit trains/],
+      [() => net.partialFit(d.X, d.y, { epoch: 5 } as never), TypeError, /'epoch'; known: signal, validation, epochs$/],
       [() => net.fit(d.X, d.y, { validaton: {} } as never), TypeError, /^fit: unknown option 'validaton'/],
       [
         () => net.fit(d.X, d.y, { signal: new AbortController() as never }),
         TypeError,
         /^fit: options.signal must be an AbortSignal \(controller.signal\), got AbortController$/,
       ],
-      [() => net.fit(d.X, d.y, { validation: 5 as never }), TypeError, /^fit: options.validation must be an object \{ X, y \}/],
+      [() => net.fit(d.X, d.y, { validation: 5 as never }), TypeError, /^fit: options.validation must be an obj/],
       [() => net.fit(d.X, d.y, { validation: { X: d.X } as never }), TypeError, /options.validation must be an object/],
       [
         () => net.fit(d.X, d.y, { validation: { X: new Float32Array(0), y: new Int32Array(0) } }),
@@ -1134,7 +1135,7 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     for (const p of ok.module_!.parameters()) p.data.fill(p.shape.length === 2 ? 1e19 : 0);
     const big = new Float32Array(4 * 8).fill(1e-30);
     big.fill(1, 2 * 8, 3 * 8);
-    expect(() => ok.predict(big)).toThrow(/^X\[2\]: the model's output is Infinity \(finite weights: an activation or /);
+    expect(() => ok.predict(big)).toThrow(/^X\[2\]: the model's output is Infinity \(finite weights: an activation/);
   });
 
   test('a BatchNorm running variance that overflows is a divergence naming the buffer', async () => {
@@ -1145,7 +1146,7 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     expect(err.message).toMatch(/^training diverged at epoch 1, batch 5: .*; buffer 'bn1.runningVar' holds NaN\/Inf/);
   });
 
-  test('batch sizes: a last batch of one row is refused before the first step with BatchNorm; a huge one is one batch', async () => {
+  test('a 1-row last batch is refused before the first step with BatchNorm; a huge batchSize: one batch', async () => {
     const bn = tiny({ moduleParams: { batchNorm: true }, trainSplit: null, batchSize: 199, maxEpochs: 1 });
     await bn.fit(d.X.subarray(0, 100 * 8), d.y.subarray(0, 100)); // 100 rows: one batch
     const w = bn.getWeights();
@@ -1153,7 +1154,8 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
       /^fit: batchSize 199 with 200 training rows leaves a batch of 1 row, which BatchNorm layer 'bn1' cannot/,
     );
     expect(bn.getWeights()).toEqual(w);
-    await expect(tiny({ moduleParams: { batchNorm: true }, batchSize: 1 }).fit(d.X, d.y)).rejects.toThrow(/batchSize 1 with/);
+    const bs1 = tiny({ moduleParams: { batchNorm: true }, batchSize: 1 });
+    await expect(bs1.fit(d.X, d.y)).rejects.toThrow(/batchSize 1 with/);
     // without BatchNorm a 1-row batch trains; a batchSize beyond the rows makes one batch of them all
     const one = tiny({ trainSplit: null, batchSize: 1e9, maxEpochs: 2, shuffle: false });
     await one.fit(d.X, d.y);
@@ -1172,7 +1174,7 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     const net = tiny({ maxEpochs: 1 });
     await net.fit(d.X, d.y);
     await expect(net.partialFit(d.X.subarray(0, 60 * 8), d.y.subarray(0, 48))).rejects.toThrow(
-      /^partialFit: X has 10 features per row, the model takes 8 \(480 values for 48 labels; as rows of 8, X has 60 rows for 48 labels\)$/,
+      /^partialFit: X has 10 features per row, the model takes 8 \(480 values for 48 labels; as rows of 8, X has 60 rows/,
     );
   });
 });

@@ -405,7 +405,9 @@ export function registerActivation(
 /** Removes a user-registered activation; returns false when none has that name. Built-ins cannot be removed. */
 export function unregisterActivation(name: string): boolean {
   if (typeof name !== 'string') throw new TypeError(`unregisterActivation: 'name' must be a string, got ${describe(name)}`);
-  if (isBuiltin(name)) throw new RangeError(`unregisterActivation: '${name}' is a built-in activation and cannot be removed`);
+  if (isBuiltin(name)) {
+    throw new RangeError(`unregisterActivation: '${name}' is a built-in activation and cannot be removed`);
+  }
   return unregister(name);
 }
 

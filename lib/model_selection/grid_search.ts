@@ -144,8 +144,8 @@ function foldsOf(cv: CvSplitter, labels: Int32Array): Fold[] {
  * Each candidate's estimator, with its MLP and optimizer built once when `build` (nothing is trained), so that a
  * bad module or optimizer parameter (an unknown activation, hidden: [0]) is an error before any fit, not after the
  * earlier candidates' fits have run. Only the built-in MLP ('mlp' or the class nn.MLP) is built: a custom module
- * class or factory is the user's code, called at fit. Returns the input width the candidates' MLPs share, or undefined when it is not
- * known or not shared.
+ * class or factory is the user's code, called at fit. Returns the input width the candidates' MLPs share, or
+ * undefined when it is not known or not shared.
  */
 function candidateInputs(
   estimator: NeuralNetClassifier,

@@ -338,7 +338,8 @@ function checkFitOptions(options: unknown, fn: string): void {
   }
   const o = options as FitOptions & { epochs?: unknown };
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new TypeError(`${fn}: options.signal must be an AbortSignal (controller.signal), got ${describeTyped(o.signal)}`);
+    const got = describeTyped(o.signal);
+    throw new TypeError(`${fn}: options.signal must be an AbortSignal (controller.signal), got ${got}`);
   }
   const v: unknown = o.validation;
   if (v !== undefined && (typeof v !== 'object' || v === null || !('X' in v) || !('y' in v))) {
@@ -719,7 +720,8 @@ export class NeuralNetClassifier implements TrainerView {
     const optimizer = this.optimizer_!;
     const rng = this.rng!;
     const Ctor = this.opts.dtype === 'float32' ? Float32Array : Float64Array;
-    // a batchSize over the training rows makes one batch of them all: the buffer holds no more (1e7 x 784 would not fit)
+    // a batchSize over the training rows makes one batch of them all: the buffer holds no more (1e7 x 784 would
+    // not fit)
     const batchBuf = new Ctor(Math.min(bs, trainIdx.length) * features);
     const be = backend();
     const last = this.lastOrder;
