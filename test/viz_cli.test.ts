@@ -48,6 +48,21 @@ describe('swishnet plot', () => {
     expect(svg).toContain('swish (β=1.5) and its derivative');
   });
 
+  test('--derivative=off|no|0|false draws only f, --derivative=on|yes|1|true both (any case)', async () => {
+    const curves = { off: 1, No: 1, '0': 1, FALSE: 1, on: 2, Yes: 2, '1': 2, true: 2 };
+    for (const [v, n] of Object.entries(curves)) {
+      const r = await run('plot', 'swish', `--derivative=${v}`, '--points', '51', '--out', t(`d-${v}.svg`));
+      expect(r.code).toBe(0);
+      expect([v, elements(fs.readFileSync(t(`d-${v}.svg`), 'utf8'), 'path', 'line').length]).toEqual([v, n]);
+    }
+  });
+
+  test('NAME:k=v,k2=v2: several parameters, none dropped', async () => {
+    const r = await run('plot', 'swish:beta=2,learnable=true', '--out', t('s2l.svg'), '--json', t('s2l.json'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(t('s2l.json'), 'utf8')).params).toEqual({ beta: 2, learnable: true });
+  });
+
   test('--param beta=0.5,1,2 --out file.png: three curve pairs as PNG', async () => {
     const r = await run('plot', 'swish', '--param', 'beta=0.5,1,2', '--out', t('swish3.png'), '--width', '400', '--height', '250', '--json', t('swish3.json'));
     expect(r.code).toBe(0);
@@ -98,6 +113,15 @@ describe('swishnet plot', () => {
     [['plot', '--all', 'swish'], /give no NAME/],
     [['plot', '--all', '--out', 'g.svg'], /looks like a file/],
     [['plot', 'swish', '--bogus'], /unknown option --bogus/],
+    // NAME:k=v,k2=v2: a second ':' or '=' would drop what follows it
+    [['plot', 'swish:beta=2:learnable=true'], /activation 'swish:beta=2:learnable=true' has more than one ':'/],
+    [['plot', 'swish:beta=2=3'], /activation 'swish:beta=2=3': 'beta=2=3' has more than one '='/],
+    [['plot', 'swish:beta=2,beta=3'], /parameter 'beta' given twice/],
+    // a boolean flag takes no value or one of 1|true|yes|on, 0|false|no|off
+    [['plot', 'swish', '--derivative=maybe'], /--derivative takes no value or one of 1\|true\|yes\|on, 0\|false\|no\|/],
+    [['plot', 'swish', '--derivative=n'], /--derivative takes no value or one of .*; got 'n'/],
+    [['plot', 'swish', '--no-derivative=1'], /--no-derivative takes no value, got '1'/],
+    [['plot', 'swish', '--require', ''], /--require needs a module name, got ''/],
   ])('usage error: %j', async (argv, msg) => {
     const cwd = process.cwd();
     process.chdir(tmp); // nothing may be written anyway; keep any accident out of the repo

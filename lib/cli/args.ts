@@ -1,4 +1,7 @@
-/** A small, strict command-line parser: `--name value`, `--name=value`, boolean `--flag`, `--no-flag`. */
+/**
+ * A small, strict command-line parser: `--name value`, `--name=value`, boolean `--flag`, `--flag=yes|no` (also
+ * 1|0, true|false, on|off), `--no-flag`.
+ */
 
 export interface OptionSpec {
   name: string;
@@ -53,6 +56,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     }
     let spec = byName.get(name);
     if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value, got '${value}'`);
       options[name.slice(3)] = false;
       continue;
     }
@@ -61,7 +65,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       throw new UsageError(`unknown option --${name} (known: ${known})`);
     }
     if (spec.type === 'boolean') {
-      options[name] = value === undefined ? true : !/^(0|false|no)$/i.test(value);
+      options[name] = value === undefined ? true : booleanValue(name, value);
       continue;
     }
     if (value === undefined) {
@@ -84,6 +88,13 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     spec = undefined;
   }
   return { options, positionals };
+}
+
+/** `--flag=VALUE` of a boolean flag: 1|true|yes|on or 0|false|no|off (any case); anything else is refused. */
+function booleanValue(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new UsageError(`--${name} takes no value or one of 1|true|yes|on, 0|false|no|off; got '${value}'`);
 }
 
 /** For commands that take no positional arguments: a stray word is an error, not something silently dropped. */

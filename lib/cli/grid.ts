@@ -10,7 +10,7 @@ import {
   parseActivation,
   parseHidden,
   requireModule,
-  validSplitFails,
+  validSplitProblem,
 } from './train';
 
 const specs: OptionSpec[] = [
@@ -53,11 +53,11 @@ export async function runGrid(argv: string[]): Promise<number> {
   checkRange(o, 'jobs', (v) => v >= 1 || v === -1, 'a positive integer or -1 (one per core)');
   if (o.save !== undefined && !o.refit) throw new UsageError('--save needs --refit (it saves the refit model)');
   checkOutputPaths(o, ['json', 'html', 'save']);
-  if (o.require) await requireModule(String(o.require));
+  if (o.require !== undefined) await requireModule(String(o.require));
   const acts = String(o.activations)
     .split(',')
     .filter((s) => s.trim())
-    .map((s) => parseActivation(s.trim().replace(/;/g, ',')));
+    .map((s) => parseActivation(s.trim(), '--activations', ';'));
   if (acts.length === 0) throw new UsageError('--activations needs at least one name');
   const hidden = parseHidden(String(o.hidden));
   const { loadMnist, NeuralNetClassifier, GridSearchCV, backendInfo, StratifiedKFold, trainValidSplit } = await import(
@@ -99,15 +99,21 @@ export async function runGrid(argv: string[]): Promise<number> {
   const folds = validFraction ? new StratifiedKFold({ nSplits: o.cv as number }).split(train.n, train.y) : [];
   for (const fold of folds) {
     const y = Int32Array.from(fold.train, (i) => train.y[i]);
-    if (validSplitFails(y, validFraction as number, trainValidSplit)) {
+    const problem = validSplitProblem(y, validFraction as number, trainValidSplit);
+    if (problem) {
+      // (as train's --valid-split check; a fold's share of the images grows with fewer folds, 2 at least)
+      const fixes = [o.limit !== undefined ? 'more images (--limit)' : 'more images'];
+      if ((o.cv as number) > 2) fixes.push('a smaller --cv');
       throw new UsageError(
         `--cv ${o.cv}: a fold trains on ${y.length} of the ${train.n} images, too few to hold out a stratified ` +
-          `validation share of ${validFraction} from: use more images (--limit)`,
+          `validation share of ${validFraction} from (${problem}); use ${fixes.join(' or ')}`,
       );
     }
   }
-  // The test images score the refit model; loaded now, so that a missing file is found before any fit.
-  const test = o.refit ? loadMnist({ split: 'test', ...dataOptions }) : null;
+  // The test images score the refit model; loaded now, so that a missing file is found before any fit. They are
+  // standardized as the refit's training images are (with --limit, the first N images' statistics).
+  const stats = { mean: train.mean!, std: train.std! };
+  const test = o.refit ? loadMnist({ split: 'test', ...dataOptions, stats }) : null;
   if (train.features !== 784) net.setParams({ module__inputs: train.features });
   const log = (line: string): void => {
     if (!o.quiet) console.log(line);

@@ -1,7 +1,7 @@
 /** `swishnet plot`: an activation and its derivative as SVG/PNG, an animated parameter sweep, or a gallery. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isDirectory } from '../util/files';
+import { isDirectory, unwritableFolder } from '../util/files';
 import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
 import { checkOutputPaths, parseActivation, requireModule } from './train';
 import { MAX_RASTER_PIXELS } from '../viz/raster';
@@ -81,7 +81,7 @@ export async function runPlot(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  if (o.require) await requireModule(String(o.require));
+  if (o.require !== undefined) await requireModule(String(o.require));
   const [start, end] = parseRange(String(o.range));
   const points = o.points as number;
   if (points < 2 || points > 100000) throw new UsageError(`--points must be between 2 and 100000, got ${points}`);
@@ -134,6 +134,8 @@ export async function runPlot(argv: string[]): Promise<number> {
     if (fs.existsSync(dir) && !isDirectory(dir)) {
       throw new UsageError(`--all writes a directory; --out '${dir}' is a file`);
     }
+    const why = unwritableFolder(path.join(dir, 'index.html'));
+    if (why) throw new UsageError(`--out '${dir}' cannot be written: ${why}`);
     if (format === 'png') raster(`--format png`);
     const entries = wrap(() => viz.writeGallery(dir, { start, end, points, width, height, derivative, format, scale }));
     console.log(`wrote ${entries.length} charts and ${path.join(dir, 'index.html')}`);
@@ -144,7 +146,7 @@ export async function runPlot(argv: string[]): Promise<number> {
     throw new UsageError('--format is the chart format of the --all gallery; give --out FILE.png instead');
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one activation NAME, got ${positionals.join(' ')}` : 'missing activation NAME (or --all)');
-  const spec = parseActivation(positionals[0]);
+  const spec = parseActivation(positionals[0], 'activation');
   const name = typeof spec === 'string' ? spec : String(spec.name);
   const fixed = typeof spec === 'string' ? {} : (({ name: _n, ...rest }) => rest)(spec as Record<string, unknown>);
 

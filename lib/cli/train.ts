@@ -7,7 +7,7 @@ import { loadUserModule, resolveRequire } from '../util/resolve';
 import type { NeuralNetClassifier as Classifier } from '../train/classifier';
 
 export const trainSpecs: OptionSpec[] = [
-  { name: 'activation', type: 'string', default: 'relu', metavar: 'NAME[:k=v,...]', description: 'hidden-layer activation, e.g. relu, swish:beta=1.5, leaky_relu:alpha=0.05' },
+  { name: 'activation', type: 'string', default: 'relu', metavar: 'NAME[:k=v,...]', description: 'hidden-layer activation, e.g. relu, leaky_relu:alpha=0.05, swish:beta=1.5,learnable=true' },
   { name: 'epochs', type: 'int', default: 25, metavar: 'N', description: 'training epochs' },
   { name: 'batch-size', type: 'int', default: 128, metavar: 'N', description: 'mini-batch size' },
   { name: 'lr', type: 'number', default: 0.01, metavar: 'X', description: 'learning rate' },
@@ -28,17 +28,38 @@ export const trainSpecs: OptionSpec[] = [
   { name: 'help', type: 'boolean', description: 'show this help' },
 ];
 
-/** Parses "name" or "name:k=v,k2=v2" into an activation spec. */
-export function parseActivation(s: string): string | Record<string, unknown> {
-  const [name, rest] = s.split(':', 2);
-  if (!name) throw new UsageError(`--activation: empty name in '${s}'`);
+/**
+ * Parses "name" or "name:k=v,k2=v2" into an activation spec. `what` names the value in messages (the flag, or the
+ * plot command's NAME) and `sep` is what separates the parameters (grid's --activations, a list itself, uses ';').
+ * Nothing is dropped: a second ':', a second '=', a key given twice or a `name` key is a usage error.
+ */
+export function parseActivation(s: string, what = '--activation', sep = ','): string | Record<string, unknown> {
+  const colon = s.indexOf(':');
+  const name = colon < 0 ? s : s.slice(0, colon);
+  const rest = colon < 0 ? '' : s.slice(colon + 1);
+  if (!name) throw new UsageError(`${what}: empty name in '${s}'`);
+  const form = `NAME:k=v${sep}k2=v2`;
+  if (rest.includes(':')) {
+    throw new UsageError(`${what} '${s}' has more than one ':' (separate several parameters by '${sep}': ${form})`);
+  }
   if (!rest) return name;
   const spec: Record<string, unknown> = { name };
-  for (const kv of rest.split(',')) {
-    const [k, v] = kv.split('=', 2);
-    if (!k || v === undefined) throw new UsageError(`--activation: expected key=value in '${kv}'`);
+  for (const kv of rest.split(sep)) {
+    const eq = kv.indexOf('=');
+    const k = eq < 0 ? '' : kv.slice(0, eq);
+    const v = kv.slice(eq + 1);
+    if (!k) throw new UsageError(`${what}: expected key=value in '${kv}'`);
+    if (v.includes('=')) {
+      throw new UsageError(`${what} '${s}': '${kv}' has more than one '=' (expected key=value; ${form})`);
+    }
+    if (k === 'name') throw new UsageError(`${what} '${s}': 'name' is not a parameter (the name comes before the ':')`);
+    if (Object.prototype.hasOwnProperty.call(spec, k)) {
+      throw new UsageError(`${what} '${s}': parameter '${k}' given twice`);
+    }
     const n = Number(v);
-    spec[k] = v.trim() !== '' && Number.isFinite(n) ? n : v === 'true' ? true : v === 'false' ? false : v;
+    const value = v.trim() !== '' && Number.isFinite(n) ? n : v === 'true' ? true : v === 'false' ? false : v;
+    // an own property whatever the key (`__proto__=1` is then an unknown parameter, not silently dropped)
+    Object.defineProperty(spec, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return spec;
 }
@@ -54,6 +75,7 @@ export function parseHidden(s: string): number[] {
 }
 
 export async function requireModule(spec: string): Promise<void> {
+  if (spec.trim() === '') throw new UsageError(`--require needs a module name, got '${spec}'`);
   let file: string;
   try {
     file = resolveRequire(spec);
@@ -76,7 +98,8 @@ export function checkOutputPaths(o: Record<string, unknown>, names: string[], in
     if (file === '' || isDirectory(file)) {
       throw new UsageError(`--${name} must name a file, got '${file}'${file ? ' (a directory)' : ''}`);
     }
-    const why = unwritableFolder(file);
+    // (--save writes a temporary file next to the model, then renames it over)
+    const why = unwritableFolder(file, { viaTemp: name === 'save' });
     if (why) throw new UsageError(`--${name} '${file}' cannot be written: ${why}`);
     const real = realPath(file);
     const other = taken.get(real);
@@ -98,6 +121,10 @@ export function checkFitFlags(o: Record<string, unknown>): void {
   checkRange(o, 'lr', (v) => v > 0, 'a positive number');
   checkRange(o, 'momentum', (v) => v >= 0, 'a non-negative number');
   checkRange(o, 'limit', (v) => v >= 1, 'a positive integer');
+  // '' would reach loadMnist as a folder name and fail there, after the other checks
+  if (o.data !== undefined && String(o.data).trim() === '') {
+    throw new UsageError(`--data needs a directory, got '${String(o.data)}'`);
+  }
 }
 
 /**
@@ -127,7 +154,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 0;
   }
   noPositionals(parsed, 'train');
-  if (o.backend) {
+  if (o.backend !== undefined) {
     if (o.backend !== 'js' && o.backend !== 'native') throw new UsageError(`--backend must be js or native, got '${o.backend}'`);
     process.env.SWISHNET_BACKEND = String(o.backend);
   }
@@ -136,7 +163,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   checkRange(o, 'threads', (v) => v >= 1 && v <= 256, 'an integer in [1, 256]');
   if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${o.optimizer}'`);
   checkOutputPaths(o, ['json', 'html', 'save']);
-  if (o.require) await requireModule(String(o.require));
+  if (o.require !== undefined) await requireModule(String(o.require));
   const activation = parseActivation(String(o.activation));
   const hidden = parseHidden(String(o.hidden));
 
@@ -186,11 +213,23 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   const t0 = performance.now();
   const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
-  const test = loadMnist({ split: 'test', dir: o.data as string | undefined });
-  if (config.validSplit > 0 && validSplitFails(train.y, config.validSplit, trainValidSplit)) {
+  // standardized with the training images' statistics (with --limit, those of the first N, not of all 60000)
+  const stats = { mean: train.mean!, std: train.std! };
+  const test = loadMnist({ split: 'test', dir: o.data as string | undefined, stats });
+  const problem = config.validSplit > 0 ? validSplitProblem(train.y, config.validSplit, trainValidSplit) : null;
+  if (problem) {
+    // too large when the held-out share would be every image; else too small (an empty validation set, or more
+    // folds, 1 / fraction, than any class has images)
+    const large = Math.round(config.validSplit * train.n) >= train.n;
+    const fixes = [
+      ...(o.limit !== undefined ? ['more images (--limit)'] : []),
+      `a ${large ? 'smaller' : 'larger'} --valid-split`,
+      '--valid-split 0 (no validation)',
+    ];
     throw new UsageError(
       `--valid-split ${config.validSplit} cannot split the ${train.n} training images into stratified training and ` +
-        'validation sets: use more images (--limit) or --valid-split 0 (no validation)',
+        `validation sets: the fraction is too ${large ? 'large' : 'small'} for ${train.n} images (${problem}); use ` +
+        `${fixes.slice(0, -1).join(', ')} or ${fixes[fixes.length - 1]}`,
     );
   }
   // the TypeScript backend without being asked for: say so, the run is 10-50x slower
@@ -266,15 +305,20 @@ export async function runTrain(argv: string[]): Promise<number> {
 }
 
 /**
- * Whether a stratified train/validation split of labels y with validation fraction f cannot be made (too few
- * samples of a class: see --limit), the split function given as the caller loaded it.
+ * Why a stratified train/validation split of labels y with validation fraction f cannot be made (the split's
+ * RangeError message: an empty set, or too few samples of a class for 1 / f folds), or null; the split function
+ * given as the caller loaded it.
  */
-export function validSplitFails(y: Int32Array, f: number, split: typeof import('../data').trainValidSplit): boolean {
+export function validSplitProblem(
+  y: Int32Array,
+  f: number,
+  split: typeof import('../data').trainValidSplit,
+): string | null {
   try {
     split(y, { validFraction: f });
-    return false;
+    return null;
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    return true;
+    return e.message;
   }
 }

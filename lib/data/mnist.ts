@@ -12,8 +12,11 @@
  *    all pixels, computed in float64 (population std, ddof = 0).
  *      split 'train': the statistics of the loaded set itself (the first `limit` images when limit is given);
  *      split 'test':  the statistics of the FULL training set (`mnistStats(dir)`, computed once per folder
- *                     and cached), so test data is transformed exactly as the training data was.
- *    Pass `stats` to use other statistics for either split. The statistics are returned in raw pixel units
+ *                     and cached): test data is transformed as the full training set is, not as a `limit`ed
+ *                     one (whose own statistics differ).
+ *    Pass `stats` to use other statistics for either split: for a model trained on the first `limit` images,
+ *    `loadMnist({ split: 'test', stats: { mean: train.mean, std: train.std } })` transforms the test images as
+ *    its training images were (as swishnet train and grid do). The statistics are returned in raw pixel units
  *    (0..255) as `mean` and `std`.
  *  - 'scale01': X / 255.
  *  - 'none': the raw pixel values 0..255 as floats.
@@ -22,6 +25,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readIdx, readIdxSync, type IdxArray } from './idx';
 import { resolveRequire } from '../util/resolve';
+import { describeTyped } from '../activations/validate';
 
 export type MnistSplit = 'train' | 'test';
 export type MnistNormalize = 'standardize' | 'none' | 'scale01';
@@ -109,7 +113,7 @@ function fileCandidates(dir: string, prefix: string, kind: 'images' | 'labels'):
 export function mnistFiles(split: MnistSplit = 'train', dir?: string): { images: string; labels: string } {
   checkSplit(split);
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
-    throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${String(dir)}`);
+    throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${describeTyped(dir)}`);
   }
   const folder = dir ?? mnistPackageDir();
   const find = (kind: 'images' | 'labels'): string => {
@@ -146,7 +150,7 @@ function checkOptions(opts: LoadMnistOptions): Checked {
   const { split = 'train', dir, limit, normalize = 'standardize', dtype = 'float32', stats } = opts;
   checkSplit(split);
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
-    throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${String(dir)}`);
+    throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${describeTyped(dir)}`);
   }
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`loadMnist: limit must be a positive integer, got ${String(limit)}`);

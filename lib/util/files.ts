@@ -29,21 +29,58 @@ export function realPath(file: string): string {
   }
 }
 
+const DENIED: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+/** Why this process cannot write `p` (a file; a folder: create in it), access's EACCES/EPERM/EROFS, or null. */
+function denied(p: string, what: 'the file' | 'the folder'): string | null {
+  try {
+    fs.accessSync(p, what === 'the file' ? fs.constants.W_OK : fs.constants.W_OK | fs.constants.X_OK);
+    return null;
+  } catch (e) {
+    const why = DENIED[(e as NodeJS.ErrnoException).code ?? ''];
+    return why ? `${what} '${p}' is not writable (${why})` : null;
+  }
+}
+
 /**
- * Why the folder of an output file cannot be created, or null: the nearest existing ancestor of the file's
- * folder is not a directory (`--json notes.txt/h.json`, where notes.txt is a file). Writing would fail with
- * EEXIST/ENOTDIR only after the work.
+ * Why an output file cannot be written, or null, found before the work whose result it holds:
+ *  - the nearest existing ancestor of the file's folder is not a directory (`--json notes.txt/h.json`, where
+ *    notes.txt is a file: mkdir would fail with EEXIST/ENOTDIR), or cannot be searched;
+ *  - the file exists and this process may not write it, or it does not and the nearest existing folder (where
+ *    the missing folders would be made, or the file created) may not be written (access W_OK: a folder of
+ *    another user, a read-only file system). `viaTemp`: the file is written as a temporary file in its folder,
+ *    then renamed over it (NeuralNetClassifier.save), so that folder must be writable even when the file exists.
  */
-export function unwritableFolder(file: string): string | null {
-  let dir = path.dirname(path.resolve(file));
+export function unwritableFolder(file: string, opts: { viaTemp?: boolean } = {}): string | null {
+  const abs = path.resolve(file);
+  let exists: boolean;
+  try {
+    exists = !fs.statSync(abs).isDirectory(); // a file, or a device such as /dev/stdout (callers refuse folders)
+  } catch {
+    exists = false; // missing, or a dangling symlink (writing creates its target): the folders decide
+  }
+  if (exists) {
+    const why = denied(abs, 'the file');
+    if (why || !opts.viaTemp) return why;
+  }
+  let dir = path.dirname(abs);
   for (;;) {
     let st: fs.Stats | null = null;
     try {
       st = fs.statSync(dir);
-    } catch {
-      st = null; // missing (ENOENT) or under a file (ENOTDIR): look further up
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // missing (ENOENT) or under a file (ENOTDIR): look further up; a folder on the way that cannot be searched
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        return DENIED[code ?? ''] ? `the folder '${dir}' cannot be reached (${DENIED[code!]})` : null;
+      }
+      st = null;
     }
-    if (st) return st.isDirectory() ? null : `'${dir}' is a file, not a directory`;
+    if (st) return st.isDirectory() ? denied(dir, 'the folder') : `'${dir}' is a file, not a directory`;
     const up = path.dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -52,7 +89,7 @@ export function unwritableFolder(file: string): string | null {
 
 /**
  * An output file argument: a TypeError unless a non-empty string, a RangeError naming it when it is a directory
- * or its folder cannot be created.
+ * or cannot be written (unwritableFolder).
  */
 export function checkOutputFile(file: unknown, name: string): string {
   if (typeof file !== 'string' || file === '') throw new TypeError(`${name} must be a non-empty string, got ${describe(file)}`);
