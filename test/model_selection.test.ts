@@ -993,8 +993,10 @@ describe('swishnet grid (in process)', () => {
         saved: model,
       });
       expect(out.refitTime).toBeGreaterThan(0);
-      // the saved model is the refit one: it scores the reported test accuracy
-      const test = loadMnist({ split: 'test' });
+      // the saved model is the refit one: it scores the reported test accuracy (test images standardized with the
+      // statistics of the 3000 training images it loaded)
+      const { mean, std } = loadMnist({ limit: 3000 });
+      const test = loadMnist({ split: 'test', stats: { mean: mean!, std: std! } });
       expect(NeuralNetClassifier.load(model).score(test.X, test.y)).toBe(out.refit.test_acc);
       const params = JSON.stringify(out.bestParams);
       const text = lines.join('\n');
