@@ -436,6 +436,11 @@ describe('an output this process cannot write: a usage error naming the flag, be
     fs.chmodSync(path.join(ro, 'shared.svg'), 0o666);
     fs.chmodSync(path.join(ro, 'locked.json'), 0o444);
     fs.chmodSync(ro, 0o555);
+    const rw = path.join(base, 'rw'); // a folder anyone may write, holding a read-only model file
+    fs.mkdirSync(rw);
+    fs.writeFileSync(path.join(rw, 'model.json'), '{}');
+    fs.chmodSync(path.join(rw, 'model.json'), 0o444);
+    fs.chmodSync(rw, 0o777);
     fs.chmodSync(base, 0o755);
   });
   afterAll(() => {
@@ -479,6 +484,10 @@ describe('an output this process cannot write: a usage error naming the flag, be
       expect(ok.err).toBe('');
       expect(ok.code).toBe(0);
       expect(fs.readFileSync(path.join(ro, 'shared.svg'), 'utf8')).toMatch(/^<svg/);
+      // --save replaces its file through a temporary one and a rename: a read-only file in a writable folder is fine
+      const saved = await runAsUser('train', ...quick, '--quiet', '--save', 'rw/model.json');
+      expect([saved.code, saved.err]).toEqual([0, '']);
+      expect(JSON.parse(fs.readFileSync(path.join(base, 'rw', 'model.json'), 'utf8')).weights).toBeDefined();
     } finally {
       process.chdir(cwd);
     }

@@ -1097,13 +1097,14 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
     const w = net.getWeights();
     const calls: [() => Promise<unknown>, ErrorConstructor, RegExp][] = [
       [() => net.fit(d.X, d.y, null as never), TypeError, /^fit: options must be an object like \{ signal, validation/],
+      [() => net.partialFit(d.X, d.y, null as never), TypeError, /^partialFit: options must be an object like/],
       [() => net.fit(d.X, d.y, { epochs: 5 } as never), TypeError, /^fit: unknown option 'epochs' \(fit trains/],
       [() => net.partialFit(d.X, d.y, { epoch: 5 } as never), TypeError, /'epoch'; known: signal, validation, epochs$/],
       [() => net.fit(d.X, d.y, { validaton: {} } as never), TypeError, /^fit: unknown option 'validaton'/],
       [
         () => net.fit(d.X, d.y, { signal: new AbortController() as never }),
         TypeError,
-        /^fit: options.signal must be an AbortSignal \(controller.signal\), got AbortController$/,
+        /^fit: options.signal must be an AbortSignal \(controller.signal; an object with a boolean 'aborted'\), got Abort/,
       ],
       [() => net.fit(d.X, d.y, { validation: 5 as never }), TypeError, /^fit: options.validation must be an obj/],
       [() => net.fit(d.X, d.y, { validation: { X: d.X } as never }), TypeError, /options.validation must be an object/],
@@ -1118,6 +1119,16 @@ describe(`labels, fit options and a diverged model (${backend().name}/${backend(
       expect([String(call), err instanceof type, err.message]).toEqual([String(call), true, expect.stringMatching(re)]);
     }
     expect(net.getWeights()).toEqual(w);
+    // null means none; a signal of another implementation (the abort-controller package's) is read by 'aborted'
+    await expect(tiny({ maxEpochs: 1 }).fit(d.X, d.y, { signal: null, validation: null })).resolves.toBeTruthy();
+    class AbortSignal {
+      aborted = false;
+      reason: unknown = undefined;
+    }
+    const other = new AbortSignal();
+    const stopping = tiny({ maxEpochs: 50, callbacks: [{ onEpochEnd: () => void (other.aborted = true) }] });
+    await expect(stopping.fit(d.X, d.y, { signal: other as never })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(stopping.history.length).toBe(1);
   });
 
   test('a model a diverged fit left with NaN weights refuses to predict; overflowing outputs are named', async () => {

@@ -71,9 +71,9 @@ export interface FitOptions {
    * Aborting stops training at the next yield (about every 10 ms): the callbacks' onTrainEnd runs with
    * { aborted: true }, then the call rejects with an AbortError.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
   /** Explicit validation data instead of the split. */
-  validation?: { X: FloatArray | number[][]; y: ArrayLike<number> };
+  validation?: { X: FloatArray | number[][]; y: ArrayLike<number> } | null;
 }
 
 /** Training produced NaN or Infinity, or an epoch's mean loss over DIVERGED_LOSS_FACTOR times a uniform guess's. */
@@ -337,13 +337,19 @@ function checkFitOptions(options: unknown, fn: string): void {
     }
   }
   const o = options as FitOptions & { epochs?: unknown };
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    const got = describeTyped(o.signal);
-    throw new TypeError(`${fn}: options.signal must be an AbortSignal (controller.signal), got ${got}`);
+  // null or undefined: none. A signal is read only through `aborted` and `reason`, so another implementation's
+  // (the abort-controller package's) works too; an AbortController, or anything without a boolean `aborted`, not.
+  const sig: unknown = o.signal;
+  if (sig != null && (typeof sig !== 'object' || typeof (sig as { aborted?: unknown }).aborted !== 'boolean')) {
+    const got = describeTyped(sig);
+    throw new TypeError(
+      `${fn}: options.signal must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), ` +
+        `got ${got}`,
+    );
   }
   const v: unknown = o.validation;
-  if (v !== undefined && (typeof v !== 'object' || v === null || !('X' in v) || !('y' in v))) {
-    throw new TypeError(`${fn}: options.validation must be an object { X, y }, got ${describeTyped(v)}`);
+  if (v != null && (typeof v !== 'object' || !('X' in v) || !('y' in v))) {
+    throw new TypeError(`${fn}: options.validation must be an object { X, y } or null, got ${describeTyped(v)}`);
   }
 }
 
@@ -578,6 +584,7 @@ export class NeuralNetClassifier implements TrainerView {
     y: ArrayLike<number> | Tensor,
     options: FitOptions & { epochs?: number } = {},
   ): Promise<this> {
+    checkFitOptions(options, 'partialFit'); // before options.epochs is read
     return this.train('partialFit', X, y, options, options.epochs ?? 1, !this.initialized);
   }
 

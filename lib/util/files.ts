@@ -53,7 +53,8 @@ function denied(p: string, what: 'the file' | 'the folder'): string | null {
  *  - the file exists and this process may not write it, or it does not and the nearest existing folder (where
  *    the missing folders would be made, or the file created) may not be written (access W_OK: a folder of
  *    another user, a read-only file system). `viaTemp`: the file is written as a temporary file in its folder,
- *    then renamed over it (NeuralNetClassifier.save), so that folder must be writable even when the file exists.
+ *    then renamed over it (NeuralNetClassifier.save), so only that folder must be writable, whether the file
+ *    exists or not (a read-only file in a writable folder is replaced).
  */
 export function unwritableFolder(file: string, opts: { viaTemp?: boolean } = {}): string | null {
   const abs = path.resolve(file);
@@ -63,10 +64,8 @@ export function unwritableFolder(file: string, opts: { viaTemp?: boolean } = {})
   } catch {
     exists = false; // missing, or a dangling symlink (writing creates its target): the folders decide
   }
-  if (exists) {
-    const why = denied(abs, 'the file');
-    if (why || !opts.viaTemp) return why;
-  }
+  // a file replaced through a temporary file and a rename needs only its folder to be writable
+  if (exists && !opts.viaTemp) return denied(abs, 'the file');
   let dir = path.dirname(abs);
   for (;;) {
     let st: fs.Stats | null = null;
