@@ -10,6 +10,7 @@
  * It costs one pass over every op's output, so it is off by default (one boolean test per op).
  * This module must not load ./tensor at run time (see ./function.ts): it only reads `.data`.
  */
+import { firstNonFinite } from './util'; // (util loads no tensor)
 
 let enabled = false;
 let depth = 0; // nested detectAnomaly() scopes
@@ -79,14 +80,6 @@ export class AnomalyError extends Error {
 interface HasData {
   data: ArrayLike<number>;
   shape?: readonly number[];
-}
-
-function firstNonFinite(d: ArrayLike<number>): number {
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v - v !== 0) return i; // NaN and +-Infinity (v - v is NaN), without a call per element
-  }
-  return -1;
 }
 
 function hasData(x: unknown): x is HasData {

@@ -11,7 +11,7 @@
 import { Tensor } from './tensor';
 import { enableGrad, noGrad } from './grad_mode';
 import { Rng } from '../util/random';
-import { fmtShape } from './util';
+import { fmtShape, multiIndex } from './util';
 
 export interface GradcheckOptions {
   eps?: number;
@@ -27,15 +27,6 @@ function outputsOf(r: unknown): Tensor[] {
   if (r instanceof Tensor) return [r];
   if (Array.isArray(r) && r.every((t) => t instanceof Tensor)) return r as Tensor[];
   throw new TypeError(`gradcheck: 'fn' must return a Tensor or an array of Tensors`);
-}
-
-function multiIndex(i: number, shape: number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = i % shape[d];
-    i = Math.floor(i / shape[d]);
-  }
-  return idx;
 }
 
 export function gradcheck(fn: (...inputs: any[]) => Outputs, inputs: unknown[] | Tensor, opts: GradcheckOptions = {}): boolean {

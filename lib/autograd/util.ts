@@ -68,6 +68,25 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** The flat index i of a row-major tensor of this shape as one index per dimension. */
+export function multiIndex(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return idx;
+}
+
+/** The index of the first NaN or +-Infinity in d, or -1. */
+export function firstNonFinite(d: ArrayLike<number>): number {
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) return i; // NaN and +-Infinity (v - v is NaN), without a call per element
+  }
+  return -1;
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -109,12 +109,16 @@ function fileCandidates(dir: string, prefix: string, kind: 'images' | 'labels'):
   return names.flatMap((n) => [path.join(dir, n), path.join(dir, n + '.gz')]);
 }
 
-/** The image and label files for a split: the first existing name of each; throws listing every name tried. */
-export function mnistFiles(split: MnistSplit = 'train', dir?: string): { images: string; labels: string } {
-  checkSplit(split);
+function checkDir(dir: unknown): void {
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
     throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${describeTyped(dir)}`);
   }
+}
+
+/** The image and label files for a split: the first existing name of each; throws listing every name tried. */
+export function mnistFiles(split: MnistSplit = 'train', dir?: string): { images: string; labels: string } {
+  checkSplit(split);
+  checkDir(dir);
   const folder = dir ?? mnistPackageDir();
   const find = (kind: 'images' | 'labels'): string => {
     const tried = fileCandidates(folder, PREFIX[split], kind);
@@ -149,9 +153,7 @@ function checkOptions(opts: LoadMnistOptions): Checked {
   if (opts === null || typeof opts !== 'object') throw new TypeError('loadMnist: options must be an object');
   const { split = 'train', dir, limit, normalize = 'standardize', dtype = 'float32', stats } = opts;
   checkSplit(split);
-  if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
-    throw new TypeError(`loadMnist: dir must be a non-empty path string, got ${describeTyped(dir)}`);
-  }
+  checkDir(dir);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`loadMnist: limit must be a positive integer, got ${String(limit)}`);
   }

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tensor, noGrad, Tensor } from '../autograd';
-import { alloc } from '../autograd/util';
+import { alloc, firstNonFinite, fmtShape, multiIndex, sameShape } from '../autograd/util';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
@@ -17,7 +17,7 @@ import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
 import { moduleExtras } from '../nn/from_json';
-import { History, BatchRecord, checkRecords } from './history';
+import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -575,6 +575,7 @@ export class NeuralNetClassifier implements TrainerView {
    * a callback restores others (EarlyStopping({ restoreBest: true }) does, at onTrainEnd).
    */
   async fit(X: FloatArray | number[][] | Tensor, y: ArrayLike<number> | Tensor, options: FitOptions = {}): Promise<this> {
+    checkFitOptions(options, 'fit');
     return this.train('fit', X, y, options, this.opts.maxEpochs, !this.opts.warmStart || !this.initialized);
   }
 
@@ -595,7 +596,6 @@ export class NeuralNetClassifier implements TrainerView {
    */
   private async train(...args: TrainArgs): Promise<this> {
     const fn = args[0];
-    checkFitOptions(args[3], fn);
     if (this.fitting) {
       throw new Error(
         `${fn}: this estimator is already training (a fit or partialFit has not ended): await it, or train a clone()`,
@@ -679,7 +679,7 @@ export class NeuralNetClassifier implements TrainerView {
       } else if (this.opts.trainSplit) {
         await yieldNow(); // after initialize (~20 ms for the reference MLP)
         const s = this.split(labels, fn);
-        await yieldNow(); // the split: ~20 ms on MNIST
+        await yieldNow(); // the split: 5-30 ms on MNIST
         trainIdx = Int32Array.from(s.train);
         validY = new Int32Array(s.valid.length);
         const len = s.valid.length * features;
@@ -781,7 +781,7 @@ export class NeuralNetClassifier implements TrainerView {
           } catch (err) {
             // a parameter that overflowed at the last step can be refused by its op (swish's learned beta at
             // +-Infinity): that is a divergence, reported as one
-            if (this.firstNonFiniteTensor() === null) throw err;
+            if (nonFiniteState(this.module_!) === null) throw err;
             throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
           }
           classes = logits.shape[1] ?? classes;
@@ -798,8 +798,7 @@ export class NeuralNetClassifier implements TrainerView {
           await maybeYield();
         }
         const trainLoss = lossSum / order.length;
-        const bad = this.firstNonFiniteTensor();
-        if (bad) throw this.divergence(epoch, nb, 'state after the last step');
+        if (nonFiniteState(module)) throw this.divergence(epoch, nb, 'state after the last step');
         if (trainLoss > lossLimit(classes)) {
           throw new TrainingDivergedError(
             `training diverged at epoch ${epoch}: the mean train_loss ${trainLoss.toPrecision(3)} is over ` +
@@ -904,9 +903,9 @@ export class NeuralNetClassifier implements TrainerView {
     input?: Tensor,
     failed?: unknown,
   ): TrainingDivergedError {
-    let layer = this.firstNonFiniteTensor();
-    const kind = layer !== null && namedBuffers(this.module_!).some(([n]) => n === layer) ? 'buffer' : 'parameter';
-    let at = layer ? `; ${kind} '${layer}' holds NaN/Infinity` : '';
+    const bad = nonFiniteState(this.module_!);
+    let layer = bad?.name ?? null;
+    let at = bad ? `; ${bad.kind} '${bad.name}' holds NaN/Infinity` : '';
     if (!layer && input) {
       // Finite parameters but a non-finite loss: an activation overflowed. Name the first layer whose output did.
       layer = this.firstNonFiniteOutput(input);
@@ -958,13 +957,6 @@ export class NeuralNetClassifier implements TrainerView {
       for (const m of unfused) m.fuse = true;
     }
     return found;
-  }
-
-  /** The first parameter, or buffer (a BatchNorm running variance that overflowed), holding NaN/Infinity. */
-  private firstNonFiniteTensor(): string | null {
-    const m = this.module_!;
-    for (const [name, p] of [...m.namedParameters(), ...namedBuffers(m)]) if (firstNonFinite(p.data) >= 0) return name;
-    return null;
   }
 
   private async evaluate(
@@ -1080,10 +1072,10 @@ export class NeuralNetClassifier implements TrainerView {
   private checkFiniteOutput(logits: FloatArray, classes: number): void {
     const i = firstNonFinite(logits);
     if (i < 0) return;
-    const bad = this.firstNonFiniteTensor();
+    const bad = nonFiniteState(this.module_!);
     if (bad !== null) {
       throw new Error(
-        `the model's '${bad}' holds NaN/Infinity (a fit that diverged leaves its weights so): fit it again ` +
+        `the model's '${bad.name}' holds NaN/Infinity (a fit that diverged leaves its weights so): fit it again ` +
           'before predicting',
       );
     }
@@ -1170,17 +1162,15 @@ export class NeuralNetClassifier implements TrainerView {
       throw new Error('save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()');
     }
     const weights: Record<string, { shape: number[]; dtype: string; data: string }> = {};
-    const named = module.namedParameters();
-    const all = [...named, ...namedBuffers(module)];
-    for (const [name, p] of all) {
-      const bad = firstNonFinite(p.data);
-      if (bad >= 0) {
-        const what = named.some(([, q]) => q === p) ? 'parameter' : 'buffer';
-        throw new RangeError(
-          `cannot save this model: its ${what} '${name}'${indexOf(bad, p.shape)} = ${p.data[bad]} (did training ` +
-            'diverge?); a model with NaN/Infinity weights predicts garbage. Lower the learning rate and fit again',
-        );
-      }
+    const bad = nonFiniteState(module);
+    if (bad) {
+      const { kind, name, tensor: t, index } = bad;
+      throw new RangeError(
+        `cannot save this model: its ${kind} '${name}'${indexOf(index, t.shape)} = ${t.data[index]} (did training ` +
+          'diverge?); a model with NaN/Infinity weights predicts garbage. Lower the learning rate and fit again',
+      );
+    }
+    for (const [name, p] of [...module.namedParameters(), ...namedBuffers(module)]) {
       const bytes = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
       weights[name] = { shape: [...p.shape], dtype: p.dtype, data: bytes.toString('base64') };
     }
@@ -1294,7 +1284,7 @@ export class NeuralNetClassifier implements TrainerView {
     const w = json.weights;
     if (w === null || typeof w !== 'object' || Array.isArray(w)) {
       throw new TypeError(
-        `cannot load this model: 'weights' must be an object of { shape, dtype, data } entries, got ${what(w)}`,
+        `cannot load this model: 'weights' must be an object of { shape, dtype, data } entries, got ${described(w)}`,
       );
     }
     const entries = new Map(Object.entries<unknown>(w).map(([name, e]) => [name, savedEntry(name, e)]));
@@ -1352,7 +1342,7 @@ export class NeuralNetClassifier implements TrainerView {
   private restoreResume(v: unknown): void {
     const at = 'cannot load this model: resume';
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new TypeError(`${at} must be an object, got ${what(v)}`);
+      throw new TypeError(`${at} must be an object, got ${described(v)}`);
     }
     const r = v as Record<string, unknown>;
     const rng = rngFrom(r.rng, `${at}.rng`);
@@ -1380,9 +1370,10 @@ export class NeuralNetClassifier implements TrainerView {
       const names = r.rngs;
       const states = r.rngStates;
       if (names === null || typeof names !== 'object' || Array.isArray(names)) {
-        throw new TypeError(`${at}.rngs must be an object (module name -> index in rngStates), got ${what(names)}`);
+        const got = described(names);
+        throw new TypeError(`${at}.rngs must be an object (module name -> index in rngStates), got ${got}`);
       }
-      if (!Array.isArray(states)) throw new TypeError(`${at}.rngStates must be an array, got ${what(states)}`);
+      if (!Array.isArray(states)) throw new TypeError(`${at}.rngStates must be an array, got ${described(states)}`);
       const rngs = states.map((s, i) => rngFrom(s, `${at}.rngStates[${i}]`));
       const modules = new Map(this.module_!.namedModules());
       for (const [name, i] of Object.entries(names)) {
@@ -1431,15 +1422,11 @@ interface SavedEntry {
   bytes: Buffer;
 }
 
-function what(v: unknown): string {
-  return Array.isArray(v) ? 'an array' : shown(v);
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The bytes of a base64 string (Buffer.from skips what is not base64 without a word: checked first). */
 function base64Bytes(v: unknown, at: string): Buffer {
-  if (typeof v !== 'string') throw new TypeError(`${at} must be a base64 string, got ${what(v)}`);
+  if (typeof v !== 'string') throw new TypeError(`${at} must be a base64 string, got ${described(v)}`);
   if (!BASE64.test(v)) {
     throw new RangeError(`${at} is not base64 (a character other than A-Z, a-z, 0-9, +, / or = padding)`);
   }
@@ -1449,15 +1436,15 @@ function base64Bytes(v: unknown, at: string): Buffer {
 function savedEntry(name: string, e: unknown): SavedEntry {
   const at = `cannot load this model: weights['${name}']`;
   if (e === null || typeof e !== 'object' || Array.isArray(e)) {
-    throw new TypeError(`${at} must be an object { shape, dtype, data }, got ${what(e)}`);
+    throw new TypeError(`${at} must be an object { shape, dtype, data }, got ${described(e)}`);
   }
   const { shape, dtype, data } = e as Record<string, unknown>;
   if (dtype !== 'float32' && dtype !== 'float64') {
     const Err = typeof dtype === 'string' ? RangeError : TypeError;
-    throw new Err(`${at}.dtype must be 'float32' or 'float64', got ${what(dtype)}`);
+    throw new Err(`${at}.dtype must be 'float32' or 'float64', got ${described(dtype)}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TypeError(`${at}.shape must be an array of non-negative integers, got ${what(shape)}`);
+    throw new TypeError(`${at}.shape must be an array of non-negative integers, got ${described(shape)}`);
   }
   return { shape, dtype, bytes: base64Bytes(data, `${at}.data`) };
 }
@@ -1480,12 +1467,12 @@ function decodeWeights(entries: Map<string, SavedEntry>, all: [string, Tensor][]
   for (const [name, p] of all) {
     const e = entries.get(name);
     const at = `cannot load this model: weights['${name}']`;
-    const shape = `[${p.shape.join(', ')}]`;
+    const shape = fmtShape(p.shape);
     if (!e) {
       throw new RangeError(`cannot load this model: weights has no entry '${name}' (the model's ${p.dtype} ${shape})`);
     }
     if (!sameShape(e.shape, p.shape)) {
-      throw new RangeError(`${at}.shape is [${e.shape.join(', ')}], the model's '${name}' has shape ${shape}`);
+      throw new RangeError(`${at}.shape is ${fmtShape(e.shape)}, the model's '${name}' has shape ${shape}`);
     }
     if (e.dtype !== p.dtype) throw new RangeError(`${at}.dtype is '${e.dtype}', the model's '${name}' is ${p.dtype}`);
     const size = e.dtype === 'float64' ? 8 : 4;
@@ -1511,25 +1498,27 @@ function decodeWeights(entries: Map<string, SavedEntry>, all: [string, Tensor][]
   return out;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** The index of the first NaN/Infinity in d, or -1. */
-function firstNonFinite(d: FloatArray): number {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return i;
-  return -1;
+/**
+ * The first parameter, or buffer (a BatchNorm running variance that overflowed), holding NaN/Infinity, with the
+ * index of that value; null when all are finite.
+ */
+function nonFiniteState(
+  m: nn.Module,
+): { name: string; kind: 'parameter' | 'buffer'; tensor: Tensor; index: number } | null {
+  for (const [kind, list] of [['parameter', m.namedParameters()], ['buffer', namedBuffers(m)]] as const) {
+    for (const [name, tensor] of list) {
+      const index = firstNonFinite(tensor.data);
+      if (index >= 0) return { name, kind, tensor, index };
+    }
+  }
+  return null;
 }
 
 /** `[i][j]...` of the flat index i of a row-major tensor of this shape ('' for a scalar). */
 function indexOf(i: number, shape: readonly number[]): string {
-  let s = '';
-  let rest = i;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s = `[${rest % shape[k]}]${s}`;
-    rest = Math.floor(rest / shape[k]);
-  }
-  return s;
+  return multiIndex(i, shape)
+    .map((k) => `[${k}]`)
+    .join('');
 }
 
 function int32Base64(a: Int32Array): string {

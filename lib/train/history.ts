@@ -82,7 +82,8 @@ export class History {
   }
 }
 
-function described(v: unknown): string {
+/** A value in a message about a file's entry: 'an array', 'an object', 'null', a quoted string, a number. */
+export function described(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'string' ? `'${v}'` : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }
