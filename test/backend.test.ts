@@ -248,6 +248,41 @@ describe('compiled package (dist/)', () => {
     expect(r.stdout.trim()).toBe('function function function true');
   });
 
+  maybe('the declarations compile for a strict consumer without @types/node or the DOM library', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ts = require('typescript') as typeof import('typescript');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-types-'));
+    try {
+      const file = path.join(tmp, 'consumer.ts');
+      fs.writeFileSync(
+        file,
+        `import { NeuralNetClassifier, PrintLog, ProgressBar, GridSearchCV, activations } from ${JSON.stringify(dist)};
+         const net = new NeuralNetClassifier({ callbacks: [new PrintLog({ write: (s: string) => s.length }), new ProgressBar()] });
+         const sig = { aborted: false };
+         void net.fit(new Float32Array(8), [0, 1], { signal: sig });
+         void new GridSearchCV(net, { lr: [0.1] }, { cv: 3, signal: null });
+         activations.get('swish').forward(new Float32Array(3));\n`,
+      );
+      const program = ts.createProgram([file], {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: [], // no @types/node
+        lib: ['lib.es2022.d.ts'], // no DOM
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+      });
+      const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+        const where = d.file ? `${path.basename(d.file.fileName)}: ` : '';
+        return where + ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   maybe('`swishnet info` prints the backend and `--json` parses', () => {
     const cli = path.join(root, 'dist', 'cli', 'main.js');
     const r = spawnSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8' });

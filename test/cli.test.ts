@@ -204,6 +204,14 @@ withDist('swishnet train --save m.json | head -1: the model is still written and
   expect(JSON.parse(fs.readFileSync(model, 'utf8')).format).toMatch(/swishnet/);
 }, 60_000);
 
+withDist('--quiet prints only the result: train its test_acc line, grid its table first (no blank line before)', async () => {
+  const t = await run('train', '--limit', '600', '--epochs', '1', '--hidden', '8', '--quiet');
+  expect([t.code, t.out.split('\n')[0]]).toEqual([0, expect.stringMatching(/^test_acc \d\.\d{4} · valid_acc/)]);
+  const g = await run('grid', '--limit', '600', '--epochs', '1', '--hidden', '8', '--cv', '2', '--activations', 'relu',
+    '--quiet');
+  expect([g.code, g.out.split('\n')[0]]).toEqual([0, expect.stringMatching(/activation/)]);
+}, 60_000);
+
 describe('Ctrl-C during swishnet train', () => {
   withDist('stops after the current batch; the completed epochs are scored and written; exit 130', async () => {
     const json = path.join(tmp, 'sigint', 'history.json');

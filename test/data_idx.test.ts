@@ -91,7 +91,7 @@ describe('IDX round trip', () => {
 });
 
 describe('IDX errors', () => {
-  const good = (): Buffer => encodeIdx({ dims: [2, 2], data: new Float64Array([1, 2, 3, 4]) });
+  const good = (): Uint8Array => encodeIdx({ dims: [2, 2], data: new Float64Array([1, 2, 3, 4]) });
 
   test('bad magic', () => {
     const b = good();

@@ -743,6 +743,27 @@ if (threadId === Math.min(...ids())) {
       ).rejects.toMatchObject({ name: 'AbortError', cause: 'stop' });
       if (before !== null) expect(threadCount()).toBe(before);
     });
+
+    withDist('takes what fit takes as a signal: null (none), or another implementation\'s without addEventListener', async () => {
+      const { X, y } = small();
+      const gs = new GridSearchCV(estimator(), { lr: [0.02] }, { cv: 2, verbose: 0, refit: false, signal: null });
+      await gs.fit(X, y);
+      expect(gs.cvResults.length).toBe(1);
+      for (const nJobs of [1, 2]) {
+        // the abort-controller package's shape: read through `aborted` and `reason` (polled on workers)
+        const sig = { aborted: false, reason: undefined as unknown };
+        let fits = 0;
+        const onFit = (): void => {
+          fits++;
+          Object.assign(sig, { aborted: true, reason: 'stop' });
+        };
+        const search = new GridSearchCV(estimator().setParams({ maxEpochs: 3 }), GRID, {
+          cv: 3, nJobs, verbose: 0, signal: sig as unknown as AbortSignal, onFit,
+        });
+        await expect(search.fit(X, y)).rejects.toMatchObject({ name: 'AbortError', cause: 'stop' });
+        expect([nJobs, fits < 9]).toEqual([nJobs, true]);
+      }
+    });
   });
 });
 
@@ -1015,7 +1036,7 @@ describe('swishnet grid (in process)', () => {
       const quiet = await captureLog(() => runGrid([...argv, '--refit', '--quiet']));
       expect(quiet.value).toBe(0);
       expect(quiet.lines).toHaveLength(3);
-      expect(quiet.lines[0]).toMatch(/^\nparam_module__activation/);
+      expect(quiet.lines[0]).toMatch(/^param_module__activation/);
       expect(quiet.lines[1]).toMatch(/^\nbest: \{"module__activation":"(relu|tanh)"\} mean accuracy/);
       const anyTime = (line: string): string => line.replace(/fit [\d.]+s/, 'fit Ts');
       expect(anyTime(quiet.lines[2])).toBe(anyTime(refitLine));
@@ -1271,7 +1292,8 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
   test('bad options: a TypeError/RangeError naming the option, from the constructor and crossValidate', async () => {
     const cases: [unknown, ErrorConstructor, RegExp][] = [
       [null, TypeError, /^options must be an object, got null$/],
-      [{ signal: {} }, TypeError, /^signal must be an AbortSignal, got /],
+      [{ signal: {} }, TypeError, /^signal must be an AbortSignal \(controller\.signal; an object with a boolean 'aborted'\), got /],
+      [{ signal: new AbortController() }, TypeError, /^signal must be an AbortSignal .*got AbortController/],
       [{ requires: './x.js' }, TypeError, /^requires must be an array of module paths \(strings\), got string/],
       [{ requires: [1] }, TypeError, /^requires must be an array of module paths/],
       [{ onFit: 'log' }, TypeError, /^onFit must be a function, got string "log"$/],

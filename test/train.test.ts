@@ -1043,6 +1043,102 @@ describe(`training on, inputs to predict, aborts and the event loop (${backend()
   });
 });
 
+describe(`parameters set during a fit, aborts in its preparation (${backend().name}/${backend().isa})`, () => {
+  const d = blobs(240);
+
+  test('an abort during the conversion of X is seen there, not after all of the preparation', async () => {
+    // A float64 X for a float32 model converts in pieces; the NaN written after the call would be found by the
+    // finite check that follows the conversion, so a RangeError here means the abort was not looked at in between.
+    const rows = Math.ceil((3 << 20) / 8);
+    const X = new Float64Array(rows * 8).fill(0.5);
+    const y = Int32Array.from({ length: rows }, (_, i) => i % 3);
+    const net = tiny({ maxEpochs: 1 });
+    await net.fit(d.X, d.y);
+    const w = net.getWeights();
+    const ac = new AbortController();
+    const p = net.fit(X, y, { signal: ac.signal });
+    X[(rows - 1) * 8] = NaN;
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(net.getWeights()).toEqual(w);
+    expect(net.history.length).toBe(1);
+  });
+
+  test('an abort in a validation batch\'s callback is the last callback: no later batch runs', async () => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const net = tiny({
+      maxEpochs: 3,
+      batchSize: 8, // 48 validation rows: 6 batches, computed in one chunk on native
+      callbacks: [{
+        onBatchEnd: (_: TrainerView, b: { training: boolean; batch: number }) => {
+          seen.push(`${b.training ? 't' : 'v'}${b.batch}`);
+          if (!b.training && b.batch === 1) ac.abort();
+        },
+      }],
+    });
+    await expect(net.fit(d.X, d.y, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen.slice(-3)).toEqual(['t23', 'v0', 'v1']);
+  });
+
+  test('setParams while a fit runs takes effect at the next fit, not in that fit or the fitted model', async () => {
+    const ref = tiny({ maxEpochs: 3, seed: 2 });
+    await ref.fit(d.X, d.y);
+    // set right after the call (the fit is converting X) and from a callback between epochs
+    const net = tiny({
+      maxEpochs: 3,
+      seed: 2,
+      callbacks: [{
+        onEpochEnd: (v: TrainerView, e: { epoch: number }) => {
+          if (e.epoch === 1) (v as NeuralNetClassifier).setParams({ batchSize: 7, shuffle: false, lr: 0.5 });
+        },
+      }],
+    });
+    const p = net.fit(d.X, d.y);
+    net.setParams({ dtype: 'float64', seed: 9, module__hidden: [5] });
+    await p;
+    expect(net.getWeights()).toEqual(ref.getWeights());
+    expect(net.history.epochs.map((e) => e.train_batch_count)).toEqual([6, 6, 6]);
+    // the fitted model still predicts as fitted (it is float32; the estimator's dtype is float64 now)
+    expect(Array.from(net.predict(d.X))).toEqual(Array.from(ref.predict(d.X)));
+    expect(net.score(d.X, d.y)).toBe(ref.score(d.X, d.y));
+    // and the next call builds from the new parameters, partialFit included
+    await net.partialFit(d.X, d.y);
+    const w = net.getWeights() as Record<string, Float32Array | Float64Array>;
+    expect(w['fc1.weight']).toBeInstanceOf(Float64Array);
+    expect(w['fc1.weight'].length).toBe(5 * 8);
+    expect(net.history.length).toBe(1);
+  });
+
+  test('an optimizer parameter set during a fit builds a new optimizer at the next call', async () => {
+    const net = tiny({ maxEpochs: 2, optimizerParams: { momentum: 0.9 } });
+    const p = net.fit(d.X, d.y);
+    net.setParams({ optimizer__momentum: 0 });
+    await p;
+    const ref = tiny({ maxEpochs: 2, optimizerParams: { momentum: 0.9 } });
+    await ref.fit(d.X, d.y);
+    expect(net.getWeights()).toEqual(ref.getWeights());
+    expect(net.optimizer_).toBeNull();
+    await net.partialFit(d.X, d.y);
+    expect((net.optimizer_ as SGD).paramGroups[0].momentum).toBe(0);
+  });
+
+  test('criterion takes nn.CrossEntropyLoss as skorch does; a bad criterion, optimizer or module__dtype is refused', () => {
+    for (const c of ['cross_entropy', nn.CrossEntropyLoss, new nn.CrossEntropyLoss()]) {
+      expect(tiny({ criterion: c }).getParams().criterion).toBe('cross_entropy');
+    }
+    expectErrors([
+      [() => tiny({ criterion: nn.MSELoss }), RangeError, /: criterion must be 'cross_entropy' or nn\.CrossEntropyLoss, got function MSELoss$/],
+      [() => tiny({ criterion: new nn.CrossEntropyLoss({ reduction: 'sum' }) }), RangeError, /: criterion: CrossEntropyLoss\(.*reduction=sum.*\) is not what/],
+      [() => tiny({ criterion: 'mse' }), RangeError, /got 'mse'$/],
+      [() => tiny({ optimizer: 42 }), TypeError, /: optimizer must be 'sgd', 'adam', 'adamw' or an optimizer class, got 42$/],
+      [() => tiny({ optimizer: null }), TypeError, /got null$/],
+      [() => tiny({ moduleParams: { dtype: 'float64' } }), RangeError, /: module__dtype 'float64' differs from the estimator's dtype 'float32': set dtype/],
+    ] as ErrorCase[]);
+    expect(tiny({ dtype: 'float64', moduleParams: { dtype: 'float64' } }).getParams().dtype).toBe('float64');
+  });
+});
+
 describe(`labels, fit options and a diverged model (${backend().name}/${backend().isa})`, () => {
   const d = blobs();
   const withLabel = (v: unknown): number[] => {

@@ -137,7 +137,7 @@ export async function runGrid(argv: string[]): Promise<number> {
     const gs = new GridSearchCV(net, { module__activation: acts }, gsOptions);
     await gs.fit(train.X, train.y);
     const secs = (performance.now() - t0) / 1000;
-    console.log('\n' + gs.formatTable());
+    console.log((o.quiet ? '' : '\n') + gs.formatTable()); // after the fits' lines
     const best = `best: ${JSON.stringify(gs.bestParams)} mean accuracy ${gs.bestScore!.toFixed(4)}`;
     console.log(`\n${best} · total ${secs.toFixed(1)}s`);
     const config = {

@@ -278,7 +278,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const testAcc = net.score(test.X, test.y);
   const last = net.history.last();
   console.log(
-    `\ntest_acc ${testAcc.toFixed(4)} · valid_acc ${last?.valid_acc?.toFixed(4) ?? '-'} · ` +
+    `${quiet ? '' : '\n'}test_acc ${testAcc.toFixed(4)} · valid_acc ${last?.valid_acc?.toFixed(4) ?? '-'} · ` +
       `fit ${fitSecs.toFixed(2)}s (${(fitSecs / Math.max(1, net.history.length)).toFixed(3)}s/epoch, backend ${info.backend})`,
   );
   if (o.json) {

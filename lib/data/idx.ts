@@ -213,9 +213,10 @@ export async function readIdx(file: string): Promise<IdxArray> {
 
 /**
  * Encodes an array as IDX bytes. `dtype` defaults to the typed array's own type; `data` may also be a plain
- * number array when `dtype` is given. Values are stored as the IDX type (typed-array conversion rules).
+ * number array when `dtype` is given. Values are stored as the IDX type (typed-array conversion rules). The
+ * bytes are a Buffer at run time (declared as Uint8Array, so that the declarations need no @types/node).
  */
-export function encodeIdx(arr: { dims: readonly number[]; data: ArrayLike<number>; dtype?: IdxDType }): Buffer {
+export function encodeIdx(arr: { dims: readonly number[]; data: ArrayLike<number>; dtype?: IdxDType }): Uint8Array {
   if (arr === null || typeof arr !== 'object') throw new TypeError(`encodeIdx: expected { dims, data }`);
   const { dims, data } = arr;
   const dtype = arr.dtype ?? dtypeOf(data);

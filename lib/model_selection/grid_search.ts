@@ -12,7 +12,7 @@ import { runTrialsInWorkers, TrialResult, TrialSpec } from './pool';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
-import { withContext } from '../util/errors';
+import { isSignalOption, withContext, type SignalLike } from '../util/errors';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -53,7 +53,8 @@ export interface CvOptions {
   nJobs?: number;
   /** 0 silent, 1 one line per finished fit [default], 2 also the estimators' epoch tables. */
   verbose?: 0 | 1 | 2;
-  signal?: AbortSignal;
+  /** Stops the search (an AbortSignal, or another implementation's; null: none). */
+  signal?: SignalLike | null;
   /** Modules each worker requires first (e.g. one that registers custom activations). */
   requires?: string[];
   /** Called with each finished fit (progress). */
@@ -118,8 +119,9 @@ function checkCvOptions(options: unknown, grid: boolean): CvOptions & GridSearch
   if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) {
     throw new RangeError(`verbose must be 0, 1 or 2, got ${describeTyped(o.verbose)}`);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal, got ${describeTyped(o.signal)}`);
+  if (!isSignalOption(o.signal)) {
+    const got = describeTyped(o.signal);
+    throw new TypeError(`signal must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), got ${got}`);
   }
   if (o.requires !== undefined && (!Array.isArray(o.requires) || o.requires.some((r) => typeof r !== 'string'))) {
     throw new TypeError(`requires must be an array of module paths (strings), got ${describeTyped(o.requires)}`);
@@ -213,7 +215,7 @@ function paramCell(v: unknown): string {
 /** Lets timers, I/O and signal handlers run between the synchronous steps of a trial (each 50-200 ms on MNIST). */
 const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
-function abortError(signal?: AbortSignal): Error {
+function abortError(signal?: SignalLike | null): Error {
   const e = new Error('grid search was aborted', signal?.reason === undefined ? undefined : { cause: signal.reason });
   e.name = 'AbortError';
   return e;

@@ -16,6 +16,7 @@ import { AnomalyError } from '../autograd/anomaly';
 import { PACKAGE_ROOT } from '../backend/native/binding';
 import { backendEnv } from '../backend';
 import { resolveRequire } from '../util/resolve';
+import type { SignalLike } from '../util/errors';
 import { MLP } from '../nn/mlp';
 import { Module } from '../nn/module';
 import { Rng } from '../util/random';
@@ -233,7 +234,7 @@ export async function runTrialsInWorkers(
   y: Int32Array,
   tasks: TrialSpec[],
   jobs: number,
-  opts: { signal?: AbortSignal; requires: string[]; estimatorVerbose: 0 | 1; onResult?: (r: TrialResult) => void },
+  opts: { signal?: SignalLike | null; requires: string[]; estimatorVerbose: 0 | 1; onResult?: (r: TrialResult) => void },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(estimatorParams)) params[k] = transferable(k, v);
@@ -259,10 +260,11 @@ export async function runTrialsInWorkers(
 
   return new Promise<TrialResult[]>((resolve, reject) => {
     let settled = false;
+    let stopWatching = (): void => {}; // the abort listener's removal (set below)
     // Settles only after every worker has exited, so no worker outlives the search (nor an aborted one).
     const finish = (fn: () => void): void => {
       settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
+      stopWatching();
       for (const w of workers) retired.add(w);
       void Promise.allSettled(workers.map((w) => w.terminate())).then(fn);
     };
@@ -277,7 +279,17 @@ export async function runTrialsInWorkers(
       fail(e);
     };
     if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // A signal of another implementation may have no addEventListener: it is polled then (every 50 ms).
+    const sig = opts.signal;
+    if (sig instanceof EventTarget) {
+      sig.addEventListener('abort', onAbort, { once: true });
+      stopWatching = () => sig.removeEventListener('abort', onAbort);
+    } else if (sig) {
+      const poll = setInterval(() => {
+        if (sig.aborted) onAbort();
+      }, 50);
+      stopWatching = () => clearInterval(poll);
+    }
 
     // Workers that are fitting. When one runs out of tasks, its GEMM thread goes to those still fitting (the
     // last fits of a search otherwise leave cores idle); thread counts change speed only, never results.

@@ -230,6 +230,16 @@ export class Checkpoint implements Callback {
   }
 }
 
+/**
+ * Where PrintLog and ProgressBar write: process.stdout / process.stderr, or any object with a `write(string)` (a
+ * stream, a collector in a test); `isTTY` makes the bar draw and the table color. Structural, so that the
+ * declarations need no @types/node.
+ */
+export interface TextOutput {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 /** Prints skorch's table one row per epoch (colored best values on a TTY). */
 export class PrintLog implements Callback {
   private table: HistoryTable;
@@ -237,7 +247,7 @@ export class PrintLog implements Callback {
   /** Whether best values are colored (default: when `out` is a TTY). */
   readonly color: boolean;
   constructor(
-    readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+    readonly out: TextOutput = process.stdout,
     color?: boolean,
   ) {
     this.color = color ?? !!out.isTTY;
@@ -259,7 +269,7 @@ export class PrintLog implements Callback {
 export class ProgressBar implements Callback {
   private start = 0;
   private lastDraw = 0;
-  constructor(readonly out: NodeJS.WriteStream = process.stderr) {}
+  constructor(readonly out: TextOutput = process.stderr) {}
   private get enabled(): boolean {
     return !!this.out.isTTY;
   }
@@ -299,8 +309,8 @@ export class ProgressBar implements Callback {
 export type CallbackSpec =
   | { type: 'EarlyStopping'; options: Required<EarlyStoppingOptions> }
   | { type: 'Checkpoint'; options: { monitor: string; file?: string } }
-  | { type: 'PrintLog'; options: { out?: NodeJS.WritableStream & { isTTY?: boolean }; color: boolean } }
-  | { type: 'ProgressBar'; options: { out?: NodeJS.WriteStream } };
+  | { type: 'PrintLog'; options: { out?: TextOutput; color: boolean } }
+  | { type: 'ProgressBar'; options: { out?: TextOutput } };
 
 /** The spec of a built-in callback (its exact class, not a subclass); null for any other callback. */
 export function callbackSpec(cb: Callback): CallbackSpec | null {

@@ -16,6 +16,7 @@ import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
+import { isSignalOption, type SignalLike } from '../util/errors';
 import { moduleExtras } from '../nn/from_json';
 import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
@@ -29,8 +30,11 @@ export interface NeuralNetClassifierOptions {
   module?: ModuleCtor | ModuleFactory | 'mlp';
   /** Constructor parameters of the module (grid search names them module__x). */
   moduleParams?: Record<string, unknown>;
-  /** 'cross_entropy' (from logits) [default]. */
-  criterion?: 'cross_entropy';
+  /**
+   * The loss: cross-entropy from logits, the only one a classifier trains with [default]: 'cross_entropy', the
+   * class nn.CrossEntropyLoss (skorch's criterion=nn.CrossEntropyLoss) or an instance with its default options.
+   */
+  criterion?: 'cross_entropy' | typeof nn.CrossEntropyLoss | nn.CrossEntropyLoss;
   /**
    * 'sgd' [default], 'adam' or 'adamw', or an optimizer class taking (params, options). save() writes SGD, Adam
    * and AdamW by name; another class is left out of the file (with a note in it): a loaded model predicts
@@ -68,10 +72,11 @@ export interface OptimizerLike {
 
 export interface FitOptions {
   /**
-   * Aborting stops training at the next yield (about every 10 ms): the callbacks' onTrainEnd runs with
-   * { aborted: true }, then the call rejects with an AbortError.
+   * An AbortSignal (or another implementation's: an object with a boolean `aborted`); null: none. Aborting stops
+   * training at the next yield (about every 10 ms), the preparation of X included: the callbacks' onTrainEnd runs
+   * with { aborted: true } (when training had begun), then the call rejects with an AbortError.
    */
-  signal?: AbortSignal | null;
+  signal?: SignalLike | null;
   /** Explicit validation data instead of the split. */
   validation?: { X: FloatArray | number[][]; y: ArrayLike<number> } | null;
 }
@@ -108,7 +113,7 @@ const DEFAULTS = {
 };
 
 /** The AbortError fit rejects with; its cause is the signal's reason (an AbortSignal.timeout()'s TimeoutError). */
-function abortError(signal?: AbortSignal): Error {
+function abortError(signal?: SignalLike | null): Error {
   const e = new Error('training was aborted', signal?.reason === undefined ? undefined : { cause: signal.reason });
   e.name = 'AbortError';
   return e;
@@ -122,6 +127,23 @@ function sameRows(a: Int32Array, b: Int32Array): boolean {
 
 function shown(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : v === null ? 'null' : typeof v === 'object' ? typeof v : String(v);
+}
+
+/**
+ * The criterion a classifier trains with, cross-entropy from logits, from the ways of naming it: 'cross_entropy',
+ * the class nn.CrossEntropyLoss (skorch's criterion=nn.CrossEntropyLoss), or an instance of it with its defaults.
+ */
+function criterionName(v: unknown): 'cross_entropy' {
+  if (v === 'cross_entropy' || v === nn.CrossEntropyLoss) return 'cross_entropy';
+  if (v instanceof nn.CrossEntropyLoss) {
+    if (v.reduction === 'mean' && v.ignoreIndex === -100) return 'cross_entropy';
+    throw new RangeError(
+      `criterion: ${v.toString()} is not what the classifier trains with: the mean cross-entropy over every row ` +
+        "(nn.CrossEntropyLoss's defaults)",
+    );
+  }
+  const got = typeof v === 'function' ? `function ${v.name || '(anonymous)'}` : shown(v);
+  throw new RangeError(`criterion must be 'cross_entropy' or nn.CrossEntropyLoss, got ${got}`);
 }
 
 function checkPositiveInt(v: unknown, name: string): void {
@@ -214,11 +236,15 @@ export function asMatrix(
   }
 }
 
-/** asMatrix, yielding to the event loop between pieces of a conversion or copy (MNIST as float64: ~0.6 s). */
+/**
+ * asMatrix, running `pause` (a yield to the event loop, and fit's abort check) between pieces of a conversion or
+ * copy (MNIST as float64: ~0.6 s).
+ */
 async function asMatrixAsync(
   X: unknown,
   n: number,
   dtype: 'float32' | 'float64',
+  pause: () => Promise<void>,
   name = 'X',
   features?: number,
 ): Promise<{ data: FloatArray; features: number }> {
@@ -226,7 +252,7 @@ async function asMatrixAsync(
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    await yieldNow();
+    await pause();
   }
 }
 
@@ -287,18 +313,19 @@ function checkFinitePiece(
 
 /**
  * RangeError naming the first NaN/Infinity of a row-major matrix by row and column. Scans 2^21 values (a few
- * ms) at a time and yields between them: the full MNIST training set is 47M values, ~90 ms in one piece.
+ * ms) at a time and runs `pause` between them: the full MNIST training set is 47M values, ~90 ms in one piece.
  */
 async function checkFinite(
   data: FloatArray,
   features: number,
   name: string,
   fn: string,
+  pause: () => Promise<void>,
   source?: unknown,
 ): Promise<void> {
   const piece = 1 << 21;
   for (let at = 0; at < data.length; at += piece) {
-    if (at > 0) await yieldNow();
+    if (at > 0) await pause();
     checkFinitePiece(data, at, Math.min(data.length, at + piece), features, name, fn, source);
   }
 }
@@ -337,10 +364,8 @@ function checkFitOptions(options: unknown, fn: string): void {
     }
   }
   const o = options as FitOptions & { epochs?: unknown };
-  // null or undefined: none. A signal is read only through `aborted` and `reason`, so another implementation's
-  // (the abort-controller package's) works too; an AbortController, or anything without a boolean `aborted`, not.
   const sig: unknown = o.signal;
-  if (sig != null && (typeof sig !== 'object' || typeof (sig as { aborted?: unknown }).aborted !== 'boolean')) {
+  if (!isSignalOption(sig)) {
     const got = describeTyped(sig);
     throw new TypeError(
       `${fn}: options.signal must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), ` +
@@ -414,6 +439,12 @@ export class NeuralNetClassifier implements TrainerView {
   private initialized = false;
   private fitting = false;
   /**
+   * Counts of setParams calls that change the module / the optimizer. A fit works from the parameters it started
+   * with; one set while it runs takes effect at the next fit, as one set between fits does (train()).
+   */
+  private moduleChanges = 0;
+  private optimizerChanges = 0;
+  /**
    * What module_ was built from (initialize): save() describes that module, not parameters set since (a
    * setParams({ module__hidden }) applies at the next fit; until then the weights are those of the old shape).
    */
@@ -451,19 +482,21 @@ export class NeuralNetClassifier implements TrainerView {
       if (value === undefined) continue;
       if (key.startsWith('module__')) {
         this.opts.moduleParams = { ...this.opts.moduleParams, [key.slice(8)]: value };
-        this.initialized = false;
+        this.moduleChanged();
       } else if (key.startsWith('optimizer__')) {
         this.opts.optimizerParams = { ...this.opts.optimizerParams, [key.slice(11)]: value };
-        this.optimizer_ = null;
+        this.optimizerChanged();
       } else if (key === 'moduleParams' || key === 'optimizerParams') {
         if (typeof value !== 'object' || value === null) throw new TypeError(`${key} must be an object`);
         (this.opts as any)[key] = { ...(value as object) };
-        if (key === 'moduleParams') this.initialized = false;
-        else this.optimizer_ = null;
+        if (key === 'moduleParams') this.moduleChanged();
+        else this.optimizerChanged();
+      } else if (key === 'criterion') {
+        this.opts.criterion = criterionName(value);
       } else if (key in DEFAULTS || key === 'module' || key === 'callbacks' || key === 'optimizer') {
         (this.opts as any)[key] = value;
-        if (key === 'module' || key === 'dtype' || key === 'seed') this.initialized = false;
-        if (key === 'optimizer' || key === 'lr') this.optimizer_ = null;
+        if (key === 'module' || key === 'dtype' || key === 'seed') this.moduleChanged();
+        if (key === 'optimizer' || key === 'lr') this.optimizerChanged();
       } else {
         throw new RangeError(
           `NeuralNetClassifier: unknown parameter '${key}' (known: ${[...Object.keys(DEFAULTS), 'module', 'optimizer', 'callbacks', 'module__<name>', 'optimizer__<name>'].join(', ')})`,
@@ -472,6 +505,16 @@ export class NeuralNetClassifier implements TrainerView {
     }
     this.validateOptions();
     return this;
+  }
+
+  private moduleChanged(): void {
+    this.initialized = false;
+    this.moduleChanges++;
+  }
+
+  private optimizerChanged(): void {
+    this.optimizer_ = null;
+    this.optimizerChanges++;
   }
 
   /**
@@ -507,7 +550,16 @@ export class NeuralNetClassifier implements TrainerView {
     if (o.dtype !== 'float32' && o.dtype !== 'float64') throw new RangeError(`dtype must be 'float32' or 'float64', got ${o.dtype}`);
     if (typeof o.optimizer === 'string' && o.optimizer !== 'sgd' && o.optimizer !== 'adam' && o.optimizer !== 'adamw')
       throw new RangeError(`optimizer must be 'sgd', 'adam', 'adamw' or an optimizer class, got '${o.optimizer}'`);
-    if (o.criterion !== 'cross_entropy') throw new RangeError(`criterion must be 'cross_entropy', got '${o.criterion}'`);
+    if (typeof o.optimizer !== 'string' && typeof o.optimizer !== 'function') {
+      throw new TypeError(`optimizer must be 'sgd', 'adam', 'adamw' or an optimizer class, got ${shown(o.optimizer)}`);
+    }
+    const md: unknown = o.moduleParams.dtype;
+    if (md !== undefined && md !== o.dtype) {
+      // the module gets the estimator's dtype: the inputs are converted to it, so another one fails in the forward
+      throw new RangeError(
+        `module__dtype ${shown(md)} differs from the estimator's dtype '${o.dtype}': set dtype, which the module gets`,
+      );
+    }
     for (const k of ['shuffle', 'warmStart'] as const) {
       if (typeof o[k] !== 'boolean') throw new TypeError(`${k} must be a boolean, got ${shown(o[k])}`);
     }
@@ -526,37 +578,41 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** Builds the module (seeded) and the optimizer. Called by fit unless warmStart and already initialized. */
   initialize(): this {
-    this.rng = new Rng(this.opts.seed);
+    return this.initializeFrom(this.opts);
+  }
+
+  /** initialize() from the parameters `o` (a fit's, taken when it started). */
+  private initializeFrom(o: typeof this.opts): this {
+    this.rng = new Rng(o.seed);
     this.lastOrder = null;
     // A built-in Module value (activation: new nn.PReLU()) is copied, so that each fit starts from the weights it
     // was given and the caller's instance is not trained: a second fit gives the same model. The trained one is
     // in module_. (A custom Module class cannot be copied: it is used, and trained, as given.)
     const params = Object.fromEntries(
-      Object.entries(this.opts.moduleParams).map(([k, v]) => [
+      Object.entries(o.moduleParams).map(([k, v]) => [
         k,
         v instanceof nn.Module && isBuiltinModule(v) ? nn.copyModule(v) : v,
       ]),
-    ) as typeof this.opts.moduleParams;
-    if (params.seed === undefined) params.seed = this.opts.seed;
-    if (params.dtype === undefined) params.dtype = this.opts.dtype;
-    const m = this.opts.module;
+    ) as typeof o.moduleParams;
+    if (params.seed === undefined) params.seed = o.seed;
+    if (params.dtype === undefined) params.dtype = o.dtype;
+    const m = o.module;
     if (m === 'mlp' || m === undefined) this.module_ = new nn.MLP(params as any);
     else if (typeof m === 'function' && m.prototype instanceof nn.Module) this.module_ = new (m as ModuleCtor)(params);
     else if (typeof m === 'function') this.module_ = (m as ModuleFactory)(params);
     else throw new TypeError('module must be a Module class, a factory function or "mlp"');
     if (!(this.module_ instanceof nn.Module)) throw new TypeError('module factory must return an nn.Module');
-    this.initializeOptimizer();
+    this.initializeOptimizer(o);
     this.history = new History();
     this.initialized = true;
-    const o = this.opts;
     this.built = { module: o.module, moduleParams: { ...o.moduleParams }, dtype: o.dtype, seed: o.seed };
     return this;
   }
 
-  private initializeOptimizer(): void {
+  private initializeOptimizer(from: typeof this.opts = this.opts): void {
     const params = this.module_!.parameters();
-    const o = { lr: this.opts.lr, ...this.opts.optimizerParams };
-    const opt = this.opts.optimizer;
+    const o = { lr: from.lr, ...from.optimizerParams };
+    const opt = from.optimizer;
     if (opt === 'sgd') this.optimizer_ = new SGD(params, o as any);
     else if (opt === 'adam') this.optimizer_ = new Adam(params, o as any);
     else if (opt === 'adamw') this.optimizer_ = new AdamW(params, o as any);
@@ -603,22 +659,33 @@ export class NeuralNetClassifier implements TrainerView {
     }
     this.fitting = true;
     fitsRunning++;
+    const changes = [this.moduleChanges, this.optimizerChanges];
     try {
       return await this.trainOnce(...args);
     } finally {
       this.fitting = false;
       fitsRunning--;
+      // set while this call ran, after it had built the module or optimizer: for the next call to build
+      if (this.moduleChanges !== changes[0]) this.initialized = false;
+      if (this.optimizerChanges !== changes[1]) this.optimizer_ = null;
     }
   }
 
   private async trainOnce(...[fn, X, y, options, epochs, reinit]: TrainArgs): Promise<this> {
+    // The parameters as they are now: setParams while this call runs takes effect at the next one.
+    const o = { ...this.opts };
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal);
+    // between the pieces of the preparation (~0.6 s on MNIST as float64): an abort is seen there too
+    const pause = async (): Promise<void> => {
+      await yieldNow();
+      if (signal?.aborted) throw abortError(signal);
+    };
     const labels = asLabels(y);
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
-    const { data, features } = await asMatrixAsync(X, n, this.opts.dtype);
-    await checkFinite(data, features, 'X', fn, X);
-    const signal = options.signal;
-    if (signal?.aborted) throw abortError(signal);
+    const { data, features } = await asMatrixAsync(X, n, o.dtype, pause);
+    await checkFinite(data, features, 'X', fn, pause, X);
     checkPositiveInt(epochs, 'epochs');
 
     // The module: built only now, and put back as it was when X or the labels do not fit it. It is checked against
@@ -651,7 +718,7 @@ export class NeuralNetClassifier implements TrainerView {
     let validX: FloatArray | null = null;
     let validY: Int32Array | null = null;
     try {
-      if (reinit) this.initialize();
+      if (reinit) this.initializeFrom(o);
       const inputs = this.knownInputs();
       if (inputs !== null && inputs !== features) {
         // a flat X whose values are whole rows of the model's width: the row count may be what differs
@@ -671,38 +738,37 @@ export class NeuralNetClassifier implements TrainerView {
       if (options.validation) {
         validY = asLabels(options.validation.y, 'validation.y');
         if (validY.length === 0) throw new RangeError(`${fn}: validation.y must not be empty`);
-        validX = (await asMatrixAsync(options.validation.X, validY.length, this.opts.dtype, 'validation.X', features))
+        validX = (await asMatrixAsync(options.validation.X, validY.length, o.dtype, pause, 'validation.X', features))
           .data;
-        await checkFinite(validX, features, 'validation.X', fn, options.validation.X);
+        await checkFinite(validX, features, 'validation.X', fn, pause, options.validation.X);
         if (outputs !== null) checkLabelRange(validY, outputs, 'validation.y', fn);
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
-      } else if (this.opts.trainSplit) {
-        await yieldNow(); // after initialize (~20 ms for the reference MLP)
-        const s = this.split(labels, fn);
-        await yieldNow(); // the split: 5-30 ms on MNIST
+      } else if (o.trainSplit) {
+        await pause(); // after initialize (~20 ms for the reference MLP)
+        const s = this.split(labels, o.trainSplit, fn);
+        await pause(); // the split: 5-30 ms on MNIST
         trainIdx = Int32Array.from(s.train);
         validY = new Int32Array(s.valid.length);
         const len = s.valid.length * features;
-        validX = alloc(this.opts.dtype, len);
+        validX = alloc(o.dtype, len);
         for (let i = 0; i < s.valid.length; i++) validY[i] = labels[s.valid[i]];
         // the validation rows' gather (37 MB on MNIST) in pieces of about MATRIX_PIECE values
         const rows = Math.max(1, Math.floor(MATRIX_PIECE / Math.max(1, features)));
         for (let from = 0; from < s.valid.length; from += rows) {
-          if (from > 0) await yieldNow();
+          if (from > 0) await pause();
           const to = Math.min(s.valid.length, from + rows);
           backend().takeRows(data, features, s.valid, from, to, validX.subarray(from * features, to * features));
         }
       } else {
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       }
-      checkBatchNormBatches(this.module_!, trainIdx.length, this.opts.batchSize, fn);
-      await yieldNow();
-      if (signal?.aborted) throw abortError(signal);
+      checkBatchNormBatches(this.module_!, trainIdx.length, o.batchSize, fn);
+      await pause();
     } catch (e) {
       restore();
       throw e;
     }
-    if (!this.optimizer_) this.initializeOptimizer();
+    if (!this.optimizer_) this.initializeOptimizer(o);
 
     // Classes: 0..max label (cross-entropy over the module's outputs). A call that trains on (partialFit, a warm
     // start) keeps the classes the model already has: a batch without the last class does not drop it.
@@ -710,7 +776,7 @@ export class NeuralNetClassifier implements TrainerView {
     for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
     const labelClasses = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
 
-    const callbacks = this.activeCallbacks();
+    const callbacks = this.activeCallbacks(o);
     const view = this as TrainerView;
     this.stopTraining = false;
     const begin = { maxEpochs: epochs, trainSize: trainIdx.length, validSize: validY ? validY.length : 0 };
@@ -722,11 +788,11 @@ export class NeuralNetClassifier implements TrainerView {
     }
     this.classes_ = labelClasses; // only now: a callback that refused the fit leaves a warm model's classes as they were
 
-    const bs = this.opts.batchSize;
+    const bs = o.batchSize;
     const module = this.module_!;
     const optimizer = this.optimizer_!;
     const rng = this.rng!;
-    const Ctor = this.opts.dtype === 'float32' ? Float32Array : Float64Array;
+    const Ctor = o.dtype === 'float32' ? Float32Array : Float64Array;
     // a batchSize over the training rows makes one batch of them all: the buffer holds no more (1e7 x 784 would
     // not fit)
     const batchBuf = new Ctor(Math.min(bs, trainIdx.length) * features);
@@ -762,7 +828,7 @@ export class NeuralNetClassifier implements TrainerView {
         const t0 = performance.now();
         const nb = Math.ceil(order.length / bs);
         for (const cb of callbacks) cb.onEpochBegin?.(view, { epoch, batches: nb });
-        if (this.opts.shuffle) rng.shuffle(order);
+        if (o.shuffle) rng.shuffle(order);
         module.train();
         const batches: BatchRecord[] = [];
         let lossSum = 0;
@@ -774,7 +840,7 @@ export class NeuralNetClassifier implements TrainerView {
           be.takeRows(data, features, order, from, to, xb);
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
-          const input = tensor(xb, { shape: [m, features], dtype: this.opts.dtype, copy: false });
+          const input = tensor(xb, { shape: [m, features], dtype: o.dtype, copy: false });
           let logits: Tensor;
           try {
             logits = module.forward(input);
@@ -814,9 +880,11 @@ export class NeuralNetClassifier implements TrainerView {
         let validAcc: number | null = null;
         let validBatches = 0;
         if (validX && validY) {
-          const r = await this.evaluate(validX, validY, features, maybeYield, (b, nbv, loss, size) => {
+          const r = await this.evaluate(validX, validY, features, o, maybeYield, (b, nbv, loss, size) => {
             batches.push({ valid_loss: loss, valid_batch_size: size });
             for (const cb of callbacks) cb.onBatchEnd?.(view, { epoch, batch: b, batches: nbv, training: false, batchSize: size, loss });
+            // as after a training batch: no more batches (nor callbacks) once the signal is aborted
+            if (signal?.aborted) throw abortError(signal);
           });
           validLoss = r.loss;
           validAcc = r.acc;
@@ -850,8 +918,7 @@ export class NeuralNetClassifier implements TrainerView {
   }
 
   /** The stratified train/validation split of trainSplit, its errors in terms of trainSplit. */
-  private split(labels: Int32Array, fn: string): { train: Int32Array; valid: Int32Array } {
-    const f = this.opts.trainSplit!;
+  private split(labels: Int32Array, f: number, fn: string): { train: Int32Array; valid: Int32Array } {
     try {
       return trainValidSplit(labels, { validFraction: f });
     } catch (e) {
@@ -888,11 +955,11 @@ export class NeuralNetClassifier implements TrainerView {
     return typeof o === 'number' && Number.isSafeInteger(o) && o > 0 ? o : null;
   }
 
-  private activeCallbacks(): Callback[] {
+  private activeCallbacks(o: typeof this.opts): Callback[] {
     const cbs: Callback[] = [];
-    if (this.opts.verbose >= 2) cbs.push(new ProgressBar());
-    if (this.opts.verbose >= 1) cbs.push(new PrintLog());
-    return [...cbs, ...this.opts.callbacks];
+    if (o.verbose >= 2) cbs.push(new ProgressBar());
+    if (o.verbose >= 1) cbs.push(new PrintLog());
+    return [...cbs, ...o.callbacks];
   }
 
   /** `failed`: the error `where` threw (a non-finite parameter it refused) instead of giving a non-finite value. */
@@ -963,13 +1030,14 @@ export class NeuralNetClassifier implements TrainerView {
     X: FloatArray,
     y: Int32Array,
     features: number,
+    o: { batchSize: number; dtype: 'float32' | 'float64' },
     maybeYield: () => Promise<void>,
     onBatch?: (b: number, nb: number, loss: number, size: number) => void,
   ): Promise<{ loss: number; acc: number; batches: number }> {
     const module = this.module_!;
     module.eval();
     const n = y.length;
-    const bs = this.opts.batchSize;
+    const bs = o.batchSize;
     const nb = Math.ceil(n / bs);
     // The forward pass runs over chunks of whole batches (about 1024 rows: fewer, larger GEMMs), the loss per
     // batch as before. Each row's logits do not depend on the rows computed with it, so the figures are the
@@ -982,7 +1050,7 @@ export class NeuralNetClassifier implements TrainerView {
       const from0 = b0 * bs;
       const to0 = Math.min(n, (b0 + perChunk) * bs);
       const res = noGrad(() => {
-        const logits = module.forward(tensor(X.subarray(from0 * features, to0 * features), { shape: [to0 - from0, features], dtype: this.opts.dtype, copy: false }));
+        const logits = module.forward(tensor(X.subarray(from0 * features, to0 * features), { shape: [to0 - from0, features], dtype: o.dtype, copy: false }));
         const classes = logits.shape[1];
         const out: { loss: number; right: number; m: number }[] = [];
         for (let from = from0; from < to0; from += bs) {
@@ -990,7 +1058,7 @@ export class NeuralNetClassifier implements TrainerView {
           const m = to - from;
           const yb = y.subarray(from, to);
           const lb = logits.data.subarray((from - from0) * classes, (to - from0) * classes);
-          const l = crossEntropy(tensor(lb, { shape: [m, classes], dtype: this.opts.dtype, copy: false }), yb).item();
+          const l = crossEntropy(tensor(lb, { shape: [m, classes], dtype: o.dtype, copy: false }), yb).item();
           out.push({ loss: l, right: countCorrect(lb, m, classes, yb), m });
         }
         return out;
@@ -1046,7 +1114,9 @@ export class NeuralNetClassifier implements TrainerView {
       }
       count = flat.length / features;
     }
-    const { data } = asMatrix(X, count, this.opts.dtype, 'X', features);
+    // the fitted module's dtype: a setParams({ dtype }) since applies at the next fit
+    const dtype = (this.built?.dtype ?? this.opts.dtype) as 'float32' | 'float64';
+    const { data } = asMatrix(X, count, dtype, 'X', features);
     // as fit refuses them: NaN/Infinity inputs would give NaN probabilities and an arbitrary class, not an error
     checkFinitePiece(data, 0, data.length, features, 'X', '', X);
     const chunk = 4096;
@@ -1055,14 +1125,14 @@ export class NeuralNetClassifier implements TrainerView {
     noGrad(() => {
       for (let from = 0; from < count; from += chunk) {
         const to = Math.min(count, from + chunk);
-        const logits = module.forward(tensor(data.subarray(from * features, to * features), { shape: [to - from, features], dtype: this.opts.dtype, copy: false }));
+        const logits = module.forward(tensor(data.subarray(from * features, to * features), { shape: [to - from, features], dtype, copy: false }));
         classes = logits.shape[1];
         if (!out) out = new (data instanceof Float32Array ? Float32Array : Float64Array)(count * classes);
         out.set(logits.data, from * classes);
       }
     });
     if (out) this.checkFiniteOutput(out, classes);
-    return { data: out ?? alloc(this.opts.dtype, 0), n: count, classes };
+    return { data: out ?? alloc(dtype, 0), n: count, classes };
   }
 
   /**

@@ -11,3 +11,21 @@ export function withContext(e: unknown, context: string): Error {
   if (e instanceof TypeError) return new TypeError(msg, { cause: e });
   return new Error(msg, { cause: e });
 }
+
+/**
+ * What fit and grid search read of an abort signal: an AbortSignal, or another implementation's (the
+ * abort-controller package's). Structural, so that the declarations need neither the DOM library nor @types/node.
+ */
+export interface SignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
+/**
+ * Whether `sig` may serve as an abort signal: null or undefined (none), or an object with a boolean `aborted`. A
+ * signal is read only through `aborted` and `reason` (and `addEventListener` where it has one), so another
+ * implementation's (the abort-controller package's) works too; an AbortController, or anything else, does not.
+ */
+export function isSignalOption(sig: unknown): boolean {
+  return sig == null || (typeof sig === 'object' && typeof (sig as { aborted?: unknown }).aborted === 'boolean');
+}
