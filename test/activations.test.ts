@@ -321,6 +321,30 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
         }
         expect(failures).toEqual([]);
       });
+
+      test('saturated tails are exact: where the true value rounds to 0, every op gives +-0 (sigmoid(-1e4) = 0)', () => {
+        // The kernels clamp their exp arguments; beyond a clamp the result must be the limit, not the value at the
+        // clamp held for every larger |x| (sigmoid(-1e4) once gave 8e-39, gelu(-1e4) -6e-39, tanh'(50) 3e-38).
+        const far = dtype === 'float32' ? [100, 1e4, 1e30, 3.4e38, Infinity] : [800, 1e4, 1e100, 1e300, Infinity];
+        const xs = make(dtype, [...far, ...far.map((v) => -v)]);
+        const tiny = dtype === 'float32' ? 2 ** -150 : 2 ** -1075; // at most half the smallest subnormal: rounds to 0
+        const failures: string[] = [];
+        for (const c of CASES) {
+          const act = activations.get(c.name, c.params);
+          const ref = references(c, xs);
+          const got: [string, FloatArray, Float64Array][] = [
+            ['forward', act.forward(xs), ref.f],
+            ['derivative', act.derivative(xs), ref.d],
+            ['backward', act.backward(xs, make(dtype, xs.map(() => 1))), ref.d],
+          ];
+          for (const [what, g, want] of got) {
+            for (let i = 0; i < xs.length; i++) {
+              if (abs(want[i]) <= tiny && g[i] !== 0) failures.push(`${label(c)} ${what}(${xs[i]}) = ${g[i]}, want 0`);
+            }
+          }
+        }
+        expect(failures).toEqual([]);
+      });
     });
   }
 

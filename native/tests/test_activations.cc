@@ -203,6 +203,19 @@ void test_isa(Isa isa) {
     check(bad_d == 0, tag + " derivative from x vs reference");
     check(bad_dy == 0, tag + " derivative with y vs reference");
     check(bad_go == 0, tag + " backward with go");
+    // Saturated tails: where the true value rounds to 0 in T (below half the smallest subnormal), the result is
+    // +-0, not the value at a clamp held for every larger |x| (sigmoid(-1e4) once gave 8e-39, tanh'(50) 3e-38).
+    const long double half_tiny = std::is_same<T, float>::value ? std::ldexp(1.0L, -150) : std::ldexp(1.0L, -1075);
+    int bad_zero = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::isnan(xs[i])) continue;
+      const long double xl = xs[i];
+      const bool f0 = std::fabs(ref::forward<long double>(cs.op, xl, cs.p.a, cs.p.b)) < half_tiny;
+      const bool d0 = std::fabs(ref::derivative<long double>(cs.op, xl, cs.p.a, cs.p.b)) < half_tiny;
+      if (((f0 && y[i] != 0) || (d0 && (d[i] != 0 || dy[i] != 0))) && bad_zero++ < 3)
+        check(false, tag + fmt(" saturated tail x=%.9g: f %.9g f' %.9g, want 0", xs[i], y[i], d[i]));
+    }
+    check(bad_zero == 0, tag + " results that round to 0 are +-0");
 
     // Tails: every length 0..67 at an odd offset gives the same values as the long call, and writes nothing
     // past the end.

@@ -139,6 +139,13 @@ inline Multi<V, U> select(const MultiMask<typename V::M, U>& m, const Multi<V, U
   for (int u = 0; u < U; ++u) r.v[u] = select(m.m[u], a.v[u], b.v[u]);
   return r;
 }
+template <class V, int U>
+inline Multi<V, U> flush_where(const MultiMask<typename V::M, U>& m, const Multi<V, U>& v) {
+  Multi<V, U> r;
+  SWISHNET_UNROLL
+  for (int u = 0; u < U; ++u) r.v[u] = flush_where(m.m[u], v.v[u]);
+  return r;
+}
 
 }  // namespace
 }  // namespace swishnet

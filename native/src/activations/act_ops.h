@@ -141,19 +141,21 @@ struct OpSigmoid {
       // sigmoid(x) = num / (1 + e), e = exp(-|x|) = p 2^n, num = e (x < 0) or 1, both divided through by 2^n
       // (si = 2^-n): one correctly rounded division, also into the subnormal range. -|x| is clamped at
       // kExp32Flush<0> = -87.7 (n >= -127: si stays finite); sigmoid(-87.7) = 8e-39 is below FLT_MIN, where
-      // 1e-38 absolute is the promise.
+      // 1e-38 absolute is the promise. Below the clamp the result is flushed to +0 (sigmoid(-1e4) = 0), not held
+      // at sigmoid(-87.7).
       Exp32<V> E = exp32_parts<0>(vmax(V(kExp32Flush<0>), vor(x, V(-0.0f))));
       V si = exp32_inv_scale(E);  // e / (1 + e) = p / (p + si), 1 / (1 + e) = si / (p + si)
-      return select(lt(x, V(0.0f)), E.p, si) / (E.p + si);
+      return flush_where(lt(x, V(kExp32Flush<0>)), select(lt(x, V(0.0f)), E.p, si) / (E.p + si));
     }
     SigCore<V> c = sig_core<false>(x, x);
     return select(c.neg, scale_down(c.pk * c.r), fmadd(-c.e, c.r, V(T(1))));  // 1 - e r: ~0.5 ULP
   }
   V grad(V x) const {  // s (1 - s) = e r^2 for both signs
     if constexpr (kIsF32<V>) {
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), vor(x, V(-0.0f))));
+      V a = vor(x, V(-0.0f));
+      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
       V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e)
-      return u * (V(1.0f) - u);
+      return flush_where(lt(a, V(kExp32Flush<0>)), u * (V(1.0f) - u));  // +0 below the clamp, as the forward
     }
     SigCore<V> c = sig_core<false>(x, x);
     return c.e * c.r * c.r;
@@ -196,9 +198,11 @@ struct OpTanh {
   }
   V grad(V x) const {  // sech^2 x = 4e / (1 + e)^2, e = exp(-2|x|)
     if constexpr (kIsF32<V>) {
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), vabs(x) * V(-2.0f)));
+      V a = vabs(x) * V(-2.0f);
+      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
       V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e); 4e / (1 + e)^2 = 4 u (1 - u)
-      return (u * V(4.0f)) * (V(1.0f) - u);
+      // +0 where -2|x| is below the clamp (|x| > 43.9: sech^2 < 3.2e-38), not held at sech^2(43.9)
+      return flush_where(lt(a, V(kExp32Flush<0>)), (u * V(4.0f)) * (V(1.0f) - u));
     }
     // e = exp(-2|x|) as p 2^n with gradual underflow, 2^n applied last (vexpm1_neg's exp stops at its clamp,
     // -40, where expm1 is -1 but exp is still 4e-18: sech^2 would stop falling at 1.7e-17 from |x| = 20 on).
@@ -297,7 +301,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
       V z = kUnit ? x : beta * x;
       Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), vor(z, V(-0.0f))));
       V si = exp32_inv_scale(E);
-      V s = select(lt(z, V(0.0f)), E.p, si) / (E.p + si);
+      V s = flush_where(lt(z, V(kExp32Flush<0>)), select(lt(z, V(0.0f)), E.p, si) / (E.p + si));  // as sigmoid
       return select(gt(z, thr), V(1.0f), s);
     }
     V z = beta * x;
@@ -487,8 +491,8 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
   }
   // silu: s = sigmoid(x) = 1 / (1 + E), E = exp(-x), and 1 - s = E s (relative accuracy for both signs):
   // f' = s + x s (1 - s) = s (1 + x E s): no select, no 1 - u. x is clamped to +-87 (2^n stays normal and
-  // 1 + E finite; f'(-87) = -1.4e-36, below the 1e-7 absolute promise).
-  // general beta: e = exp(-|z|) flushed below -88 (the derivative promises 1e-7 absolute there).
+  // 1 + E finite; f'(-87) = -1.4e-36); below -87 the result is -0.
+  // general beta: e = exp(-|z|) clamped at -87.7, and the result flushed to +-0 below.
   // silu's float32 backward runs in two passes (kBwdPasses): grad_pre forms E, grad_post the rest
   // (ulp_sweep --bench: 2.40-2.42 -> 2.52-2.53 Gelem/s in the same runs). Its forward in two passes, pk first,
   // was slower (2.64-2.66 against 2.81-2.83) and stays one loop. Unrolls 4/2 since act_run aligns the output:
@@ -503,7 +507,7 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     V xc = vmin(V(87.0f), vmax(V(-87.0f), x));
     V e = mid[0];
     V sg = V(1.0f) / (e + V(1.0f));
-    return sg * fmadd(xc, e * sg, V(1.0f));
+    return flush_where(lt(x, V(-87.0f)), sg * fmadd(xc, e * sg, V(1.0f)));  // -0 below, not f'(-87)
   }
   V grad32(V x) const {
     if constexpr (kUnit) return grad_by_passes(*this, x);
@@ -516,7 +520,8 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     V u = E.p / (E.p + exp32_inv_scale(E));
     V um = V(1.0f) - u;
     V zc = vor(vabs(a), signed_zero(z));
-    return fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um));
+    // z below the clamp: the derivative tends to 0 (-0 here), not to its value at the clamp (-6.9e-37)
+    return flush_where(lt(z, V(kExp32Flush<0>)), fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um)));
   }
 
   // z = beta x is formed from x capped at +-1e30 (z saturates long before) so that +-inf give no NaN residual.
@@ -589,7 +594,8 @@ struct OpGelu {
       V N = fmadd(vPs, E.p, vPs);  // v P exp(-v^2/2)
       V q = N / T.D;
       q = select(lt(T.Dm, V(0.5f)), fmadd(-q, T.Dm, N), q);  // small v: N / (1 + Dm) without D's rounding
-      return vmax(V(-0.0f), x) - q;
+      // x < -13.2: -0 (gelu(-1e4) = -0), not gelu(-13.2) = -5.8e-39
+      return flush_where(lt(x, V(-13.2f)), vmax(V(-0.0f), x) - q);
     }
     V v = vmin(V(kVmax), vabs(x));
     V G = normal_tail_scaled(v);
@@ -609,7 +615,7 @@ struct OpGelu {
       Exp32<V> E = exp32_neg_half_square<true>(v);
       V w = fmadd(v, V(0.398942280401432677939946059934f), -G);
       V D = fmadd(w, E.p, w) * E.s;
-      return select(lt(x, V(0.0f)), -D, D + V(1.0f));
+      return flush_where(lt(x, V(-13.2f)), select(lt(x, V(0.0f)), -D, D + V(1.0f)));  // as the forward
     }
     V v = vmin(V(kVmax), vabs(x));
     V G = normal_tail_scaled(v);
@@ -617,7 +623,8 @@ struct OpGelu {
     auto neg = lt(x, V(T(0)));
     V xc = clamp(x, -kXc, kXc);
     V w = fmadd(xc, V(T(0.398942280401432677939946059934)), select(neg, G, -G));
-    return select(neg, V(T(0)), V(T(1))) + scale(E.p * w, E.n);
+    // x < -38.7 (v capped): -0, not the smallest subnormal of the capped v
+    return flush_where(lt(x, V(-kVmax)), select(neg, V(T(0)), V(T(1))) + scale(E.p * w, E.n));
   }
   V grad_y(V x, V) const { return grad(x); }
 };
@@ -666,10 +673,10 @@ struct OpGeluTanh {
   //   constants saves the ln2 split.
   // The forward scales numerator and denominator by 2^-3 (the magic's bias): 1 + E overflows float32 from
   // x = -10.05 on, while y is normal down to x = -10.1; 1 + E itself would reach 2^130 at the clamp x = -10.13.
-  // There, y = -10.13 / 8 / D = -6e-39 stands for every smaller x (true value: below 1e-40; the promise below
+  // There, y = -10.13 / 8 / D = -6e-39; every smaller x gives -0 (true value: below 1e-40; the promise below
   // FLT_MIN is 1e-38 absolute). x is clamped to 9.9 above (E >= 2^-124: D = 1/8 exactly, y = x). x / 8 is exact
   // except for |x| < 2^-123, where its subnormal rounding costs at most 2 ULP of y = x / 2.
-  // gelu_tanh(-0) = -0 / (1/4), -inf gives -6e-39, +inf: inf / 8 / (1/8).
+  // gelu_tanh(-0) = -0 / (1/4), -inf gives -0, +inf: inf / 8 / (1/8).
   // 2^r = 1 + r P(r) with the degree-4 P of exp2_unit (9.3e-8; the degree-5 one costs two more FMAs per vector,
   // 1.85 -> 2.07 Gelem/s). y = x / (1 + E) takes E's relative error times E / (1 + E) <= 1; for x < 0 (E >> 1) the
   // errors add up to P's 9.3e-8 (up to 1.6 ULP where y's significand is near 2), the roundings of D and of the
@@ -713,12 +720,13 @@ struct OpGeluTanh {
   V fwd_mid(const V* mid) const {
     return mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
   }
-  V fwd_fin(V x, V D) const { return (vmax(V(-10.13f), x) * V(0.125f)) / D; }
+  // x < -10.13: -0 / D = -0 (gelu_tanh(-1e4) = -0), not the -6e-39 of the clamp
+  V fwd_fin(V x, V D) const { return (flush_where(lt(x, V(-10.13f)), x) * V(0.125f)) / D; }
   V fwd_post(V x, const V* mid) const { return fwd_fin(x, fwd_mid(mid)); }
   // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
   // there f' (< 0.15 in magnitude for |z| > 2.7) keeps it below 1e-7 absolute. x is clamped to +-10 (|z log2(e)| <=
-  // 126: 2^n stays normal, 1 + E finite); at -10, f' = -2e-36.
+  // 126: 2^n stays normal, 1 + E finite); at -10, f' = -2e-36, and -0 below.
   // Two passes (kBwdPasses): grad_pre forms E, grad_post the quotient and the product, as in the forward
   // (ulp_sweep --bench, backward with grad_out: 2.10-2.21 -> 2.21-2.28 Gelem/s in the same runs).
   static constexpr Passes kBwdPasses{kIsF32<V> ? 2 : 1, 1, 2, 2};  // mid: E
@@ -735,7 +743,7 @@ struct OpGeluTanh {
     V E = mid[0];
     V s = V(1.0f) / (E + V(1.0f));
     V xdz = xc * fmadd(V(0.21406445f), xc * xc, V(1.5957692f));  // x z'(x), z' = c1 + 3 c2 x^2
-    return s * fmadd(xdz, E * s, V(1.0f));
+    return flush_where(lt(x, V(-10.0f)), s * fmadd(xdz, E * s, V(1.0f)));  // -0 below the clamp, not f'(-10)
   }
   // x f(x) with f > 0: the result carries the sign of x, also where it rounds to zero (-0 in, -0 out).
   V fwd(V x) const {

@@ -117,6 +117,10 @@ inline F32x8 select(M32x8 m, F32x8 a, F32x8 b) {
 #endif
 }
 inline M32x8 m_and(M32x8 a, M32x8 b) { return {_mm256_and_ps(a.m, b.m)}; }
+// +-0 with the sign of v where m, v elsewhere: v & ~(m & ~signbit), two logic operations (no blend slot).
+inline F32x8 flush_where(M32x8 m, F32x8 v) {
+  return _mm256_andnot_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), m.m), v.v);
+}
 inline double hsum_double(F32x8 a) {
   __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a.v)), _mm256_cvtps_pd(_mm256_extractf128_ps(a.v, 1)));
   __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
@@ -156,6 +160,9 @@ inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
 #endif
 }
 inline M64x4 m_and(M64x4 a, M64x4 b) { return {_mm256_and_pd(a.m, b.m)}; }
+inline F64x4 flush_where(M64x4 m, F64x4 v) {
+  return _mm256_andnot_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), m.m), v.v);
+}
 inline double hsum_double(F64x4 a) {
   __m128d h = _mm_add_pd(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
