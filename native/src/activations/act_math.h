@@ -219,6 +219,10 @@ inline Expm1Result<V> vexpm1_neg(V x, V xlo = V(typename V::T(0))) {
 // normal down to a = -110 for products like x e^x that are normal while e^x is not.
 template <int K>
 constexpr float kExp32Flush = -0.693147181f * static_cast<float>(127 + K) + 0.3f;
+// For ops that use only p and exp32_inv_scale (K = 0): a clamped here has n = -128, and 2^-n = 2^128 comes out of
+// exp32_inv_scale as exactly +inf (exponent field 255, significand 0), so p / (p + 2^-n) is exactly 0 below the
+// clamp without a flush of its own. (n = -129 would give -0: the clamp must not go lower.)
+constexpr float kExp32SiInf = -0.693147181f * 128.0f + 0.05f;
 template <class V>
 struct Exp32 {
   V p;  // in [0.70, 1.42]

@@ -139,13 +139,15 @@ struct OpSigmoid {
     using T = typename V::T;
     if constexpr (kIsF32<V>) {
       // sigmoid(x) = num / (1 + e), e = exp(-|x|) = p 2^n, num = e (x < 0) or 1, both divided through by 2^n
-      // (si = 2^-n): one correctly rounded division, also into the subnormal range. -|x| is clamped at
-      // kExp32Flush<0> = -87.7 (n >= -127: si stays finite); sigmoid(-87.7) = 8e-39 is below FLT_MIN, where
-      // 1e-38 absolute is the promise. Below the clamp the result is flushed to +0 (sigmoid(-1e4) = 0), not held
-      // at sigmoid(-87.7).
-      Exp32<V> E = exp32_parts<0>(vmax(V(kExp32Flush<0>), vor(x, V(-0.0f))));
+      // (si = 2^-n): one correctly rounded division, also into the subnormal range. x is clamped to
+      // [kExp32SiInf, 87.7] before -|x| is taken: above, n >= -127 keeps si finite (si / (p + si) rounds to 1);
+      // below, at -88.67, n = -128 and si = 2^128 = +inf, so p / (p + si) is exactly 0 (sigmoid(-1e4) = 0) with
+      // one vmin more and no compare or flush (a flush of the result cost 13-22% here: one more mask in a loop
+      // already short of registers). Between -88.4 and -88.67 the result is 0 too (true value below 4e-39; the
+      // promise below FLT_MIN is 1e-38 absolute).
+      Exp32<V> E = exp32_parts<0>(vor(vmin(V(kExp32Flush<0> * -1.0f), vmax(V(kExp32SiInf), x)), V(-0.0f)));
       V si = exp32_inv_scale(E);  // e / (1 + e) = p / (p + si), 1 / (1 + e) = si / (p + si)
-      return flush_where(lt(x, V(kExp32Flush<0>)), select(lt(x, V(0.0f)), E.p, si) / (E.p + si));
+      return select(lt(x, V(0.0f)), E.p, si) / (E.p + si);
     }
     SigCore<V> c = sig_core<false>(x, x);
     return select(c.neg, scale_down(c.pk * c.r), fmadd(-c.e, c.r, V(T(1))));  // 1 - e r: ~0.5 ULP
@@ -155,7 +157,7 @@ struct OpSigmoid {
       V a = vor(x, V(-0.0f));
       Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
       V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e)
-      return flush_where(lt(a, V(kExp32Flush<0>)), u * (V(1.0f) - u));  // +0 below the clamp, as the forward
+      return zero_where(lt(a, V(kExp32Flush<0>)), u * (V(1.0f) - u));  // +0 below the clamp, as the forward
     }
     SigCore<V> c = sig_core<false>(x, x);
     return c.e * c.r * c.r;
@@ -202,7 +204,7 @@ struct OpTanh {
       Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
       V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e); 4e / (1 + e)^2 = 4 u (1 - u)
       // +0 where -2|x| is below the clamp (|x| > 43.9: sech^2 < 3.2e-38), not held at sech^2(43.9)
-      return flush_where(lt(a, V(kExp32Flush<0>)), (u * V(4.0f)) * (V(1.0f) - u));
+      return zero_where(lt(a, V(kExp32Flush<0>)), (u * V(4.0f)) * (V(1.0f) - u));
     }
     // e = exp(-2|x|) as p 2^n with gradual underflow, 2^n applied last (vexpm1_neg's exp stops at its clamp,
     // -40, where expm1 is -1 but exp is still 4e-18: sech^2 would stop falling at 1.7e-17 from |x| = 20 on).
@@ -301,7 +303,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
       V z = kUnit ? x : beta * x;
       Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), vor(z, V(-0.0f))));
       V si = exp32_inv_scale(E);
-      V s = flush_where(lt(z, V(kExp32Flush<0>)), select(lt(z, V(0.0f)), E.p, si) / (E.p + si));  // as sigmoid
+      V s = zero_where(lt(z, V(kExp32Flush<0>)), select(lt(z, V(0.0f)), E.p, si) / (E.p + si));  // as sigmoid
       return select(gt(z, thr), V(1.0f), s);
     }
     V z = beta * x;
@@ -673,10 +675,10 @@ struct OpGeluTanh {
   //   constants saves the ln2 split.
   // The forward scales numerator and denominator by 2^-3 (the magic's bias): 1 + E overflows float32 from
   // x = -10.05 on, while y is normal down to x = -10.1; 1 + E itself would reach 2^130 at the clamp x = -10.13.
-  // There, y = -10.13 / 8 / D = -6e-39; every smaller x gives -0 (true value: below 1e-40; the promise below
+  // There, y = -10.13 / 8 / D = -6e-39 stands for every smaller x (true value: below 1e-40; the promise below
   // FLT_MIN is 1e-38 absolute). x is clamped to 9.9 above (E >= 2^-124: D = 1/8 exactly, y = x). x / 8 is exact
   // except for |x| < 2^-123, where its subnormal rounding costs at most 2 ULP of y = x / 2.
-  // gelu_tanh(-0) = -0 / (1/4), -inf gives -0, +inf: inf / 8 / (1/8).
+  // gelu_tanh(-0) = -0 / (1/4), -inf gives -6e-39 (see fwd_fin), +inf: inf / 8 / (1/8).
   // 2^r = 1 + r P(r) with the degree-4 P of exp2_unit (9.3e-8; the degree-5 one costs two more FMAs per vector,
   // 1.85 -> 2.07 Gelem/s). y = x / (1 + E) takes E's relative error times E / (1 + E) <= 1; for x < 0 (E >> 1) the
   // errors add up to P's 9.3e-8 (up to 1.6 ULP where y's significand is near 2), the roundings of D and of the
@@ -720,8 +722,10 @@ struct OpGeluTanh {
   V fwd_mid(const V* mid) const {
     return mid[0] + fmadd(mid[0] * mid[1], exp2_unit_p4(mid[1]), V(0.125f));  // (1 + E) / 8 = s + (s r P + 1/8)
   }
-  // x < -10.13: -0 / D = -0 (gelu_tanh(-1e4) = -0), not the -6e-39 of the clamp
-  V fwd_fin(V x, V D) const { return (flush_where(lt(x, V(-10.13f)), x) * V(0.125f)) / D; }
+  // x < -10.13 gives the clamp's -6e-39 (within 1e-38 of the true value, which rounds to -0): a flush to -0 here
+  // (a compare and a mask beside the division) cost 6-7% of this loop (ulp_sweep --bench, ten interleaved runs:
+  // 2.27-2.31 -> 2.12-2.16 Gelem/s in the fast minutes), and this forward is at its 1M target already.
+  V fwd_fin(V x, V D) const { return (vmax(V(-10.13f), x) * V(0.125f)) / D; }
   V fwd_post(V x, const V* mid) const { return fwd_fin(x, fwd_mid(mid)); }
   // The derivative: with s = sigmoid(z) = 1 / (1 + E) and 1 - s = E s, f' = s + x z' s (1 - s) = s (1 + x z' E s).
   // Plain float32 W and a degree-4 exp2 suffice: the error of z is a relative error of s where s is small, and
