@@ -1,12 +1,12 @@
 // GEMM throughput through the JS API (Backend.gemm: JS -> N-API -> C++), float32, C = op(A) op(B), on the
 // native backend with 1 and 2 threads and on the js backend (up to 256^3), on the MLP's shapes and on
-// squares. When build/gemm_bench exists (the C++ tool, which also measures OpenBLAS through dlopen) its
-// table follows.
+// squares. When build-cmake/gemm_bench exists (the C++ tool, which also measures OpenBLAS through dlopen; built
+// there as scripts/test-cpp.js does, by scripts/bench.js unless --no-build) its table follows.
 'use strict';
-const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { measure, fmt, ratio, table } = require('./harness');
+const { findTool } = require('../scripts/cmake-tools');
 
 // [m, k, n, transA, transB, what]
 const SHAPES = [
@@ -72,21 +72,26 @@ async function run(ctx) {
     }),
   );
 
-  const tool = path.join(root, 'build', process.platform === 'win32' ? 'gemm_bench.exe' : 'gemm_bench');
-  if (fs.existsSync(tool)) {
+  const found = findTool('gemm_bench');
+  if (found) {
+    const tool = found.path;
     print('');
     const toolArgs = ['--dtype=f32', ...(ctx.quick ? ['--quick'] : [])];
-    print(`C++ ${path.relative(root, tool)} ${toolArgs.join(' ')}:`);
+    const stale = found.stale ? ' (older than the native sources: run without --no-build to rebuild it)' : '';
+    print(`C++ ${path.relative(root, tool)} ${toolArgs.join(' ')}${stale}:`);
     const p = spawnSync(tool, toolArgs, { encoding: 'utf8', timeout: 240000 });
     if (p.error) print(`  failed to run: ${p.error.message}`);
     else {
       print(p.stdout.replace(/\s+$/, ''));
       if (p.status !== 0) print(`  (exited with ${p.status}${p.stderr ? `: ${p.stderr.trim().split('\n').pop()}` : ''})`);
     }
-    results.push({ tool: path.relative(root, tool), status: p.status, output: p.stdout });
+    results.push({ tool: path.relative(root, tool), stale: found.stale, status: p.status, output: p.stdout });
   } else {
     print('');
-    print(`(build/gemm_bench not built: \`npx cmake-js compile -O build\` builds it; it adds OpenBLAS as a peer)`);
+    print(
+      '(build-cmake/gemm_bench not built: `npm run bench -- gemm` without --no-build builds it, as does ' +
+        '`npm run test:cpp`; it adds OpenBLAS as a peer)',
+    );
   }
   return results;
 }

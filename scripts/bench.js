@@ -2,21 +2,26 @@
 // npm run bench -- [suite...] [options]
 //
 // Suites: activations, gemm, train (runs bench/train.js when it exists), all (the default).
-// Options:
+// Options (an option that no selected suite takes is a usage error):
 //   --quick          fewer repetitions and shorter runs (about a minute)
-//   --reps N         at least N repetitions per measurement (default 7; the median is reported)
-//   --stat min       report the fastest repetition instead of the median (steadier on a busy machine)
-//   --ops a,b        activations suite: only these ops
-//   --sizes N,M      activations suite: element counts instead of 2^20 and 2^24 (e.g. 65536)
-//   --no-tfjs        activations suite: leave out tfjs-backend-wasm
-//   --json FILE      also write every figure as JSON
-//   --no-build       benchmark the dist/ already built instead of rebuilding it first
+//   --reps N         activations, gemm: at least N repetitions per measurement (default 3; more, up to 41, while
+//                    the measurement stays within its time budget: bench/README.md "Method")
+//   --stat min       activations, gemm: report the fastest repetition instead of the median (steadier on a busy
+//                    machine)
+//   --ops a,b        activations: only these ops
+//   --sizes N,M      activations: element counts instead of 2^20 and 2^24 (e.g. 65536)
+//   --no-tfjs        activations, train: leave out the tfjs peers
+//   --json FILE      also write every figure as JSON (checked before any benchmark: its folder must be writable
+//                    or creatable)
+//   --no-build       benchmark the dist/ already built instead of rebuilding it first; gemm: do not build or
+//                    rebuild build-cmake/gemm_bench either
 //   --mock-native    harness development only: a fake "native" backend that runs the js kernels
 //
-// Figures are medians over repetitions after a warm-up, from fixed-seed inputs; every ratio compares
-// implementations measured in the same run. A benchmark suite module exports `async run(ctx)` where ctx is
-// { dist (compiled backend module and Rng), native (NativeBackend or null), quick, reps, print, root, args }
-// and returns JSON-able results; bench/train.js plugs in the same way.
+// Each figure: warm-up calls, an inner loop calibrated so that one repetition lasts at least 2 ms, then the
+// median of the repetitions (bench/harness.js; bench/README.md "Method" gives the counts), from fixed-seed inputs;
+// every ratio compares implementations measured in the same run. A benchmark suite module exports
+// `async run(ctx)` where ctx is { dist (compiled backend module and Rng), native (NativeBackend or null), quick,
+// reps, print, root, args } and returns JSON-able results; bench/train.js plugs in the same way.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -24,11 +29,21 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const SUITES = ['activations', 'gemm', 'train'];
+/** The suites that read each suite-specific option (the others ignore it). */
+const TAKEN_BY = {
+  '--reps': ['activations', 'gemm'],
+  '--stat': ['activations', 'gemm'],
+  '--ops': ['activations'],
+  '--sizes': ['activations'],
+  '--no-tfjs': ['activations', 'train'],
+};
 
 function parseArgs(argv) {
   const o = { suites: [], stat: 'median', quick: false, reps: null, ops: null, sizes: null, json: null, build: true, mockNative: false, noTfjs: false };
+  const given = new Set();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a in TAKEN_BY) given.add(a);
     const value = () => {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
       return argv[++i];
@@ -51,8 +66,9 @@ function parseArgs(argv) {
     else if (a === '--no-tfjs') o.noTfjs = true;
     else if (a === '--mock-native') o.mockNative = true;
     else if (a === '-h' || a === '--help') {
-      const head = fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 24);
-      console.log(head.filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+      const lines = fs.readFileSync(__filename, 'utf8').split('\n').slice(1);
+      const head = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+      console.log(head.map((l) => l.slice(3)).join('\n'));
       process.exit(0);
     } else if (a.startsWith('-')) fail(`unknown option ${a}`);
     else if (a === 'all') o.suites.push(...SUITES);
@@ -61,7 +77,62 @@ function parseArgs(argv) {
   }
   if (o.suites.length === 0) o.suites.push(...SUITES);
   o.suites = [...new Set(o.suites)];
+  for (const opt of given) {
+    const takers = TAKEN_BY[opt];
+    if (!takers.some((s) => o.suites.includes(s))) {
+      const names = takers.length === 1 ? `the ${takers[0]} suite` : `the ${takers.join(' and ')} suites`;
+      fail(`${opt} applies only to ${names}, and the suites selected are: ${o.suites.join(', ')}`);
+    }
+  }
+  if (o.json !== null) checkJsonPath(o.json);
   return o;
+}
+
+/**
+ * --json FILE is written after every suite has run: refuse, before any benchmark, a path that cannot be written
+ * (a folder, a read-only file, a folder that is not writable or cannot be created).
+ */
+function checkJsonPath(file) {
+  if (file === '') fail('--json: needs a file name');
+  const bad = (why) => fail(`--json: cannot write ${file}: ${why}`);
+  const abs = path.resolve(file);
+  let st = null;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    /* a new file */
+  }
+  if (st) {
+    if (st.isDirectory()) bad('it is a folder');
+    try {
+      fs.accessSync(abs, fs.constants.W_OK);
+    } catch {
+      bad('the file is not writable');
+    }
+    return;
+  }
+  // The nearest folder that exists must be a writable folder (the missing ones are created before writing).
+  let dir = path.dirname(abs);
+  for (;;) {
+    let d = null;
+    try {
+      d = fs.statSync(dir);
+    } catch {
+      /* missing: look further up */
+    }
+    if (d) {
+      if (!d.isDirectory()) bad(`${dir} is not a folder`);
+      try {
+        fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+      } catch {
+        bad(`the folder ${dir} is not writable`);
+      }
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) bad(`no folder of it exists`);
+    dir = up;
+  }
 }
 
 function fail(msg) {
@@ -117,6 +188,11 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   if (args.build) build();
+  if (args.build && args.suites.includes('gemm')) {
+    // The C++ GEMM benchmark (with OpenBLAS as a peer), built in build-cmake/ as scripts/test-cpp.js does.
+    const tool = require('./cmake-tools').ensureTool('gemm_bench', (s) => console.error(`bench: ${s}`));
+    if (tool.error) console.error(`bench: ${tool.error}; the gemm suite runs without it`);
+  }
   const dist = {
     backend: require(path.join(root, 'dist', 'backend')),
     Rng: require(path.join(root, 'dist', 'util', 'random')).Rng,
@@ -182,7 +258,13 @@ async function main() {
   }
   console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (args.json) {
-    fs.writeFileSync(args.json, JSON.stringify(out, null, 1));
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
+      fs.writeFileSync(args.json, JSON.stringify(out, null, 1));
+    } catch (e) {
+      console.error(`bench: --json: could not write ${args.json}: ${e.message}`);
+      process.exit(1);
+    }
     console.log(`wrote ${args.json}`);
   }
 }

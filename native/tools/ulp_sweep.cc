@@ -3,7 +3,8 @@
 //   ulp_sweep [--quick[=N]] [--isa scalar|avx2|neon|all] [--op NAME] [--ref f64|libm] [--threads T]
 //   ulp_sweep --bench [--isa ...] [--op NAME] [--n N]   single-thread throughput (default 1M float32)
 // ISA: full mode checks the best ISA of this CPU unless --isa says otherwise (--isa all: every supported one);
-// --quick and --bench default to every supported ISA.
+// --quick and --bench default to every supported ISA. N: 1 to 2240806914 (the number of inputs in [-100, 100]);
+// --n: 1 to 2^28; T: 1 to 256. A bad or misplaced argument: one line naming it on stderr, exit 2.
 //
 // Full mode walks EVERY float32 in [-100, 100] (~2.2e9 values) plus the edge values; --quick samples N (default
 // 1M) values uniformly over the float32 bit patterns of [-100, 100] (so every binade is covered) plus the edges.
@@ -15,6 +16,8 @@
 // Derivative (computed from x, and for sigmoid/tanh also from the saved y) = the same ULP distance, counted only
 // where the absolute error exceeds 1e-7 (target: <= 8 ULP or <= 1e-7 absolute).
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -184,22 +187,44 @@ int bench(const std::vector<const ActKernelTable<float>*>& isas, const std::vect
   return 0;
 }
 
+// Argument errors: one line naming the flag, exit 2.
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "ulp_sweep: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+// A whole decimal number in [lo, hi]: digits only (no sign, no spaces, no exponent), no overflow.
+std::uint64_t parse_count(const char* flag, const std::string& s, std::uint64_t lo, std::uint64_t hi) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))
+                                   ? 0
+                                   : std::strtoull(s.c_str(), &end, 10);
+  if (end == nullptr || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+    usage_error(std::string(flag) + " '" + s + "': expected a whole number from " + std::to_string(lo) + " to " +
+                std::to_string(hi));
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, do_bench = false;
+  bool quick = false, do_bench = false, n_given = false;
   std::uint64_t samples = 1000000;
   std::size_t bench_n = std::size_t(1) << 20;
   std::string isa_filter, op_filter, ref_mode;
   unsigned threads = 2;
+  const std::uint32_t top = 0x42C80000u;  // bits of 100.0f
+  const std::uint64_t space = 2ull * (static_cast<std::uint64_t>(top) + 1);  // magnitude bits x sign
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    // --name VALUE or --name=VALUE
+    auto is = [&](const char* name) { return a == name || a.rfind(std::string(name) + "=", 0) == 0; };
     auto val = [&](const char* name) -> std::string {
       std::string pre = std::string(name) + "=";
       if (a.rfind(pre, 0) == 0) return a.substr(pre.size());
       if (a == name && i + 1 < argc) return argv[++i];
-      std::fprintf(stderr, "missing value for %s\n", name);
-      std::exit(2);
+      usage_error(std::string("missing value for ") + name);
     };
     if (a == "--bench") {
       do_bench = true;
@@ -207,24 +232,31 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a.rfind("--quick=", 0) == 0) {
       quick = true;
-      samples = std::strtoull(a.c_str() + 8, nullptr, 10);
-    } else if (a.rfind("--isa", 0) == 0) {
+      // More samples than inputs in [-100, 100] would only repeat them: the full sweep (no --quick) covers all.
+      samples = parse_count("--quick", a.substr(8), 1, space);
+    } else if (is("--isa")) {
       isa_filter = val("--isa");
-    } else if (a.rfind("--op", 0) == 0) {
+      if (isa_filter != "all" && isa_filter != "scalar" && isa_filter != "avx2" && isa_filter != "neon")
+        usage_error("--isa '" + isa_filter + "': unknown ISA (scalar, avx2, neon or all)");
+    } else if (is("--op")) {
       op_filter = val("--op");
-    } else if (a.rfind("--ref", 0) == 0) {
+    } else if (is("--ref")) {
       ref_mode = val("--ref");
-    } else if (a == "--n" || a.rfind("--n=", 0) == 0) {
-      bench_n = static_cast<std::size_t>(std::max(1.0, std::atof(val("--n").c_str())));
-    } else if (a.rfind("--threads", 0) == 0) {
-      threads = static_cast<unsigned>(std::max(1, std::atoi(val("--threads").c_str())));
+      if (ref_mode != "f64" && ref_mode != "libm") usage_error("--ref '" + ref_mode + "': expected f64 or libm");
+    } else if (is("--n")) {
+      bench_n = static_cast<std::size_t>(parse_count("--n", val("--n"), 1, std::uint64_t(1) << 28));
+      n_given = true;
+    } else if (is("--threads")) {
+      threads = static_cast<unsigned>(parse_count("--threads", val("--threads"), 1, 256));
     } else {
       std::fprintf(stderr,
-                   "usage: ulp_sweep [--bench [--n N]] [--quick[=N]] [--isa scalar|avx2|neon|all] [--op NAME] "
-                   "[--ref f64|libm] [--threads T]\n");
+                   "ulp_sweep: unknown argument '%s'\nusage: ulp_sweep [--bench [--n N]] [--quick[=N]] "
+                   "[--isa scalar|avx2|neon|all] [--op NAME] [--ref f64|libm] [--threads T]\n",
+                   a.c_str());
       return 2;
     }
   }
+  if (n_given && !do_bench) usage_error("--n sets the --bench input size: it needs --bench");
   Config cfg;
   const Isa all[] = {Isa::Scalar, Isa::Avx2, Isa::Neon};
   std::vector<Isa> isas;
@@ -240,15 +272,15 @@ int main(int argc, char** argv) {
     if (t) cfg.isas.push_back(t), isas.push_back(isa);
   }
   if (cfg.isas.empty()) {
-    std::fprintf(stderr, "no ISA selected\n");
-    return 2;
+    std::string have;
+    for (Isa isa : all)
+      if (isa_supported(isa)) have += std::string(have.empty() ? "" : ", ") + isa_name(isa);
+    usage_error("--isa '" + isa_filter + "': not supported on this CPU or build (supported: " + have + ")");
   }
   for (int op = 0; op < kActCount; ++op)
     if (op_filter.empty() || op_filter == kActNames[op]) cfg.ops.push_back(op);
-  if (cfg.ops.empty() && !(do_bench && op_filter == "prelu")) {
-    std::fprintf(stderr, "unknown op %s\n", op_filter.c_str());
-    return 2;
-  }
+  if (cfg.ops.empty() && !(do_bench && op_filter == "prelu"))
+    usage_error("--op '" + op_filter + "': unknown op" + (op_filter == "prelu" ? " without --bench" : ""));
   if (do_bench) return bench(cfg.isas, isas, cfg.ops, bench_n, op_filter.empty() || op_filter == "prelu");
   cfg.libm_ref = ref_mode.empty() ? quick : ref_mode == "libm";
   const Isa best = best_isa();
@@ -260,8 +292,6 @@ int main(int argc, char** argv) {
   std::vector<float> edge_inputs;
   for (float e : edges) edge_inputs.push_back(e), edge_inputs.push_back(-e);
   edge_inputs.push_back(std::numeric_limits<float>::quiet_NaN());
-  const std::uint32_t top = 0x42C80000u;  // bits of 100.0f
-  const std::uint64_t space = 2ull * (static_cast<std::uint64_t>(top) + 1);  // magnitude bits x sign
   const std::uint64_t total = quick ? samples : space;
 
   std::vector<std::vector<Stat>> per_thread(threads, std::vector<Stat>(cfg.isas.size() * kActCount));
