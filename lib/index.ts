@@ -48,4 +48,11 @@ export type { EpochRecord, BatchRecord } from './train/history';
 export { EarlyStopping, Checkpoint, PrintLog, ProgressBar } from './train/callbacks';
 export type { Callback, BatchInfo, TrainEndInfo, TrainerView } from './train/callbacks';
 export { GridSearchCV, crossValidate, parameterGrid, StratifiedKFold, KFold } from './model_selection';
-export type { ParamGrid, GridSearchOptions, CvOptions, CvResultRow, CvSplitter } from './model_selection';
+export type {
+  ParamGrid,
+  GridSearchOptions,
+  CvOptions,
+  CvResultRow,
+  CvSplitter,
+  ProgressOutput,
+} from './model_selection';

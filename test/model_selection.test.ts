@@ -37,6 +37,7 @@ import { UsageError } from '../lib/cli/args';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 import { sentError, workerError } from '../lib/model_selection/pool';
 import { AnomalyError } from '../lib/autograd/anomaly';
+import { formatBar, progressTiming, SearchProgress, type ProgressOutput } from '../lib/model_selection/progress';
 
 const be = backend();
 const ROOT = path.resolve(__dirname, '..');
@@ -1353,5 +1354,203 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
     await expect(new GridSearchCV(estimator(), { lr: [0.01] }, o).fit(X, y)).rejects.toThrow(want);
     await expect(crossValidate(estimator(), X, y, { cv: 2, verbose: 0, onFit: () => fits++ })).rejects.toThrow(want);
     expect(fits).toBe(0);
+  });
+});
+
+describe('progress bar on a TTY (the progress option; swishnet grid on a terminal)', () => {
+  const CLEAR = '\r\x1b[K';
+  // a frame: CV, the bar, fits done of the total, the running fits' epochs, elapsed time, ETA
+  const FRAME = new RegExp(
+    '^\\r(CV [█░]{20} (\\d+)/(\\d+) fits(?: · epoch (\\d+/\\d+(?: \\d+/\\d+)*)| · \\d+ running)? · \\d+s · ' +
+      'ETA (?:--|\\d+s|\\d+m\\d\\ds))\\x1b\\[K$',
+  );
+  type Event = { bar: string } | { line: string };
+  const SMALL = 800;
+  const X = data.X.subarray(0, SMALL * FEATURES);
+  const y = data.y.subarray(0, SMALL);
+  const GRID2 = { module__activation: ['relu', 'tanh'] };
+  const est3 = (): NeuralNetClassifier => estimator().setParams({ maxEpochs: 3 });
+
+  /** A fake stream ({ isTTY, columns, write }) and console.log, in the one list of events, while fn runs. */
+  async function capture<T>(
+    isTTY: boolean,
+    fn: (out: ProgressOutput) => Promise<T>,
+  ): Promise<{ value: T | Error; events: Event[] }> {
+    const events: Event[] = [];
+    const out = { isTTY, columns: 80, write: (text: string) => events.push({ bar: text }) };
+    const { value } = await captureLog(async () => {
+      const spy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+        events.push({ line: a.map(String).join(' ') });
+      });
+      try {
+        return await fn(out).catch((e: Error) => e);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+    return { value, events };
+  }
+  const writes = (events: Event[]): string[] => events.flatMap((e) => ('bar' in e ? [e.bar] : []));
+  const lines = (events: Event[]): string[] => events.flatMap((e) => ('line' in e ? [e.line] : []));
+  /** The finished-fit lines without their times and, on workers, in task order (they finish in any order). */
+  const untimed = (events: Event[], nJobs = 1): string[] => {
+    const out = lines(events).map((l) => l.replace(/total time=\S+/, 'total time=T'));
+    return nJobs === 1 ? out : out.map((l) => l.replace(/ \(\d+\/\d+\)$/, '')).sort();
+  };
+
+  /** Every write is a frame or a clear, a clear comes before each line, and the bar is cleared at the end. */
+  function checkFrames(events: Event[], total: number): { counts: number[]; epochs: string[] } {
+    const counts: number[] = [];
+    const epochs: string[] = [];
+    for (const w of writes(events)) {
+      if (w === CLEAR) continue;
+      const m = FRAME.exec(w);
+      expect(m).not.toBeNull();
+      expect(m![1].length).toBeLessThanOrEqual(79); // the line fits the 80 columns
+      expect(Number(m![3])).toBe(total);
+      counts.push(Number(m![2]));
+      if (m![4]) epochs.push(...m![4].split(' '));
+    }
+    expect(counts[0]).toBe(0);
+    counts.forEach((c, i) => expect(c).toBeGreaterThanOrEqual(i > 0 ? counts[i - 1] : 0));
+    // the bar is redrawn after each finished fit's line but the last: every count but the total is seen
+    expect([...new Set(counts)]).toEqual(Array.from({ length: total }, (_, i) => i));
+    events.forEach((e, i) => {
+      if ('line' in e) expect(events[i - 1]).toEqual({ bar: CLEAR });
+    });
+    const w = writes(events);
+    expect(w[w.length - 1]).toBe(CLEAR);
+    return { counts, epochs };
+  }
+
+  afterEach(() => {
+    progressTiming.redrawMs = 100;
+  });
+
+  test('formatBar: counts, the running fits\' epochs, elapsed time and ETA, cut to the columns', () => {
+    const running = [{ epoch: 2, maxEpochs: 25 }, { epoch: 0, maxEpochs: 25 }];
+    const state = { done: 2, total: 6, running, elapsedMs: 72000 };
+    // done: (2 + 2/25 + 0/25) / 6 of the search, 7 of 20 cells; ETA 72 s x (1 - 0.3467) / 0.3467 = 136 s
+    expect(formatBar(state)).toBe('CV ███████░░░░░░░░░░░░░ 2/6 fits · epoch 3/25 1/25 · 1m12s · ETA 2m16s');
+    const start = formatBar({ ...state, done: 0, running: [], elapsedMs: 400 });
+    expect(start).toBe(`CV ${'░'.repeat(20)} 0/6 fits · 0s · ETA --`);
+    const narrow = formatBar(state, 60);
+    expect(narrow).toBe('CV ███████░░░░░░░░░░░░░ 2/6 fits · 2 running · 1m12s · ETA 2m16s'.slice(0, 59));
+    expect(formatBar({ ...state, elapsedMs: 3 * 3600e3 + 5 * 60e3 }, 200)).toMatch(/ · 3h05m · ETA 5h\d\dm$/);
+  });
+
+  test('SearchProgress: updates drawn at most every 100 ms, cleared before a finished fit\'s line and at close', () => {
+    const out: string[] = [];
+    const bar = new SearchProgress({ isTTY: true, columns: 80, write: (t: string) => out.push(t) }, 4);
+    bar.start(0, 50);
+    for (let e = 1; e <= 50; e++) bar.epoch(0, e); // within a few ms: one frame at most besides the first
+    expect(out.length).toBeLessThanOrEqual(2);
+    expect(out[0]).toMatch(FRAME);
+    out.length = 0;
+    bar.finished(0, () => out.push('LINE'));
+    expect(out[0]).toBe(CLEAR);
+    expect(out[1]).toBe('LINE');
+    expect(out[2]).toMatch(/^\rCV █{5}░{15} 1\/4 fits · \d+s · ETA \d+s\x1b\[K$/);
+    bar.close();
+    expect(out[out.length - 1]).toBe(CLEAR);
+    const n = out.length;
+    bar.start(1, 50);
+    bar.epoch(1, 1);
+    expect(out.length).toBe(n); // nothing after close
+  });
+
+  const jobs = [1, 2].map((n) => [n, n === 1 ? test : withDist] as const);
+  for (const [nJobs, testIf] of jobs) {
+    testIf(`nJobs ${nJobs}: frames with fits done and the running fits' epochs; the lines as with none`, async () => {
+      progressTiming.redrawMs = 0; // every start and epoch drawn (the 100 ms between frames is tested above)
+      const search = (out: ProgressOutput): Promise<GridSearchCV> =>
+        new GridSearchCV(est3(), GRID2, { cv: 2, nJobs, progress: out }).fit(X, y);
+      const tty = await capture(true, search);
+      expect(tty.value).toBeInstanceOf(GridSearchCV);
+      const { epochs } = checkFrames(tty.events, 4);
+      expect(new Set(epochs)).toEqual(new Set(['1/3', '2/3', '3/3'])); // the epoch running, from the workers too
+      // a stream that is no TTY: no bar, the lines alone (as without progress)
+      const plain = await capture(false, search);
+      expect(writes(plain.events)).toEqual([]);
+      expect(lines(plain.events)).toHaveLength(4);
+      expect(untimed(tty.events, nJobs)).toEqual(untimed(plain.events, nJobs));
+      const none = await capture(false, () => new GridSearchCV(est3(), GRID2, { cv: 2, nJobs }).fit(X, y));
+      expect(untimed(none.events, nJobs)).toEqual(untimed(plain.events, nJobs));
+      lines(tty.events).forEach((l, i) => expect(l).toMatch(new RegExp(`^\\[CV [12]/2\\] END .*\\(${i + 1}/4\\)$`)));
+      // verbose 0: the bar without lines; crossValidate too
+      const quiet = await capture(true, (out) =>
+        crossValidate(est3(), X, y, { cv: 2, nJobs, verbose: 0, progress: out }),
+      );
+      expect(lines(quiet.events)).toEqual([]);
+      checkFrames(quiet.events, 2);
+    });
+
+    testIf(`nJobs ${nJobs}: an abort or an error clears the bar`, async () => {
+      const ac = new AbortController();
+      const aborted = await capture(true, (out) =>
+        new GridSearchCV(est3(), GRID2, { cv: 2, nJobs, progress: out, signal: ac.signal, onFit: () => ac.abort() })
+          .fit(X, y),
+      );
+      expect(aborted.value).toMatchObject({ name: 'AbortError' });
+      const w = writes(aborted.events);
+      expect(w.filter((t) => FRAME.test(t)).length).toBeGreaterThan(0);
+      expect(w[w.length - 1]).toBe(CLEAR);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(writes(aborted.events)).toHaveLength(w.length); // no frame after the search ended
+      const failed = await capture(true, (out) =>
+        new GridSearchCV(est3(), GRID2, { cv: 2, nJobs, progress: out, onFit: () => { throw new Error('boom'); } })
+          .fit(X, y),
+      );
+      expect(failed.value).toMatchObject({ message: 'boom' });
+      expect(writes(failed.events).pop()).toBe(CLEAR);
+    });
+  }
+
+  test('verbose 2 (the epoch tables) draws no bar; progress is checked', async () => {
+    const r = await capture(true, (out) =>
+      crossValidate(estimator().setParams({ maxEpochs: 1 }), X, y, { cv: 2, verbose: 2, progress: out }),
+    );
+    expect(writes(r.events)).toEqual([]);
+    expect(() => new GridSearchCV(estimator(), GRID2, { progress: 'yes' as never })).toThrow(
+      /progress must be true, false or a stream \(an object with write\(text\)\), got string "yes"/,
+    );
+    expect(() => new GridSearchCV(estimator(), GRID2, { progress: {} as never })).toThrow(TypeError);
+  });
+
+  test('swishnet grid: a bar on stderr when it is a TTY (not with --quiet), plain lines otherwise', async () => {
+    const argv = ['--limit', '600', '--epochs', '2', '--cv', '2', '--hidden', '16', '--activations', 'relu,tanh'];
+    const own = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    const run = async (isTTY: boolean, extra: string[] = []): Promise<Event[]> => {
+      Object.defineProperty(process.stderr, 'isTTY', { value: isTTY, configurable: true, writable: true });
+      try {
+        const r = await capture(isTTY, async () => {
+          const events: Event[] = [];
+          const spy = jest.spyOn(process.stderr, 'write').mockImplementation((t: string | Uint8Array) => {
+            events.push({ bar: String(t) });
+            return true;
+          });
+          const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+            events.push({ line: a.map(String).join(' ') });
+          });
+          try {
+            expect(await runGrid([...argv, ...extra])).toBe(0);
+          } finally {
+            spy.mockRestore();
+            log.mockRestore();
+          }
+          return events;
+        });
+        return r.value as Event[];
+      } finally {
+        if (own) Object.defineProperty(process.stderr, 'isTTY', own);
+        else delete (process.stderr as { isTTY?: boolean }).isTTY;
+      }
+    };
+    const tty = await run(true);
+    checkFrames(tty.filter((e) => !('line' in e) || e.line.startsWith('[CV ')), 4);
+    const plain = await run(false);
+    expect(writes(plain)).toEqual([]);
+    expect(lines(plain).filter((l) => l.startsWith('[CV '))).toHaveLength(4);
+    expect(writes(await run(true, ['--quiet']))).toEqual([]);
   });
 });

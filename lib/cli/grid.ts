@@ -43,7 +43,13 @@ export async function runGrid(argv: string[]): Promise<number> {
   const o = parsed.options;
   if (o.help) {
     process.stdout.write(
-      formatHelp('Usage: swishnet grid [options]', 'Compare activations by k-fold cross-validation of the reference MLP on MNIST (GridSearchCV).', specs),
+      formatHelp(
+        'Usage: swishnet grid [options]',
+        'Compare activations by k-fold cross-validation of the reference MLP on MNIST (GridSearchCV).\n' +
+          'One line per finished fit; when stderr is a terminal, also a progress bar there (fits done, the running\n' +
+          "fits' epochs, elapsed time, ETA), except with --quiet.",
+        specs,
+      ),
     );
     return 0;
   }
@@ -85,6 +91,8 @@ export async function runGrid(argv: string[]): Promise<number> {
     refit: false, // the CLI refits itself, once the CV results are printed and written
     nJobs: jobs,
     verbose: (o.quiet ? 0 : 1) as 0 | 1,
+    // on a terminal, a bar on stderr while the fits run (cleared before each fit's line); plain output elsewhere
+    progress: !o.quiet && process.stderr.isTTY ? process.stderr : false,
     signal: ac.signal,
     requires: o.require ? [String(o.require)] : [],
   };

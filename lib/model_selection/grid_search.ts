@@ -9,6 +9,8 @@ import type { FloatArray } from '../train/classifier';
 import { StratifiedKFold, KFold, CvSplitter, Fold } from './split';
 import { takeRows } from '../data/batch';
 import { runTrialsInWorkers, TrialResult, TrialSpec } from './pool';
+import { SearchProgress, type ProgressOutput } from './progress';
+import type { Callback } from '../train/callbacks';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
@@ -57,6 +59,12 @@ export interface CvOptions {
   signal?: SignalLike | null;
   /** Modules each worker requires first (e.g. one that registers custom activations). */
   requires?: string[];
+  /**
+   * A progress bar while the fits run, drawn when this stream is a TTY (true: process.stderr) and verbose is 0 or
+   * 1: fits done of the total, each running fit's epoch of maxEpochs, elapsed time and an ETA, cleared before each
+   * finished fit's line and at the end. Nothing is drawn on another stream (the lines alone) [false].
+   */
+  progress?: boolean | ProgressOutput;
   /** Called with each finished fit (progress). */
   onFit?: (r: TrialResult & { candidate: number; split: number; total: number; done: number }) => void;
 }
@@ -109,7 +117,8 @@ function checkCvOptions(options: unknown, grid: boolean): CvOptions & GridSearch
     throw new TypeError(`options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'Array' : describeTyped(options)}`);
   }
   const o = options as Record<string, unknown>;
-  const known = ['cv', 'scoring', 'nJobs', 'verbose', 'signal', 'requires', 'onFit', ...(grid ? ['refit'] : [])];
+  const known = ['cv', 'scoring', 'nJobs', 'verbose', 'signal', 'requires', 'progress', 'onFit'];
+  if (grid) known.push('refit');
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new TypeError(`unknown option '${k}' (known: ${known.join(', ')})`);
   }
@@ -125,6 +134,12 @@ function checkCvOptions(options: unknown, grid: boolean): CvOptions & GridSearch
   }
   if (o.requires !== undefined && (!Array.isArray(o.requires) || o.requires.some((r) => typeof r !== 'string'))) {
     throw new TypeError(`requires must be an array of module paths (strings), got ${describeTyped(o.requires)}`);
+  }
+  const p = o.progress;
+  const stream = p !== null && typeof p === 'object' && typeof (p as ProgressOutput).write === 'function';
+  if (p !== undefined && typeof p !== 'boolean' && !stream) {
+    const got = describeTyped(p);
+    throw new TypeError(`progress must be true, false or a stream (an object with write(text)), got ${got}`);
   }
   if (o.onFit !== undefined && typeof o.onFit !== 'function') {
     throw new TypeError(`onFit must be a function, got ${describeTyped(o.onFit)}`);
@@ -221,8 +236,34 @@ function abortError(signal?: SignalLike | null): Error {
   return e;
 }
 
+/** The bar of options.progress, or null: no progress, verbose 2 (the epoch tables), or a stream that is no TTY. */
+function progressBar(options: CvOptions, total: number): SearchProgress | null {
+  const p = options.progress;
+  if (p === undefined || p === false || (options.verbose ?? 1) >= 2) return null;
+  const out: ProgressOutput = p === true ? process.stderr : p;
+  return out.isTTY ? new SearchProgress(out, total) : null;
+}
+
 /** Runs every (candidate, fold) fit, sequentially or on workers; results in task order. */
 async function runTrials(
+  estimator: NeuralNetClassifier,
+  X: FloatArray,
+  features: number,
+  y: Int32Array,
+  candidates: Record<string, unknown>[],
+  folds: Fold[],
+  options: CvOptions,
+): Promise<TrialResult[]> {
+  const bar = progressBar(options, candidates.length * folds.length);
+  try {
+    return await runTrialsWith(bar, estimator, X, features, y, candidates, folds, options);
+  } finally {
+    bar?.close();
+  }
+}
+
+async function runTrialsWith(
+  bar: SearchProgress | null,
   estimator: NeuralNetClassifier,
   X: FloatArray,
   features: number,
@@ -236,16 +277,24 @@ async function runTrials(
   const jobs = Math.min(resolveJobs(options.nJobs), tasks.length);
   const verbose = options.verbose ?? 1;
   let done = 0;
+  const baseEpochs = estimator.getParams().maxEpochs as number;
+  // each fit's maxEpochs: the candidate's, or the estimator's (a candidate's undefined leaves it, as in clone)
+  const maxEpochs = (i: number): number => (tasks[i].params.maxEpochs as number | undefined) ?? baseEpochs;
   const report = (r: TrialResult): void => {
     done++;
-    options.onFit?.({ ...r, candidate: tasks[r.index].candidate, split: tasks[r.index].split, total: tasks.length, done });
-    if (verbose >= 1) {
+    const print = (): void => {
       const t = tasks[r.index];
-      console.log(
-        `[CV ${t.split + 1}/${folds.length}] END ${fmtParams(t.params)}; score=${r.testScore.toFixed(4)} ` +
-          `total time=${(r.fitTime + r.scoreTime).toFixed(1)}s (${done}/${tasks.length})`,
-      );
-    }
+      options.onFit?.({ ...r, candidate: t.candidate, split: t.split, total: tasks.length, done });
+      if (verbose >= 1) {
+        console.log(
+          `[CV ${t.split + 1}/${folds.length}] END ${fmtParams(t.params)}; score=${r.testScore.toFixed(4)} ` +
+            `total time=${(r.fitTime + r.scoreTime).toFixed(1)}s (${done}/${tasks.length})`,
+        );
+      }
+    };
+    // the bar is cleared first: what onFit and the line print starts at the beginning of the line
+    if (bar) bar.finished(r.index, print);
+    else print();
   };
   if (jobs > 1) {
     if (typeof options.scoring === 'function') throw new TypeError('a scoring function cannot run on workers: use nJobs: 1 or scoring: "accuracy"');
@@ -262,6 +311,10 @@ async function runTrials(
       requires: options.requires ?? [],
       estimatorVerbose: verbose >= 2 ? 1 : 0,
       onResult: report,
+      ...(bar && {
+        onStart: (i: number) => bar.start(i, maxEpochs(i)),
+        onEpoch: (i: number, epoch: number) => bar.epoch(i, epoch),
+      }),
     });
   }
   const results: TrialResult[] = [];
@@ -269,6 +322,13 @@ async function runTrials(
     if (options.signal?.aborted) throw abortError(options.signal);
     const t = tasks[i];
     const est = estimator.clone({ ...t.params, verbose: verbose >= 2 ? 1 : 0 }); // its own copies of modules, callbacks
+    const callbacks = est.getParams().callbacks as Callback[];
+    if (bar) {
+      bar.start(i, maxEpochs(i));
+      let epochs = 0;
+      const onEpochEnd = (): void => bar.epoch(i, ++epochs);
+      est.setParams({ callbacks: [...callbacks, { onEpochEnd }] }); // for this fit only (taken off before scoring)
+    }
     // The gathers and the scoring are synchronous: yield between them, so that a Ctrl-C (an abort) or a timer
     // waits for one step, not for all of them.
     const Xtr = takeRows(X, features, t.train);
@@ -281,6 +341,7 @@ async function runTrials(
     const t0 = performance.now();
     await est.fit(Xtr, ytr, { signal: options.signal });
     const t1 = performance.now();
+    if (bar) est.setParams({ callbacks }); // a scoring function sees the callbacks the fit was given
     await yieldNow();
     if (options.signal?.aborted) throw abortError(options.signal);
     const t1s = performance.now();

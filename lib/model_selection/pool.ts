@@ -234,7 +234,16 @@ export async function runTrialsInWorkers(
   y: Int32Array,
   tasks: TrialSpec[],
   jobs: number,
-  opts: { signal?: SignalLike | null; requires: string[]; estimatorVerbose: 0 | 1; onResult?: (r: TrialResult) => void },
+  opts: {
+    signal?: SignalLike | null;
+    requires: string[];
+    estimatorVerbose: 0 | 1;
+    onResult?: (r: TrialResult) => void;
+    /** A task was handed to a worker. */
+    onStart?: (index: number) => void;
+    /** Task `index` finished `epoch` epochs (the workers report them only when this is given). */
+    onEpoch?: (index: number, epoch: number) => void;
+  },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(estimatorParams)) params[k] = transferable(k, v);
@@ -247,6 +256,7 @@ export async function runTrialsInWorkers(
     params,
     requires: opts.requires.map(resolveRequire),
     verbose: opts.estimatorVerbose,
+    progress: opts.onEpoch !== undefined,
   };
   const script = workerScript();
   // One GEMM thread each, and the backend (and native ISA) this thread uses now, setBackend() included.
@@ -309,6 +319,7 @@ export async function runTrialsInWorkers(
       const i = next++;
       const t = tasks[i];
       w.postMessage({ type: 'task', index: i, params: taskParams[i], train: t.train, test: t.test });
+      opts.onStart?.(i);
     };
     for (let j = 0; j < jobs; j++) {
       const w = new Worker(script, { env: workerEnv });
@@ -330,6 +341,8 @@ export async function runTrialsInWorkers(
           else dispatch(w);
         } else if (m.type === 'error') {
           fail(workerError(m));
+        } else if (m.type === 'epoch') {
+          opts.onEpoch?.(m.index, m.epoch);
         } else if (m.type === 'log') {
           process.stdout.write(m.text);
         }

@@ -12,6 +12,8 @@ interface State {
   features: number;
   params: Record<string, unknown>;
   verbose: 0 | 1;
+  /** Post { type: 'epoch', index, epoch } after each epoch of a task (for the search's progress bar). */
+  progress: boolean;
 }
 
 let state: State | null = null;
@@ -29,7 +31,14 @@ if (parentPort) {
         })();
         await ready;
         const X = m.dtype === 'float32' ? new Float32Array(m.X) : new Float64Array(m.X);
-        state = { X, y: new Int32Array(m.y), features: m.features, params: m.params, verbose: m.verbose };
+        state = {
+          X,
+          y: new Int32Array(m.y),
+          features: m.features,
+          params: m.params,
+          verbose: m.verbose,
+          progress: !!m.progress,
+        };
         return;
       }
       await ready;
@@ -49,6 +58,11 @@ if (parentPort) {
         const est = new NeuralNetClassifier({})
           .setParams(receivedParams(s.params))
           .setParams(receivedParams({ ...m.params, verbose: s.verbose }));
+        if (s.progress) {
+          let epochs = 0;
+          const onEpochEnd = (): void => port.postMessage({ type: 'epoch', index: m.index, epoch: ++epochs });
+          est.setParams({ callbacks: [...(est.getParams().callbacks as unknown[]), { onEpochEnd }] });
+        }
         const train = m.train as Int32Array;
         const test = m.test as Int32Array;
         const Xtr = takeRows(s.X, s.features, train);
