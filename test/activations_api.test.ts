@@ -235,7 +235,7 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
   });
 
   describe('arguments', () => {
-    test('x, out, gradOut, y: TypeError for non-float arrays and mixed dtypes, RangeError for lengths', () => {
+    test('x, gradOut, y: TypeError for non-float arrays and mixed dtypes; RangeError for lengths and any bad out', () => {
       const act = activations.get('swish');
       const x = new Float32Array(4);
       const bad: [() => unknown, ErrorConstructor, RegExp][] = [
@@ -243,9 +243,11 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         [() => act.forward(new Int32Array(2) as unknown as Float32Array), TypeError, /^x .*Int32Array/],
         [() => act.forward(null as unknown as Float32Array), TypeError, /^x .*null/],
         [() => act.forward(undefined as unknown as Float32Array), TypeError, /^x /],
-        [() => act.forward(x, new Float64Array(4) as unknown as Float32Array), TypeError, /^out is a Float64Array but x is a Float32Array/],
+        [() => act.forward(x, new Float64Array(4) as unknown as Float32Array), RangeError, /^out is a Float64Array but x is a Float32Array/],
         [() => act.forward(x, new Float32Array(3)), RangeError, /^out has length 3 but x has length 4/],
-        [() => act.forward(x, [0, 0, 0, 0] as unknown as Float32Array), TypeError, /^out /],
+        [() => act.forward(x, [0, 0, 0, 0] as unknown as Float32Array), RangeError, /^out /],
+        [() => act.backward(x, x, new Float64Array(4) as unknown as Float32Array), RangeError, /^out is a Float64Array/],
+        [() => act.derivative(x, new Int32Array(4) as unknown as Float32Array), RangeError, /^out .*Int32Array/],
         [() => act.derivative('x' as unknown as Float32Array), TypeError, /^x /],
         [() => act.derivative(x, new Float32Array(5)), RangeError, /^out /],
         [() => act.backward(x, undefined as unknown as Float32Array), TypeError, /^gradOut /],
@@ -272,7 +274,7 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(calls).toEqual([]); // nothing reached the backend
     });
 
-    test('a typed array subclass whose `length` is not its element count: TypeError naming it, no kernel call', () => {
+    test('a typed array subclass whose `length` is not its element count: TypeError naming it (RangeError for out), no kernel call', () => {
       // the checks once read the overridden length: js computed on 6 of 4 elements, native threw from C++
       class Longer extends Float32Array {
         override get length(): number {
@@ -290,11 +292,11 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       const evil = new Longer(4).fill(-1);
       const x = new Float32Array(4).fill(-1);
       const short = new Shorter(4);
-      const bad: [() => unknown, RegExp][] = [
+      const bad: [() => unknown, RegExp, ErrorConstructor?][] = [
         [() => act.forward(evil), /^x has a 'length' of 6 but holds 4 elements \(class Longer overrides it\)/],
         [() => activations.get('sigmoid').forward(evil), /^x has a 'length' of 6/],
         [() => act.forward(short), /^x has a 'length' of 2 but holds 4 elements/],
-        [() => act.forward(new Float32Array(6), new Longer(4)), /^out has a 'length' of 6/],
+        [() => act.forward(new Float32Array(6), new Longer(4)), /^out has a 'length' of 6/, RangeError], // any bad out
         [() => act.derivative(evil), /^x /],
         [() => act.backward(x, new Longer(4)), /^gradOut has a 'length' of 6/],
         [() => act.backward(x, x, null, { y: new Longer(4) }), /^y has a 'length' of 6/],
@@ -304,14 +306,14 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         [() => prelu.paramGrad!(evil), /^x /],
       ];
       const calls = recordingCalls(() => {
-        for (const [fn, re] of bad) {
+        for (const [fn, re, type = TypeError] of bad) {
           let err: unknown = null;
           try {
             fn();
           } catch (e) {
             err = e;
           }
-          expect([String(fn), err instanceof TypeError, String((err as Error)?.message)]).toEqual([
+          expect([String(fn), err instanceof type, String((err as Error)?.message)]).toEqual([
             String(fn),
             true,
             expect.stringMatching(re),

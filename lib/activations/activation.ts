@@ -5,9 +5,18 @@ import type { FloatArray } from '../backend/types';
 import type { Activation, ActivationJSON, ParamValue } from './types';
 import { allocLike, checkFloatArray, checkLike, lengthOf, mayShareUnseen, setInto } from './validate';
 
-/** The output array: `out` checked against x, or a new one. */
+/**
+ * The output array: `out` checked against x, or a new one. An `out` of the wrong type (not a Float32Array or
+ * Float64Array, or not x's) is a RangeError, as one of the wrong length is: the inputs' type errors are TypeErrors.
+ */
 function outFor<T extends FloatArray>(x: T, out: T | null | undefined): T {
-  return (out === undefined || out === null ? allocLike(x) : checkLike(out, 'out', x)) as T;
+  if (out === undefined || out === null) return allocLike(x) as T;
+  try {
+    return checkLike(out, 'out', x) as T;
+  } catch (e) {
+    if (e instanceof TypeError) throw new RangeError(e.message);
+    throw e;
+  }
 }
 
 /**
