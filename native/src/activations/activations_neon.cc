@@ -150,7 +150,7 @@ inline M64x2 isnan(F64x2 a) {
 }
 inline F64x2 select(M64x2 m, F64x2 a, F64x2 b) { return vbslq_f64(m.m, a.v, b.v); }
 inline M64x2 m_and(M64x2 a, M64x2 b) { return {vandq_u64(a.m, b.m)}; }
-inline F64x2 zero_where(M64x2 m, F64x2 v) {
+[[maybe_unused]] inline F64x2 zero_where(M64x2 m, F64x2 v) {
   return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(v.v), m.m));
 }
 inline F64x2 flush_where(M64x2 m, F64x2 v) {
