@@ -140,13 +140,6 @@ inline Multi<V, U> select(const MultiMask<typename V::M, U>& m, const Multi<V, U
   return r;
 }
 template <class V, int U>
-inline Multi<V, U> zero_where(const MultiMask<typename V::M, U>& m, const Multi<V, U>& v) {
-  Multi<V, U> r;
-  SWISHNET_UNROLL
-  for (int u = 0; u < U; ++u) r.v[u] = zero_where(m.m[u], v.v[u]);
-  return r;
-}
-template <class V, int U>
 inline Multi<V, U> flush_where(const MultiMask<typename V::M, U>& m, const Multi<V, U>& v) {
   Multi<V, U> r;
   SWISHNET_UNROLL

@@ -99,6 +99,19 @@ inline SigCore<V> sig_core(V zh, V zl) {
   return {pk, e, r, neg};
 }
 
+// -|x| for the float32 ops that use only p and exp32_inv_scale (u = e / (1 + e) = p / (p + 2^-n)), clamped at
+// kExp32SiInf: below, 2^-n is +inf and u is exactly 0, so the tails reach their limits (sigmoid(-1e4) = 0,
+// sech^2(50) = 0) with no compare or flush. neg_abs_si_pos also caps x at -kExp32Flush<0> = 87.7 first, for ops that
+// divide si itself (si / (p + si) = 1 / (1 + e) for x >= 0), where si must stay finite.
+template <class V>
+inline V neg_abs_si(V x) {
+  return vmax(V(kExp32SiInf), vor(x, V(-0.0f)));
+}
+template <class V>
+inline V neg_abs_si_pos(V x) {
+  return vor(vmin(V(-kExp32Flush<0>), vmax(V(kExp32SiInf), x)), V(-0.0f));
+}
+
 // ---------------------------------------------------------------------------------------------- the ops
 
 // How an op's loop is split over a chunk buffer (Op::kFwdPasses / Op::kBwdPasses; see FwdPasses below): stages
@@ -145,7 +158,7 @@ struct OpSigmoid {
       // one vmin more and no compare or flush (a flush of the result cost 13-22% here: one more mask in a loop
       // already short of registers). Between -88.4 and -88.67 the result is 0 too (true value below 4e-39; the
       // promise below FLT_MIN is 1e-38 absolute).
-      Exp32<V> E = exp32_parts<0>(vor(vmin(V(kExp32Flush<0> * -1.0f), vmax(V(kExp32SiInf), x)), V(-0.0f)));
+      Exp32<V> E = exp32_parts<0>(neg_abs_si_pos(x));
       V si = exp32_inv_scale(E);  // e / (1 + e) = p / (p + si), 1 / (1 + e) = si / (p + si)
       return select(lt(x, V(0.0f)), E.p, si) / (E.p + si);
     }
@@ -154,10 +167,9 @@ struct OpSigmoid {
   }
   V grad(V x) const {  // s (1 - s) = e r^2 for both signs
     if constexpr (kIsF32<V>) {
-      V a = vor(x, V(-0.0f));
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
-      V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e)
-      return zero_where(lt(a, V(kExp32Flush<0>)), u * (V(1.0f) - u));  // +0 below the clamp, as the forward
+      Exp32<V> E = exp32_parts<0, true>(neg_abs_si(x));
+      V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e): 0 below the clamp
+      return u * (V(1.0f) - u);
     }
     SigCore<V> c = sig_core<false>(x, x);
     return c.e * c.r * c.r;
@@ -200,11 +212,10 @@ struct OpTanh {
   }
   V grad(V x) const {  // sech^2 x = 4e / (1 + e)^2, e = exp(-2|x|)
     if constexpr (kIsF32<V>) {
-      V a = vabs(x) * V(-2.0f);
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), a));
-      V u = E.p / (E.p + exp32_inv_scale(E));  // e / (1 + e); 4e / (1 + e)^2 = 4 u (1 - u)
-      // +0 where -2|x| is below the clamp (|x| > 43.9: sech^2 < 3.2e-38), not held at sech^2(43.9)
-      return zero_where(lt(a, V(kExp32Flush<0>)), (u * V(4.0f)) * (V(1.0f) - u));
+      // u = e / (1 + e), 0 below the clamp (|x| > 44.3, where sech^2 < 1e-38); 4e / (1 + e)^2 = 4 u (1 - u)
+      Exp32<V> E = exp32_parts<0, true>(neg_abs_si(x * V(2.0f)));
+      V u = E.p / (E.p + exp32_inv_scale(E));
+      return (u * V(4.0f)) * (V(1.0f) - u);
     }
     // e = exp(-2|x|) as p 2^n with gradual underflow, 2^n applied last (vexpm1_neg's exp stops at its clamp,
     // -40, where expm1 is -1 but exp is still 4e-18: sech^2 would stop falling at 1.7e-17 from |x| = 20 on).
@@ -301,9 +312,9 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
   V grad(V x) const {
     if constexpr (kIsF32<V>) {  // sigmoid(z)
       V z = kUnit ? x : beta * x;
-      Exp32<V> E = exp32_parts<0, true>(vmax(V(kExp32Flush<0>), vor(z, V(-0.0f))));
+      Exp32<V> E = exp32_parts<0, true>(neg_abs_si_pos(z));  // as sigmoid's forward
       V si = exp32_inv_scale(E);
-      V s = zero_where(lt(z, V(kExp32Flush<0>)), select(lt(z, V(0.0f)), E.p, si) / (E.p + si));  // as sigmoid
+      V s = select(lt(z, V(0.0f)), E.p, si) / (E.p + si);
       return select(gt(z, thr), V(1.0f), s);
     }
     V z = beta * x;
@@ -494,7 +505,7 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
   // silu: s = sigmoid(x) = 1 / (1 + E), E = exp(-x), and 1 - s = E s (relative accuracy for both signs):
   // f' = s + x s (1 - s) = s (1 + x E s): no select, no 1 - u. x is clamped to +-87 (2^n stays normal and
   // 1 + E finite; f'(-87) = -1.4e-36); below -87 the result is -0.
-  // general beta: e = exp(-|z|) clamped at -87.7, and the result flushed to +-0 below.
+  // general beta: e = exp(-|z|) with -|z| clamped at kExp32SiInf, where u = e / (1 + e) is exactly 0.
   // silu's float32 backward runs in two passes (kBwdPasses): grad_pre forms E, grad_post the rest
   // (ulp_sweep --bench: 2.40-2.42 -> 2.52-2.53 Gelem/s in the same runs). Its forward in two passes, pk first,
   // was slower (2.64-2.66 against 2.81-2.83) and stays one loop. Unrolls 4/2 since act_run aligns the output:
@@ -515,15 +526,15 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     if constexpr (kUnit) return grad_by_passes(*this, x);
     Ext<V> ze = mul_ext(clamp(x, -1e30f, 1e30f), bh, bl);
     V z = ze.hi;
-    V a = vmax(V(kExp32Flush<0>), vor(z, V(-0.0f)));
+    V a = neg_abs_si(z);
     Exp32<V> E = exp32_parts<0, true>(a, select(lt(z, V(0.0f)), ze.lo, V(0.0f) - ze.lo));
-    // s + z u (1 - u), u = e / (1 + e) = sigmoid(-|z|), s = u (z < 0) or 1 - u. Where -|z| is clamped, u is 0,
-    // so z may be replaced by the clamped value with z's sign (finite: no inf * 0).
+    // s + z u (1 - u), u = e / (1 + e) = sigmoid(-|z|), s = u (z < 0) or 1 - u. Where -|z| is clamped, u is 0
+    // exactly (neg_abs_si), so z may be replaced by the clamped value with z's sign (finite: no inf * 0), and the
+    // derivative is 0 (z < 0) or 1 there.
     V u = E.p / (E.p + exp32_inv_scale(E));
     V um = V(1.0f) - u;
     V zc = vor(vabs(a), signed_zero(z));
-    // z below the clamp: the derivative tends to 0 (-0 here), not to its value at the clamp (-6.9e-37)
-    return flush_where(lt(z, V(kExp32Flush<0>)), fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um)));
+    return fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um));
   }
 
   // z = beta x is formed from x capped at +-1e30 (z saturates long before) so that +-inf give no NaN residual.

@@ -117,8 +117,6 @@ template <class T> inline bool isnan(Scalar<T> a) { return a.v != a.v; }
 template <class T> inline Scalar<T> select(bool m, Scalar<T> a, Scalar<T> b) { return m ? a : b; }
 // +-0 with the sign of v where m, v elsewhere (the SIMD families: two logic operations, no blend).
 template <class T> inline Scalar<T> flush_where(bool m, Scalar<T> v) { return m ? vand(v, Scalar<T>(T(-0.0))) : v; }
-// +0 where m, v elsewhere (one logic operation in the SIMD families; for results that are never negative).
-template <class T> inline Scalar<T> zero_where(bool m, Scalar<T> v) { return m ? Scalar<T>(T(0)) : v; }
 inline bool m_and(bool a, bool b) { return a && b; }
 template <class T> inline double hsum_double(Scalar<T> a) { return static_cast<double>(a.v); }
 
