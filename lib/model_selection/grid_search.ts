@@ -14,7 +14,7 @@ import type { Callback } from '../train/callbacks';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
-import { isSignalOption, withContext, type SignalLike } from '../util/errors';
+import { checkSignalOption, withContext, type SignalLike } from '../util/errors';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -128,10 +128,7 @@ function checkCvOptions(options: unknown, grid: boolean): CvOptions & GridSearch
   if (o.verbose !== undefined && o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) {
     throw new RangeError(`verbose must be 0, 1 or 2, got ${describeTyped(o.verbose)}`);
   }
-  if (!isSignalOption(o.signal)) {
-    const got = describeTyped(o.signal);
-    throw new TypeError(`signal must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), got ${got}`);
-  }
+  checkSignalOption(o.signal, 'signal');
   if (o.requires !== undefined && (!Array.isArray(o.requires) || o.requires.some((r) => typeof r !== 'string'))) {
     throw new TypeError(`requires must be an array of module paths (strings), got ${describeTyped(o.requires)}`);
   }
@@ -256,21 +253,15 @@ async function runTrials(
 ): Promise<TrialResult[]> {
   const bar = progressBar(options, candidates.length * folds.length);
   try {
-    return await runTrialsWith(bar, estimator, X, features, y, candidates, folds, options);
+    return await runTrialsShown(bar, estimator, X, features, y, candidates, folds, options);
   } finally {
-    bar?.close();
+    bar?.close(); // also on an abort or an error
   }
 }
 
-async function runTrialsWith(
+async function runTrialsShown(
   bar: SearchProgress | null,
-  estimator: NeuralNetClassifier,
-  X: FloatArray,
-  features: number,
-  y: Int32Array,
-  candidates: Record<string, unknown>[],
-  folds: Fold[],
-  options: CvOptions,
+  ...[estimator, X, features, y, candidates, folds, options]: Parameters<typeof runTrials>
 ): Promise<TrialResult[]> {
   const tasks: TrialSpec[] = [];
   candidates.forEach((params, ci) => folds.forEach((fold, si) => tasks.push({ candidate: ci, split: si, params, train: fold.train, test: fold.test })));
@@ -325,9 +316,9 @@ async function runTrialsWith(
     const callbacks = est.getParams().callbacks as Callback[];
     if (bar) {
       bar.start(i, maxEpochs(i));
-      let epochs = 0;
-      const onEpochEnd = (): void => bar.epoch(i, ++epochs);
-      est.setParams({ callbacks: [...callbacks, { onEpochEnd }] }); // for this fit only (taken off before scoring)
+      // the clone's first fit: its history's epoch numbers count this fit's epochs
+      const onEpoch: Callback = { onEpochEnd: (_, e) => bar.epoch(i, e.epoch) };
+      est.setParams({ callbacks: [...callbacks, onEpoch] }); // for this fit only (taken off before scoring)
     }
     // The gathers and the scoring are synchronous: yield between them, so that a Ctrl-C (an abort) or a timer
     // waits for one step, not for all of them.

@@ -1,6 +1,7 @@
 /** worker_threads entry for parallel grid search (see pool.ts). */
 import { parentPort } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
+import type { Callback } from '../train/callbacks';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
 import { loadUserModule } from '../util/resolve';
@@ -59,9 +60,11 @@ if (parentPort) {
           .setParams(receivedParams(s.params))
           .setParams(receivedParams({ ...m.params, verbose: s.verbose }));
         if (s.progress) {
-          let epochs = 0;
-          const onEpochEnd = (): void => port.postMessage({ type: 'epoch', index: m.index, epoch: ++epochs });
-          est.setParams({ callbacks: [...(est.getParams().callbacks as unknown[]), { onEpochEnd }] });
+          // a fresh estimator: its history's epoch numbers count this task's epochs
+          const onEpoch: Callback = {
+            onEpochEnd: (_, e) => port.postMessage({ type: 'epoch', index: m.index, epoch: e.epoch }),
+          };
+          est.setParams({ callbacks: [...(est.getParams().callbacks as Callback[]), onEpoch] });
         }
         const train = m.train as Int32Array;
         const test = m.test as Int32Array;

@@ -16,7 +16,7 @@ import { backend } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
-import { isSignalOption, type SignalLike } from '../util/errors';
+import { checkSignalOption, type SignalLike } from '../util/errors';
 import { moduleExtras } from '../nn/from_json';
 import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
@@ -364,14 +364,7 @@ function checkFitOptions(options: unknown, fn: string): void {
     }
   }
   const o = options as FitOptions & { epochs?: unknown };
-  const sig: unknown = o.signal;
-  if (!isSignalOption(sig)) {
-    const got = describeTyped(sig);
-    throw new TypeError(
-      `${fn}: options.signal must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), ` +
-        `got ${got}`,
-    );
-  }
+  checkSignalOption(o.signal, `${fn}: options.signal`);
   const v: unknown = o.validation;
   if (v != null && (typeof v !== 'object' || !('X' in v) || !('y' in v))) {
     throw new TypeError(`${fn}: options.validation must be an object { X, y } or null, got ${describeTyped(v)}`);

@@ -1,4 +1,5 @@
 /** Error helpers shared by the library. */
+import { describeTyped } from '../activations/validate';
 
 /**
  * `e` again with `context` before its message, as the same class where that is a TypeError or RangeError (the
@@ -22,10 +23,14 @@ export interface SignalLike {
 }
 
 /**
- * Whether `sig` may serve as an abort signal: null or undefined (none), or an object with a boolean `aborted`. A
- * signal is read only through `aborted` and `reason` (and `addEventListener` where it has one), so another
- * implementation's (the abort-controller package's) works too; an AbortController, or anything else, does not.
+ * TypeError naming `name` unless `sig` may serve as an abort signal: null or undefined (none), or an object with a
+ * boolean `aborted`. A signal is read only through `aborted` and `reason` (and `addEventListener` where it has
+ * one), so another implementation's (the abort-controller package's) works too; an AbortController, or anything
+ * else, does not. fit, partialFit, GridSearchCV and crossValidate check their signal with it.
  */
-export function isSignalOption(sig: unknown): boolean {
-  return sig == null || (typeof sig === 'object' && typeof (sig as { aborted?: unknown }).aborted === 'boolean');
+export function checkSignalOption(sig: unknown, name: string): void {
+  if (sig == null || (typeof sig === 'object' && typeof (sig as { aborted?: unknown }).aborted === 'boolean')) return;
+  throw new TypeError(
+    `${name} must be an AbortSignal (controller.signal; an object with a boolean 'aborted'), got ${describeTyped(sig)}`,
+  );
 }
