@@ -12,9 +12,14 @@ import * as path from 'path';
 const root = path.resolve(__dirname, '..');
 const script = path.join(root, 'scripts', 'bench.js');
 
-/** Runs the bench script on the js kernels (--mock-native, --no-build); a benchmark that starts is cut at 20 s. */
-function bench(args: string[]) {
-  const r = spawnSync(process.execPath, [script, '--no-build', '--mock-native', ...args], {
+/**
+ * Runs the bench script on the js kernels (--mock-native, --no-build); a benchmark that starts is cut at 20 s.
+ * asNobody: as the user nobody (runuser), for a permission check that root would pass.
+ */
+function bench(args: string[], asNobody = false) {
+  const node = [process.execPath, script, '--no-build', '--mock-native', ...args];
+  const [cmd, ...argv] = asNobody ? ['runuser', '-u', 'nobody', '--', ...node] : node;
+  const r = spawnSync(cmd, argv, {
     cwd: root,
     encoding: 'utf8',
     timeout: 20000,
@@ -24,8 +29,8 @@ function bench(args: string[]) {
 }
 
 /** Exit 2 with one line naming `what`, before any suite ran. */
-function expectUsageError(args: string[], what: RegExp) {
-  const r = bench(args);
+function expectUsageError(args: string[], what: RegExp, asNobody = false) {
+  const r = bench(args, asNobody);
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(what) });
   expect(r.stderr.split('\n')).toHaveLength(1);
   expect(r.stdout).not.toMatch(/===/);
@@ -51,10 +56,17 @@ describe('--json FILE is checked before any benchmark', () => {
     expectUsageError(['activations', ...tiny, '--json', dir], /^bench: --json: .*is a folder/);
   });
 
-  (process.getuid && process.getuid() === 0 ? test.skip : test)('a folder that is not writable', () => {
+  // root may write anywhere: as root (CI), the script runs as nobody, in a folder root owns
+  const root = process.getuid?.() === 0;
+  const nobodyRuns =
+    root && spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', '0']).status === 0;
+  (!root || nobodyRuns ? test : test.skip)('a folder that is not writable', () => {
     const ro = path.join(dir, 'ro');
-    fs.mkdirSync(ro, { mode: 0o500 });
-    expectUsageError(['activations', ...tiny, '--json', path.join(ro, 'out.json')], /^bench: --json: .*not writable/);
+    fs.mkdirSync(ro, { mode: 0o555 });
+    fs.chmodSync(ro, 0o555);
+    if (root) fs.chmodSync(dir, 0o755); // nobody may look in, not write
+    const json = path.join(ro, 'out.json');
+    expectUsageError(['activations', ...tiny, '--json', json], /^bench: --json: .*not writable/, root);
   });
 
   test('folders that do not exist yet are created, and the figures written', () => {
