@@ -255,10 +255,11 @@ describe(`event loop during fit (${backend().name})`, () => {
       gaps.push(performance.now() - last);
       return { gaps, fitMs: performance.now() - t0 };
     };
-    // Wall-clock gaps also grow when the machine is busy (jest runs test files in parallel on few cores), so
-    // the best of three fits counts; a fit that does not yield (gaps of its whole duration) fails all three.
+    // Wall-clock gaps also grow when the machine is busy (jest runs test files in parallel on few cores: a CI run
+    // saw 61 ms in the best of three while the grid tests' workers ran beside it; alone the worst gap is 10-12 ms),
+    // so the best of five fits counts; a fit that does not yield (gaps of its whole duration) fails all five.
     let best = await measure();
-    for (let i = 0; i < 2 && Math.max(...best.gaps) >= 50; i++) {
+    for (let i = 0; i < 4 && Math.max(...best.gaps) >= 50; i++) {
       const r = await measure();
       if (Math.max(...r.gaps) < Math.max(...best.gaps)) best = r;
     }
