@@ -100,11 +100,12 @@ function nodeBinary(v) {
 }
 
 // The environment of a run on another Node: its bin directory first on PATH (child processes that run `node`
-// get it too), npm's per-run variables and the backend selection of the caller dropped.
+// get it too), npm's per-run variables and the backend selection of the caller dropped (PREBUILDS_ONLY is kept:
+// the prebuild workflow runs the load checks on the prebuild).
 function envFor(bin, extra) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^npm_/i.test(k) || /^SWISHNET_/.test(k) || k === 'NODE_OPTIONS' || k === 'PREBUILDS_ONLY') continue;
+    if (/^npm_/i.test(k) || /^SWISHNET_/.test(k) || k === 'NODE_OPTIONS') continue;
     env[k] = v;
   }
   env.PATH = `${path.dirname(bin)}${path.delimiter}${process.env.PATH || ''}`;
@@ -124,7 +125,8 @@ import(${JSON.stringify(require('url').pathToFileURL(path.join(root, 'dist', 'in
   const a = Object.keys(cjs).sort().join(), b = Object.keys(esm).filter((k) => k !== 'default').sort().join();
   assert.strictEqual(b, a, 'ESM and CJS export different names');
   assert.strictEqual(esm.backendInfo, cjs.backendInfo);
-  console.log(process.version + ': ' + info.backend + ' ' + info.isa + ', ' + Object.keys(cjs).length + ' exports');
+  console.log(process.version + ': ' + info.backend + ' ' + info.isa + ' from ' + info.nativePath + ', ' +
+    Object.keys(cjs).length + ' exports');
 });
 `;
 
