@@ -83,8 +83,7 @@ function nodeBinary(v) {
   fs.mkdirSync(cache, { recursive: true });
   const tgz = path.join(cache, `${pkg}-${v}.tgz`);
   if (!fs.existsSync(tgz)) {
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = spawnSync(npm, ['pack', `${pkg}@${v}`, '--pack-destination', cache, '--silent'], {
+    const r = spawnSync('npm', ['pack', `${pkg}@${v}`, '--pack-destination', cache, '--silent'], {
       cwd: cache,
       encoding: 'utf8',
     });
