@@ -427,6 +427,32 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       });
     }
 
+    test('float32: leaky_relu and prelu use alpha as a float32 (as PyTorch and the native kernels), so every backend and a scalar or per-channel alpha give the same bits', () => {
+      // x times fround(alpha) is exact in float64 (24 + 24 bits), so the float32 result is that product rounded once
+      const x = new Float32Array(4098); // a tail: 4098 = 512 * 8 + 2
+      for (let i = 0; i < x.length; i++) x[i] = -Math.fround(0.001 + (i * 7.77) / x.length) * (1 + (i % 13));
+      const go = x.map((v, i) => Math.fround(Math.sin(i) + 1.5));
+      for (const [name, params] of [
+        ['leaky_relu', {}],
+        ['leaky_relu', { alpha: 0.3 }],
+        ['prelu', { alpha: 0.1 }],
+        ['prelu', { alpha: [0.1, 0.1] }],
+      ] as const) {
+        const act = activations.get(name, params as Record<string, unknown>);
+        const a32 = Math.fround(name === 'leaky_relu' ? ('alpha' in params ? params.alpha : 0.01) : 0.1);
+        const y = act.forward(x);
+        const gi = act.backward(x, go);
+        const d = act.derivative(x);
+        let bad = 0;
+        for (let i = 0; i < x.length; i++) {
+          if (y[i] !== Math.fround(a32 * x[i]) || gi[i] !== Math.fround(a32 * go[i]) || d[i] !== a32) bad++;
+        }
+        expect(`${name} ${JSON.stringify(params)}: ${bad} of ${x.length} differ`).toBe(
+          `${name} ${JSON.stringify(params)}: 0 of ${x.length} differ`,
+        );
+      }
+    });
+
     test('inner: channels * inner must stay <= 2^53 - 1, a RangeError naming inner (it reached C++ before)', () => {
       const calls = recordingCalls(() => {
         expect(() => activations.get('prelu', { alpha: [0.1, 0.2], inner: 2 ** 53 })).toThrow(RangeError);

@@ -390,6 +390,23 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(bn.numBatchesTracked!.data[0]).toBe(5);
   });
 
+  test('BatchNorm1d: a loaded running variance must be >= 0 (eval divides by its root), or nothing loads', () => {
+    for (const v of [-1, -1e-30, NaN, -Infinity]) {
+      const net = new nn.Sequential(new nn.Linear(2, 2, { seed: 1 }), new nn.BatchNorm1d(2));
+      const sd = net.stateDict({ plain: true });
+      sd['1.runningMean'].data = [5, 6];
+      sd['1.runningVar'].data = [2, v];
+      expect(() => net.loadStateDict(sd)).toThrow(
+        new RangeError(`loadStateDict: '1.runningVar'[1] = ${v}: a running variance must be >= 0`),
+      );
+      const bn = net.at(1) as nn.BatchNorm1d;
+      expect([Array.from(bn.runningMean!.data), Array.from(bn.runningVar!.data)]).toEqual([[0, 0], [1, 1]]);
+    }
+    const bn = new nn.BatchNorm1d(2);
+    bn.loadStateDict({ ...bn.stateDict(), runningVar: { shape: [2], dtype: 'float32', data: [0, 3] } }); // 0 is fine
+    expect(Array.from(bn.runningVar!.data)).toEqual([0, 3]);
+  });
+
   test('BatchNorm1d momentum null: the batch count is float64 in a float32 module (exact past 2^24) and to()', () => {
     // it was a float32 buffer: 2^24 + 1 rounds back to 2^24, so the count stopped and the weight 1 / n with it
     const bn = new nn.BatchNorm1d(1, { momentum: null });

@@ -293,6 +293,44 @@ function tmpDir(): string {
 describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().isa})`, () => {
   const d = blobs();
 
+  test('setWeights checks every entry before it writes any: a refused call leaves the model as it was', async () => {
+    const c = tiny({ maxEpochs: 2, moduleParams: { batchNorm: true } });
+    await c.fit(d.X, d.y);
+    const w = c.getWeights();
+    const proba = c.predictProba(d.X);
+    const other = w['fc1.weight'].map(() => 7);
+    const cases: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
+      // fc1.weight comes first: it was written before the missing fc2.bias was seen
+      [{ ...w, 'fc1.weight': other, 'fc2.bias': undefined }, RangeError, /^setWeights: missing 'fc2\.bias'$/],
+      [{ ...w, 'fc1.weight': other, 'fc2.bias': new Float32Array(2) }, RangeError, /'fc2\.bias' has 2 values, expected 3/],
+      [{ ...w, 'fc1.weight': other, 'fc2.bias': [0, 0, 0] }, TypeError, /'fc2\.bias' must be a Float32Array or Float64Array, got Array$/],
+      [
+        { ...w, 'fc1.weight': other, 'fc2.weight': w['fc2.weight'].map((v, i) => (i === 4 ? NaN : v)) },
+        RangeError,
+        /^setWeights: 'fc2\.weight'\[0\]\[4\] = NaN: weights must be finite numbers$/,
+      ],
+      [
+        { ...w, 'fc1.weight': other, 'bn1.runningVar': w['bn1.runningVar'].map((v, i) => (i === 3 ? -1 : v)) },
+        RangeError,
+        /^setWeights: 'bn1\.runningVar'\[3\] = -1: a running variance must be >= 0$/,
+      ],
+      [{ ...w, 'fc1.weight': other, 'fc3.bias': w['fc2.bias'] }, RangeError, /'fc3\.bias' is no parameter or buffer of the model \(it has fc1\.weight, /],
+    ];
+    for (const [bad, type, msg] of cases) {
+      const call = () => c.setWeights(bad as Record<string, Float32Array>);
+      expect(call).toThrow(type);
+      expect(call).toThrow(msg);
+      expect(c.getWeights()).toEqual(w);
+    }
+    expect(() => c.setWeights(null as any)).toThrow(new TypeError("setWeights: 'weights' must be an object of name -> Float32Array/Float64Array, got null"));
+    expect(c.predictProba(d.X)).toEqual(proba);
+    // a complete, valid set is taken whole (float64 arrays into a float32 model too)
+    const f64 = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float64Array.from(v, (x) => x / 2)]));
+    c.setWeights(f64);
+    expect(c.getWeights()['fc1.weight']).toEqual(Float32Array.from(w['fc1.weight'], (x) => x / 2));
+    expect(c.predictProba(d.X)).not.toEqual(proba);
+  });
+
   test('a fit that fails its checks leaves a trained model and its history as they were', async () => {
     const c = tiny({ maxEpochs: 10 });
     await c.fit(d.X, d.y);
@@ -1370,6 +1408,18 @@ describe(`save and load: training on from a file, checked entries (${backend().n
       [resume((r) => (r.rows = shifted)), RangeError, /resume\.order is not an order of resume\.rows/],
       [resume((r) => (r.rngs = { fc1: 0 })), RangeError, /resume\.rngs names 'fc1', which is not a module/],
       [resume((r) => (r.rngs.drop1 = 3)), RangeError, /resume\.rngs\['drop1'\] must be an index/],
+    ]);
+  });
+
+  test('load refuses a negative BatchNorm running variance, naming the entry and index', async () => {
+    const json = await modelJSON({ moduleParams: { batchNorm: true } });
+    expect(NeuralNetClassifier.fromModelJSON(json).getWeights()['bn1.runningVar'].every((v) => v > 0)).toBe(true);
+    expectErrors([
+      [
+        edited(json, (j) => setValue(j, 'bn1.runningVar', 5, -0.5)),
+        RangeError,
+        lit("RangeError: cannot load this model: weights 'bn1.runningVar'[5] = -0.5: a running variance must be >= 0"),
+      ],
     ]);
   });
 

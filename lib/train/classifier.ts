@@ -1198,14 +1198,47 @@ export class NeuralNetClassifier implements TrainerView {
     return out;
   }
 
+  /**
+   * Sets every parameter and buffer from `w` (name -> Float32Array/Float64Array, as getWeights returns). All of
+   * it is checked before anything is written (names, types, lengths, finite values, the modules' own rules such
+   * as BatchNorm's variance >= 0), so a refused call leaves the model as it was.
+   */
   setWeights(w: Record<string, Float32Array | Float64Array>): void {
-    const all = [...this.requireFitted().namedParameters(), ...namedBuffers(this.module_!)];
+    const module = this.requireFitted();
+    if (w === null || typeof w !== 'object' || Array.isArray(w)) {
+      throw new TypeError(`setWeights: 'weights' must be an object of name -> Float32Array/Float64Array, got ${
+        w === null ? 'null' : Array.isArray(w) ? 'an array' : typeof w}`);
+    }
+    const all = [...module.namedParameters(), ...namedBuffers(module)];
+    const names = new Set(all.map(([name]) => name));
+    const unexpected = Object.keys(w).filter((k) => !names.has(k));
+    if (unexpected.length > 0) {
+      throw new RangeError(
+        `setWeights: ${unexpected.map((k) => `'${k}'`).join(', ')} ${unexpected.length === 1 ? 'is' : 'are'} no ` +
+          `parameter or buffer of the model (it has ${[...names].join(', ')})`,
+      );
+    }
+    const state: nn.StateDict = {};
     for (const [name, p] of all) {
       const src = w[name];
-      if (!src) throw new RangeError(`setWeights: missing '${name}'`);
-      if (src.length !== p.data.length) throw new RangeError(`setWeights: '${name}' has ${src.length} values, expected ${p.data.length}`);
-      p.data.set(src);
-      p.bumpVersion();
+      if (src === undefined) throw new RangeError(`setWeights: missing '${name}'`);
+      if (!(src instanceof Float32Array || src instanceof Float64Array)) {
+        throw new TypeError(`setWeights: '${name}' must be a Float32Array or Float64Array, got ${describeTyped(src)}`);
+      }
+      if (src.length !== p.data.length) {
+        throw new RangeError(`setWeights: '${name}' has ${src.length} values, expected ${p.data.length}`);
+      }
+      const bad = firstNonFinite(src);
+      if (bad >= 0) {
+        throw new RangeError(`setWeights: '${name}'${indexOf(bad, p.shape)} = ${src[bad]}: weights must be finite numbers`);
+      }
+      state[name] = { shape: [...p.shape], dtype: p.dtype, data: src };
+    }
+    try {
+      module.loadStateDict(state); // checks the modules' rules for every entry before it copies any
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('loadStateDict: ')) e.message = `setWeights: ${e.message.slice(15)}`;
+      throw e;
     }
   }
 
@@ -1394,7 +1427,15 @@ export class NeuralNetClassifier implements TrainerView {
       }
     }
     if (converted) net.initializeOptimizer(); // its state, if it keeps any, in the parameters' dtypes
-    net.setWeights(decodeWeights(entries, [...module.namedParameters(), ...namedBuffers(module)]));
+    try {
+      net.setWeights(decodeWeights(entries, [...module.namedParameters(), ...namedBuffers(module)]));
+    } catch (e) {
+      // a module's own rule (BatchNorm's variance >= 0, its batch count): said as load's other refusals are
+      if (e instanceof Error && e.message.startsWith('setWeights: ')) {
+        e.message = `cannot load this model: weights${e.message.slice(11)}`;
+      }
+      throw e;
+    }
     net.history = History.fromJSON(history);
     net.classes_ = savedClasses(json.classes, module);
     if (json.resume !== undefined) net.restoreResume(json.resume);

@@ -283,9 +283,19 @@ export function actDerivativeScalar(op: number, x: number, a: number, b: number)
 
 // ---- kernels (the Backend interface, lib/backend/types.ts) -------------------------------------------------
 
+/**
+ * A float32 leaky_relu (and scalar prelu) multiplies by alpha as a float32, as the native kernels and PyTorch do:
+ * x fround(alpha) is exact in float64, so the stored result is the float32 product, bit for bit the native one
+ * (and the per-channel prelu's, whose alphas are a Float32Array). Other ops keep their parameters in float64.
+ */
+function paramFor(op: number, x: FloatArray, a: number): number {
+  return op === ActOp.leaky_relu && x instanceof Float32Array ? Math.fround(a) : a;
+}
+
 /** y[i] = f(x[i]) for i < x.length; y may alias x. */
 export function actForward(op: number, x: FloatArray, y: FloatArray, a: number, b: number): void {
   const f = lookup(FORWARD, op);
+  a = paramFor(op, x, a);
   const n = x.length;
   for (let i = 0; i < n; i++) y[i] = f(x[i], a, b);
 }
@@ -301,6 +311,7 @@ export function actBackward(
   b: number,
 ): void {
   const d = lookup(DERIVATIVE, op);
+  a = paramFor(op, x, a);
   const n = x.length;
   if (go === null) {
     for (let i = 0; i < n; i++) gi[i] = d(x[i], a, b);
