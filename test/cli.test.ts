@@ -247,6 +247,21 @@ describe('Ctrl-C during swishnet train', () => {
     expect(JSON.parse(fs.readFileSync(model, 'utf8')).weights).toEqual(JSON.parse(fs.readFileSync(model2, 'utf8')).weights);
     expect(JSON.parse(fs.readFileSync(json2, 'utf8')).test_acc).toBe(h.test_acc);
   }, 90000);
+
+  withDist('a second Ctrl-C while the stopped run scores the test set exits at once: nothing more printed or written', async () => {
+    // the TypeScript backend scores the 10000 test images for a few seconds; the scoring ran in one synchronous
+    // call, so the second Ctrl-C's exit waited for it and the test_acc line and the --json file still came
+    const json = path.join(tmp, 'sigint2', 'history.json');
+    const { code, out, err, sent, sentAgain } = await runCliInterrupted(
+      ['train', '--limit', '1000', '--epochs', '500', '--hidden', '256,256', '--batch-size', '64', '--json', json],
+      /\n\s+1\s+\d/,
+      { SWISHNET_BACKEND: 'js' },
+      /stopped after \d+ complete epoch/,
+    );
+    expect([sent, sentAgain, code]).toEqual([true, true, 130]);
+    expect(out).not.toMatch(/test_acc/);
+    expect(fs.existsSync(json)).toBe(false);
+  }, 90000);
 });
 
 const quickGrid = ['--limit', '300', '--epochs', '1', '--cv', '2']; // (a short run, were the check missing)

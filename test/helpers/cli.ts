@@ -27,13 +27,15 @@ export async function runCli(...argv: string[]): Promise<{ code: number; out: st
 
 /**
  * Runs the built CLI (dist/cli/main.js) in a child process and sends it SIGINT once its stdout matches `when`
- * (as a user pressing Ctrl-C at that point). Resolves when it exits; `sent` says whether the signal went.
+ * (as a user pressing Ctrl-C at that point), and a second time once its stderr matches `again` after that.
+ * Resolves when it exits; `sent` and `sentAgain` say whether the signals went.
  */
 export async function runCliInterrupted(
   argv: string[],
   when: RegExp,
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; out: string; err: string; sent: boolean }> {
+  again?: RegExp,
+): Promise<{ code: number | null; out: string; err: string; sent: boolean; sentAgain: boolean }> {
   const root = path.join(__dirname, '..', '..');
   const child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), ...argv], {
     cwd: root,
@@ -49,7 +51,14 @@ export async function runCliInterrupted(
       child.kill('SIGINT');
     }
   });
-  child.stderr.on('data', (d: Buffer) => (err += d));
+  let sentAgain = false;
+  child.stderr.on('data', (d: Buffer) => {
+    err += d;
+    if (again && sent && !sentAgain && again.test(err)) {
+      sentAgain = true;
+      child.kill('SIGINT');
+    }
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { code, out, err, sent };
+  return { code, out, err, sent, sentAgain };
 }
