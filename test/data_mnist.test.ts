@@ -178,6 +178,13 @@ describe('MNIST from a folder of IDX files', () => {
     expect(d.X[3]).toBe(Math.fround((pixels[3] - 10) / 2));
   });
 
+  test('a misspelled option is a RangeError naming it (limit was ignored as lmit: all images loaded)', async () => {
+    const msg = "loadMnist: unknown option 'lmit' (known: split, dir, limit, normalize, dtype, stats)";
+    expect(() => loadMnist({ dir, lmit: 1 } as any)).toThrow(new RangeError(msg));
+    await expect(loadMnistAsync({ dir, lmit: 1 } as any)).rejects.toThrow(new RangeError(msg));
+    expect(() => loadMnist({ dir, normalise: 'none' } as any)).toThrow(/unknown option 'normalise'/);
+  });
+
   test('missing files list every name tried', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-empty-'));
     try {

@@ -446,6 +446,27 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(net.buffers().map((t) => t.dtype)).toEqual(['float32', 'float32', 'float64', 'float32', 'float32']);
   });
 
+  test('a misspelled option of a module is a RangeError naming it (it was ignored: { sed: 7 } gave an unseeded Dropout)', () => {
+    const cases: [() => unknown, string][] = [
+      [() => new nn.Linear(2, 2, { sed: 1 } as any), "Linear: unknown option 'sed' (known: bias, dtype, rng, seed)"],
+      [() => new nn.Dropout(0.5, { sed: 7 } as any), "Dropout: unknown option 'sed' (known: rng, seed)"],
+      [
+        () => new nn.BatchNorm1d(2, { momentm: 0.2 } as any),
+        "BatchNorm1d: unknown option 'momentm' (known: eps, momentum, affine, trackRunningStats, dtype)",
+      ],
+      [() => new nn.LeakyReLU({ alfa: 0.2 } as any), "LeakyReLU: unknown option 'alfa' (known: alpha, negativeSlope)"],
+      [() => new nn.Swish({ bta: 2 } as any), "Swish: unknown option 'bta' (known: beta, learnBeta, dtype)"],
+      [() => new nn.PReLU({ numParams: 3 } as any), "PReLU: unknown option 'numParams' (known: numParameters, init, dtype)"],
+    ];
+    for (const [make, msg] of cases) expect(make).toThrow(new RangeError(msg));
+    expect(() => new nn.PReLU(null as any)).toThrow(new TypeError("PReLU: 'options' must be an object"));
+    // the spelled-right options still work, and a BatchNorm1d still goes through toJSON / fromJSON
+    const masks = [1, 2].map(() => new nn.Dropout(0.5, { seed: 7 }).forward(tensor(new Float32Array(16).fill(1))).data);
+    expect(masks[0]).toEqual(masks[1]);
+    const bn = new nn.BatchNorm1d(3, { momentum: null, eps: 1e-3, dtype: 'float64' });
+    expect(nn.fromJSON(bn.toJSON()).toJSON()).toEqual(bn.toJSON());
+  });
+
   test('BatchNorm1d checks its options when constructed: TypeError for non-numbers, RangeError out of range', () => {
     const bad = (o: unknown) => () => new nn.BatchNorm1d(3, o as any);
     expect(bad({ momentum: '0.5' })).toThrow(/BatchNorm1d: 'momentum' must be a number or null, got string/);

@@ -26,6 +26,7 @@ import * as path from 'path';
 import { readIdx, readIdxSync, type IdxArray } from './idx';
 import { resolveRequire } from '../util/resolve';
 import { describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 
 export type MnistSplit = 'train' | 'test';
 export type MnistNormalize = 'standardize' | 'none' | 'scale01';
@@ -151,6 +152,7 @@ interface Checked {
 
 function checkOptions(opts: LoadMnistOptions): Checked {
   if (opts === null || typeof opts !== 'object') throw new TypeError('loadMnist: options must be an object');
+  checkOptionKeys(opts, ['split', 'dir', 'limit', 'normalize', 'dtype', 'stats'], 'loadMnist');
   const { split = 'train', dir, limit, normalize = 'standardize', dtype = 'float32', stats } = opts;
   checkSplit(split);
   checkDir(dir);

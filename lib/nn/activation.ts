@@ -9,6 +9,7 @@ import { Tensor } from '../autograd/tensor';
 import { alloc, checkDtype, type DType } from '../autograd/util';
 import { spec as activationSpec } from '../activations';
 import { describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 import {
   applyResolved,
   activation as activationOp,
@@ -84,6 +85,7 @@ export class Softplus extends Activation {
 export class LeakyReLU extends Activation {
   /** alpha (PyTorch's negative_slope) defaults to 0.01. */
   constructor(opts: { alpha?: number; negativeSlope?: number } | number = {}) {
+    if (opts !== null && typeof opts === 'object') checkOptionKeys(opts, ['alpha', 'negativeSlope'], 'LeakyReLU');
     const alpha = typeof opts === 'number' ? opts : (opts.alpha ?? opts.negativeSlope);
     super('leaky_relu', alpha === undefined ? {} : { alpha });
   }
@@ -140,6 +142,7 @@ export class Swish extends Activation {
   beta: Parameter | null;
 
   constructor(opts: { beta?: number; learnBeta?: boolean; dtype?: DType } = {}) {
+    if (opts !== null && typeof opts === 'object') checkOptionKeys(opts, ['beta', 'learnBeta', 'dtype'], 'Swish');
     super('swish', opts.beta === undefined ? {} : { beta: opts.beta });
     const learn = opts.learnBeta ?? false;
     if (typeof learn !== 'boolean') throw new TypeError(`Swish: 'learnBeta' must be a boolean`);
@@ -175,6 +178,8 @@ export class PReLU extends Module {
 
   constructor(opts: { numParameters?: number; init?: number | ArrayLike<number>; dtype?: DType } = {}) {
     super();
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`PReLU: 'options' must be an object`);
+    checkOptionKeys(opts, ['numParameters', 'init', 'dtype'], 'PReLU');
     const init = opts.init ?? 0.25;
     const fromArray = typeof init === 'object' && init !== null;
     const n: unknown = opts.numParameters ?? (fromArray ? (init as ArrayLike<number>).length : 1);

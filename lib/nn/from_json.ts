@@ -17,7 +17,10 @@ type BuildChild = (json: ModuleJSON, key: string) => Module;
 
 const BUILDERS: Record<string, (c: any, j: ModuleJSON, child: BuildChild) => Module> = {
   Linear: (c) => new Linear(c.inFeatures, c.outFeatures, { bias: c.bias, dtype: c.dtype }),
-  BatchNorm1d: (c) => new BatchNorm1d(c.numFeatures, c),
+  BatchNorm1d: (c) => {
+    const { numFeatures, ...opts } = c;
+    return new BatchNorm1d(numFeatures, opts);
+  },
   Dropout: (c) => new Dropout(c.p),
   Flatten: (c) => new Flatten(c.startDim, c.endDim),
   Identity: () => new Identity(),

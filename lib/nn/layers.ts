@@ -6,6 +6,7 @@ import { getDefaultRng } from '../autograd/rng';
 import { Rng } from '../util/random';
 import { batchNorm } from '../ops/batchnorm';
 import { dropout } from '../ops/dropout';
+import { checkOptionKeys } from '../util/errors';
 import { flatten } from '../ops/shape';
 import { checkLossOptions, crossEntropy, mseLoss, nllLoss, type Reduction, type Targets } from '../ops/loss';
 
@@ -49,6 +50,7 @@ export class BatchNorm1d extends Module {
       throw new RangeError(`BatchNorm1d: 'numFeatures' must be a positive integer, got ${numFeatures}`);
     }
     if (opts === null || typeof opts !== 'object') throw new TypeError(`BatchNorm1d: 'options' must be an object`);
+    checkOptionKeys(opts, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype'], 'BatchNorm1d');
     const dtype = checkDtype(opts.dtype, 'BatchNorm1d');
     this.numFeatures = numFeatures;
     const eps: unknown = opts.eps ?? 1e-5;
@@ -163,6 +165,7 @@ export class Dropout extends Module {
     if (typeof p !== 'number') throw new TypeError(`Dropout: 'p' must be a number, got ${typeof p}`);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: 'p' must be in [0, 1], got ${p}`);
     if (opts === null || typeof opts !== 'object') throw new TypeError(`Dropout: 'options' must be an object`);
+    checkOptionKeys(opts, ['rng', 'seed'], 'Dropout');
     this.p = p;
     if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`Dropout: 'rng' must be an Rng`);
     this.rng = opts.rng ?? (opts.seed !== undefined ? new Rng(opts.seed) : null);

@@ -7,6 +7,7 @@ import type { Rng } from '../util/random';
 import { linear } from '../ops/matmul';
 import { kaimingUniform_, uniform_ } from './init';
 import { describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -40,6 +41,7 @@ export class Linear extends Module {
     this.inFeatures = checkFeatures(inFeatures, 'inFeatures');
     this.outFeatures = checkFeatures(outFeatures, 'outFeatures');
     if (opts === null || typeof opts !== 'object') throw new TypeError(`Linear: 'options' must be an object`);
+    checkOptionKeys(opts, ['bias', 'dtype', 'rng', 'seed'], 'Linear');
     const dtype = checkDtype(opts.dtype, 'Linear');
     const hasBias = opts.bias ?? true;
     if (typeof hasBias !== 'boolean') throw new TypeError(`Linear: 'bias' must be a boolean`);

@@ -14,6 +14,16 @@ export function withContext(e: unknown, context: string): Error {
 }
 
 /**
+ * RangeError naming `where` and the key unless every own key of the options object `opts` is in `known`: a
+ * misspelled option (`{ sed: 7 }` for `{ seed: 7 }`) is refused instead of silently doing nothing.
+ */
+export function checkOptionKeys(opts: object, known: readonly string[], where: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new RangeError(`${where}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+}
+
+/**
  * What fit and grid search read of an abort signal: an AbortSignal, or another implementation's (the
  * abort-controller package's). Structural, so that the declarations need neither the DOM library nor @types/node.
  */
