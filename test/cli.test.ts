@@ -55,6 +55,8 @@ describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST
     [['--valid-split', '1'], /--valid-split must be a fraction in \[0, 1\)/],
     [['--threads', '100000'], /--threads must be an integer in \[1, 256\]/],
     [['--optimizer', 'foo'], /--optimizer must be sgd or adam, got 'foo'/],
+    // it was ignored, and recorded in --json's config as if used
+    [['--optimizer', 'adam', '--momentum', '0.5', ...quick], /--momentum is an SGD option; Adam has none/],
     [['--activation', 'swish:beta=abc'], /swish: parameter 'beta' must be a finite number/],
     [['--hidden', '0'], /--hidden must be positive integers/],
     [['--hidden', '128,,64'], /--hidden must be positive integers separated by commas, got '128,,64'/],
@@ -212,6 +214,18 @@ withDist('--quiet prints only the result: train its test_acc line, grid its tabl
   expect([g.code, g.out.split('\n')[0]]).toEqual([0, expect.stringMatching(/activation/)]);
 }, 60_000);
 
+withDist("--json's config records the momentum SGD used, and null with --optimizer adam (which has none)", async () => {
+  const cfg = async (...extra: string[]) => {
+    const file = path.join(tmp, 'optim', `${extra.join('_') || 'sgd'}.json`);
+    const r = await run('train', '--limit', '300', '--epochs', '1', '--hidden', '8', '--quiet', '--json', file, ...extra);
+    expect(r.code).toBe(0);
+    return JSON.parse(fs.readFileSync(file, 'utf8')).config;
+  };
+  expect(await cfg()).toMatchObject({ optimizer: 'sgd', momentum: 0.95 });
+  expect(await cfg('--momentum', '0.5')).toMatchObject({ optimizer: 'sgd', momentum: 0.5 });
+  expect(await cfg('--optimizer', 'adam')).toMatchObject({ optimizer: 'adam', momentum: null });
+}, 60_000);
+
 describe('Ctrl-C during swishnet train', () => {
   withDist('stops after the current batch; the completed epochs are scored and written; exit 130', async () => {
     const json = path.join(tmp, 'sigint', 'history.json');
@@ -281,6 +295,16 @@ describe('activation specs NAME:k=v,k2=v2: nothing after a second : or = is drop
     );
     // an own key whatever its name: the activation's check then refuses it, nothing is silently lost
     expect(Object.keys(parseActivation('swish:__proto__=1') as object)).toEqual(['name', '__proto__']);
+  });
+
+  test("grid --activations: train's NAME:k=v,k2=v2 is a usage error that says to use ';'", async () => {
+    // it said "unknown activation 'learnable=true'"
+    const r = await run('grid', '--activations', 'relu,swish:beta=1.5,learnable=true', ...quickGrid);
+    expect([r.code, r.out]).toEqual([2, '']);
+    expect(r.err).toMatch(
+      "--activations: 'learnable=true' looks like a parameter of 'swish:beta=1.5', but commas separate the " +
+        "candidates here: separate an activation's parameters by ';' (swish:beta=1.5;learnable=true)",
+    );
   });
 
   test('grid --activations: a second : in one candidate is a usage error naming it', async () => {

@@ -14,6 +14,8 @@ export interface OptionSpec {
 export interface ParsedArgs {
   options: Record<string, string | number | boolean | undefined>;
   positionals: string[];
+  /** The options the command line set (the others hold their defaults). */
+  given: Set<string>;
 }
 
 export class UsageError extends Error {
@@ -28,6 +30,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   for (const s of specs) if (s.default !== undefined) options[s.name] = s.default;
   const positionals: string[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -58,6 +61,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
       if (value !== undefined) throw new UsageError(`--${name} takes no value, got '${value}'`);
       options[name.slice(3)] = false;
+      given.add(name.slice(3));
       continue;
     }
     if (!spec) {
@@ -66,6 +70,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
     }
     if (spec.type === 'boolean') {
       options[name] = value === undefined ? true : booleanValue(name, value);
+      given.add(name);
       continue;
     }
     if (value === undefined) {
@@ -85,9 +90,10 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       if (spec.type === 'int' && !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got '${value}'`);
       options[name] = n;
     } else options[name] = value;
+    given.add(name);
     spec = undefined;
   }
-  return { options, positionals };
+  return { options, positionals, given };
 }
 
 /** `--flag=VALUE` of a boolean flag: 1|true|yes|on or 0|false|no|off (any case); anything else is refused. */

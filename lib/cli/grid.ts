@@ -60,10 +60,20 @@ export async function runGrid(argv: string[]): Promise<number> {
   if (o.save !== undefined && !o.refit) throw new UsageError('--save needs --refit (it saves the refit model)');
   checkOutputPaths(o, ['json', 'html', 'save']);
   if (o.require !== undefined) await requireModule(String(o.require));
-  const acts = String(o.activations)
+  const pieces = String(o.activations)
     .split(',')
-    .filter((s) => s.trim())
-    .map((s) => parseActivation(s.trim(), '--activations', ';'));
+    .map((s) => s.trim())
+    .filter((s) => s);
+  for (const [i, s] of pieces.entries()) {
+    // train's NAME:k=v,k2=v2 written here: the comma ends the candidate, and k2=v2 would be taken for a name
+    if (i > 0 && s.includes('=') && !s.includes(':')) {
+      throw new UsageError(
+        `--activations: '${s}' looks like a parameter of '${pieces[i - 1]}', but commas separate the candidates ` +
+          `here: separate an activation's parameters by ';' (${pieces[i - 1]};${s})`,
+      );
+    }
+  }
+  const acts = pieces.map((s) => parseActivation(s, '--activations', ';'));
   if (acts.length === 0) throw new UsageError('--activations needs at least one name');
   const hidden = parseHidden(String(o.hidden));
   const { loadMnist, NeuralNetClassifier, GridSearchCV, backendInfo, StratifiedKFold, trainValidSplit } = await import(

@@ -162,6 +162,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   checkRange(o, 'valid-split', (v) => v >= 0 && v < 1, 'a fraction in [0, 1) (0: no validation split)');
   checkRange(o, 'threads', (v) => v >= 1 && v <= 256, 'an integer in [1, 256]');
   if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${o.optimizer}'`);
+  if (o.optimizer === 'adam' && parsed.given.has('momentum')) {
+    throw new UsageError('--momentum is an SGD option; Adam has none (swishnet train runs it with betas 0.9 and 0.999)');
+  }
   checkOutputPaths(o, ['json', 'html', 'save']);
   if (o.require !== undefined) await requireModule(String(o.require));
   const activation = parseActivation(String(o.activation));
@@ -189,7 +192,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     epochs: o.epochs as number,
     batchSize: o['batch-size'] as number,
     lr: o.lr as number,
-    momentum: o.momentum as number,
+    momentum: o.optimizer === 'sgd' ? (o.momentum as number) : null, // Adam has none
     optimizer: o.optimizer as string,
     seed: o.seed as number,
     validSplit: o['valid-split'] as number,
@@ -202,7 +205,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       moduleParams: { inputs: 784, hidden, outputs: 10, activation },
       optimizer: config.optimizer as 'sgd' | 'adam',
       lr: config.lr,
-      optimizerParams: config.optimizer === 'sgd' ? { momentum: config.momentum } : {},
+      optimizerParams: config.momentum !== null ? { momentum: config.momentum } : {},
       maxEpochs: config.epochs,
       batchSize: config.batchSize,
       trainSplit: config.validSplit > 0 ? config.validSplit : null,
