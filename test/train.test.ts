@@ -293,6 +293,38 @@ function tmpDir(): string {
 describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().isa})`, () => {
   const d = blobs();
 
+  test('a refused setParams changes nothing (it kept the keys before the bad one, and a bad value broke later calls)', () => {
+    const c = tiny({ lr: 0.01, maxEpochs: 2 });
+    const before = c.getParams();
+    const refused: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
+      [{ maxEpochs: -1 }, RangeError, /maxEpochs must be a positive integer, got -1/],
+      [{ lr: 0.5, momentm: 0.9 }, RangeError, /unknown parameter 'momentm'/],
+      [{ lr: 0.5, module__hidden: [3], batchSize: 0 }, RangeError, /batchSize must be a positive integer/],
+      [{ optimizerParams: 'momentum=0.9' }, TypeError, /^optimizerParams must be an object of named values, got/],
+      [{ module: 5 }, TypeError, /^module must be 'mlp', a Module class or a factory function, got 5/],
+    ];
+    for (const [p, type, msg] of refused) {
+      expect(() => c.setParams(p)).toThrow(type);
+      expect(() => c.setParams(p)).toThrow(msg);
+      expect(c.getParams()).toEqual(before);
+    }
+    expect(() => c.setParams(null as any)).toThrow(TypeError);
+    c.setParams({ lr: 0.05 }); // later calls work
+    expect(c.clone().getParams().lr).toBe(0.05);
+  });
+
+  test('the constructor checks the types of moduleParams, optimizerParams, module and the options themselves', () => {
+    const make = (o: unknown) => () => new NeuralNetClassifier(o as any);
+    // they failed at fit, as "SGD: unknown option '0'" / "MLP: unknown option '0'", or were taken as no options
+    expect(make({ optimizerParams: 'momentum=0.9' })).toThrow(
+      new TypeError("optimizerParams must be an object of named values, got 'momentum=0.9'"),
+    );
+    expect(make({ moduleParams: [4, [3], 3] })).toThrow(/^moduleParams must be an object of named values, got/);
+    expect(make({ module: 'MLP' })).toThrow(/^module must be 'mlp', a Module class or a factory function/);
+    for (const bad of [0, true, () => 1, [1]]) expect(make(bad)).toThrow(/^NeuralNetClassifier: 'options' must be an object/);
+    expect(make(undefined)).not.toThrow();
+  });
+
   test('setWeights checks every entry before it writes any: a refused call leaves the model as it was', async () => {
     const c = tiny({ maxEpochs: 2, moduleParams: { batchNorm: true } });
     await c.fit(d.X, d.y);

@@ -478,34 +478,46 @@ export class NeuralNetClassifier implements TrainerView {
     return p;
   }
 
-  /** Sets parameters; a changed module__x re-initializes the module on the next fit, optimizer__x the optimizer. */
+  /**
+   * Sets parameters; a changed module__x re-initializes the module on the next fit, optimizer__x the optimizer.
+   * All of them are checked before any is set: a refused call changes nothing.
+   */
   setParams(params: Record<string, unknown>): this {
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+      throw new TypeError(`setParams: 'params' must be an object of parameter values, got ${shown(params)}`);
+    }
+    const next = { ...this.opts };
+    let moduleChanged = false;
+    let optimizerChanged = false;
     for (const [key, value] of Object.entries(params)) {
       if (value === undefined) continue;
       if (key.startsWith('module__')) {
-        this.opts.moduleParams = { ...this.opts.moduleParams, [key.slice(8)]: value };
-        this.moduleChanged();
+        next.moduleParams = { ...next.moduleParams, [key.slice(8)]: value };
+        moduleChanged = true;
       } else if (key.startsWith('optimizer__')) {
-        this.opts.optimizerParams = { ...this.opts.optimizerParams, [key.slice(11)]: value };
-        this.optimizerChanged();
+        next.optimizerParams = { ...next.optimizerParams, [key.slice(11)]: value };
+        optimizerChanged = true;
       } else if (key === 'moduleParams' || key === 'optimizerParams') {
-        if (typeof value !== 'object' || value === null) throw new TypeError(`${key} must be an object`);
-        (this.opts as any)[key] = { ...(value as object) };
-        if (key === 'moduleParams') this.moduleChanged();
-        else this.optimizerChanged();
+        checkParamsObject(value, key);
+        (next as any)[key] = { ...(value as object) };
+        if (key === 'moduleParams') moduleChanged = true;
+        else optimizerChanged = true;
       } else if (key === 'criterion') {
-        this.opts.criterion = criterionName(value);
+        next.criterion = criterionName(value);
       } else if (key in DEFAULTS || key === 'module' || key === 'callbacks' || key === 'optimizer') {
-        (this.opts as any)[key] = value;
-        if (key === 'module' || key === 'dtype' || key === 'seed') this.moduleChanged();
-        if (key === 'optimizer' || key === 'lr') this.optimizerChanged();
+        (next as any)[key] = value;
+        if (key === 'module' || key === 'dtype' || key === 'seed') moduleChanged = true;
+        if (key === 'optimizer' || key === 'lr') optimizerChanged = true;
       } else {
         throw new RangeError(
           `NeuralNetClassifier: unknown parameter '${key}' (known: ${[...Object.keys(DEFAULTS), 'module', 'optimizer', 'callbacks', 'module__<name>', 'optimizer__<name>'].join(', ')})`,
         );
       }
     }
-    this.validateOptions();
+    NeuralNetClassifier.validateOptions(next);
+    this.opts = next;
+    if (moduleChanged) this.moduleChanged();
+    if (optimizerChanged) this.optimizerChanged();
     return this;
   }
 
@@ -541,8 +553,8 @@ export class NeuralNetClassifier implements TrainerView {
     return new NeuralNetClassifier({}).setParams(fresh(this.getParams())).setParams(fresh(params));
   }
 
-  private validateOptions(): void {
-    const o = this.opts;
+  /** The checks of a complete set of parameters (setParams runs them on what it is about to set). */
+  private static validateOptions(o: NeuralNetClassifier['opts']): void {
     if (!(typeof o.lr === 'number' && Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr must be a positive finite number, got ${o.lr}`);
     checkPositiveInt(o.maxEpochs, 'maxEpochs');
     checkPositiveInt(o.batchSize, 'batchSize');
@@ -567,6 +579,9 @@ export class NeuralNetClassifier implements TrainerView {
     }
     if (o.verbose !== 0 && o.verbose !== 1 && o.verbose !== 2) {
       throw new RangeError(`verbose must be 0, 1 or 2, got ${shown(o.verbose)}`);
+    }
+    if (o.module !== 'mlp' && typeof o.module !== 'function') {
+      throw new TypeError(`module must be 'mlp', a Module class or a factory function, got ${shown(o.module)}`);
     }
     if (!Array.isArray(o.callbacks)) throw new TypeError('callbacks must be an array');
     o.callbacks.forEach((cb, i) => {
@@ -1715,9 +1730,20 @@ function countCorrect(logits: FloatArray, m: number, k: number, y: Int32Array): 
 }
 
 /** Turns { moduleParams: {a}, optimizerParams: {b} } into module__a / optimizer__b plus the rest. */
+/** TypeError unless `v` (moduleParams, optimizerParams) is a plain object of named values. */
+function checkParamsObject(v: unknown, key: string): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new TypeError(`${key} must be an object of named values, got ${shown(v)}`);
+  }
+}
+
 function flattenOptions(o: NeuralNetClassifierOptions): Record<string, unknown> {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+    throw new TypeError(`NeuralNetClassifier: 'options' must be an object, got ${shown(o)}`);
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
+    if ((k === 'moduleParams' || k === 'optimizerParams') && v !== undefined) checkParamsObject(v, k);
     if (k === 'moduleParams' && v) for (const [mk, mv] of Object.entries(v)) out[`module__${mk}`] = mv;
     else if (k === 'optimizerParams' && v) for (const [ok, ov] of Object.entries(v)) out[`optimizer__${ok}`] = ov;
     else out[k] = v;
