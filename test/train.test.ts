@@ -1443,6 +1443,30 @@ describe(`save and load: training on from a file, checked entries (${backend().n
     ]);
   });
 
+  test("save's and load's file must be a path string; save refuses a directory and leaves no temporary file", async () => {
+    // load(0) read stdin until it closed; save('') and save(dir) failed in the rename and left FILE.tmp-PID behind
+    const c = tiny({ maxEpochs: 1 });
+    await c.fit(d.X, d.y);
+    for (const bad of [undefined, 12345, '']) {
+      expect(() => NeuralNetClassifier.load(bad as any)).toThrow(
+        new TypeError(`load: 'file' must be a non-empty path string, got ${bad === '' ? "''" : String(bad)}`),
+      );
+      expect(() => c.save(bad as any)).toThrow(TypeError);
+    }
+    const dir = tmpDir();
+    try {
+      fs.mkdirSync(path.join(dir, 'models'));
+      expect(() => c.save(path.join(dir, 'models'))).toThrow(
+        new RangeError(`save: 'file' must name a file, got '${path.join(dir, 'models')}' (a directory)`),
+      );
+      expect(fs.readdirSync(dir)).toEqual(['models']);
+      c.save(path.join(dir, 'models', 'm.json'));
+      expect(fs.readdirSync(path.join(dir, 'models'))).toEqual(['m.json']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('load refuses a negative BatchNorm running variance, naming the entry and index', async () => {
     const json = await modelJSON({ moduleParams: { batchNorm: true } });
     expect(NeuralNetClassifier.fromModelJSON(json).getWeights()['bn1.runningVar'].every((v) => v > 0)).toBe(true);

@@ -20,6 +20,7 @@ import { checkSignalOption, type SignalLike } from '../util/errors';
 import { moduleExtras } from '../nn/from_json';
 import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
+import { isDirectory } from '../util/files';
 
 export type FloatArray = Float32Array | Float64Array;
 /**
@@ -1379,12 +1380,23 @@ export class NeuralNetClassifier implements TrainerView {
     return { activation: first.config() };
   }
 
+  /**
+   * Writes the model (toModelJSON) to `file`, through a temporary file in its folder renamed over it: a reader
+   * never sees half a file, and a failed write leaves no temporary file behind.
+   */
   save(file: string): void {
+    checkModelPath(file, 'save');
+    if (isDirectory(file)) throw new RangeError(`save: 'file' must name a file, got '${file}' (a directory)`);
     const json = JSON.stringify(this.toModelJSON());
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, json);
-    fs.renameSync(tmp, file);
+    try {
+      fs.writeFileSync(tmp, json);
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
   }
 
   /**
@@ -1523,6 +1535,7 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** save()'s file read back; an error reading or parsing it names the file (the original error is its cause). */
   static load(file: string): NeuralNetClassifier {
+    checkModelPath(file, 'load'); // a number would be read as a file descriptor (0: stdin, until it closes)
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -1730,6 +1743,13 @@ function countCorrect(logits: FloatArray, m: number, k: number, y: Int32Array): 
 }
 
 /** Turns { moduleParams: {a}, optimizerParams: {b} } into module__a / optimizer__b plus the rest. */
+/** TypeError unless `file` (save's, load's) is a non-empty path string. */
+function checkModelPath(file: unknown, fn: string): void {
+  if (typeof file !== 'string' || file === '') {
+    throw new TypeError(`${fn}: 'file' must be a non-empty path string, got ${shown(file)}`);
+  }
+}
+
 /** TypeError unless `v` (moduleParams, optimizerParams) is a plain object of named values. */
 function checkParamsObject(v: unknown, key: string): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
