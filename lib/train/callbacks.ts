@@ -240,6 +240,16 @@ export interface TextOutput {
   readonly isTTY?: boolean;
 }
 
+/** TypeError naming `where`'s 'out' unless it has a write(text) method (a stream, or any such object). */
+function checkTextOutput(out: unknown, where: string): void {
+  if (out === null || typeof out !== 'object' || typeof (out as { write?: unknown }).write !== 'function') {
+    throw new TypeError(
+      `${where}: 'out' must be a stream or an object with a write(text) method, got ${
+        out === null ? 'null' : typeof out === 'string' ? `the string '${out}'` : typeof out}`,
+    );
+  }
+}
+
 /** Prints skorch's table one row per epoch (colored best values on a TTY). */
 export class PrintLog implements Callback {
   private table: HistoryTable;
@@ -250,6 +260,10 @@ export class PrintLog implements Callback {
     readonly out: TextOutput = process.stdout,
     color?: boolean,
   ) {
+    checkTextOutput(out, 'PrintLog');
+    if (color !== undefined && typeof color !== 'boolean') {
+      throw new TypeError(`PrintLog: 'color' must be a boolean, got ${typeof color}`);
+    }
     this.color = color ?? !!out.isTTY;
     this.table = new HistoryTable(undefined, this.color);
   }
@@ -269,7 +283,9 @@ export class PrintLog implements Callback {
 export class ProgressBar implements Callback {
   private start = 0;
   private lastDraw = 0;
-  constructor(readonly out: TextOutput = process.stderr) {}
+  constructor(readonly out: TextOutput = process.stderr) {
+    checkTextOutput(out, 'ProgressBar');
+  }
   private get enabled(): boolean {
     return !!this.out.isTTY;
   }
