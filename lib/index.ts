@@ -56,6 +56,7 @@ export { GridSearchCV, crossValidate, parameterGrid, StratifiedKFold, KFold } fr
 export type {
   ParamGrid,
   GridSearchOptions,
+  SearchFitOptions,
   CvOptions,
   CvResultRow,
   CvSplitter,

@@ -1,4 +1,5 @@
 import { Rng } from '../lib/util/random';
+import { expectErrors, type ErrorCase } from './helpers/throws';
 import { arange, batchIndices, batchRanges, numBatches, shuffledIndices, takeRows } from '../lib/data/batch';
 
 describe('batch ranges', () => {
@@ -42,6 +43,42 @@ describe('shuffledIndices', () => {
   test('errors', () => {
     expect(() => shuffledIndices(10, {} as Rng)).toThrow(TypeError);
     expect(() => shuffledIndices(-1, new Rng(1))).toThrow(RangeError);
+  });
+});
+
+describe('Rng argument checks', () => {
+  test('uniform, normal, int, permutation and shuffle refuse bad arguments with named errors', () => {
+    const r = new Rng(0);
+    const cases: ErrorCase[] = [
+      [() => r.uniform('0' as never, 1), TypeError, /^TypeError: Rng.uniform: lo must be a finite number, got string/],
+      [() => r.uniform(0, '1' as never), TypeError, /Rng.uniform: hi must be a finite number, got string "1"/],
+      [() => r.uniform(0, NaN), RangeError, /Rng.uniform: hi must be a finite number, got NaN/],
+      [() => r.normal('3' as never, 1), TypeError, /Rng.normal: mean must be a finite number, got string "3"/],
+      [() => r.normal(0, Infinity), RangeError, /Rng.normal: std must be a finite number, got Infinity/],
+      [() => r.normal(0, -1), RangeError, /^RangeError: Rng.normal: std must be >= 0, got -1$/],
+      [() => r.int('3' as never), TypeError, /Rng.int: n must be a positive integer, got string "3"/],
+      [() => r.int(2.5), RangeError, /Rng.int: n must be a positive integer, got 2.5/],
+      [() => r.permutation([5] as never), TypeError, /Rng.permutation: n must be a non-negative integer .*got Array/],
+      [() => r.permutation(2.5), RangeError, /Rng.permutation: n must be an integer in \[0, 2\^31\), got 2.5/],
+      [() => r.permutation(-1), RangeError, /Rng.permutation: n must be an integer in \[0, 2\^31\), got -1/],
+      [() => r.permutation(2 ** 40), RangeError, /Rng.permutation: .*got 1099511627776/],
+      [() => r.shuffle(undefined as never), TypeError, /^TypeError: Rng.shuffle: a must be an array .*got undefined$/],
+      [() => r.shuffle('abc' as never), TypeError, /Rng.shuffle: a must be an array .*got string/],
+      [() => r.shuffle({ length: -1 }), TypeError, /Rng.shuffle: .*length number -1/],
+    ];
+    expectErrors(cases);
+  });
+
+  test('good arguments draw as before (a rejected call draws nothing)', () => {
+    const a = new Rng(5);
+    const b = new Rng(5);
+    expect(() => a.normal(0, -1)).toThrow(RangeError);
+    expect(() => a.uniform(NaN, 1)).toThrow(RangeError);
+    const draws = (r: Rng): number[] => [r.uniform(2, 3), r.normal(1, 0), r.normal(), r.int(7)];
+    expect(draws(a)).toEqual(draws(b));
+    expect([...a.permutation(0)]).toEqual([]);
+    expect([...a.permutation(5)]).toEqual([...b.permutation(5)]);
+    expect(a.shuffle([1, 2, 3])).toEqual(b.shuffle([1, 2, 3]));
   });
 });
 

@@ -194,8 +194,28 @@ describe('kFold', () => {
 
   test('errors', () => {
     expect(() => kFold(3, 4)).toThrow(RangeError);
-    expect(() => kFold(-1, 2)).toThrow(TypeError);
+    expect(() => kFold(-1, 2)).toThrow(RangeError);
     expect(() => kFold(10, 0)).toThrow(RangeError);
+    // a data array where the sample count goes is described briefly, not stringified whole
+    expect(() => kFold(new Float32Array(100000) as never, 2)).toThrow(/^kFold: n must be .*, got Float32Array$/);
+  });
+
+  test('a misspelled option is refused, naming it and the known ones', () => {
+    expect(() => kFold(10, 2, { shufle: true } as never)).toThrow(
+      new RangeError("kFold: unknown option 'shufle' (known: shuffle, seed)"),
+    );
+    expect(() => stratifiedKFold([0, 1, 0, 1], 2, { sed: 3 } as never)).toThrow(
+      new RangeError("stratifiedKFold: unknown option 'sed' (known: shuffle, seed)"),
+    );
+    expect(() => trainValidSplit([0, 1, 0, 1, 0, 1, 0, 1, 0, 1], { stratify: false } as never)).toThrow(
+      new RangeError("trainValidSplit: unknown option 'stratify' (known: validFraction, stratified, shuffle, seed)"),
+    );
+    // every known option is still taken, by the 1/k path and the other-fractions path
+    const y = Int32Array.from({ length: 30 }, (_, i) => i % 3);
+    for (const validFraction of [0.2, 0.3]) {
+      const s = trainValidSplit(y, { validFraction, stratified: false, shuffle: true, seed: 4 });
+      expect(s.train.length + s.valid.length).toBe(30);
+    }
   });
 });
 

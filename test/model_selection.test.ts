@@ -36,6 +36,7 @@ import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 import { sentError, workerError } from '../lib/model_selection/pool';
+import { MAX_GRID_CANDIDATES } from '../lib/model_selection/grid_search';
 import { AnomalyError } from '../lib/autograd/anomaly';
 import { formatBar, progressTiming, SearchProgress, type ProgressOutput } from '../lib/model_selection/progress';
 
@@ -156,6 +157,30 @@ describe('parameterGrid', () => {
   });
 });
 
+describe('parameterGrid size cap', () => {
+  test('more than MAX_GRID_CANDIDATES candidates is a RangeError counted before any is built', () => {
+    const keys = (n: number, k: number): Record<string, unknown[]> =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, Array.from({ length: k }, (_, j) => j)]));
+    // the total over a list of dicts counts, each dict's sizes named (first: without the cap, this one is built)
+    expect(() => parameterGrid([keys(2, 1000), keys(1, 1)])).toThrow(
+      new RangeError(
+        'paramGrid has 1000001 candidates (2 keys of sizes 1000 x 1000; 1 key of size 1), more than the 1000000 ' +
+          'a search can hold: use fewer keys or values, or search in stages',
+      ),
+    );
+    const t0 = Date.now();
+    expect(() => parameterGrid(keys(40, 2))).toThrow(
+      /^paramGrid has 1099511627776 candidates \(40 keys of sizes 2 x 2 x 2 x 2 x 2 x 2 x 2 x 2 x \.\.\.\), more than/,
+    );
+    expect(() => parameterGrid(keys(60, 2))).toThrow(/^paramGrid has about 1\.15e\+18 candidates/);
+    expect(() => parameterGrid(keys(400, 10))).toThrow(/^paramGrid has over 1e308 candidates \(400 keys of sizes 10 x/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(() => new GridSearchCV(estimator(), keys(30, 2))).toThrow(RangeError);
+    expect(MAX_GRID_CANDIDATES).toBe(1_000_000);
+    expect(parameterGrid(keys(3, 10))).toHaveLength(1000);
+  });
+});
+
 describe('StratifiedKFold and KFold', () => {
   test('StratifiedKFold: sklearn assignment on a worked example, Int32Array folds, re-iterable', () => {
     // classes by first appearance: 1 -> 0, 0 -> 1, 2 -> 2; sorted codes 0000 1111 22 dealt round robin to
@@ -251,8 +276,31 @@ describe('StratifiedKFold and KFold', () => {
         /greater than the number of samples/,
       ],
       [() => [...new KFold({ nSplits: 3 }).split(2)], RangeError, /greater than the number of samples/],
+      [
+        () => new KFold({ n_splits: 3 } as never),
+        RangeError,
+        /^RangeError: KFold: unknown option 'n_splits' \(known: nSplits, shuffle, seed\)$/,
+      ],
+      [() => new StratifiedKFold({ nsplits: 10 } as never), RangeError, /StratifiedKFold: unknown option 'nsplits'/],
+      [() => [...new KFold({ nSplits: 2 }).split(2.5)], RangeError, /KFold.split: n must be a non-negative integer/],
     ];
     expectErrors(cases);
+  });
+
+  test("sklearn's split(X, y), with X where the sample count goes: a brief TypeError saying what split takes", () => {
+    const X = new Float32Array(2_000_000);
+    const y = Int32Array.from({ length: 2000 }, (_, i) => i % 10);
+    const cases: ErrorCase[] = [
+      [
+        () => [...new StratifiedKFold({ nSplits: 3 }).split(X as never, y)],
+        TypeError,
+        /^TypeError: StratifiedKFold.split: n must be the number of samples .*Float32Array; .*split\(y.length, y\)$/,
+      ],
+      [() => [...new KFold({ nSplits: 3 }).split(X as never)], TypeError, /^TypeError: KFold.split: .*Float32Array;/],
+      [() => [...new KFold().split('10' as never)], TypeError, /KFold.split: n .*got string "10"/],
+    ];
+    expectErrors(cases);
+    expect([...new StratifiedKFold({ nSplits: 3 }).split(y.length, y)].length).toBe(3);
   });
 });
 
@@ -1354,6 +1402,52 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
     await expect(new GridSearchCV(estimator(), { lr: [0.01] }, o).fit(X, y)).rejects.toThrow(want);
     await expect(crossValidate(estimator(), X, y, { cv: 2, verbose: 0, onFit: () => fits++ })).rejects.toThrow(want);
     expect(fits).toBe(0);
+  });
+});
+
+describe('GridSearchCV#fit and #refitBest take { signal } as NeuralNetClassifier#fit does', () => {
+  const small = { X: data.X.subarray(0, 200 * FEATURES), y: data.y.subarray(0, 200) };
+  const opts = { cv: 2, verbose: 0 as const, refit: false };
+
+  test("an aborted signal of fit's options rejects with the AbortError of the constructor's signal", async () => {
+    let fits = 0;
+    const onFit = (): number => fits++;
+    const stopped = { ...opts, onFit, signal: AbortSignal.abort('stop') };
+    const viaCtor = new GridSearchCV(estimator(), { lr: [0.02] }, stopped);
+    const e1 = (await viaCtor.fit(small.X, small.y).catch((e: Error) => e)) as Error;
+    const viaFit = new GridSearchCV(estimator(), { lr: [0.02] }, { ...opts, onFit });
+    const p2 = viaFit.fit(small.X, small.y, { signal: AbortSignal.abort('stop') });
+    const e2 = (await p2.catch((e: Error) => e)) as Error;
+    expect([e2.name, e2.message, e2.cause, e2.constructor]).toEqual([e1.name, e1.message, e1.cause, e1.constructor]);
+    expect([e2.name, e2.cause, fits, viaFit.cvResults]).toEqual(['AbortError', 'stop', 0, []]);
+  });
+
+  test("fit's signal (null included) replaces the constructor's; refitBest's too; bad options are named", async () => {
+    const gs = new GridSearchCV(estimator(), { lr: [0.02] }, { ...opts, signal: AbortSignal.abort() });
+    await gs.fit(small.X, small.y, { signal: new AbortController().signal });
+    expect(gs.cvResults).toHaveLength(1);
+    await expect(gs.refitBest(small.X, small.y)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(gs.bestEstimator).toBeNull();
+    const ok = new GridSearchCV(estimator(), { lr: [0.02] }, opts);
+    await ok.fit(small.X, small.y, { signal: null });
+    await expect(ok.refitBest(small.X, small.y, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(ok.bestEstimator).toBeNull();
+    await gs.refitBest(small.X, small.y, { signal: null });
+    expect(gs.bestEstimator).toBeInstanceOf(NeuralNetClassifier);
+    const { X, y } = small;
+    const bad: [Promise<unknown>, ErrorConstructor, RegExp][] = [
+      [ok.fit(X, y, { sgnal: 5 } as never), RangeError, /^GridSearchCV.fit: unknown option 'sgnal' \(known: signal\)$/],
+      [ok.fit(X, y, 5 as never), TypeError, /^GridSearchCV.fit: options must be an object like { signal }, got number/],
+      [ok.fit(X, y, { signal: {} } as never), TypeError, /^GridSearchCV.fit: options.signal must be an AbortSignal/],
+      [ok.refitBest(X, y, { validation: 1 } as never), RangeError, /^GridSearchCV.refitBest: unknown option 'valid/],
+      [ok.refitBest(X, y, null as never), TypeError, /^GridSearchCV.refitBest: options must be an object/],
+    ];
+    for (const [p, type, re] of bad) {
+      const err = await p.catch((e: unknown) => e);
+      expect([err instanceof type, String(err).replace(/^\w+: /, '')]).toEqual([true, expect.stringMatching(re)]);
+    }
   });
 });
 

@@ -25,6 +25,7 @@
 import { checkSeed, Rng } from '../util/random';
 import { takeRows, shuffledIndices } from './batch';
 import { describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 
 export { takeRows, shuffledIndices };
 
@@ -49,8 +50,12 @@ function checkSplits(fn: string, nSplits: unknown): asserts nSplits is number {
   if (nSplits < 2) throw new RangeError(`${fn}: nSplits must be at least 2, got ${nSplits}`);
 }
 
-function rngFrom(fn: string, opts: SplitOptions): Rng | null {
+const SPLIT_OPTION_KEYS = ['shuffle', 'seed'] as const;
+const TRAIN_VALID_OPTION_KEYS = ['validFraction', 'stratified', ...SPLIT_OPTION_KEYS] as const;
+
+function rngFrom(fn: string, opts: SplitOptions, known: readonly string[] = SPLIT_OPTION_KEYS): Rng | null {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
+  checkOptionKeys(opts, known, fn);
   if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') {
     throw new TypeError(`${fn}: shuffle must be a boolean, got ${String(opts.shuffle)}`);
   }
@@ -178,9 +183,8 @@ export function stratifiedKFold(y: Labels, nSplits: number, opts: SplitOptions =
 
 /** scikit-learn's KFold(nSplits, shuffle).split(X) over n samples. */
 export function kFold(n: number, nSplits: number, opts: SplitOptions = {}): Fold[] {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new TypeError(`kFold: n must be a non-negative integer, got ${String(n)}`);
-  }
+  if (typeof n !== 'number') throw new TypeError(`kFold: n must be a non-negative integer, got ${describeTyped(n)}`);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`kFold: n must be a non-negative integer, got ${n}`);
   checkSplits('kFold', nSplits);
   const rng = rngFrom('kFold', opts);
   if (n < nSplits) {
@@ -216,6 +220,7 @@ export interface TrainValidOptions extends SplitOptions {
  */
 export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { train: Int32Array; valid: Int32Array } {
   if (opts === null || typeof opts !== 'object') throw new TypeError('trainValidSplit: options must be an object');
+  checkOptionKeys(opts, TRAIN_VALID_OPTION_KEYS, 'trainValidSplit');
   checkLabels('trainValidSplit', y);
   const f = opts.validFraction ?? 0.2;
   if (typeof f !== 'number' || !(f > 0 && f < 1)) {
@@ -225,10 +230,11 @@ export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { trai
   if (typeof stratified !== 'boolean') throw new TypeError('trainValidSplit: stratified must be a boolean');
   const k = Math.round(1 / f);
   if (Math.abs(1 / f - k) < 1e-9) {
-    const fold = stratified ? stratifiedKFold(y, k, opts)[0] : kFold(y.length, k, opts)[0];
+    const so: SplitOptions = { shuffle: opts.shuffle, seed: opts.seed };
+    const fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
     return { train: fold.train, valid: fold.test };
   }
-  const rng = rngFrom('trainValidSplit', opts);
+  const rng = rngFrom('trainValidSplit', opts, TRAIN_VALID_OPTION_KEYS);
   const n = y.length;
   const nValid = Math.round(f * n);
   if (nValid < 1 || nValid >= n) {

@@ -14,15 +14,23 @@ import type { Callback } from '../train/callbacks';
 import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
-import { checkSignalOption, withContext, type SignalLike } from '../util/errors';
+import { checkOptionKeys, checkSignalOption, withContext, type SignalLike } from '../util/errors';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
-/** The candidates of a grid (sklearn's ParameterGrid): the cartesian product of each dict, dicts in order. */
+/** The most candidates parameterGrid builds: a larger grid is a RangeError before any is built. */
+export const MAX_GRID_CANDIDATES = 1_000_000;
+
+/**
+ * The candidates of a grid (sklearn's ParameterGrid): the cartesian product of each dict, dicts in order. More
+ * than MAX_GRID_CANDIDATES in all is a RangeError naming the count, counted before any candidate is built.
+ */
 export function parameterGrid(grid: ParamGrid): Record<string, unknown>[] {
   const grids = Array.isArray(grid) ? grid : [grid];
   if (grids.length === 0) throw new RangeError('paramGrid must not be an empty list');
   const out: Record<string, unknown>[] = [];
+  let total = 0;
+  const sizes: string[] = [];
   grids.forEach((g, gi) => {
     const where = `paramGrid${Array.isArray(grid) ? `[${gi}]` : ''}`;
     if (typeof g !== 'object' || g === null || Array.isArray(g)) {
@@ -32,6 +40,18 @@ export function parameterGrid(grid: ParamGrid): Record<string, unknown>[] {
     for (const k of keys) {
       if (!Array.isArray(g[k])) throw new TypeError(`${where}.${k} must be an array of values, got ${g[k] === null ? 'null' : typeof g[k]}`);
       if (g[k].length === 0) throw new RangeError(`${where}.${k} must not be empty`);
+    }
+    const count = keys.reduce((p, k) => p * g[k].length, 1);
+    total += count;
+    const shown = keys.length > 8 ? [...keys.slice(0, 8).map((k) => g[k].length), '...'] : keys.map((k) => g[k].length);
+    sizes.push(keys.length === 1 ? `1 key of size ${shown[0]}` : `${keys.length} keys of sizes ${shown.join(' x ')}`);
+    if (total > MAX_GRID_CANDIDATES) {
+      const big = total < Infinity ? `about ${total.toExponential(2)}` : 'over 1e308';
+      const n = total <= Number.MAX_SAFE_INTEGER ? String(total) : big;
+      throw new RangeError(
+        `paramGrid has ${n} candidates (${sizes.join('; ')}), more than the ${MAX_GRID_CANDIDATES} a search ` +
+          'can hold: use fewer keys or values, or search in stages',
+      );
     }
     const rec = (i: number, acc: Record<string, unknown>): void => {
       if (i === keys.length) {
@@ -428,6 +448,23 @@ export interface GridSearchOptions extends CvOptions {
   refit?: boolean;
 }
 
+/** The third argument of GridSearchCV#fit and #refitBest. */
+export interface SearchFitOptions {
+  /** Stops this call in place of the constructor's signal option (null: none; undefined: the constructor's). */
+  signal?: SignalLike | null;
+}
+
+/** The signal a fit or refitBest call uses: its own options.signal where given, else the constructor's. */
+function searchSignal(options: unknown, where: string, fallback: SignalLike | null | undefined): SignalLike | null {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object like { signal }, got ${describeTyped(options)}`);
+  }
+  checkOptionKeys(options, ['signal'], where);
+  const sig = (options as SearchFitOptions).signal;
+  checkSignalOption(sig, `${where}: options.signal`);
+  return (sig === undefined ? fallback : sig) ?? null;
+}
+
 export class GridSearchCV {
   readonly candidates: Record<string, unknown>[];
   cvResults: CvResultRow[] = [];
@@ -451,14 +488,20 @@ export class GridSearchCV {
     candidateInputs(estimator, this.candidates, true);
   }
 
-  async fit(X: FloatArray | number[][], y: ArrayLike<number>): Promise<this> {
+  /**
+   * Runs the search. `options.signal`, where given (not undefined), stops this fit (and its refit) in place of the
+   * constructor's signal option, as NeuralNetClassifier#fit(X, y, { signal }) does.
+   */
+  async fit(X: FloatArray | number[][], y: ArrayLike<number>, options: SearchFitOptions = {}): Promise<this> {
+    const signal = searchSignal(options, 'GridSearchCV.fit', this.options.signal);
     const labels = asLabels(y);
     const { data, features } = matrixFor(this.estimator, this.candidates, X, labels, false);
     const folds = foldsOf(resolveCv(this.options.cv), labels);
     // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
     // is reset first and set from this run only.
     this.resetResults();
-    const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, this.options);
+    const opts = { ...this.options, signal };
+    const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, opts);
     const rows: CvResultRow[] = this.candidates.map((params, ci) => {
       const mine = results.filter((r, i) => Math.floor(i / folds.length) === ci);
       const scores = mine.map((r) => r.testScore);
@@ -483,7 +526,7 @@ export class GridSearchCV {
     this.bestIndex = ranks.indexOf(1);
     this.bestParams = rows[this.bestIndex].params;
     this.bestScore = rows[this.bestIndex].mean_test_score;
-    if (this.options.refit ?? true) await this.refitBest(data, labels);
+    if (this.options.refit ?? true) await this.refitBest(data, labels, { signal });
     return this;
   }
 
@@ -500,15 +543,21 @@ export class GridSearchCV {
   /**
    * Fits a copy of the estimator with bestParams on all of X, y (what fit does with refit on): sets bestEstimator
    * and refitTime (seconds). For a search run with refit: false, e.g. to keep its cvResults when the refit is
-   * stopped (options.signal) or fails: bestEstimator and refitTime stay null then.
+   * stopped (options.signal) or fails: bestEstimator and refitTime stay null then. `options.signal`, where given
+   * (not undefined), stops the refit in place of the constructor's signal option.
    */
-  async refitBest(X: FloatArray | number[][], y: ArrayLike<number>): Promise<NeuralNetClassifier> {
+  async refitBest(
+    X: FloatArray | number[][],
+    y: ArrayLike<number>,
+    options: SearchFitOptions = {},
+  ): Promise<NeuralNetClassifier> {
+    const signal = searchSignal(options, 'GridSearchCV.refitBest', this.options.signal);
     if (this.bestParams === null) throw new Error('refitBest needs the results of fit first');
     const labels = asLabels(y);
     const { data } = asMatrix(X, labels.length, (this.estimator.getParams().dtype as 'float32') ?? 'float32');
     const t0 = performance.now();
     const est = this.estimator.clone({ ...this.bestParams, verbose: 0 });
-    await est.fit(data, labels, { signal: this.options.signal });
+    await est.fit(data, labels, { signal });
     this.bestEstimator = est;
     this.refitTime = (performance.now() - t0) / 1000;
     return est;

@@ -1,5 +1,13 @@
 export { GridSearchCV, crossValidate, parameterGrid } from './grid_search';
-export type { ParamGrid, GridSearchOptions, CvOptions, CvResultRow, CrossValidateResult, Scoring } from './grid_search';
+export type {
+  ParamGrid,
+  GridSearchOptions,
+  SearchFitOptions,
+  CvOptions,
+  CvResultRow,
+  CrossValidateResult,
+  Scoring,
+} from './grid_search';
 export { StratifiedKFold, KFold } from './split';
 export type { CvSplitter, Fold, KFoldOptions } from './split';
 export type { ProgressOutput } from './progress';

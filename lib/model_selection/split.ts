@@ -1,6 +1,8 @@
 /** Cross-validation splitters (scikit-learn's StratifiedKFold and KFold) over the functions in lib/data/split. */
 import { checkSeed } from '../util/random';
 import { stratifiedKFold, kFold } from '../data/split';
+import { checkOptionKeys } from '../util/errors';
+import { describeTyped } from '../activations/validate';
 
 export interface Fold {
   train: Int32Array;
@@ -20,12 +22,27 @@ export interface KFoldOptions {
 
 function checkOptions(o: KFoldOptions, name: string): number {
   if (o === null || typeof o !== 'object') throw new TypeError(`${name}: options must be an object like { nSplits: 5 }`);
+  checkOptionKeys(o, ['nSplits', 'shuffle', 'seed'], name);
   const n = o.nSplits ?? 5;
   if (typeof n !== 'number') throw new TypeError(`${name}: nSplits must be an integer >= 2, got ${typeof n}`);
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`${name}: nSplits must be an integer >= 2, got ${o.nSplits}`);
   if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`${name}: shuffle must be a boolean, got ${typeof o.shuffle}`);
   if (o.seed !== undefined) checkSeed(o.seed, name);
   return n;
+}
+
+/**
+ * TypeError / RangeError unless `n`, the first argument of split, is a sample count. Described briefly (an
+ * MNIST-sized X passed scikit-learn's way, split(X, y), is not stringified whole into the message).
+ */
+function checkSampleCount(n: unknown, where: string, usage: string): asserts n is number {
+  if (typeof n !== 'number') {
+    throw new TypeError(
+      `${where}: n must be the number of samples (a non-negative integer), got ${describeTyped(n)}; ` +
+        `split takes the sample count, not the data X: ${usage}`,
+    );
+  }
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${where}: n must be a non-negative integer, got ${n}`);
 }
 
 function toFold(f: { train: ArrayLike<number>; test: ArrayLike<number> }): Fold {
@@ -39,8 +56,9 @@ export class StratifiedKFold implements CvSplitter {
     this.nSplits = checkOptions(options, 'StratifiedKFold');
   }
   *split(n: number, y?: ArrayLike<number>): Iterable<Fold> {
+    checkSampleCount(n, 'StratifiedKFold.split', 'split(y.length, y)');
     if (!y) throw new TypeError('StratifiedKFold.split needs the labels y');
-    if (y.length !== n) throw new RangeError(`y has ${y.length} labels for ${n} samples`);
+    if (y.length !== n) throw new RangeError(`StratifiedKFold.split: y has ${y.length} labels for ${n} samples`);
     for (const f of stratifiedKFold(y, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 })) yield toFold(f);
   }
 }
@@ -52,6 +70,7 @@ export class KFold implements CvSplitter {
     this.nSplits = checkOptions(options, 'KFold');
   }
   *split(n: number): Iterable<Fold> {
+    checkSampleCount(n, 'KFold.split', 'split(n)');
     for (const f of kFold(n, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 })) yield toFold(f);
   }
 }

@@ -7,8 +7,11 @@
  * exact in JS.
  */
 // Module-level bindings: global lookups (Math.*) are slow under jest's sandbox, and these run per draw.
+import { describe, describeTyped } from '../activations/validate';
+
 const imul = Math.imul;
 const floor = Math.floor;
+const finite = Number.isFinite;
 
 /** An Rng's state as getState() gives it. */
 export interface RngState {
@@ -85,12 +88,17 @@ export class Rng {
 
   /** Uniform in [lo, hi). */
   uniform(lo = 0, hi = 1): number {
+    if (typeof lo !== 'number' || typeof hi !== 'number' || !finite(lo) || !finite(hi)) {
+      checkFiniteArg(lo, 'Rng.uniform', 'lo');
+      checkFiniteArg(hi, 'Rng.uniform', 'hi');
+    }
     return lo + (hi - lo) * this.random();
   }
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`n must be a positive integer, got ${n}`);
+    if (typeof n !== 'number') throw new TypeError(`Rng.int: n must be a positive integer, got ${describeTyped(n)}`);
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Rng.int: n must be a positive integer, got ${n}`);
     if (n <= 4294967296) {
       // Lemire-style rejection for an unbiased result.
       const limit = 4294967296 - (4294967296 % n);
@@ -104,6 +112,11 @@ export class Rng {
 
   /** Standard normal (Box-Muller, polar form). */
   normal(mean = 0, std = 1): number {
+    if (typeof mean !== 'number' || typeof std !== 'number' || !finite(mean) || !finite(std) || std < 0) {
+      checkFiniteArg(mean, 'Rng.normal', 'mean');
+      checkFiniteArg(std, 'Rng.normal', 'std');
+      throw new RangeError(`Rng.normal: std must be >= 0, got ${std}`);
+    }
     if (this.spare !== null) {
       const s = this.spare;
       this.spare = null;
@@ -122,6 +135,13 @@ export class Rng {
 
   /** In-place Fisher-Yates shuffle. */
   shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+    if (a === null || typeof a !== 'object') {
+      throw new TypeError(`Rng.shuffle: a must be an array or typed array (shuffled in place), got ${describe(a)}`);
+    }
+    const len: unknown = a.length;
+    if (typeof len !== 'number' || !Number.isSafeInteger(len) || len < 0) {
+      throw new TypeError(`Rng.shuffle: a must be an array or typed array, got one with length ${describeTyped(len)}`);
+    }
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i];
@@ -133,6 +153,15 @@ export class Rng {
 
   /** A random permutation of 0..n-1. */
   permutation(n: number): Int32Array {
+    if (typeof n !== 'number') {
+      throw new TypeError(
+        `Rng.permutation: n must be a non-negative integer (the permutation is of 0..n-1; ` +
+          `shuffle(a.slice()) permutes an array's elements), got ${describeTyped(n)}`,
+      );
+    }
+    if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+      throw new RangeError(`Rng.permutation: n must be an integer in [0, 2^31), got ${n}`);
+    }
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     return this.shuffle(p);
@@ -183,6 +212,12 @@ export class Rng {
 export function checkSeed(seed: unknown, where: string): asserts seed is number {
   if (typeof seed !== 'number') throw new TypeError(`${where}: 'seed' must be an integer, got ${typeof seed}`);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`${where}: 'seed' must be a safe integer, got ${String(seed)}`);
+}
+
+/** TypeError (not a number) or RangeError (NaN, infinite) naming `name` unless `v` is a finite number. */
+function checkFiniteArg(v: unknown, where: string, name: string): void {
+  if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be a finite number, got ${describeTyped(v)}`);
+  if (!finite(v)) throw new RangeError(`${where}: ${name} must be a finite number, got ${v}`);
 }
 
 /** A 32-bit finalizer (murmur3's fmix32) with an odd offset, so that mix32(h) != 0 for every h > 0 we feed. */
