@@ -882,4 +882,28 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       }
     }
   });
+  test('ModuleList, copyModule, loadStateDict and huge layers name the bad argument (engine errors before)', () => {
+    const N = nn as any;
+    const lin = new nn.Linear(2, 2, { seed: 1 });
+    expectErrors([
+      [() => new N.ModuleList(5), TypeError, /^TypeError: ModuleList: 'modules' must be an array of Modules, got num/],
+      [() => new N.ModuleList(null), TypeError, /ModuleList: 'modules' .* got null/],
+      [() => new N.ModuleList([new nn.ReLU(), 3]), TypeError, /ModuleList: every entry must be a Module/],
+      [() => N.copyModule(undefined), TypeError, /^TypeError: copyModule: .* must be a Module, got undefined$/],
+      [() => N.copyModule({ toJSON: () => ({}) }), TypeError, /copyModule: .* must be a Module, got Object/],
+      [() => new nn.Linear(1e5, 1e5), RangeError, /^RangeError: Linear: 'outFeatures x inFeatures' .* too many/],
+      [() => new nn.BatchNorm1d(2 ** 40), RangeError, /^RangeError: BatchNorm1d: 'numFeatures' .* too many elements/],
+      [() => lin.loadStateDict(lin.stateDict(), null as any), TypeError, /loadStateDict: 'options' .* got null/],
+      [() => lin.loadStateDict(lin.stateDict(), { strct: false } as any), RangeError, /unknown option 'strct'/],
+      [() => lin.loadStateDict(lin.stateDict(), { strict: 'no' } as any), TypeError, /'strict' must be a boolean/],
+    ]);
+    // what worked still does: an array or another iterable of modules, a copy, strict: false
+    expect(new nn.ModuleList([new nn.ReLU(), new nn.Tanh()]).length).toBe(2);
+    expect(new nn.ModuleList(new Set([new nn.ReLU()])).length).toBe(1);
+    expect(new nn.ModuleList().length).toBe(0);
+    expect(nn.copyModule(lin).stateDict()).toEqual(lin.stateDict());
+    const sd = lin.stateDict();
+    delete (sd as any).bias;
+    expect(() => lin.loadStateDict(sd, { strict: false })).not.toThrow();
+  });
 });
