@@ -14,6 +14,8 @@ import {
   isGradEnabled,
   manualSeed,
   zerosLike,
+  onesLike,
+  gradcheck,
   type Context,
 } from '../lib/autograd';
 import { inspect } from 'util';
@@ -22,6 +24,8 @@ import * as ops from '../lib/ops';
 import * as nn from '../lib/nn';
 import { backend } from '../lib/backend';
 import { Rng } from '../lib/util/random';
+
+const x64 = (): Tensor => tensor([1, 2], { dtype: 'float64', requiresGrad: true });
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): void => {
   expect(a.length).toBe(b.length);
@@ -826,6 +830,47 @@ describe('Function (user-defined ops)', () => {
     expect(() => ops.prelu(tensor([[1, 2]]), tensor([0.1, 0.2, 0.3]))).toThrow(/3 alpha values need an input with 3 channels/);
     expect(() => tensor([1]).activation('nope')).toThrow(/nope/);
     expect(() => tensor([1]).sum(0.5 as any)).toThrow(TypeError);
+  });
+
+  test('factories, dropout and gradcheck refuse a misspelled option and a shape where the options go', () => {
+    const A = { tensor, zeros, ones, full, rand, randn, arange, zerosLike, onesLike } as any;
+    const unknown = (where: string, k: string): RegExp => new RegExp(`^${where}: unknown option '${k}' \\(known: `);
+    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      [() => A.tensor(new Float32Array(6), [2, 3]), TypeError, /^tensor: 'options' must be .*an array.*\{ shape: \[/],
+      [() => A.tensor([1, 2], { requires_grad: true }), RangeError, unknown('tensor', 'requires_grad')],
+      [() => A.tensor([1, 2], 'float64'), TypeError, /^tensor: 'options' must be an object, got string "float64"$/],
+      [() => A.zeros([3], { dtpye: 'float64' }), RangeError, unknown('zeros', 'dtpye')],
+      [() => A.zeros([3], [3]), TypeError, /^zeros: 'options' must be an object, got an array$/],
+      [() => A.ones([3], { shape: [3] }), RangeError, unknown('ones', 'shape')],
+      [() => A.full([3], 2, { dtpye: 'float64' }), RangeError, unknown('full', 'dtpye')],
+      [() => A.randn([2], { sed: 1 }), RangeError, unknown('randn', 'sed')],
+      [() => A.rand([2], { lo: 1 }), RangeError, unknown('rand', 'lo')],
+      [() => A.arange(3, undefined, 1, { dtpye: 'float64' }), RangeError, unknown('arange', 'dtpye')],
+      [() => A.zerosLike(ones([2]), { dtpye: 'float64' }), RangeError, unknown('zerosLike', 'dtpye')],
+      [() => A.onesLike(ones([2]), { dtpye: 'float64' }), RangeError, unknown('onesLike', 'dtpye')],
+      [() => ops.dropout(ones([8]), 0.5, { trainig: false } as any), RangeError, unknown('dropout', 'trainig')],
+      [() => gradcheck((x: Tensor) => x.sum(), [x64()], { atoll: 1 } as any), RangeError, /^gradcheck: .* 'atoll'/],
+    ];
+    for (const [call, type, re] of cases) {
+      let err: unknown = null;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      const msg = err instanceof Error ? err.message : String(err);
+      expect([String(call), err instanceof type, msg]).toEqual([String(call), true, expect.stringMatching(re)]);
+    }
+    // the spelled-right options all still work
+    const t = tensor(new Float32Array(6), { shape: [2, 3], dtype: 'float64', requiresGrad: true, copy: false });
+    expect([t.shape, t.dtype, t.requiresGrad]).toEqual([[2, 3], 'float64', true]);
+    expect(zeros([3], { dtype: 'float64', requiresGrad: true }).requiresGrad).toBe(true);
+    expect(randn([2], { seed: 1 }).data).toEqual(randn([2], { seed: 1 }).data);
+    expect(rand([2], { rng: new Rng(1), low: 2, high: 3, dtype: 'float64' }).dtype).toBe('float64');
+    expect(arange(3, undefined, 1, { dtype: 'float64' }).dtype).toBe('float64');
+    expect(zerosLike(ones([2]), { dtype: 'float64', requiresGrad: false }).dtype).toBe('float64');
+    expect(ops.dropout(ones([8]), 0.5, { training: false, seed: 1 }).data).toEqual(ones([8]).data);
+    expect(gradcheck((x: Tensor) => x.sum(), [x64()], { eps: 1e-6, atol: 1e-5, rtol: 1e-3, seed: 1 })).toBe(true);
   });
 });
 

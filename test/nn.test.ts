@@ -459,7 +459,7 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       [() => new nn.PReLU({ numParams: 3 } as any), "PReLU: unknown option 'numParams' (known: numParameters, init, dtype)"],
     ];
     for (const [make, msg] of cases) expect(make).toThrow(new RangeError(msg));
-    expect(() => new nn.PReLU(null as any)).toThrow(new TypeError("PReLU: 'options' must be an object"));
+    expect(() => new nn.PReLU(null as any)).toThrow(/^PReLU: 'options' must be an object such as .*, got null$/);
     // the spelled-right options still work, and a BatchNorm1d still goes through toJSON / fromJSON
     const masks = [1, 2].map(() => new nn.Dropout(0.5, { seed: 7 }).forward(tensor(new Float32Array(16).fill(1))).data);
     expect(masks[0]).toEqual(masks[1]);
@@ -838,5 +838,72 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(new nn.MSELoss({ reduction: 'sum' }).forward(tensor([1, 2]), tensor([0, 0])).item()).toBe(5);
     expect(new nn.NLLLoss().forward(logits.logSoftmax(), [0]).item()).toBeCloseTo(ops.crossEntropy(logits, [0]).item(), 6);
     expect(new nn.Flatten().forward(randn([2, 3, 4])).shape).toEqual([2, 12]);
+  });
+  test('activation modules refuse options that are not objects (a positional number was dropped)', () => {
+    const N = nn as any; // the calls below are the JavaScript mistakes the types rule out
+    expectErrors([
+      [() => new N.ELU(0.5), TypeError, /^TypeError: ELU: 'options' must be an object such as \{ alpha: 0.5 \}, got/],
+      [() => new N.CELU(0.5), TypeError, /CELU: 'options' must be an object such as \{ alpha: 0.5 \}, got number/],
+      [() => new N.Softplus(2), TypeError, /Softplus: 'options' must be an object such as \{ beta: 2 \}, got number 2/],
+      [() => new N.GELU(true), TypeError, /GELU: 'options' .* got boolean true/],
+      [() => new N.Swish(1.5), TypeError, /Swish: 'options' .* got number 1.5/],
+      [() => new N.Swish(null), TypeError, /Swish: 'options' .* got null/],
+      [() => new N.ELU([0.5]), TypeError, /ELU: 'options' .* got Array/],
+      [() => new N.LeakyReLU('0.2'), TypeError, /LeakyReLU: 'options' .*\{ alpha: 0.2 \}.* got string "0.2"/],
+      [() => new N.LeakyReLU(null), TypeError, /LeakyReLU: 'options' .* got null/],
+      [() => new N.PReLU(3), TypeError, /PReLU: 'options' .* got number 3/],
+      [() => N.activation('leaky_relu', 0.2), TypeError, /activation: 'params' must be an object .* number 0.2/],
+      [() => N.activation('elu', 0.5), TypeError, /activation: 'params' .* got number 0.5/],
+      [() => N.activation({ name: 'elu' }, 'x'), TypeError, /activation: 'params' .* got string "x"/],
+    ]);
+    // the forms that work are unchanged
+    expect(new nn.LeakyReLU(0.2).config()).toEqual({ name: 'leaky_relu', alpha: 0.2 });
+    expect(new nn.ELU({ alpha: 0.5 }).config()).toEqual({ name: 'elu', alpha: 0.5 });
+    expect(new nn.ELU().config()).toEqual({ name: 'elu', alpha: 1 });
+    expect(nn.activation('elu', { alpha: 0.5 }).config()).toEqual({ name: 'elu', alpha: 0.5 });
+    expect(nn.activation('elu', undefined).config()).toEqual({ name: 'elu', alpha: 1 });
+  });
+
+  test("activation modules' forward refuses what is not a Tensor, before the engine or the kernel", () => {
+    const bad: unknown[] = [undefined, null, Float32Array.of(-1, 2), [-1, 2], { data: [-1, 2], shape: [2] }];
+    const mods: [nn.Module, string][] = [
+      [new nn.ReLU(), 'relu'],
+      [new nn.Tanh(), 'tanh'],
+      [nn.activation('swish'), 'swish'],
+      [new nn.GELU({ approximate: 'tanh' }), 'gelu'],
+      [new nn.Swish({ learnBeta: true }), 'Swish'],
+      [new nn.PReLU(), 'PReLU'],
+      [new nn.PReLU({ numParameters: 2 }), 'PReLU'],
+    ];
+    for (const [m, where] of mods) {
+      for (const x of bad) {
+        const re = new RegExp(`^TypeError: ${where}: 'input' must be a Tensor, got `);
+        expectErrors([[() => m.forward(x as Tensor), TypeError, re]]);
+      }
+    }
+  });
+  test('ModuleList, copyModule, loadStateDict and huge layers name the bad argument (engine errors before)', () => {
+    const N = nn as any;
+    const lin = new nn.Linear(2, 2, { seed: 1 });
+    expectErrors([
+      [() => new N.ModuleList(5), TypeError, /^TypeError: ModuleList: 'modules' must be an array of Modules, got num/],
+      [() => new N.ModuleList(null), TypeError, /ModuleList: 'modules' .* got null/],
+      [() => new N.ModuleList([new nn.ReLU(), 3]), TypeError, /ModuleList: every entry must be a Module/],
+      [() => N.copyModule(undefined), TypeError, /^TypeError: copyModule: .* must be a Module, got undefined$/],
+      [() => N.copyModule({ toJSON: () => ({}) }), TypeError, /copyModule: .* must be a Module, got Object/],
+      [() => new nn.Linear(1e5, 1e5), RangeError, /^RangeError: Linear: 'outFeatures x inFeatures' .* too many/],
+      [() => new nn.BatchNorm1d(2 ** 40), RangeError, /^RangeError: BatchNorm1d: 'numFeatures' .* too many elements/],
+      [() => lin.loadStateDict(lin.stateDict(), null as any), TypeError, /loadStateDict: 'options' .* got null/],
+      [() => lin.loadStateDict(lin.stateDict(), { strct: false } as any), RangeError, /unknown option 'strct'/],
+      [() => lin.loadStateDict(lin.stateDict(), { strict: 'no' } as any), TypeError, /'strict' must be a boolean/],
+    ]);
+    // what worked still does: an array or another iterable of modules, a copy, strict: false
+    expect(new nn.ModuleList([new nn.ReLU(), new nn.Tanh()]).length).toBe(2);
+    expect(new nn.ModuleList(new Set([new nn.ReLU()])).length).toBe(1);
+    expect(new nn.ModuleList().length).toBe(0);
+    expect(nn.copyModule(lin).stateDict()).toEqual(lin.stateDict());
+    const sd = lin.stateDict();
+    delete (sd as any).bias;
+    expect(() => lin.loadStateDict(sd, { strict: false })).not.toThrow();
   });
 });

@@ -12,6 +12,7 @@ import { Tensor } from './tensor';
 import { enableGrad, noGrad } from './grad_mode';
 import { Rng } from '../util/random';
 import { fmtShape, multiIndex } from './util';
+import { checkOptionKeys } from '../util/errors';
 
 export interface GradcheckOptions {
   eps?: number;
@@ -34,6 +35,7 @@ export function gradcheck(fn: (...inputs: any[]) => Outputs, inputs: unknown[] |
   const args = inputs instanceof Tensor ? [inputs] : inputs;
   if (!Array.isArray(args)) throw new TypeError(`gradcheck: 'inputs' must be a Tensor or an array`);
   if (opts === null || typeof opts !== 'object') throw new TypeError(`gradcheck: 'options' must be an object`);
+  checkOptionKeys(opts, ['eps', 'atol', 'rtol', 'seed'], 'gradcheck'); // { atoll: 1 } was ignored
   const eps = opts.eps ?? 1e-6;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-3;

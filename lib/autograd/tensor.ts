@@ -6,7 +6,8 @@ import type { Rng } from '../util/random';
 import { _registerTensorClass, describeValue, type Node } from './function';
 import { runBackward, type BackwardOptions } from './engine';
 import { resolveRng } from './rng';
-import { checkTrueLength, lengthOf } from '../activations/validate';
+import { checkTrueLength, describeTyped, lengthOf } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 import {
   alloc,
   checkDtype,
@@ -384,10 +385,23 @@ function flattenNested(data: NestedArray[], where: string): { shape: number[]; f
   return { shape, flat };
 }
 
-function checkOpts(opts: unknown, where: string): void {
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-    throw new TypeError(`${where}: 'options' must be an object`);
+const TENSOR_OPTS = ['dtype', 'requiresGrad'] as const;
+const RANDOM_OPTS = [...TENSOR_OPTS, 'rng', 'seed'] as const;
+
+/**
+ * TypeError unless `opts` is undefined or an object, RangeError for a key not in `known` (a misspelled
+ * { requires_grad } or { dtpye } was ignored). An array there is a shape given where the options go.
+ */
+function checkOpts(opts: unknown, where: string, known: readonly string[]): void {
+  if (opts === undefined) return;
+  if (Array.isArray(opts)) {
+    const hint = known.includes('shape') ? ': a shape goes in the options, { shape: [2, 3] }' : '';
+    throw new TypeError(`${where}: 'options' must be an object, got an array${hint}`);
   }
+  if (opts === null || typeof opts !== 'object') {
+    throw new TypeError(`${where}: 'options' must be an object, got ${describeTyped(opts)}`);
+  }
+  checkOptionKeys(opts, known, where);
 }
 
 function finish(data: FloatArray, shape: number[], opts: TensorOptions | undefined, where: string): Tensor {
@@ -406,7 +420,7 @@ export function tensor(
   opts: FromDataOptions = {},
 ): Tensor {
   const where = 'tensor';
-  checkOpts(opts, where);
+  checkOpts(opts, where, [...TENSOR_OPTS, 'shape', 'copy']);
   let fromShape: number[] | null = null; // a Tensor keeps its shape (torch.tensor / as_tensor)
   if (data instanceof Tensor) {
     fromShape = data.shape;
@@ -445,7 +459,7 @@ export function tensor(
 }
 
 function filled(shape: number | number[], value: number, opts: TensorOptions | undefined, where: string): Tensor {
-  checkOpts(opts, where);
+  checkOpts(opts, where, TENSOR_OPTS);
   const s = checkShape(shape, where);
   const data = alloc(checkDtype(opts?.dtype, where), numelOf(s));
   if (value !== 0) data.fill(value);
@@ -464,10 +478,12 @@ export function full(shape: number | number[], value: number, opts?: TensorOptio
 }
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`zerosLike: 't' must be a Tensor`);
+  checkOpts(opts, 'zerosLike', TENSOR_OPTS);
   return zeros(t.shape, { ...opts, dtype: opts?.dtype ?? t.dtype });
 }
 export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`onesLike: 't' must be a Tensor`);
+  checkOpts(opts, 'onesLike', TENSOR_OPTS);
   return ones(t.shape, { ...opts, dtype: opts?.dtype ?? t.dtype });
 }
 
@@ -478,7 +494,7 @@ export interface RandomOptions extends TensorOptions {
 
 /** Standard normal samples (seeded through `rng` or `seed`, else the default stream). */
 export function randn(shape: number | number[], opts?: RandomOptions): Tensor {
-  checkOpts(opts, 'randn');
+  checkOpts(opts, 'randn', RANDOM_OPTS);
   const s = checkShape(shape, 'randn');
   const rng = resolveRng(opts, 'randn');
   const data = alloc(checkDtype(opts?.dtype, 'randn'), numelOf(s));
@@ -488,7 +504,7 @@ export function randn(shape: number | number[], opts?: RandomOptions): Tensor {
 
 /** Uniform samples in [0, 1) (or [low, high) with opts.low/high). */
 export function rand(shape: number | number[], opts?: RandomOptions & { low?: number; high?: number }): Tensor {
-  checkOpts(opts, 'rand');
+  checkOpts(opts, 'rand', [...RANDOM_OPTS, 'low', 'high']);
   const s = checkShape(shape, 'rand');
   const rng = resolveRng(opts, 'rand');
   const lo = opts?.low ?? 0;
@@ -503,6 +519,7 @@ export function rand(shape: number | number[], opts?: RandomOptions & { low?: nu
 
 /** arange(end) or arange(start, end, step = 1): values start, start+step, ... < end (1-D). */
 export function arange(start: number, end?: number, step: number = 1, opts?: TensorOptions): Tensor {
+  checkOpts(opts, 'arange', TENSOR_OPTS);
   if (end === undefined) {
     end = start;
     start = 0;

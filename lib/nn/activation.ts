@@ -19,6 +19,20 @@ import {
   type ActivationLike,
   type ResolvedActivation,
 } from '../ops/activation';
+import { checkTensor } from '../ops/util';
+
+/**
+ * The options object of an activation module's constructor: {} for undefined, else a TypeError naming 'options'
+ * and showing the object form unless it is an object (a positional number, as PyTorch's nn.ELU(0.5), was dropped
+ * without a word: `{ ...0.5 }` is `{}`).
+ */
+function optionsObject<T extends object>(opts: T | undefined, where: string, example: string): T {
+  if (opts === undefined) return {} as T;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${where}: 'options' must be an object such as ${example}, got ${describeTyped(opts)}`);
+  }
+  return opts;
+}
 
 /** Any registered activation, by name or spec. */
 export class Activation extends Module {
@@ -79,25 +93,28 @@ export class Softsign extends Activation {
 }
 export class Softplus extends Activation {
   constructor(opts: { beta?: number; threshold?: number } = {}) {
-    super('softplus', { ...opts });
+    super('softplus', { ...optionsObject(opts, 'Softplus', '{ beta: 2 }') });
   }
 }
 export class LeakyReLU extends Activation {
   /** alpha (PyTorch's negative_slope) defaults to 0.01. */
   constructor(opts: { alpha?: number; negativeSlope?: number } | number = {}) {
-    if (opts !== null && typeof opts === 'object') checkOptionKeys(opts, ['alpha', 'negativeSlope'], 'LeakyReLU');
+    if (typeof opts !== 'number') {
+      opts = optionsObject(opts, 'LeakyReLU', '{ alpha: 0.2 } (or the number 0.2)');
+      checkOptionKeys(opts, ['alpha', 'negativeSlope'], 'LeakyReLU');
+    }
     const alpha = typeof opts === 'number' ? opts : (opts.alpha ?? opts.negativeSlope);
     super('leaky_relu', alpha === undefined ? {} : { alpha });
   }
 }
 export class ELU extends Activation {
   constructor(opts: { alpha?: number } = {}) {
-    super('elu', { ...opts });
+    super('elu', { ...optionsObject(opts, 'ELU', '{ alpha: 0.5 }') });
   }
 }
 export class CELU extends Activation {
   constructor(opts: { alpha?: number } = {}) {
-    super('celu', { ...opts });
+    super('celu', { ...optionsObject(opts, 'CELU', '{ alpha: 0.5 }') });
   }
 }
 export class SELU extends Activation {
@@ -107,7 +124,7 @@ export class SELU extends Activation {
 }
 export class GELU extends Activation {
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
-    super('gelu', { ...opts });
+    super('gelu', { ...optionsObject(opts, 'GELU', "{ approximate: 'tanh' }") });
   }
 }
 export class Mish extends Activation {
@@ -142,7 +159,8 @@ export class Swish extends Activation {
   beta: Parameter | null;
 
   constructor(opts: { beta?: number; learnBeta?: boolean; dtype?: DType } = {}) {
-    if (opts !== null && typeof opts === 'object') checkOptionKeys(opts, ['beta', 'learnBeta', 'dtype'], 'Swish');
+    opts = optionsObject(opts, 'Swish', '{ beta: 1.5 }');
+    checkOptionKeys(opts, ['beta', 'learnBeta', 'dtype'], 'Swish');
     super('swish', opts.beta === undefined ? {} : { beta: opts.beta });
     const learn = opts.learnBeta ?? false;
     if (typeof learn !== 'boolean') throw new TypeError(`Swish: 'learnBeta' must be a boolean`);
@@ -155,6 +173,7 @@ export class Swish extends Activation {
   }
   override forward(x: Tensor): Tensor {
     if (!this.beta) return super.forward(x);
+    checkTensor(x, 'Swish', 'input');
     return swish(x, this.beta.dtype === x.dtype ? this.beta : this.beta.to(x.dtype));
   }
   override fusedOp(): { opId: number; a: number; b: number } | null {
@@ -178,7 +197,7 @@ export class PReLU extends Module {
 
   constructor(opts: { numParameters?: number; init?: number | ArrayLike<number>; dtype?: DType } = {}) {
     super();
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`PReLU: 'options' must be an object`);
+    opts = optionsObject(opts, 'PReLU', '{ init: 0.25 } or { numParameters: 3 }');
     checkOptionKeys(opts, ['numParameters', 'init', 'dtype'], 'PReLU');
     const init = opts.init ?? 0.25;
     const fromArray = typeof init === 'object' && init !== null;
@@ -203,6 +222,7 @@ export class PReLU extends Module {
     this.weight = new Parameter(new Tensor(d, [n]));
   }
   forward(x: Tensor): Tensor {
+    checkTensor(x, 'PReLU', 'input');
     return prelu(x, this.weight.dtype === x.dtype ? this.weight : this.weight.to(x.dtype));
   }
   override config(): Record<string, unknown> {
@@ -239,6 +259,10 @@ const CLASSES: Record<string, (p: Params) => Activation> = {
  * other names give the class of that name (nn.ReLU, ...) or a generic nn.Activation.
  */
 export function activation(nameOrSpec: ActivationLike, params?: Record<string, unknown>): Module {
+  if (params != null && (typeof params !== 'object' || Array.isArray(params))) {
+    // a number was dropped without a word ({ ...0.2 } is {}), so activation('elu', 0.5) was a default ELU
+    throw new TypeError(`activation: 'params' must be an object such as { alpha: 0.5 }, got ${describeTyped(params)}`);
+  }
   let name: string;
   let p: Record<string, unknown>;
   if (typeof nameOrSpec === 'string') {

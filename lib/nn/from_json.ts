@@ -6,6 +6,7 @@ import { BatchNorm1d, CrossEntropyLoss, Dropout, Flatten, MSELoss, NLLLoss } fro
 import { MLP } from './mlp';
 import { Rng, type RngState } from '../util/random';
 import { Tensor } from '../autograd/tensor';
+import { describeTyped } from '../activations/validate';
 
 const ACTIVATION_TYPES = [
   'Activation', 'ReLU', 'Sigmoid', 'Tanh', 'Softsign', 'Softplus', 'LeakyReLU', 'ELU', 'CELU', 'SELU', 'GELU', 'Mish',
@@ -167,5 +168,6 @@ export function applyModuleExtras<M extends Module>(c: M, x: ModuleExtras): M {
  * Dropout's rng, copied in its current state; one generator shared by several modules stays shared).
  */
 export function copyModule(m: Module): Module {
+  if (!(m instanceof Module)) throw new TypeError(`copyModule: the argument must be a Module, got ${describeTyped(m)}`);
   return applyModuleExtras(fromJSON(m.toJSON()).loadStateDict(m.stateDict()), moduleExtras(m));
 }

@@ -1,7 +1,7 @@
 /** BatchNorm1d, Dropout, Flatten and the loss modules. */
 import { Module, Parameter } from './module';
 import { Tensor } from '../autograd/tensor';
-import { alloc, checkDtype, type DType } from '../autograd/util';
+import { alloc, checkDtype, checkShape, type DType } from '../autograd/util';
 import { getDefaultRng } from '../autograd/rng';
 import { Rng } from '../util/random';
 import { batchNorm } from '../ops/batchnorm';
@@ -49,6 +49,7 @@ export class BatchNorm1d extends Module {
     if (!Number.isSafeInteger(numFeatures) || numFeatures < 1) {
       throw new RangeError(`BatchNorm1d: 'numFeatures' must be a positive integer, got ${numFeatures}`);
     }
+    checkShape([numFeatures], 'BatchNorm1d', 'numFeatures'); // too many elements: a named RangeError
     if (opts === null || typeof opts !== 'object') throw new TypeError(`BatchNorm1d: 'options' must be an object`);
     checkOptionKeys(opts, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype'], 'BatchNorm1d');
     const dtype = checkDtype(opts.dtype, 'BatchNorm1d');

@@ -1,7 +1,7 @@
 /** nn.Linear: y = x Wᵀ + b with W stored [out, in], PyTorch's default init, bias fused into the GEMM. */
 import { Parameter, Module } from './module';
 import { Tensor } from '../autograd/tensor';
-import { alloc, checkDtype, type DType } from '../autograd/util';
+import { alloc, checkDtype, checkShape, type DType } from '../autograd/util';
 import { resolveRng } from '../autograd/rng';
 import type { Rng } from '../util/random';
 import { linear } from '../ops/matmul';
@@ -40,6 +40,8 @@ export class Linear extends Module {
     super();
     this.inFeatures = checkFeatures(inFeatures, 'inFeatures');
     this.outFeatures = checkFeatures(outFeatures, 'outFeatures');
+    // a named RangeError, not the typed array's own "Invalid typed array length", for a huge weight
+    checkShape([outFeatures, inFeatures], 'Linear', 'outFeatures x inFeatures');
     if (opts === null || typeof opts !== 'object') throw new TypeError(`Linear: 'options' must be an object`);
     checkOptionKeys(opts, ['bias', 'dtype', 'rng', 'seed'], 'Linear');
     const dtype = checkDtype(opts.dtype, 'Linear');

@@ -8,7 +8,8 @@
  */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, isFloatArray, type DType, type FloatArray } from '../autograd/util';
-import { checkTrueLength } from '../activations/validate';
+import { checkTrueLength, describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 
 /** A tensor that is a module parameter: requiresGrad defaults to true. Shares the given tensor's data. */
 export class Parameter extends Tensor {
@@ -235,7 +236,15 @@ export abstract class Module {
    */
   loadStateDict(state: StateDict | Record<string, StateEntry | Tensor>, opts: { strict?: boolean } = {}): this {
     if (state === null || typeof state !== 'object') throw new TypeError(`loadStateDict: 'state' must be an object`);
+    if (opts === null || typeof opts !== 'object') {
+      const got = describeTyped(opts);
+      throw new TypeError(`loadStateDict: 'options' must be an object such as { strict: false }, got ${got}`);
+    }
+    checkOptionKeys(opts, ['strict'], 'loadStateDict');
     const strict = opts.strict ?? true;
+    if (typeof strict !== 'boolean') {
+      throw new TypeError(`loadStateDict: 'strict' must be a boolean, got ${describeTyped(strict)}`);
+    }
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const optional = new Set<string>();
     // each key's module and own name, for the module's checkStateValues
@@ -430,9 +439,13 @@ export class Sequential extends Module {
 
 /** Holds modules in a list (children '0', '1', ...); it has no forward of its own. */
 export class ModuleList extends Module {
-  constructor(modules: Module[] = []) {
+  constructor(modules: Iterable<Module> = []) {
     super();
-    modules.forEach((m) => this.append(m));
+    const it: unknown = modules;
+    if (it === null || typeof it !== 'object' || typeof (it as Iterable<Module>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`ModuleList: 'modules' must be an array of Modules, got ${describeTyped(it)}`);
+    }
+    for (const m of it as Iterable<Module>) this.append(m);
   }
   append(m: Module): this {
     if (!(m instanceof Module)) throw new TypeError(`ModuleList: every entry must be a Module`);

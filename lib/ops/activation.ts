@@ -129,6 +129,7 @@ export function activation(x: Tensor, spec: ActivationLike, params?: Record<stri
 
 /** Runs a resolved activation (kernel op id, or the registry object's own forward/backward for user ones). */
 export function applyResolved(x: Tensor, act: ResolvedActivation): Tensor {
+  checkTensor(x, act.name, 'input');
   if (typeof act.opId === 'number' && act.opId >= 0) return Activation.apply(x, act.opId, act.a, act.b);
   // user-registered function of tensors: its own ops record the graph (derivative from autograd)
   if (typeof act.applyTensor === 'function') return act.applyTensor(x);

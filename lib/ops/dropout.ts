@@ -9,6 +9,7 @@ import { resolveRng } from '../autograd/rng';
 import type { Rng } from '../util/random';
 import { checkTensor } from './util';
 import { describeTyped } from '../activations/validate';
+import { checkOptionKeys } from '../util/errors';
 
 export class Dropout extends Function {
   static override forward(ctx: Context, x: Tensor, mask: Tensor): Tensor {
@@ -51,6 +52,7 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   }
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: 'p' must be in [0, 1], got ${p}`);
   if (opts === null || typeof opts !== 'object') throw new TypeError(`dropout: 'options' must be an object`);
+  checkOptionKeys(opts, ['training', 'rng', 'seed'], 'dropout'); // { trainig: false } still dropped
   const training = opts.training ?? true;
   if (typeof training !== 'boolean') throw new TypeError(`dropout: 'training' must be a boolean`);
   if (!training || p === 0) return x;
