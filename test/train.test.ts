@@ -275,6 +275,13 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     expect(Number(cells[2])).toBeCloseTo(c.history.epochs[0].valid_acc!, 4);
     // colors only when asked (a TTY)
     const colored = new HistoryTable(undefined, true).row(c.history.epochs[0]);
+    // bad columns were engine errors ("columns.map is not a function", "reading 'length'")
+    expect(() => new HistoryTable(5 as never)).toThrow(
+      new TypeError("HistoryTable: 'columns' must be an array, got number"),
+    );
+    expect(() => new HistoryTable(['epoch'] as never)).toThrow(
+      new TypeError('HistoryTable: columns[0] must be { key, header, format(v) } (a TableColumn)'),
+    );
     expect(colored).toContain('\x1b[');
     expect(History.fromJSON(c.history.toJSON()).column('train_loss')).toEqual(c.history.column('train_loss'));
   });

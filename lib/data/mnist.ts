@@ -224,6 +224,8 @@ const statsCache = new Map<string, MnistStats>();
  * in raw units. Computed once per folder and cached; these are what the test split is standardized with.
  */
 export function mnistStats(opts: { dir?: string } = {}): MnistStats {
+  if (opts === null || typeof opts !== 'object') throw new TypeError('mnistStats: options must be an object');
+  checkOptionKeys(opts, ['dir'], 'mnistStats');
   const files = mnistFiles('train', opts.dir);
   const key = path.resolve(files.images);
   let s = statsCache.get(key);

@@ -184,7 +184,9 @@ export function stratifiedKFold(y: Labels, nSplits: number, opts: SplitOptions =
 /** scikit-learn's KFold(nSplits, shuffle).split(X) over n samples. */
 export function kFold(n: number, nSplits: number, opts: SplitOptions = {}): Fold[] {
   if (typeof n !== 'number') throw new TypeError(`kFold: n must be a non-negative integer, got ${describeTyped(n)}`);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`kFold: n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw new RangeError(`kFold: n must be an integer in [0, 2^31) (sample indices are int32), got ${n}`);
+  }
   checkSplits('kFold', nSplits);
   const rng = rngFrom('kFold', opts);
   if (n < nSplits) {

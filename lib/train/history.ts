@@ -157,6 +157,14 @@ export class HistoryTable {
     readonly columns: TableColumn[] = DEFAULT_COLUMNS,
     readonly color = false,
   ) {
+    if (!Array.isArray(columns)) throw new TypeError(`HistoryTable: 'columns' must be an array, got ${typeof columns}`);
+    columns.forEach((c, i) => {
+      if (c === null || typeof c !== 'object' || typeof c.key !== 'string' || typeof c.header !== 'string' ||
+        typeof c.format !== 'function') {
+        throw new TypeError(`HistoryTable: columns[${i}] must be { key, header, format(v) } (a TableColumn)`);
+      }
+    });
+    if (typeof color !== 'boolean') throw new TypeError(`HistoryTable: 'color' must be a boolean, got ${typeof color}`);
     // tabulate's 'simple' format as skorch prints it: headers get 2 spaces of padding; values are 4-decimal.
     this.widths = columns.map((c) => Math.max(c.header.length + 2, 6));
   }
