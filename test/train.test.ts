@@ -1499,7 +1499,7 @@ describe(`save and load: training on from a file, checked entries (${backend().n
       [
         edited(json, (j) => setValue(j, 'bn1.runningVar', 5, -0.5)),
         RangeError,
-        lit("RangeError: cannot load this model: weights 'bn1.runningVar'[5] = -0.5: a running variance must be >= 0"),
+        lit("RangeError: cannot load this model: weights['bn1.runningVar'][5] = -0.5: a running variance must be >= 0"),
       ],
     ]);
   });

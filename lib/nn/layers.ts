@@ -122,21 +122,17 @@ export class BatchNorm1d extends Module {
    * A loaded running variance is >= 0 (eval divides by its square root), and a batch count a non-negative integer
    * (forward moves the running stats by 1 / (count + 1)).
    */
-  protected override checkStateValues(key: string, data: ArrayLike<number>, name: string): void {
+  protected override checkStateValues(key: string, data: ArrayLike<number>, at: string): void {
     if (key === 'runningVar') {
       for (let i = 0; i < data.length; i++) {
-        if (!(data[i] >= 0)) {
-          throw new RangeError(`loadStateDict: '${name}'[${i}] = ${data[i]}: a running variance must be >= 0`);
-        }
+        if (!(data[i] >= 0)) throw new RangeError(`${at}[${i}] = ${data[i]}: a running variance must be >= 0`);
       }
       return;
     }
     if (key !== 'numBatchesTracked') return;
     const n = data[0];
     if (!Number.isSafeInteger(n) || n < 0) {
-      throw new RangeError(
-        `loadStateDict: '${name}' (the count of training batches) must be a non-negative integer, got ${n}`,
-      );
+      throw new RangeError(`${at} (the count of training batches) must be a non-negative integer, got ${n}`);
     }
   }
 

@@ -245,6 +245,18 @@ export abstract class Module {
     if (typeof strict !== 'boolean') {
       throw new TypeError(`loadStateDict: 'strict' must be a boolean, got ${describeTyped(strict)}`);
     }
+    return this.loadStateAs(state, strict, (name) => `loadStateDict: '${name}'`);
+  }
+
+  /**
+   * @internal loadStateDict's work, with `at(name)` naming an entry in the errors of the modules' own value rules
+   * (checkStateValues): NeuralNetClassifier's setWeights and load name entries their own way.
+   */
+  loadStateAs(
+    state: StateDict | Record<string, StateEntry | Tensor>,
+    strict: boolean,
+    at: (name: string) => string,
+  ): this {
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const optional = new Set<string>();
     // each key's module and own name, for the module's checkStateValues
@@ -299,7 +311,7 @@ export abstract class Module {
         }
       }
       const o = owner.get(name);
-      if (o) o[0].checkStateValues(o[1], arr, name);
+      if (o) o[0].checkStateValues(o[1], arr, at(name));
       plan.push([t, arr]);
     }
     for (const [t, arr] of plan) {
@@ -319,10 +331,10 @@ export abstract class Module {
 
   /**
    * Checks the values loadStateDict is about to copy into the own parameter or buffer `key` (shape and numbers
-   * already checked; `name` is its dotted name for errors): a module whose state has rules (a count) throws a
-   * RangeError naming it, before anything is copied. Override in subclasses.
+   * already checked; `at` names the entry for errors, e.g. "loadStateDict: '1.runningVar'"): a module whose state
+   * has rules (a count) throws a RangeError starting with `at`, before anything is copied. Override in subclasses.
    */
-  protected checkStateValues(_key: string, _data: ArrayLike<number>, _name: string): void {}
+  protected checkStateValues(_key: string, _data: ArrayLike<number>, _at: string): void {}
 
   /** Own buffers that keep their dtype through to() (BatchNorm1d's float64 count). Override in subclasses. */
   protected fixedDtypeBuffers(): string[] {

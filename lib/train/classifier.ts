@@ -1229,6 +1229,11 @@ export class NeuralNetClassifier implements TrainerView {
    * as BatchNorm's variance >= 0), so a refused call leaves the model as it was.
    */
   setWeights(w: Record<string, Float32Array | Float64Array>): void {
+    this.setWeightsAs(w, (name) => `setWeights: '${name}'`);
+  }
+
+  /** setWeights, with `at(name)` naming an entry in the errors of the modules' own rules (load names its own). */
+  private setWeightsAs(w: Record<string, Float32Array | Float64Array>, at: (name: string) => string): void {
     const module = this.requireFitted();
     if (w === null || typeof w !== 'object' || Array.isArray(w)) {
       throw new TypeError(`setWeights: 'weights' must be an object of name -> Float32Array/Float64Array, got ${
@@ -1259,12 +1264,7 @@ export class NeuralNetClassifier implements TrainerView {
       }
       state[name] = { shape: [...p.shape], dtype: p.dtype, data: src };
     }
-    try {
-      module.loadStateDict(state); // checks the modules' rules for every entry before it copies any
-    } catch (e) {
-      if (e instanceof Error && e.message.startsWith('loadStateDict: ')) e.message = `setWeights: ${e.message.slice(15)}`;
-      throw e;
-    }
+    module.loadStateAs(state, true, at); // checks the modules' rules for every entry before it copies any
   }
 
   /**
@@ -1463,15 +1463,9 @@ export class NeuralNetClassifier implements TrainerView {
       }
     }
     if (converted) net.initializeOptimizer(); // its state, if it keeps any, in the parameters' dtypes
-    try {
-      net.setWeights(decodeWeights(entries, [...module.namedParameters(), ...namedBuffers(module)]));
-    } catch (e) {
-      // a module's own rule (BatchNorm's variance >= 0, its batch count): said as load's other refusals are
-      if (e instanceof Error && e.message.startsWith('setWeights: ')) {
-        e.message = `cannot load this model: weights${e.message.slice(11)}`;
-      }
-      throw e;
-    }
+    // a module's own rule (BatchNorm's variance >= 0, its batch count) is said as load's other refusals are
+    const all = [...module.namedParameters(), ...namedBuffers(module)];
+    net.setWeightsAs(decodeWeights(entries, all), (name) => `cannot load this model: weights['${name}']`);
     net.history = History.fromJSON(history);
     net.classes_ = savedClasses(json.classes, module);
     if (json.resume !== undefined) net.restoreResume(json.resume);
@@ -1742,7 +1736,6 @@ function countCorrect(logits: FloatArray, m: number, k: number, y: Int32Array): 
   return right;
 }
 
-/** Turns { moduleParams: {a}, optimizerParams: {b} } into module__a / optimizer__b plus the rest. */
 /** TypeError unless `file` (save's, load's) is a non-empty path string. */
 function checkModelPath(file: unknown, fn: string): void {
   if (typeof file !== 'string' || file === '') {
@@ -1757,6 +1750,7 @@ function checkParamsObject(v: unknown, key: string): void {
   }
 }
 
+/** Turns { moduleParams: {a}, optimizerParams: {b} } into module__a / optimizer__b plus the rest. */
 function flattenOptions(o: NeuralNetClassifierOptions): Record<string, unknown> {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) {
     throw new TypeError(`NeuralNetClassifier: 'options' must be an object, got ${shown(o)}`);
