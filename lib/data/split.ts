@@ -53,9 +53,9 @@ function checkSplits(fn: string, nSplits: unknown): asserts nSplits is number {
 const SPLIT_OPTION_KEYS = ['shuffle', 'seed'] as const;
 const TRAIN_VALID_OPTION_KEYS = ['validFraction', 'stratified', ...SPLIT_OPTION_KEYS] as const;
 
-function rngFrom(fn: string, opts: SplitOptions, known: readonly string[] = SPLIT_OPTION_KEYS): Rng | null {
+function rngFrom(fn: string, opts: SplitOptions): Rng | null {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
-  checkOptionKeys(opts, known, fn);
+  checkOptionKeys(opts, SPLIT_OPTION_KEYS, fn);
   if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') {
     throw new TypeError(`${fn}: shuffle must be a boolean, got ${String(opts.shuffle)}`);
   }
@@ -231,12 +231,12 @@ export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { trai
   const stratified = opts.stratified ?? true;
   if (typeof stratified !== 'boolean') throw new TypeError('trainValidSplit: stratified must be a boolean');
   const k = Math.round(1 / f);
+  const so: SplitOptions = { shuffle: opts.shuffle, seed: opts.seed }; // the split's own options (keys checked)
   if (Math.abs(1 / f - k) < 1e-9) {
-    const so: SplitOptions = { shuffle: opts.shuffle, seed: opts.seed };
     const fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
     return { train: fold.train, valid: fold.test };
   }
-  const rng = rngFrom('trainValidSplit', opts, TRAIN_VALID_OPTION_KEYS);
+  const rng = rngFrom('trainValidSplit', so);
   const n = y.length;
   const nValid = Math.round(f * n);
   if (nValid < 1 || nValid >= n) {
