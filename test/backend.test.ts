@@ -248,53 +248,57 @@ describe('compiled package (dist/)', () => {
     expect(r.stdout.trim()).toBe('function function function true');
   });
 
-  maybe('the declarations compile for a strict consumer without @types/node or the DOM library', () => {
+  /**
+   * The type errors of a strict consumer `source` (a .ts file importing the package's dist/), compiled with
+   * `options` besides strict, ES2022 and CommonJS.
+   */
+  function consumerTypeErrors(source: string, options: import('typescript').CompilerOptions = {}): string[] {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const ts = require('typescript') as typeof import('typescript');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-types-'));
     try {
       const file = path.join(tmp, 'consumer.ts');
-      fs.writeFileSync(
-        file,
-        `import { NeuralNetClassifier, PrintLog, ProgressBar, GridSearchCV, activations } from ${JSON.stringify(dist)};
+      fs.writeFileSync(file, source);
+      const program = ts.createProgram([file], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+        ...options,
+      });
+      return ts.getPreEmitDiagnostics(program).map((d) => {
+        const where = d.file ? `${path.basename(d.file.fileName)}: ` : '';
+        return where + ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      });
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  maybe('the declarations compile for a strict consumer without @types/node or the DOM library', () => {
+    const errors = consumerTypeErrors(
+      `import { NeuralNetClassifier, PrintLog, ProgressBar, GridSearchCV, activations } from ${JSON.stringify(dist)};
          const net = new NeuralNetClassifier({ callbacks: [new PrintLog({ write: (s: string) => s.length }), new ProgressBar()] });
          const sig = { aborted: false };
          void net.fit(new Float32Array(8), [0, 1], { signal: sig });
          void new GridSearchCV(net, { lr: [0.1] }, { cv: 3, signal: null });
          activations.get('swish').forward(new Float32Array(3));\n`,
-      );
-      const program = ts.createProgram([file], {
-        strict: true,
-        noEmit: true,
+      {
         skipLibCheck: false,
         types: [], // no @types/node
         lib: ['lib.es2022.d.ts'], // no DOM
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.CommonJS,
-        moduleResolution: ts.ModuleResolutionKind.Node10,
-      });
-      const errors = ts.getPreEmitDiagnostics(program).map((d) => {
-        const where = d.file ? `${path.basename(d.file.fileName)}: ` : '';
-        return where + ts.flattenDiagnosticMessageText(d.messageText, ' ');
-      });
-      expect(errors).toEqual([]);
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+      },
+    );
+    expect(errors).toEqual([]);
   });
 
   maybe("the README's TypeScript patterns type-check for a strict consumer (MNIST statistics, a seeded factory)", () => {
     // loadMnist's mean / std were number | null whatever the normalization, so the README's
     // `stats: { mean: train.mean, std: train.std }` did not compile; a factory's params were Record<string, unknown>,
     // so `new nn.Dropout(p, { seed: params.seed })` did not either
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const ts = require('typescript') as typeof import('typescript');
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-types-'));
-    try {
-      const file = path.join(tmp, 'readme.ts');
-      fs.writeFileSync(
-        file,
-        `import { loadMnist, loadMnistAsync, nn, NeuralNetClassifier, type MnistNormalize } from ${JSON.stringify(dist)};
+    const errors = consumerTypeErrors(
+      `import { loadMnist, loadMnistAsync, nn, NeuralNetClassifier, type MnistNormalize } from ${JSON.stringify(dist)};
          const train = loadMnist({ split: 'train', limit: 100 });
          const test = loadMnist({ split: 'test', stats: { mean: train.mean, std: train.std } });
          const m: number = test.std;
@@ -311,22 +315,8 @@ describe('compiled package (dist/)', () => {
            ),
          });
          void [m, none, x64, either, net];\n`,
-      );
-      const program = ts.createProgram([file], {
-        strict: true,
-        noEmit: true,
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.CommonJS,
-        moduleResolution: ts.ModuleResolutionKind.Node10,
-      });
-      const errors = ts.getPreEmitDiagnostics(program).map((d) => {
-        const where = d.file ? `${path.basename(d.file.fileName)}: ` : '';
-        return where + ts.flattenDiagnosticMessageText(d.messageText, ' ');
-      });
-      expect(errors).toEqual([]);
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    );
+    expect(errors).toEqual([]);
   });
 
   maybe('`swishnet info` prints the backend and `--json` parses', () => {
