@@ -16,9 +16,9 @@
 //   --no-jest          only the load checks
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { runJestJson } = require('./jest-json');
 
 const root = path.resolve(__dirname, '..');
 // Pinned, so that a run is reproducible and the download is cached; move them forward by hand.
@@ -166,27 +166,14 @@ for (const v of versions) {
     record(`Node ${v}: the install script keeps the built addon`, r.status === 0 && /using native binary/.test(out), out);
   }
   if (noJest) continue;
-  const json = path.join(root, '.tmp', `jest-node-${v}.json`);
-  fs.rmSync(json, { force: true });
   const ignore = major < 20 ? ['--testPathIgnorePatterns', 'browser_report'] : [];
-  const jestBin = require.resolve('jest/bin/jest', { paths: [root] });
-  const r = spawnSync(
-    bin,
-    [jestBin, `--maxWorkers=${Math.max(1, os.cpus().length)}`, '--json', `--outputFile=${json}`, ...ignore],
-    { cwd: root, stdio: 'inherit', env: envFor(bin, { SWISHNET_BACKEND: 'native' }) },
-  );
-  let p = 0;
-  let f = 0;
-  let s = 0;
-  try {
-    const j = JSON.parse(fs.readFileSync(json, 'utf8'));
-    p = j.numPassedTests;
-    f = j.numFailedTests + (j.numRuntimeErrorTestSuites || 0);
-    s = j.numPendingTests + (j.numTodoTests || 0);
-  } catch {
-    f = 1; // jest died before writing its results
-  }
-  if (r.status !== 0 && f === 0) f = 1;
+  const { passed: p, failed: f, skipped: s } = runJestJson({
+    root,
+    jsonFile: path.join(root, '.tmp', `jest-node-${v}.json`),
+    node: bin,
+    args: ignore,
+    env: envFor(bin, { SWISHNET_BACKEND: 'native' }),
+  });
   passed += p;
   failed += f;
   const line = `Node ${v}: jest (native): ${p} passed, ${f} failed, ${s} skipped` +

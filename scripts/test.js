@@ -9,9 +9,9 @@
 // Without a native binary the native passes fail in CI (CI=true) and are skipped with a loud note elsewhere.
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { runJestJson } = require('./jest-json');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -39,29 +39,9 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
 
 function runJest(label, env) {
-  const out = path.join(tmp, `jest-${label.replace(/\W+/g, '_')}.json`);
-  try {
-    fs.unlinkSync(out);
-  } catch {}
   console.log(`\n=== jest: ${label} ===`);
-  const jestBin = require.resolve('jest/bin/jest', { paths: [root] });
-  const r = spawnSync(
-    process.execPath,
-    [jestBin, `--maxWorkers=${Math.max(1, os.cpus().length)}`, '--json', `--outputFile=${out}`, ...jestArgs],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } },
-  );
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  try {
-    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
-    passed = j.numPassedTests;
-    failed = j.numFailedTests + (j.numRuntimeErrorTestSuites || 0);
-    skipped = j.numPendingTests + (j.numTodoTests || 0);
-  } catch {
-    failed = 1; // jest crashed before writing results
-  }
-  if (r.status !== 0 && failed === 0) failed = 1;
+  const jsonFile = path.join(tmp, `jest-${label.replace(/\W+/g, '_')}.json`);
+  const { passed, failed, skipped } = runJestJson({ root, jsonFile, args: jestArgs, env: { ...process.env, ...env } });
   totals.passed += passed;
   totals.failed += failed;
   totals.skipped += skipped;
