@@ -84,55 +84,20 @@ function parseArgs(argv) {
       fail(`${opt} applies only to ${names}, and the suites selected are: ${o.suites.join(', ')}`);
     }
   }
-  if (o.json !== null) checkJsonPath(o.json);
+  if (o.json === '') fail('--json: needs a file name'); // the rest of its check needs dist/ (main)
   return o;
 }
 
 /**
  * --json FILE is written after every suite has run: refuse, before any benchmark, a path that cannot be written
- * (a folder, a read-only file, a folder that is not writable or cannot be created).
+ * (a folder, a read-only file, a folder that is not writable or cannot be created), with the library's own
+ * output-path check (lib/util/files, in the dist/ just built).
  */
 function checkJsonPath(file) {
-  if (file === '') fail('--json: needs a file name');
-  const bad = (why) => fail(`--json: cannot write ${file}: ${why}`);
-  const abs = path.resolve(file);
-  let st = null;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    /* a new file */
-  }
-  if (st) {
-    if (st.isDirectory()) bad('it is a folder');
-    try {
-      fs.accessSync(abs, fs.constants.W_OK);
-    } catch {
-      bad('the file is not writable');
-    }
-    return;
-  }
-  // The nearest folder that exists must be a writable folder (the missing ones are created before writing).
-  let dir = path.dirname(abs);
-  for (;;) {
-    let d = null;
-    try {
-      d = fs.statSync(dir);
-    } catch {
-      /* missing: look further up */
-    }
-    if (d) {
-      if (!d.isDirectory()) bad(`${dir} is not a folder`);
-      try {
-        fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
-      } catch {
-        bad(`the folder ${dir} is not writable`);
-      }
-      return;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) bad(`no folder of it exists`);
-    dir = up;
-  }
+  const { isDirectory, unwritableFolder } = require(path.join(root, 'dist', 'util', 'files'));
+  if (isDirectory(file)) fail(`--json: cannot write ${file}: it is a folder`);
+  const why = unwritableFolder(file);
+  if (why) fail(`--json: cannot write ${file}: ${why}`);
 }
 
 function fail(msg) {
@@ -188,6 +153,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   if (args.build) build();
+  if (args.json !== null) checkJsonPath(args.json);
   if (args.build && args.suites.includes('gemm')) {
     // The C++ GEMM benchmark (with OpenBLAS as a peer), built in build-cmake/ as scripts/test-cpp.js does.
     const tool = require('./cmake-tools').ensureTool('gemm_bench', (s) => console.error(`bench: ${s}`));

@@ -49,7 +49,7 @@ describe('--json FILE is checked before any benchmark', () => {
     const file = path.join(dir, 'plain');
     fs.writeFileSync(file, 'x');
     const json = path.join(file, 'sub', 'out.json');
-    expectUsageError(['activations', ...tiny, '--json', json], /^bench: --json: .*not a folder/);
+    expectUsageError(['activations', ...tiny, '--json', json], /^bench: --json: .*is a file, not a directory/);
   });
 
   test('a folder', () => {
