@@ -245,13 +245,12 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
   test("PrintLog's and ProgressBar's out must have a write method: a TypeError when built, not at the first epoch", () => {
     // PrintLog(5) failed at the end of fit's first epoch ("this.out.write is not a function"), PrintLog(null) with
     // "Cannot read properties of null"; ProgressBar('stderr') drew nothing, silently
-    for (const [make, got] of [
-      [() => new PrintLog(5 as never), 'number'],
-      [() => new PrintLog(null as never), 'null'],
-      [() => new ProgressBar('stderr' as never), "the string 'stderr'"],
-      [() => new ProgressBar({ isTTY: true } as never), 'object'],
+    for (const [where, make, got] of [
+      ['PrintLog', () => new PrintLog(5 as never), 'number'],
+      ['PrintLog', () => new PrintLog(null as never), 'null'],
+      ['ProgressBar', () => new ProgressBar('stderr' as never), "the string 'stderr'"],
+      ['ProgressBar', () => new ProgressBar({ isTTY: true } as never), 'object'],
     ] as const) {
-      const where = make.toString().includes('PrintLog') ? 'PrintLog' : 'ProgressBar';
       expect(make).toThrow(
         new TypeError(`${where}: 'out' must be a stream or an object with a write(text) method, got ${got}`),
       );
