@@ -408,6 +408,38 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(c.score(d.X, d.y)).toBe(score);
   });
 
+  test('labels are checked before the first step for a Linear or Sequential module too; a custom tail is not', async () => {
+    const lin = (i: number, o: number, seed: number) => new nn.Linear(i, o, { seed });
+    const modules: [string, () => nn.Module, number | null][] = [
+      ['Linear', () => lin(8, 3, 1), 3],
+      ['Sequential(Linear, Tanh, Linear)', () => new nn.Sequential(lin(8, 16, 1), new nn.Tanh(), lin(16, 3, 2)), 3],
+      [
+        'Sequential(Linear, Sequential(Linear, BatchNorm1d, PReLU, Dropout, Identity))',
+        () => new nn.Sequential(lin(8, 16, 1), new nn.Sequential(
+          lin(16, 4, 2), new nn.BatchNorm1d(4), new nn.PReLU(), new nn.Dropout(0.1), new nn.Identity(),
+        )),
+        4,
+      ],
+      // a module that may change the width after the last Linear: nothing is declared, the forward pass finds it
+      ['Sequential(Linear, Flatten)', () => new nn.Sequential(lin(8, 3, 1), new nn.Flatten()), null],
+    ];
+    for (const [name, make, outputs] of modules) {
+      const c = tiny({ module: make, maxEpochs: 3, trainSplit: null });
+      await c.fit(d.X, d.y);
+      const w = c.getWeights();
+      const y = d.y.slice();
+      y[190] = 7;
+      const refused = c.fit(d.X, y);
+      if (outputs === null) {
+        await expect(refused).rejects.toThrow(/crossEntropy: 'targets'\[\d+\] = 7 is not a class index in \[0, 3\)/);
+        continue;
+      }
+      await expect(refused).rejects.toThrow(`fit: 'y'[190] = 7 is not a class of this model (outputs: ${outputs})`);
+      expect([name, c.history.length]).toEqual([name, 3]);
+      expect(c.getWeights()).toEqual(w);
+    }
+  });
+
   test('X whose row count does not match y is named as such, before a trainSplit y cannot feed', async () => {
     // 5 labels, 2 in the largest class: trainSplit 0.2 alone would refuse them; the X/y mismatch is the real error
     const y = Int32Array.of(0, 1, 2, 0, 1);

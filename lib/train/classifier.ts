@@ -395,6 +395,27 @@ function checkBatchNormBatches(module: nn.Module, rows: number, batchSize: numbe
   );
 }
 
+/** Modules whose output has their input's width (elementwise, or per feature): they pass the width on. */
+function keepsWidth(m: nn.Module): boolean {
+  return m instanceof nn.Activation || m instanceof nn.PReLU || m instanceof nn.Dropout ||
+    m instanceof nn.BatchNorm1d || m instanceof nn.Identity;
+}
+
+/** See NeuralNetClassifier.knownOutputs. */
+function declaredOutputs(m: nn.Module): number | null {
+  if (m instanceof nn.MLP) return m.outputs;
+  if (m instanceof nn.Linear) return m.outFeatures;
+  if (m instanceof nn.Sequential) {
+    const children = m.namedChildren().map(([, c]) => c);
+    for (let i = children.length - 1; i >= 0; i--) {
+      if (!keepsWidth(children[i])) return declaredOutputs(children[i]);
+    }
+    return null;
+  }
+  const o = (m as unknown as { outputs?: unknown }).outputs;
+  return typeof o === 'number' && Number.isSafeInteger(o) && o > 0 ? o : null;
+}
+
 /** The largest class label: labels are held as Int32 (2^31 would wrap to a negative class). */
 const MAX_LABEL = 0x7fffffff;
 
@@ -965,12 +986,12 @@ export class NeuralNetClassifier implements TrainerView {
     return first instanceof nn.Linear ? first.inFeatures : null;
   }
 
-  /** The module's output count when it is declared (nn.MLP, or an `outputs` property); else null. */
+  /**
+   * The module's output count when it is declared (nn.MLP, nn.Linear, a Sequential whose last Linear is followed
+   * only by modules that keep the width, or an `outputs` property); else null.
+   */
   private knownOutputs(): number | null {
-    const m = this.module_!;
-    if (m instanceof nn.MLP) return m.outputs;
-    const o = (m as unknown as { outputs?: unknown }).outputs;
-    return typeof o === 'number' && Number.isSafeInteger(o) && o > 0 ? o : null;
+    return declaredOutputs(this.module_!);
   }
 
   private activeCallbacks(o: typeof this.opts): Callback[] {
