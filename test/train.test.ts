@@ -408,15 +408,15 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(c.score(d.X, d.y)).toBe(score);
   });
 
-  test('labels are checked before the first step for a Linear or Sequential module too; a custom tail is not', async () => {
+  test('labels and X\'s width are checked before the first step for a Linear or Sequential module too', async () => {
     const lin = (i: number, o: number, seed: number) => new nn.Linear(i, o, { seed });
     const modules: [string, () => nn.Module, number | null][] = [
       ['Linear', () => lin(8, 3, 1), 3],
       ['Sequential(Linear, Tanh, Linear)', () => new nn.Sequential(lin(8, 16, 1), new nn.Tanh(), lin(16, 3, 2)), 3],
       [
-        'Sequential(Linear, Sequential(Linear, BatchNorm1d, PReLU, Dropout, Identity))',
-        () => new nn.Sequential(lin(8, 16, 1), new nn.Sequential(
-          lin(16, 4, 2), new nn.BatchNorm1d(4), new nn.PReLU(), new nn.Dropout(0.1), new nn.Identity(),
+        'Sequential(Dropout, Sequential(Linear, BatchNorm1d, PReLU, Dropout, Identity))',
+        () => new nn.Sequential(new nn.Dropout(0.1), new nn.Sequential(
+          lin(8, 4, 2), new nn.BatchNorm1d(4), new nn.PReLU(), new nn.Dropout(0.1), new nn.Identity(),
         )),
         4,
       ],
@@ -435,6 +435,9 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
         continue;
       }
       await expect(refused).rejects.toThrow(`fit: 'y'[190] = 7 is not a class of this model (outputs: ${outputs})`);
+      await expect(c.fit(new Float32Array(200 * 5), d.y)).rejects.toThrow(
+        'fit: X has 5 features per row, the model takes 8',
+      );
       expect([name, c.history.length]).toEqual([name, 3]);
       expect(c.getWeights()).toEqual(w);
     }

@@ -401,6 +401,17 @@ function keepsWidth(m: nn.Module): boolean {
     m instanceof nn.BatchNorm1d || m instanceof nn.Identity;
 }
 
+/** See NeuralNetClassifier.knownInputs. */
+function declaredInputs(m: nn.Module): number | null {
+  if (m instanceof nn.MLP) return m.inputs;
+  if (m instanceof nn.Linear) return m.inFeatures;
+  if (m instanceof nn.Sequential) {
+    const first = m.namedChildren().map(([, c]) => c).find((c) => !keepsWidth(c));
+    return first ? declaredInputs(first) : null;
+  }
+  return null;
+}
+
 /** See NeuralNetClassifier.knownOutputs. */
 function declaredOutputs(m: nn.Module): number | null {
   if (m instanceof nn.MLP) return m.outputs;
@@ -977,13 +988,12 @@ export class NeuralNetClassifier implements TrainerView {
     }
   }
 
-  /** The module's input size when it is declared (nn.MLP, nn.Linear, a Sequential that starts with one); else null. */
+  /**
+   * The module's input size when it is declared (nn.MLP, nn.Linear, a Sequential whose first Linear comes after
+   * modules that keep the width only); else null.
+   */
   private knownInputs(): number | null {
-    const m = this.module_!;
-    if (m instanceof nn.MLP) return m.inputs;
-    if (m instanceof nn.Linear) return m.inFeatures;
-    const first = m instanceof nn.Sequential ? m.namedChildren()[0]?.[1] : undefined;
-    return first instanceof nn.Linear ? first.inFeatures : null;
+    return declaredInputs(this.module_!);
   }
 
   /**
