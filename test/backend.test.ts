@@ -109,6 +109,43 @@ describe(`backend selection (active: ${backend().name}/${backend().isa})`, () =>
     nb.setIsa(isa);
   });
 
+  test('where the system refuses threads, setThreads(256) leaves room for libuv\'s (gemmAsync and fs still run)', () => {
+    if (!getNativeBackend()) {
+      // no binary loads in this checkout: nothing native to test (the js pass of `npm test` always has one)
+      expect(backendInfo().backend).toBe('js');
+      return;
+    }
+    // The child's address space, capped at what Node and the addon take plus 1 GiB: room for ~120 default
+    // 8 MiB thread stacks, fewer than 256. libuv starts its own 4 threads only at the first fs call or gemmAsync;
+    // a pool that kept every thread it could start left none for them, and libuv abort()ed the process.
+    const env = { SWISHNET_BACKEND: 'native' };
+    const peak = node(
+      `require(${JSON.stringify(dist)}).backend().setThreads(1);` +
+        `console.log(/VmPeak:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1])`,
+      env,
+    );
+    expect(peak.stderr).toBe('');
+    const limitKb = Number(peak.stdout) + 1024 * 1024;
+    const code = `
+      const sn = require(${JSON.stringify(dist)});
+      sn.backend().setThreads(256);
+      const got = sn.backend().getThreads();
+      const n = 64, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n);
+      sn.gemmAsync(a, a, c, { m: n, n, k: n })
+        .then(() => require('fs').promises.readFile(${JSON.stringify(dist)}, 'utf8'))
+        .then((text) => console.log(JSON.stringify({ got, c0: c[0], read: text.length > 0 })));`;
+    const r = spawnSync('bash', ['-c', `ulimit -v ${limitKb} && exec "$0" -e "$1"`, process.execPath, code], {
+      cwd: root,
+      env: { ...process.env, PREBUILDS_ONLY: undefined, ...env },
+      encoding: 'utf8',
+    });
+    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
+    const out = JSON.parse(r.stdout) as { got: number; c0: number; read: boolean };
+    expect(out.got).toBeGreaterThanOrEqual(1);
+    expect(out.got).toBeLessThan(256); // the cap did refuse threads: what this test is about
+    expect([out.c0, out.read]).toEqual([64, true]);
+  });
+
   test('native and js agree on a quick forward through the public seam', () => {
     const nb = getNativeBackend();
     const js = getJsBackend();

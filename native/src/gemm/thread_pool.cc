@@ -122,16 +122,25 @@ void ThreadPool::start_workers(int threads) {
   // to run has a newer word, so it is never missed.
   const std::uint64_t word = job_word_.load(std::memory_order_relaxed);
   int started = 1;
+  bool refused = false;
   for (int tid = 1; tid < threads; ++tid) {
     try {
       workers_.emplace_back(&ThreadPool::worker_main, this, tid, word);
     } catch (const std::system_error&) {
-      break;  // keep the workers we could start
+      refused = true;
+      break;
     }
     ++started;
   }
   scratch_.resize(static_cast<std::size_t>(started));
   live_ = started;
+  // The system refused a thread (a thread or address-space limit): the pool must not keep every thread there was
+  // room for, or the threads the process needs next (libuv's pool, started at the first fs call or gemmAsync, whose
+  // failure is an abort(); V8's; a Worker) find none. Keep half of those that started.
+  if (refused && started > 1) {
+    stop_workers();
+    start_workers((started + 1) / 2);
+  }
 }
 
 void ThreadPool::stop_workers() {
