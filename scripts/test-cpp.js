@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native kernels' C++ tests with plain CMake in build-cmake/ (no Node headers needed; the addon
 // target is skipped outside cmake-js) and runs ctest. `--json FILE` writes { passed, failed }.
-// `--sanitize` builds in build-asan/ with -fsanitize=address,undefined.
+// `--sanitize` builds in build-asan/ with -fsanitize=address,undefined, `--tsan` in build-tsan/ with -fsanitize=thread.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -12,7 +12,8 @@ const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : null;
 const sanitize = args.includes('--sanitize');
-const dir = path.join(root, sanitize ? 'build-asan' : 'build-cmake');
+const tsan = args.includes('--tsan');
+const dir = path.join(root, sanitize ? 'build-asan' : tsan ? 'build-tsan' : 'build-cmake');
 const jobs = String(Math.max(1, require('os').cpus().length));
 
 function run(cmd, argv, opts = {}) {
@@ -24,8 +25,9 @@ function write(passed, failed) {
   if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ passed, failed }));
 }
 
-const cfg = ['-S', root, '-B', dir, '-DCMAKE_BUILD_TYPE=' + (sanitize ? 'RelWithDebInfo' : 'Release')];
+const cfg = ['-S', root, '-B', dir, '-DCMAKE_BUILD_TYPE=' + (sanitize || tsan ? 'RelWithDebInfo' : 'Release')];
 if (sanitize) cfg.push('-DSWISHNET_SANITIZE=ON');
+if (tsan) cfg.push('-DSWISHNET_TSAN=ON');
 if (run('cmake', cfg) !== 0 || run('cmake', ['--build', dir, '-j', jobs]) !== 0) {
   console.error('swishnet: the C++ test build failed');
   write(0, 1);
