@@ -681,6 +681,43 @@ describe('Function (user-defined ops)', () => {
     expect(none.gradFn).toBeNull();
   });
 
+  test('a Function that returns one gradient for several inputs gets the right gradients (a Linear weight\'s too)', () => {
+    // LinearAct's weight gradient is allocated fresh, and a leaf may take such a gradient over as its .grad. Routed
+    // through a custom add that returns it for every input, it was taken over by the first leaf, which then added
+    // the other paths' gradients into it while they still had to read it (a.grad came out 11x + ..., not 9x).
+    class Add3 extends Function {
+      static override forward(_ctx: Context, a: Tensor, b: Tensor, c: Tensor): Tensor {
+        return new Tensor(a.data.map((v, i) => v + b.data[i] + c.data[i]), a.shape);
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor[] {
+        return [g, g, g];
+      }
+    }
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = randn([3, 3], { dtype, seed: 1, requiresGrad: true });
+      const x = randn([4, 3], { dtype, seed: 3, requiresGrad: true });
+      const viaAdd3 = (a: Tensor, x: Tensor): Tensor => ops.linear(x, Add3.apply(a, a.mul(3), a.mul(5)) as Tensor);
+      const viaAdd = (a: Tensor, x: Tensor): Tensor => ops.linear(x, a.add(a.mul(3)).add(a.mul(5)));
+      viaAdd3(a, x).sum().backward();
+      const got = a.grad!.data.slice();
+      a.grad = null;
+      viaAdd(a, x).sum().backward();
+      expect(got).toEqual(a.grad!.data);
+      // and by hand: d sum(x 9a^T) / da[i][j] = 9 colsum(x)[j]
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) {
+          const col = [0, 1, 2, 3].reduce((s, r) => s + x.data[r * 3 + j], 0);
+          expect(Math.abs(got[i * 3 + j] - 9 * col)).toBeLessThan(dtype === 'float32' ? 1e-5 : 1e-12);
+        }
+      }
+      if (dtype === 'float64') {
+        a.grad = null;
+        x.grad = null;
+        expect(gradcheck(viaAdd3, [a, x])).toBe(true);
+      }
+    }
+  });
+
   test('wrong gradient shape, dtype, type or count is a clear error naming the Function', () => {
     class BadShape extends Function {
       static override forward(_ctx: Context, x: Tensor): Tensor {
@@ -819,6 +856,20 @@ describe('Function (user-defined ops)', () => {
     const y = ones([2, 3]);
     y.data = new Float32Array(2);
     expect(() => ops.add(y, y)).toThrow(/^add: 'input' has shape \[2, 3\] \(6 elements\) but its data holds 2$/);
+    // data replaced by a plain Array or another typed array: the js kernels computed with it, the native ones
+    // refused it naming their C++ argument
+    for (const [data, shown] of [[[1, 2, 3, 4, 5, 6], 'Array'], [new Int32Array(6), 'Int32Array']] as const) {
+      const z = ones([2, 3]);
+      (z as { data: unknown }).data = data;
+      for (const [call, where, arg] of [
+        [() => ops.matmul(z, w), 'matmul', 'input'],
+        [() => ops.relu(z), 'relu', 'input'],
+        [() => ops.linear(ones([1, 3]), z), 'linear', 'weight'],
+      ] as const) {
+        expect(call).toThrow(TypeError);
+        expect(call).toThrow(`${where}: '${arg}'.data must be a Float32Array or Float64Array, got ${shown}`);
+      }
+    }
     // empty tensors are fine
     expect(ops.matmul(ones([0, 3]), w).shape).toEqual([0, 2]);
   });

@@ -115,6 +115,15 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
     }
     if (!retain) node.ctx.release();
     const next = node.next;
+    if (grads !== null) {
+      // A fresh gradient is a leaf's to take over only where that leaf is its one receiver: routed to a node (whose
+      // backward may hand it on anywhere, several times: a custom add returns [g, g]) or returned twice, it stays
+      // shared, and a leaf that took it over would add into it while others still read it.
+      for (let i = 0; i < next.length; i++) {
+        const g = grads[i];
+        if (g != null && freshGrads.has(g) && (next[i] instanceof Node || grads.indexOf(g) !== i)) freshGrads.delete(g);
+      }
+    }
     for (let i = 0; i < next.length; i++) {
       const e = next[i];
       if (e === null) continue;
