@@ -1,7 +1,7 @@
 /** Argument checks shared by the ops (named TypeError/RangeError, thrown before any kernel runs). */
 import { Tensor } from '../autograd/tensor';
 import { alloc, fmtShape, numelOf, type FloatArray } from '../autograd/util';
-import { isDetached } from '../activations/validate';
+import { describeTyped, isDetached } from '../activations/validate';
 
 /**
  * `x` must be a Tensor whose data still holds the elements its shape needs. A tensor's data can lose them after
@@ -14,6 +14,11 @@ export function checkTensor(x: unknown, where: string, arg: string): Tensor {
   if (!(x instanceof Tensor)) {
     const what = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
     throw new TypeError(`${where}: '${arg}' must be a Tensor, got ${what}`);
+  }
+  const data: unknown = x.data;
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    // `data` is a public field: an Array (or other view) put there reads as float32 and reached the kernels
+    throw new TypeError(`${where}: '${arg}'.data must be a Float32Array or Float64Array, got ${describeTyped(data)}`);
   }
   if (x.data.length !== numelOf(x.shape)) dataMismatch(x, where, arg);
   return x;
