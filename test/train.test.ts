@@ -19,6 +19,7 @@ import {
   HistoryTable,
   nn,
   tensor,
+  Tensor,
   AdamW,
   SGD,
 } from '../lib';
@@ -440,6 +441,39 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
       );
       expect([name, c.history.length]).toEqual([name, 3]);
       expect(c.getWeights()).toEqual(w);
+    }
+  });
+
+  test('predict and score take the width a module declares, else the one fit trained on (custom modules)', async () => {
+    // The width used to be read from parameters()[0].shape[1]: wrong, or an Error, for a module whose first
+    // parameter is not the first Linear's [out, in] weight (own parameters are listed before the children's).
+    class Scaled extends nn.Module {
+      scale = new nn.Parameter(tensor([1.5]));
+      fc = new nn.Linear(8, 3, { seed: 1 });
+      forward(x: Tensor): Tensor {
+        return this.fc.forward(x).mul(this.scale);
+      }
+    }
+    const modules: [string, () => nn.Module][] = [
+      ['custom (own parameter first)', () => new Scaled()],
+      ['Sequential(BatchNorm1d, Linear)', () => new nn.Sequential(new nn.BatchNorm1d(8), new nn.Linear(8, 3, { seed: 1 }))],
+      [
+        'Sequential(PReLU(8), Linear)',
+        () => new nn.Sequential(new nn.PReLU({ numParameters: 8 }), new nn.Linear(8, 3, { seed: 1 })),
+      ],
+    ];
+    const rows = Array.from({ length: 20 }, (_, i) => Array.from(d.X.subarray(i * 8, i * 8 + 8)));
+    for (const [name, make] of modules) {
+      const c = tiny({ module: make, maxEpochs: 2 });
+      await c.fit(d.X, d.y);
+      expect([name, c.module_!.namedParameters()[0][1].shape.length === 2]).toEqual([name, false]);
+      const flat = c.predict(d.X.subarray(0, 20 * 8));
+      expect(flat).toHaveLength(20);
+      expect(c.predict(rows)).toEqual(flat);
+      expect(c.predict(tensor(rows))).toEqual(flat);
+      const score = c.score(d.X, d.y);
+      expect(score).toBeGreaterThan(0.5);
+      expect(() => c.predict(d.X.subarray(0, 12))).toThrow(/X has 12 values, not a whole number of rows of the model's 8/);
     }
   });
 

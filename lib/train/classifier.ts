@@ -465,6 +465,8 @@ export class NeuralNetClassifier implements TrainerView {
   history = new History();
   stopTraining = false;
   classes_: Int32Array | null = null;
+  /** X's width in the last fit: what predict takes for a module that does not declare its inputs. */
+  private fitFeatures: number | null = null;
   private rng: Rng | null = null;
   /**
    * The last epoch's order of the training rows, and the rows it orders: a call that trains on with the same rows
@@ -837,6 +839,7 @@ export class NeuralNetClassifier implements TrainerView {
       throw e;
     }
     this.classes_ = labelClasses; // only now: a callback that refused the fit leaves a warm model's classes as they were
+    this.fitFeatures = features;
 
     const bs = o.batchSize;
     const module = this.module_!;
@@ -1151,7 +1154,7 @@ export class NeuralNetClassifier implements TrainerView {
     X: FloatArray | number[][] | Tensor,
     n: number | undefined,
   ): { data: FloatArray; n: number; classes: number } {
-    const features = this.inputFeatures();
+    const features = this.inputFeatures(X);
     const matrix = X instanceof Tensor && X.shape.length === 2;
     let count = n ?? (matrix ? (X as Tensor).shape[0] : Array.isArray(X) ? X.length : 0);
     const flat = X instanceof Tensor ? X.data : X;
@@ -1239,10 +1242,20 @@ export class NeuralNetClassifier implements TrainerView {
     return right / labels.length;
   }
 
-  private inputFeatures(): number {
-    const first = this.requireFitted().parameters()[0];
-    if (!first || first.shape.length !== 2) throw new Error('cannot infer the input size of this module');
-    return first.shape[1];
+  /**
+   * The width predict/score take: the module's declared input size, else the width the last fit trained on (a
+   * custom module), else X's own (rows, or a 2-D Tensor: a loaded model whose module declares none).
+   */
+  private inputFeatures(X: FloatArray | number[][] | Tensor): number {
+    const declared = declaredInputs(this.requireFitted());
+    if (declared !== null) return declared;
+    if (this.fitFeatures !== null) return this.fitFeatures;
+    if (X instanceof Tensor && X.shape.length === 2) return X.shape[1];
+    if (Array.isArray(X) && Array.isArray(X[0])) return (X[0] as unknown[]).length;
+    throw new RangeError(
+      "X: this model's module does not declare its input width and was not fitted in this process: pass X as rows " +
+        '(number[][]) or as a 2-D Tensor',
+    );
   }
 
   // ----- weights, save and load ------------------------------------------------------------------------
