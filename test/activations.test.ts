@@ -180,6 +180,39 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
           expect(reports).toEqual([]);
         });
 
+        test('float64 tails with a beta or alpha that is no power of two (z = beta x, x / alpha rounded)', () => {
+          // References from mpmath at 50 digits (the double inputs taken exactly): a float64 reference would round
+          // z as the kernels once did, which left exp(z) |z| 2^-53 off (5.7e-14 at z = -699: native softplus with
+          // beta 3 or 0.3, js celu' with alpha 0.3).
+          const softplus: [number, number, number, number][] = [
+            [3.0, -232.91485919561973, 1.1533588156626126976e-304, 3.4600764469878380929e-304],
+            [0.3, -1740.972896295149, 4.9476861627634874662e-227, 1.4843058488290461849e-227],
+            [0.3, -300.1, 2.6506143175972199356e-39, 7.9518429527916595125e-40],
+            [0.7, -1000.3, 1.1417283538191520362e-304, 7.9920984767340637465e-305],
+            [3.0, -30.7, 3.3446983966457491012e-41, 1.0034095189937247303e-40],
+          ];
+          const celu: [number, number, number][] = [
+            [0.3, -153.7330950003073, 2.8089921025799938437e-223],
+            [1.5, -797.38, 1.3640931037293346957e-231],
+            [0.7, -350.9, 1.9696108535887441659e-218],
+            [0.3, -60.01, 1.3385270020608982628e-87],
+          ];
+          const reports: string[] = [];
+          const check = (what: string, got: number, want: number): void => {
+            if (!(Math.abs(got - want) <= 1e-14 * Math.abs(want))) reports.push(`${what} = ${got}, want ${want}`);
+          };
+          for (const [beta, x, f, d] of softplus) {
+            const act = activations.get('softplus', { beta, threshold: 40 });
+            const xs = Float64Array.of(x);
+            check(`softplus(beta ${beta})(${x})`, act.forward(xs)[0], f);
+            check(`softplus(beta ${beta})'(${x})`, act.derivative(xs)[0], d);
+          }
+          for (const [alpha, x, d] of celu) {
+            check(`celu(alpha ${alpha})'(${x})`, activations.get('celu', { alpha }).derivative(Float64Array.of(x))[0], d);
+          }
+          expect(reports).toEqual([]);
+        });
+
         test('float64 gelu_tanh keeps 1e-14 relative in its left tail (sqrt(2/pi) and 0.044715 taken exactly)', () => {
           // [x, f(x), f'(x)] by mpmath (60 digits) of 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), both constants
           // exact. The sweep's forward bound allows 4 eps |x f'| for the op's constants, which a kernel that builds the

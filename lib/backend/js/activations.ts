@@ -218,7 +218,14 @@ function relu6D(x: number): number {
   return x > 0 && x < 6 ? 1 : x === x ? 0 : NAN;
 }
 function celuD(x: number, alpha: number): number {
-  return x > 0 ? 1 : exp(x / alpha);
+  if (x > 0) return 1;
+  // exp(x / alpha) with the quotient's rounding error dq = (x - q alpha) / alpha carried (x - p is exact, p being
+  // within a factor 2 of x): exp of the rounded q alone is |q| 2^-53 off, 5.7e-14 at q = -512
+  const q = x / alpha;
+  const e = exp(q);
+  if (e === 0) return 0; // also x = -Infinity, where the residual is NaN
+  const p = q * alpha;
+  return e + e * ((x - p - mulError(q, alpha, p)) / alpha);
 }
 
 /** Indexed by ActOp (lib/backend/ops.ts order). */
