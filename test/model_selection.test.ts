@@ -597,6 +597,42 @@ if (threadId === Math.min(...ids())) {
     expect(Array.from(par.bestEstimator!.predictProba(probe))).toEqual(Array.from(seq.bestEstimator!.predictProba(probe)));
   });
 
+  withDist('verbose 2 on workers: every epoch table reaches stdout whole, before its fit\'s END line', async () => {
+    // The workers' PrintLog wrote to their own process.stdout, which reaches this thread after the result they post:
+    // a worker terminated once its tasks were done lost rows and whole tables (12-15 of 18 rows arrived).
+    const small = { X: data.X.subarray(0, 300 * FEATURES), y: data.y.subarray(0, 300) };
+    for (const nJobs of [1, 2]) {
+      const lines: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(' ')));
+      const out = jest.spyOn(process.stdout, 'write').mockImplementation((t: string | Uint8Array) => {
+        lines.push(...String(t).split('\n').filter((l) => l !== ''));
+        return true;
+      });
+      try {
+        await new GridSearchCV(estimator().setParams({ maxEpochs: 3 }), { lr: [0.05, 0.02, 0.01] }, {
+          cv: 2,
+          nJobs,
+          verbose: 2,
+          refit: false,
+        }).fit(small.X, small.y);
+      } finally {
+        log.mockRestore();
+        out.mockRestore();
+      }
+      const isRow = (l: string): boolean => /^\s*[1-3]\s+\d+\.\d+/.test(l);
+      expect([nJobs, lines.filter((l) => /epoch\s+train_loss/.test(l)).length]).toEqual([nJobs, 6]);
+      expect([nJobs, lines.filter(isRow).length]).toEqual([nJobs, 18]);
+      // the k-th END line comes after at least 3k rows (each fit's whole table is printed before its END)
+      let rowsSoFar = 0;
+      let ends = 0;
+      for (const l of lines) {
+        if (isRow(l)) rowsSoFar++;
+        else if (/^\[CV \d\/2\] END /.test(l)) expect(rowsSoFar).toBeGreaterThanOrEqual(3 * ++ends);
+      }
+      expect(ends).toBe(6);
+    }
+  });
+
   withDist('custom activations on workers: requires registers them there; without it, a named error', async () => {
     registerActivation('my_swish', (x, { beta = 1 }) => x.mul(x.mul(beta as number).sigmoid()));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-ms-'));

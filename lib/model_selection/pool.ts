@@ -256,6 +256,8 @@ export async function runTrialsInWorkers(
     params,
     requires: opts.requires.map(resolveRequire),
     verbose: opts.estimatorVerbose,
+    // the epoch tables come back as 'log' messages and are printed here: colored as a PrintLog on this stdout is
+    color: !!process.stdout.isTTY,
     progress: opts.onEpoch !== undefined,
   };
   const script = workerScript();

@@ -1,7 +1,7 @@
 /** worker_threads entry for parallel grid search (see pool.ts). */
 import { parentPort } from 'worker_threads';
 import type { FloatArray } from '../train/classifier';
-import type { Callback } from '../train/callbacks';
+import { PrintLog, type Callback } from '../train/callbacks';
 import { takeRows } from '../data/batch';
 import { backend } from '../backend';
 import { loadUserModule } from '../util/resolve';
@@ -13,6 +13,8 @@ interface State {
   features: number;
   params: Record<string, unknown>;
   verbose: 0 | 1;
+  /** Color the epoch tables' best values (the main thread's stdout is a TTY). */
+  color: boolean;
   /** Post { type: 'epoch', index, epoch } after each epoch of a task (for the search's progress bar). */
   progress: boolean;
 }
@@ -38,6 +40,7 @@ if (parentPort) {
           features: m.features,
           params: m.params,
           verbose: m.verbose,
+          color: !!m.color,
           progress: !!m.progress,
         };
         return;
@@ -56,9 +59,16 @@ if (parentPort) {
         // Modules and callbacks rebuilt for this fit alone, and set as clone() sets them for a sequential fit: the
         // base parameters, then the candidate's (a candidate's undefined leaves the base value; a candidate's
         // moduleParams replaces the base's module__ keys, whichever order they were sent in).
+        // verbose 1's PrintLog writes to the parent through this port, not to this thread's process.stdout: that
+        // output reaches the main thread asynchronously, after the result posted below, and a worker terminated
+        // once its tasks are done lost what was still on its way (rows, whole tables).
         const est = new NeuralNetClassifier({})
           .setParams(receivedParams(s.params))
-          .setParams(receivedParams({ ...m.params, verbose: s.verbose }));
+          .setParams(receivedParams({ ...m.params, verbose: 0 }));
+        if (s.verbose >= 1) {
+          const out = { write: (text: string) => port.postMessage({ type: 'log', text }), isTTY: s.color };
+          est.setParams({ callbacks: [new PrintLog(out), ...(est.getParams().callbacks as Callback[])] });
+        }
         if (s.progress) {
           // a fresh estimator: its history's epoch numbers count this task's epochs
           const onEpoch: Callback = {
