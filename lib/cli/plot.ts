@@ -1,7 +1,7 @@
 /** `swishnet plot`: an activation and its derivative as SVG/PNG, an animated parameter sweep, or a gallery. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isDirectory, unwritableFolder } from '../util/files';
+import { isDirectory, unwritableFolder, writeFileAtomic } from '../util/files';
 import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
 import { checkOutputPaths, parseActivation, requireModule } from './train';
 import { MAX_RASTER_PIXELS } from '../viz/raster';
@@ -194,6 +194,5 @@ export async function runPlot(argv: string[]): Promise<number> {
 }
 
 function writeJson(file: string, data: unknown): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+  writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n');
 }

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { formatHelp, parseArgs, OptionSpec, UsageError } from './args';
 import { checkOutputPaths } from './train';
+import { writeFileAtomic } from '../util/files';
 
 export const reportSpecs: OptionSpec[] = [
   { name: 'out', type: 'string', metavar: 'FILE', description: 'the HTML file to write [FILE with .html instead of .json]' },
@@ -60,8 +61,7 @@ export async function runReport(argv: string[]): Promise<number> {
     if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(`'${file}': ${e.message}`);
     throw e;
   }
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  fs.writeFileSync(out, html);
+  writeFileAtomic(out, html);
   console.log(`wrote ${out} (${kind === 'grid' ? 'grid-search report' : 'training report'})`);
   return 0;
 }

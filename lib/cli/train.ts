@@ -1,8 +1,6 @@
 /** `swishnet train`: the reference experiment (MLP 784-128-64-10 on MNIST, SGD) with skorch's history table. */
-import * as fs from 'fs';
-import * as path from 'path';
 import { formatHelp, noPositionals, parseArgs, OptionSpec, UsageError } from './args';
-import { isDirectory, realPath, unwritableFolder } from '../util/files';
+import { isDirectory, realPath, unwritableFolder, writeFileAtomic } from '../util/files';
 import { loadUserModule, resolveRequire } from '../util/resolve';
 import type { NeuralNetClassifier as Classifier } from '../train/classifier';
 
@@ -284,27 +282,45 @@ export async function runTrain(argv: string[]): Promise<number> {
     `${quiet ? '' : '\n'}test_acc ${testAcc.toFixed(4)} · valid_acc ${last?.valid_acc?.toFixed(4) ?? '-'} · ` +
       `fit ${fitSecs.toFixed(2)}s (${(fitSecs / Math.max(1, net.history.length)).toFixed(3)}s/epoch, backend ${info.backend})`,
   );
-  if (o.json) {
-    const file = String(o.json);
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(
-      file,
-      JSON.stringify({ backend: backendInfo(), config, history: net.history.toJSON(), test_acc: testAcc, fit_seconds: fitSecs }, null, 2),
-    );
-    log(`history written to ${file}`);
+  // Every output is tried (the model first: what the run cost), and each failure reported: a --json on a full disk
+  // must not cost the --save on another.
+  const payload = { backend: backendInfo(), config, history: net.history.toJSON(), test_acc: testAcc, fit_seconds: fitSecs };
+  const outputs: [unknown, string, () => Promise<void> | void][] = [
+    [o.save, 'model saved to', () => net.save(String(o.save))],
+    [o.json, 'history written to', () => writeFileAtomic(String(o.json), JSON.stringify(payload, null, 2))],
+    [
+      o.html,
+      'report written to',
+      async () => {
+        const { historyReportHtml } = await import('../viz/report');
+        writeFileAtomic(String(o.html), historyReportHtml(payload as any));
+      },
+    ],
+  ];
+  const failed = await writeEach(outputs, log);
+  return failed ? 1 : stopped ? 130 : 0;
+}
+
+/**
+ * Runs each output writer whose file option is set, in order; logs `done FILE` after each that succeeds and prints
+ * `swishnet: ERROR` on stderr for each that fails. Returns whether one failed.
+ */
+export async function writeEach(
+  outputs: [unknown, string, () => Promise<void> | void][],
+  log: (line: string) => void,
+): Promise<boolean> {
+  let failed = false;
+  for (const [file, done, write] of outputs) {
+    if (!file) continue;
+    try {
+      await write();
+      log(`${done} ${String(file)}`);
+    } catch (e) {
+      failed = true;
+      process.stderr.write(`swishnet: ${(e as Error)?.message ?? String(e)}\n`);
+    }
   }
-  if (o.html) {
-    const { historyReportHtml } = await import('../viz/report');
-    const file = String(o.html);
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, historyReportHtml({ backend: backendInfo(), config, history: net.history.toJSON(), test_acc: testAcc, fit_seconds: fitSecs } as any));
-    log(`report written to ${file}`);
-  }
-  if (o.save) {
-    net.save(String(o.save));
-    log(`model saved to ${o.save}`);
-  }
-  return stopped ? 130 : 0;
+  return failed;
 }
 
 /**

@@ -2,11 +2,10 @@
  * Training callbacks (skorch's model): hooks at train/epoch/batch boundaries, EarlyStopping, Checkpoint,
  * the epoch table printer and a progress bar on a TTY.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import type { EpochRecord } from './history';
 import { HistoryTable } from './history';
 import { describeTyped } from '../activations/validate';
+import { isDirectory, unwritableFolder } from '../util/files';
 
 /** What a callback sees of the classifier (kept small so the trainer stays the only owner of its state). */
 export interface TrainerView {
@@ -209,6 +208,13 @@ export class Checkpoint implements Callback {
   }
   onTrainBegin(_net: TrainerView, info?: { validSize: number }): void {
     checkValidation('Checkpoint', this.monitor, info);
+    if (this.file) {
+      // before the first epoch, not at the first save (save's own check): a folder that cannot be written, or a
+      // directory, would otherwise fail only after an epoch of training
+      if (isDirectory(this.file)) throw new RangeError(`Checkpoint: file must name a file, got '${this.file}' (a directory)`);
+      const why = unwritableFolder(this.file, { viaTemp: true });
+      if (why) throw new RangeError(`Checkpoint: file '${this.file}' cannot be written: ${why}`);
+    }
   }
   onEpochEnd(net: TrainerView, { epoch, record }: { epoch: number; record: EpochRecord }): void {
     const flag = record[this.monitor];
@@ -224,7 +230,6 @@ export class Checkpoint implements Callback {
     this.bestEpoch = epoch;
     this.bestWeights = net.getWeights();
     if (this.file) {
-      fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
       net.save(this.file);
     }
   }

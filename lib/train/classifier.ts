@@ -20,7 +20,7 @@ import { checkSignalOption, type SignalLike } from '../util/errors';
 import { moduleExtras } from '../nn/from_json';
 import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
-import { isDirectory } from '../util/files';
+import { isDirectory, unwritableFolder, writeFileAtomic } from '../util/files';
 
 export type FloatArray = Float32Array | Float64Array;
 /**
@@ -1425,22 +1425,16 @@ export class NeuralNetClassifier implements TrainerView {
   }
 
   /**
-   * Writes the model (toModelJSON) to `file`, through a temporary file in its folder renamed over it: a reader
-   * never sees half a file, and a failed write leaves no temporary file behind.
+   * Writes the model (toModelJSON) to `file`, through a temporary file in its folder renamed over it
+   * (writeFileAtomic: a reader never sees half a file, a failed write leaves no temporary file behind, a symlink is
+   * written through). A folder this process cannot write is a RangeError before the model is serialized.
    */
   save(file: string): void {
     checkModelPath(file, 'save');
     if (isDirectory(file)) throw new RangeError(`save: 'file' must name a file, got '${file}' (a directory)`);
-    const json = JSON.stringify(this.toModelJSON());
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    try {
-      fs.writeFileSync(tmp, json);
-      fs.renameSync(tmp, file);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
+    const why = unwritableFolder(file, { viaTemp: true });
+    if (why) throw new RangeError(`save: 'file' '${file}' cannot be written: ${why}`);
+    writeFileAtomic(file, JSON.stringify(this.toModelJSON()));
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Output-path checks shared by the library writers (lib/viz) and the CLI: named errors before any work. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { threadId } from 'worker_threads';
 import { describe } from '../activations/validate';
 
 /** Whether `file` exists and is a directory (through symlinks). */
@@ -96,4 +97,59 @@ export function checkOutputFile(file: unknown, name: string): string {
   const why = unwritableFolder(file);
   if (why) throw new RangeError(`${name} '${file}' cannot be written: ${why}`);
   return file;
+}
+
+let tmpCount = 0;
+
+function writableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `data` to `file` through a temporary file in the same folder renamed over it: a reader never sees half a
+ * file, and a failed write (a full disk) leaves the old file as it was and no temporary file behind. The temporary
+ * name is unique per call (process, thread, counter), so concurrent writers of one file (worker threads share the
+ * pid) never share it, and each removes only its own. A symlink is written through (its target is replaced, the
+ * link stays), as a plain write would; a device or FIFO (`/dev/stdout`) is written in place, and so is a file this
+ * process may write in a folder where it may not create one. Missing folders are made. A failure is an Error naming `file`, with the system error as its `cause` (and its `code`).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const target = realPath(file);
+  let special = false;
+  try {
+    special = !fs.statSync(target).isFile();
+  } catch {
+    /* missing: created below */
+  }
+  const tmp = `${target}.tmp-${process.pid}-${threadId}-${++tmpCount}`;
+  try {
+    if (special) {
+      fs.writeFileSync(target, data);
+      return;
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    try {
+      fs.writeFileSync(tmp, data, { flag: 'wx' });
+    } catch (e) {
+      // a file this process may write in a folder it may not (another user's folder): no temporary file can be
+      // made there, so the file is rewritten in place, as before this function existed
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if ((code !== 'EACCES' && code !== 'EPERM') || !writableFile(target)) throw e;
+      fs.writeFileSync(target, data);
+      return;
+    }
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // the temporary file is this call's (a unique name), unless it existed already (EEXIST: left alone)
+    if (!special && err?.code !== 'EEXIST') fs.rmSync(tmp, { force: true });
+    const named = new Error(`cannot write '${file}': ${err?.message ?? String(e)}`, { cause: e });
+    if (err?.code) (named as NodeJS.ErrnoException).code = err.code;
+    throw named;
+  }
 }

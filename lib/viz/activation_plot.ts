@@ -9,7 +9,7 @@ import { visualizeActivation } from './visualize';
 import { checkFrameSeconds, checkSize, esc, formatNumber, lineChart, niceDomain, PALETTE, Series } from './svg';
 import { findActivation, formatParams, formatValue, listActivations, paramSymbol } from './registry';
 import { svgFramesToGif, svgToPng } from './raster';
-import { checkOutputFile, isDirectory } from '../util/files';
+import { checkOutputFile, isDirectory, writeFileAtomic } from '../util/files';
 import { withContext } from '../util/errors';
 
 export type ParamValue = number | string | boolean;
@@ -291,8 +291,7 @@ export function writeChart(file: string, svg: string, options: { scale?: number 
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') throw new RangeError(`output file must end in .svg or .png, got '${file}'`);
   const data = ext === '.svg' ? svg : svgToPng(svg, { scale: options.scale });
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, data);
+  writeFileAtomic(file, data);
 }
 
 /**
@@ -314,8 +313,7 @@ export function writeAnimation(
     ext === '.svg'
       ? anim.svg
       : svgFramesToGif(anim.frames, { scale: options.scale, delayMs: Math.round(frameSeconds * 1000), pingPong });
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, data);
+  writeFileAtomic(file, data);
 }
 
 export interface GalleryOptions extends Omit<PlotOptions, 'sweep' | 'params' | 'title'> {
@@ -357,7 +355,7 @@ export function writeGallery(dir: string, options: GalleryOptions = {}): Gallery
   fs.mkdirSync(dir, { recursive: true });
   for (const c of charts) writeChart(path.join(dir, c.entry.file), c.svg, { scale: options.scale });
   const entries: GalleryEntry[] = charts.map((c) => c.entry);
-  fs.writeFileSync(path.join(dir, 'index.html'), galleryHtml(entries, options));
+  writeFileAtomic(path.join(dir, 'index.html'), galleryHtml(entries, options));
   return entries;
 }
 

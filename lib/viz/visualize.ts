@@ -2,13 +2,11 @@
  * visualizeActivation: an activation and its derivative sampled on an inclusive linspace, as the seed
  * notebooks plot them (torch.linspace(-2, 2, 1000), np.linspace(-10, 10, 501)).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { PreluActivation } from '../activations/activation';
 import { get } from '../activations/registry';
 import type { Activation, ActivationJSON } from '../activations/types';
 import { describe } from '../activations/validate';
-import { checkOutputFile } from '../util/files';
+import { checkOutputFile, writeFileAtomic } from '../util/files';
 
 export interface VisualizeOptions {
   /** First sample (default -10). */
@@ -95,10 +93,8 @@ export function visualizeActivation(
   const curve: ActivationCurve = { x: Array.from(x), y: Array.from(y), yp: Array.from(yp) };
 
   if (savePath !== undefined) {
-    const file = path.resolve(savePath as string);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const { name, ...p } = act.toJSON();
-    fs.writeFileSync(file, JSON.stringify({ name, params: p, ...curve }, null, 2) + '\n');
+    writeFileAtomic(savePath as string, JSON.stringify({ name, params: p, ...curve }, null, 2) + '\n');
   }
   return curve;
 }
