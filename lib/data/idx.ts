@@ -189,10 +189,23 @@ function checkPath(fn: string, file: unknown): asserts file is string {
   }
 }
 
+/** A read error that names the file (Node's EISDIR and EACCES messages do not), with the original as cause. */
+function readError(e: unknown, file: string): Error {
+  const err = e as NodeJS.ErrnoException;
+  const named = new Error(`${file}: ${err?.message ?? String(e)}`, { cause: e });
+  if (err?.code) (named as NodeJS.ErrnoException).code = err.code;
+  return named;
+}
+
 /** Reads an IDX file, plain or gzip-compressed. */
 export function readIdxSync(file: string): IdxArray {
   checkPath('readIdxSync', file);
-  let bytes: Uint8Array = fs.readFileSync(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw readError(e, file);
+  }
   if (isGzip(bytes)) bytes = gunzipSyncNamed(bytes, file);
   return parseIdx(bytes, file);
 }
@@ -200,7 +213,12 @@ export function readIdxSync(file: string): IdxArray {
 /** Reads an IDX file, plain or gzip-compressed, without blocking the event loop on I/O or inflation. */
 export async function readIdx(file: string): Promise<IdxArray> {
   checkPath('readIdx', file);
-  let bytes: Uint8Array = await fs.promises.readFile(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (e) {
+    throw readError(e, file);
+  }
   if (isGzip(bytes)) {
     try {
       bytes = await gunzipAsync(bytes);

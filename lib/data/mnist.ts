@@ -176,8 +176,8 @@ function checkOptions(opts: LoadMnistOptions): Checked {
     throw new RangeError(`loadMnist: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   }
   if (stats !== undefined) {
-    if (stats === null || typeof stats !== 'object' || !Number.isFinite(stats.mean) || !(stats.std > 0)) {
-      throw new RangeError('loadMnist: stats must be { mean: finite number, std: positive number }');
+    if (stats === null || typeof stats !== 'object' || !Number.isFinite(stats.mean) || !(Number.isFinite(stats.std) && stats.std > 0)) {
+      throw new RangeError('loadMnist: stats must be { mean: finite number, std: positive finite number }');
     }
   }
   return { split, dir, limit, normalize, dtype, stats };
@@ -204,17 +204,62 @@ function checkPair(images: IdxArray, labels: IdxArray, files: { images: string; 
   }
 }
 
-/** Mean and population std (ddof = 0) of bytes, exactly in float64 via a 256-bin histogram. */
-export function pixelStats(pixels: Uint8Array, count = pixels.length): MnistStats {
-  if (count <= 0) throw new RangeError('pixelStats: no pixels');
+/**
+ * Pixels per piece of work: loadMnistAsync yields to the event loop between pieces (a few ms each), the sync
+ * loader runs them back to back. The results do not depend on it.
+ */
+const PIECE = 1 << 20;
+
+/** Runs a stepped computation to its end (the sync loaders). */
+function drain<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs a stepped computation, yielding to the event loop between its steps (the async loaders). */
+async function drainAsync<T>(g: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+// The hot loops live in plain functions: inside a generator, V8 optimizes them less (the train split's 47M
+// pixels took 0.98 s instead of 0.67 s).
+function histogram(pixels: Uint8Array, from: number, to: number, hist: Float64Array): void {
+  for (let i = from; i < to; i++) hist[pixels[i]]++;
+}
+function transform(pixels: Uint8Array, from: number, to: number, lut: Float64Array, X: Float32Array | Float64Array): void {
+  for (let i = from; i < to; i++) X[i] = lut[pixels[i]];
+}
+
+/** pixelStats in pieces; `source` names the images file in the error for no pixels. */
+function* pixelStatsSteps(pixels: Uint8Array, count: number, source?: string): Generator<void, MnistStats> {
+  if (count <= 0) {
+    throw source
+      ? new RangeError(`${source} holds no images: there are no pixels to standardize with`)
+      : new RangeError('pixelStats: no pixels');
+  }
   const hist = new Float64Array(256);
-  for (let i = 0; i < count; i++) hist[pixels[i]]++;
+  for (let from = 0; from < count; from += PIECE) {
+    const to = Math.min(count, from + PIECE);
+    histogram(pixels, from, to, hist);
+    if (to < count) yield;
+  }
   let sum = 0;
   for (let v = 0; v < 256; v++) sum += v * hist[v];
   const mean = sum / count;
   let ss = 0;
   for (let v = 0; v < 256; v++) ss += hist[v] * (v - mean) * (v - mean);
   return { mean, std: Math.sqrt(ss / count) };
+}
+
+/** Mean and population std (ddof = 0) of bytes, exactly in float64 via a 256-bin histogram. */
+export function pixelStats(pixels: Uint8Array, count = pixels.length): MnistStats {
+  return drain(pixelStatsSteps(pixels, count));
 }
 
 const statsCache = new Map<string, MnistStats>();
@@ -231,7 +276,7 @@ export function mnistStats(opts: { dir?: string } = {}): MnistStats {
   let s = statsCache.get(key);
   if (!s) {
     const images = readIdxSync(files.images);
-    s = pixelStats(images.data as Uint8Array);
+    s = drain(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
     statsCache.set(key, s);
   }
   return { ...s };
@@ -243,19 +288,19 @@ async function mnistStatsAsync(dir: string | undefined): Promise<MnistStats> {
   let s = statsCache.get(key);
   if (!s) {
     const images = await readIdx(files.images);
-    s = pixelStats(images.data as Uint8Array);
+    s = await drainAsync(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
     statsCache.set(key, s);
   }
   return { ...s };
 }
 
-function assemble(
+function* assembleSteps(
   o: Checked,
   images: IdxArray,
   labels: IdxArray,
   files: { images: string; labels: string },
   testStats: () => MnistStats,
-): MnistData<Float32Array | Float64Array> {
+): Generator<void, MnistData<Float32Array | Float64Array>> {
   checkPair(images, labels, files);
   const total = images.dims[0];
   const n = o.limit === undefined ? total : Math.min(o.limit, total);
@@ -271,7 +316,7 @@ function assemble(
     if (!s) {
       if (o.split === 'test') s = testStats();
       else {
-        s = pixelStats(pixels, count);
+        s = yield* pixelStatsSteps(pixels, count, `loadMnist: ${files.images}`);
         if (n === total) statsCache.set(path.resolve(files.images), { ...s });
       }
     }
@@ -285,7 +330,11 @@ function assemble(
     for (let v = 0; v < 256; v++) lut[v] = v;
   }
   const X = o.dtype === 'float64' ? new Float64Array(count) : new Float32Array(count);
-  for (let i = 0; i < count; i++) X[i] = lut[pixels[i]];
+  for (let from = 0; from < count; from += PIECE) {
+    const to = Math.min(count, from + PIECE);
+    transform(pixels, from, to, lut, X);
+    if (to < count) yield;
+  }
   const y = new Int32Array(n);
   y.set(labels.data.subarray(0, n));
   return { X, y, n, features: MNIST_FEATURES, shape: [n, MNIST_FEATURES], split: o.split, normalize: o.normalize, mean, std };
@@ -304,7 +353,7 @@ export function loadMnist(opts: LoadMnistOptions = {}): MnistData<Float32Array |
   const files = mnistFiles(o.split, o.dir);
   const images = readIdxSync(files.images);
   const labels = readIdxSync(files.labels);
-  return assemble(o, images, labels, files, () => mnistStats({ dir: o.dir }));
+  return drain(assembleSteps(o, images, labels, files, () => mnistStats({ dir: o.dir })));
 }
 
 /** loadMnist with asynchronous file reads and inflation. */
@@ -321,5 +370,5 @@ export async function loadMnistAsync(opts: LoadMnistOptions = {}): Promise<Mnist
   const [images, labels] = await Promise.all([readIdx(files.images), readIdx(files.labels)]);
   let testStats: MnistStats | undefined;
   if (o.split === 'test' && o.normalize === 'standardize' && !o.stats) testStats = await mnistStatsAsync(o.dir);
-  return assemble(o, images, labels, files, () => testStats!);
+  return drainAsync(assembleSteps(o, images, labels, files, () => testStats!));
 }
