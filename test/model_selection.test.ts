@@ -1321,6 +1321,26 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
   const opts = { cv: 2, verbose: 0 as const, refit: false };
   const scoresOf = (gs: GridSearchCV): number[][] => gs.cvResults.map((r) => splitScores(r, 2));
 
+  test('a grid over dtype: the float64 candidates train on X in float64, not rounded to the base\'s float32', async () => {
+    // X was converted once with the base estimator's dtype: a float64 candidate (its folds and its refit) got X
+    // rounded to float32 (predictProba 6e-10 off a float64 fit of the same data)
+    const X = Float64Array.from(small.X.subarray(0, 200 * FEATURES), (v, i) => v + 1e-4 * Math.sin(i));
+    const y = small.y.subarray(0, 200);
+    const base = estimator().setParams({ maxEpochs: 1 });
+    const gs = await new GridSearchCV(base, { dtype: ['float32', 'float64'] }, { ...opts }).fit(X, y);
+    const manual = await base.clone({ dtype: 'float64' }).fit(X, y);
+    const single = await new GridSearchCV(base.clone({ dtype: 'float64' }), { lr: [0.02] }, { cv: 2, verbose: 0 })
+      .fit(X, y);
+    // the float64 candidate scores as a float64 search does; the float32 one as a float32 search does
+    expect(splitScores(gs.cvResults[1], 2)).toEqual(splitScores(single.cvResults[0], 2));
+    const f32 = await new GridSearchCV(base, { lr: [0.02] }, { cv: 2, verbose: 0, refit: false }).fit(X, y);
+    expect(splitScores(gs.cvResults[0], 2)).toEqual(splitScores(f32.cvResults[0], 2));
+    // the refit of a float64 best candidate
+    const forced = new GridSearchCV(base, { dtype: ['float64'] }, { cv: 2, verbose: 0 });
+    await forced.fit(X, y);
+    expect(Array.from(forced.bestEstimator!.predictProba(X))).toEqual(Array.from(manual.predictProba(X)));
+  });
+
   withDist('nJobs 2 merges base and candidate as clone() does: an undefined value, moduleParams beside module__', async () => {
     // A candidate's undefined leaves the base value (momentum 0.9), as setParams skips undefined; a candidate's
     // moduleParams (no activation) with module__activation gives the activation, in whichever order they come.

@@ -218,8 +218,10 @@ function matrixFor(
   build: boolean,
 ): { data: FloatArray; features: number } {
   const inputs = candidateInputs(estimator, candidates, build);
-  const dtype = (estimator.getParams().dtype as 'float32') ?? 'float32';
-  return asMatrix(X, labels.length, dtype, 'X', inputs);
+  // float64 where any fit trains in float64 (a grid over dtype): X rounded to float32 once would reach those fits
+  // rounded; each fit converts the matrix to its own dtype (exactly, from float64)
+  const wide = [estimator.getParams(), ...candidates].some((p) => p.dtype === 'float64');
+  return asMatrix(X, labels.length, wide ? 'float64' : 'float32', 'X', inputs);
 }
 
 function fmtParams(p: Record<string, unknown>): string {
@@ -554,7 +556,8 @@ export class GridSearchCV {
     const signal = searchSignal(options, 'GridSearchCV.refitBest', this.options.signal);
     if (this.bestParams === null) throw new Error('refitBest needs the results of fit first');
     const labels = asLabels(y);
-    const { data } = asMatrix(X, labels.length, (this.estimator.getParams().dtype as 'float32') ?? 'float32');
+    const dtype = (this.bestParams.dtype ?? this.estimator.getParams().dtype) === 'float64' ? 'float64' : 'float32';
+    const { data } = asMatrix(X, labels.length, dtype);
     const t0 = performance.now();
     const est = this.estimator.clone({ ...this.bestParams, verbose: 0 });
     await est.fit(data, labels, { signal });
