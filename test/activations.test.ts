@@ -9,7 +9,7 @@ import type { FloatArray } from '../lib/backend/types';
 import * as activations from '../lib/activations';
 import { EDGE_VALUES, sweep, uniform } from './helpers/edge';
 import { refDerivative, refForward } from './helpers/reference';
-import { check, report, SIGNED_ZERO_OPS, type Kind } from './helpers/ulp';
+import { check, report, SIGNED_ZERO_OPS, ulp32, type Kind } from './helpers/ulp';
 
 interface Case {
   /** Public name and params given to activations.get. */
@@ -146,6 +146,26 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
             ...conformance(c, dtype, dtype === 'float32' && !c.full ? set.small : set.big, 'sweep'),
           ];
           expect(reports.join('\n\n')).toBe('');
+        });
+      }
+
+      if (dtype === 'float32') {
+        test('float32 softplus with beta < 1 keeps its normal results where exp(beta x) itself underflows', () => {
+          // softplus = exp(z) / beta there (z = beta x with the double beta given, as the kernels take it): the kernel
+          // gave 0 from z = -87.3 on, where the result is still normal (1.66e-38 at beta 0.5, 8.1e-19 at beta 1e-20)
+          const reports: string[] = [];
+          for (const beta of [0.5, 0.01, 1e-6, 1e-20]) {
+            const act = activations.get('softplus', { beta });
+            const zs = [-79.9, -80.1, -85, -87.2, -87.4, -87.7, -88, -90, -100, -120];
+            const x = Float32Array.from(zs, (z) => z / beta);
+            const got = act.forward(x);
+            x.forEach((xi, i) => {
+              const want = Math.log1p(Math.exp(beta * xi)) / beta;
+              const ok = want < 1.1754943508222875e-38 ? Math.abs(got[i] - want) <= 1e-38 : ulp32(got[i], want) <= 4;
+              if (!ok) reports.push(`softplus(beta ${beta})(${xi}) = ${got[i]}, want ${want}`);
+            });
+          }
+          expect(reports).toEqual([]);
         });
       }
 

@@ -267,11 +267,15 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
   static constexpr bool kUsesY = false;
   static constexpr int kUnroll = 6;
   static constexpr int kUnrollBwd = 4;
-  V beta, thr, bh, bl;
-  explicit OpSoftplusT(ActParams p) : beta(T(p.a)), thr(T(p.b)), bh(T(0)), bl(T(0)) {
+  V beta, thr, bh, bl, lbh, lbl;
+  explicit OpSoftplusT(ActParams p) : beta(T(p.a)), thr(T(p.b)), bh(T(0)), bl(T(0)), lbh(T(0)), lbl(T(0)) {
     Split<T> b(p.a);
     bh = V(b.hi);
     bl = V(b.lo);
+    // ln(beta) as hi + lo, for the float32 tail exp(z - ln beta) (fwd); beta is positive (checked in TypeScript)
+    Split<T> lb(p.a > 0 ? std::log(static_cast<double>(static_cast<T>(p.a))) : 0.0);
+    lbh = V(lb.hi);
+    lbl = V(lb.lo);
   }
   // beta x > threshold ? x : (max(z, 0) + log1p(exp(-|z|))) / beta, z = beta x.
   // float32: log1p(e) = 2s + s^3 P(s^2), s = e / (2 + e) = p / (p + 2 si) in [0, 1/3] (P degree 3, max rel.
@@ -302,7 +306,17 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
       V z = ze.hi;
       V a = vmax(V(kExp32Flush<0>), vor(z, V(-0.0f)));
       Exp32<V> E = exp32_parts<0>(a, select(lt(z, V(0.0f)), ze.lo, V(0.0f) - ze.lo));
-      return select(gt(z, thr), x, (vmax(V(0.0f), z) + log1p_of_s(s_of(E))) / beta);
+      V sp = (vmax(V(0.0f), z) + log1p_of_s(s_of(E))) / beta;
+      // For z < -80, log1p(e) = e to float32 precision, and e / (2 + e) goes subnormal from z = -87.3 on (0 below the
+      // clamp), while softplus = exp(z) / beta = exp(z - ln beta) is a normal float for beta < 1 down to
+      // z = -87.3 + ln beta: there it is formed from z - ln beta as hi + lo (softplus(-175.4) with beta 0.5 is
+      // 1.66e-38, not 0; with beta 1e-20, softplus(-8.8e21) is 8.1e-19).
+      V zc = vmax(V(-200.0f), z);  // below, exp(z - ln beta) is 0 for every float32 beta (ln beta >= -104); no inf
+      V t = zc - lbh;
+      V tl = (two_sum_err(zc, V(0.0f) - lbh, t) + ze.lo) - lbl;
+      Exp32<V> Et = exp32_parts<0>(vmax(V(kExp32Flush<0>), t), tl);
+      V tail = Et.p * Et.s;
+      return select(gt(z, thr), x, select(lt(z, V(-80.0f)), tail, sp));
     }
     V z = beta * x;
     V e;
