@@ -218,6 +218,32 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     expect(cp.bestEpoch).not.toBeNull();
     expect(c.history.epochs[cp.bestEpoch! - 1].valid_acc_best).toBe(true);
     expect(() => new EarlyStopping({ patience: 0 })).toThrow(RangeError);
+    // the same callbacks in a fit from scratch that completes no epoch (aborted in its first): no best epoch or
+    // weights of the fit before (a user restoring cp.bestWeights got the earlier run's)
+    const ac = new AbortController();
+    const again = small({ maxEpochs: 5, callbacks: [es, cp, { onBatchEnd: () => ac.abort() }] });
+    await expect(again.fit(data.X, data.y, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect([es.bestEpoch, cp.bestEpoch, cp.bestWeights]).toEqual([0, null, null]);
+  });
+
+  test('a Checkpoint file for a model save() cannot write is refused before the first epoch', async () => {
+    // the refusal came from save() at the first best epoch, after a whole epoch of training
+    let epochs = 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-cp-'));
+    try {
+      const file = path.join(dir, 'cp.json');
+      const c = small({
+        module: (p: { seed: number }) => new nn.Sequential(new nn.Linear(784, 10, { seed: p.seed })),
+        callbacks: [new Checkpoint({ monitor: 'train_loss_best', file }), { onEpochEnd: () => void epochs++ }],
+      });
+      await expect(c.fit(data.X, data.y)).rejects.toThrow(
+        new TypeError(`Checkpoint: file '${file}' cannot be written for this model: save/load supports the built-in ` +
+          'nn.MLP module; save custom modules with module.stateDict()'),
+      );
+      expect([epochs, fs.existsSync(file)]).toEqual([0, false]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an AbortSignal stops training with an AbortError', async () => {
@@ -273,6 +299,12 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     expect(cells[0]).toBe('1');
     expect(Number(cells[1])).toBeCloseTo(c.history.epochs[0].train_loss, 4);
     expect(Number(cells[2])).toBeCloseTo(c.history.epochs[0].valid_acc!, 4);
+    // a slow epoch's dur keeps to its column (12.3457 pushed the row one column right of the rule)
+    const plain = new HistoryTable();
+    for (const [dur, shown] of [[0.12345, '0.1235'], [9.99996, '10.000'], [12.34567, '12.346'], [1234.567, '1234.6']]) {
+      const row = plain.row({ ...c.history.epochs[0], dur: dur as number });
+      expect([row.length, row.endsWith(`  ${shown}`)]).toEqual([lines[1].length, true]);
+    }
     // colors only when asked (a TTY)
     const colored = new HistoryTable(undefined, true).row(c.history.epochs[0]);
     // bad columns were engine errors ("columns.map is not a function", "reading 'length'")

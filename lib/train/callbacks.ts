@@ -17,6 +17,8 @@ export interface TrainerView {
   setWeights(w: Record<string, Float32Array | Float64Array>): void;
   /** Writes the model (architecture + weights) as swishnet's JSON model format. */
   save(file: string): void;
+  /** Why save() would refuse this model, or null (Checkpoint asks before the first epoch). */
+  saveProblem?(): string | null;
 }
 
 export interface BatchInfo {
@@ -146,6 +148,7 @@ export class EarlyStopping implements Callback {
     this.best = NaN;
     this.misses = 0;
     this.bestWeights = null;
+    this.bestEpoch = 0; // as the rest: a fit that completes no epoch must not report an earlier fit's
     this.stoppedEpoch = null;
   }
   onEpochEnd(net: TrainerView, { epoch, record }: { epoch: number; record: EpochRecord }): void {
@@ -206,9 +209,17 @@ export class Checkpoint implements Callback {
       throw new RangeError("Checkpoint: file must be a path, got '' (leave it out to keep no file)");
     }
   }
-  onTrainBegin(_net: TrainerView, info?: { validSize: number }): void {
+  onTrainBegin(net: TrainerView, info?: { validSize: number }): void {
     checkValidation('Checkpoint', this.monitor, info);
+    // a fit from scratch (no history): the best epoch and weights of an earlier fit are not this one's (a fit that
+    // completes no epoch must not hand them out); partialFit and warm starts keep them
+    if (net.history.epochs.length === 0) {
+      this.bestEpoch = null;
+      this.bestWeights = null;
+    }
     if (this.file) {
+      const unsavable = net.saveProblem?.();
+      if (unsavable) throw new TypeError(`Checkpoint: file '${this.file}' cannot be written for this model: ${unsavable}`);
       // before the first epoch, not at the first save (save's own check): a folder that cannot be written, or a
       // directory, would otherwise fail only after an epoch of training
       if (isDirectory(this.file)) throw new RangeError(`Checkpoint: file must name a file, got '${this.file}' (a directory)`);

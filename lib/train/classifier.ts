@@ -1322,10 +1322,8 @@ export class NeuralNetClassifier implements TrainerView {
     const module = this.requireFitted();
     const o = this.opts;
     const built = this.built ?? { module: o.module, moduleParams: o.moduleParams, dtype: o.dtype, seed: o.seed };
-    const m = built.module;
-    if (m !== 'mlp' && m !== undefined && m !== nn.MLP) {
-      throw new Error('save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()');
-    }
+    const why = this.saveProblem();
+    if (why) throw new Error(why);
     const weights: Record<string, { shape: number[]; dtype: string; data: string }> = {};
     const bad = nonFiniteState(module);
     if (bad) {
@@ -1422,6 +1420,17 @@ export class NeuralNetClassifier implements TrainerView {
       return unsaved('the factory-built module', first.constructor.name);
     }
     return { activation: first.config() };
+  }
+
+  /**
+   * Why save() would refuse this estimator's module (a module other than nn.MLP), or null. Checkpoint({ file })
+   * asks before the first epoch.
+   */
+  saveProblem(): string | null {
+    const m = (this.built ?? { module: this.opts.module }).module;
+    return m !== 'mlp' && m !== undefined && m !== nn.MLP
+      ? 'save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()'
+      : null;
   }
 
   /**

@@ -137,13 +137,25 @@ export interface TableColumn {
 }
 
 const num4 = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : '');
+/**
+ * dur in its 6 columns: 4 decimals below 10 s, fewer above (12.346, 123.46, 1234.6), so a slow epoch (the
+ * TypeScript backend's full MNIST epoch) stays under its header instead of pushing the row one column right.
+ */
+const dur6 = (v: unknown): string => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return num4(v);
+  for (let d = 4; d > 0; d--) {
+    const s = v.toFixed(d);
+    if (s.length <= 6) return s;
+  }
+  return v.toFixed(0);
+};
 
 export const DEFAULT_COLUMNS: TableColumn[] = [
   { key: 'epoch', header: 'epoch', format: (v) => String(v) },
   { key: 'train_loss', header: 'train_loss', format: num4, bestKey: 'train_loss' },
   { key: 'valid_acc', header: 'valid_acc', format: num4, bestKey: 'valid_acc' },
   { key: 'valid_loss', header: 'valid_loss', format: num4, bestKey: 'valid_loss' },
-  { key: 'dur', header: 'dur', format: num4 },
+  { key: 'dur', header: 'dur', format: dur6 },
 ];
 
 /**
