@@ -125,6 +125,14 @@ inline typename Multi<V, U>::M isnan(const Multi<V, U>& a) {
   for (int u = 0; u < U; ++u) r.m[u] = isnan(a.v[u]);
   return r;
 }
+// Whether any lane of any vector is set (a branch around rarely needed work).
+template <class MM, int U>
+inline bool m_any(const MultiMask<MM, U>& a) {
+  MM acc = a.m[0];  // one test of the lanes' union, not U branches
+  SWISHNET_UNROLL
+  for (int u = 1; u < U; ++u) acc = m_or(acc, a.m[u]);
+  return m_any(acc);
+}
 template <class MM, int U>
 inline MultiMask<MM, U> m_and(const MultiMask<MM, U>& a, const MultiMask<MM, U>& b) {
   MultiMask<MM, U> r;

@@ -118,6 +118,8 @@ template <class T> inline Scalar<T> select(bool m, Scalar<T> a, Scalar<T> b) { r
 // +-0 with the sign of v where m, v elsewhere (the SIMD families: two logic operations, no blend).
 template <class T> inline Scalar<T> flush_where(bool m, Scalar<T> v) { return m ? vand(v, Scalar<T>(T(-0.0))) : v; }
 inline bool m_and(bool a, bool b) { return a && b; }
+inline bool m_any(bool a) { return a; }
+inline bool m_or(bool a, bool b) { return a || b; }
 template <class T> inline double hsum_double(Scalar<T> a) { return static_cast<double>(a.v); }
 
 }  // namespace

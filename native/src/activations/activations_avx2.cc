@@ -117,6 +117,8 @@ inline F32x8 select(M32x8 m, F32x8 a, F32x8 b) {
 #endif
 }
 inline M32x8 m_and(M32x8 a, M32x8 b) { return {_mm256_and_ps(a.m, b.m)}; }
+inline bool m_any(M32x8 a) { return _mm256_movemask_ps(a.m) != 0; }
+inline M32x8 m_or(M32x8 a, M32x8 b) { return {_mm256_or_ps(a.m, b.m)}; }
 // +-0 with the sign of v where m, v elsewhere: v & ~(m & ~signbit), two logic operations (no blend slot).
 inline F32x8 flush_where(M32x8 m, F32x8 v) {
   return _mm256_andnot_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), m.m), v.v);
@@ -160,6 +162,8 @@ inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
 #endif
 }
 inline M64x4 m_and(M64x4 a, M64x4 b) { return {_mm256_and_pd(a.m, b.m)}; }
+inline bool m_any(M64x4 a) { return _mm256_movemask_pd(a.m) != 0; }
+inline M64x4 m_or(M64x4 a, M64x4 b) { return {_mm256_or_pd(a.m, b.m)}; }
 inline F64x4 flush_where(M64x4 m, F64x4 v) {
   return _mm256_andnot_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), m.m), v.v);
 }

@@ -107,6 +107,8 @@ inline M32x4 gt(F32x4 a, F32x4 b) { return {vcgtq_f32(a.v, b.v)}; }
 inline M32x4 isnan(F32x4 a) { return {vmvnq_u32(vceqq_f32(a.v, a.v))}; }
 inline F32x4 select(M32x4 m, F32x4 a, F32x4 b) { return vbslq_f32(m.m, a.v, b.v); }
 inline M32x4 m_and(M32x4 a, M32x4 b) { return {vandq_u32(a.m, b.m)}; }
+inline bool m_any(M32x4 a) { return vmaxvq_u32(a.m) != 0; }
+inline M32x4 m_or(M32x4 a, M32x4 b) { return {vorrq_u32(a.m, b.m)}; }
 // +-0 with the sign of v where m, v elsewhere: v & ~(m & ~signbit).
 inline F32x4 flush_where(M32x4 m, F32x4 v) {
   uint32x4_t clear = vbicq_u32(m.m, vdupq_n_u32(0x80000000u));
@@ -147,6 +149,8 @@ inline M64x2 isnan(F64x2 a) {
 }
 inline F64x2 select(M64x2 m, F64x2 a, F64x2 b) { return vbslq_f64(m.m, a.v, b.v); }
 inline M64x2 m_and(M64x2 a, M64x2 b) { return {vandq_u64(a.m, b.m)}; }
+inline bool m_any(M64x2 a) { return (vgetq_lane_u64(a.m, 0) | vgetq_lane_u64(a.m, 1)) != 0; }
+inline M64x2 m_or(M64x2 a, M64x2 b) { return {vorrq_u64(a.m, b.m)}; }
 inline F64x2 flush_where(M64x2 m, F64x2 v) {
   uint64x2_t clear = vbicq_u64(m.m, vdupq_n_u64(0x8000000000000000ull));
   return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(v.v), clear));
