@@ -21,7 +21,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const leftovers = (d: string): string[] => fs.readdirSync(d).filter((f) => f.includes('.tmp-'));
+const leftovers = (d: string): string[] => fs.readdirSync(d).filter((f) => f.startsWith('.swishnet-'));
 
 function blobs(n = 120, f = 6): { X: Float32Array; y: Int32Array } {
   const X = new Float32Array(n * f);
@@ -56,6 +56,46 @@ describe('writeFileAtomic', () => {
     writeFileAtomic('/dev/null', 'discarded');
     expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
     expect([leftovers(dir), leftovers(path.dirname(file))]).toEqual([[], []]);
+  });
+
+  test('a dangling symlink gets its target created; permissions and hard links are kept; long names work', () => {
+    const link = path.join(dir, 'dangling.json');
+    fs.symlinkSync(path.join('sub', 'made.json'), link); // relative, to a folder that does not exist yet
+    writeFileAtomic(link, 'via the link');
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'sub', 'made.json'), 'utf8')).toBe('via the link');
+    // a private file stays private (the rename used to leave 0644)
+    const priv = path.join(dir, 'private.json');
+    fs.writeFileSync(priv, 'old', { mode: 0o600 });
+    fs.chmodSync(priv, 0o600);
+    writeFileAtomic(priv, 'new');
+    expect((fs.statSync(priv).mode & 0o777).toString(8)).toBe('600');
+    // a second name of the file keeps seeing it (written in place)
+    const hard = path.join(dir, 'hard.json');
+    fs.linkSync(priv, hard);
+    writeFileAtomic(priv, 'newer');
+    expect(fs.readFileSync(hard, 'utf8')).toBe('newer');
+    // a 250-byte name: the temporary name does not grow with it (a suffix passed NAME_MAX)
+    const long = path.join(dir, 'r'.repeat(245) + '.json');
+    writeFileAtomic(long, 'long');
+    expect(fs.readFileSync(long, 'utf8')).toBe('long');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  test('/dev/stdout is written in place, whatever stdout is (a file it was redirected to, a pipe)', () => {
+    const out = path.join(dir, 'out.txt');
+    const code =
+      `const { writeFileAtomic } = require(${JSON.stringify(DIST_FILES)});` +
+      "console.log('line before'); writeFileAtomic('/dev/stdout', 'JSON\\n'); writeFileAtomic('/dev/stdout', 'again\\n');" +
+      "console.log('line after');";
+    const fd = fs.openSync(out, 'w');
+    const r = spawnSync(process.execPath, ['-e', code], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    fs.closeSync(fd);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    // renamed over the redirected file, it took the place of everything printed before and after
+    expect(fs.readFileSync(out, 'utf8')).toBe('line before\nJSON\nagain\nline after\n');
+    const piped = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+    expect([piped.status, piped.stderr, piped.stdout]).toEqual([0, '', 'line before\nJSON\nagain\nline after\n']);
   });
 
   test('a failed write is an Error naming the file (code kept; a full disk: below)', () => {

@@ -622,15 +622,26 @@ if (threadId === Math.min(...ids())) {
       const isRow = (l: string): boolean => /^\s*[1-3]\s+\d+\.\d+/.test(l);
       expect([nJobs, lines.filter((l) => /epoch\s+train_loss/.test(l)).length]).toEqual([nJobs, 6]);
       expect([nJobs, lines.filter(isRow).length]).toEqual([nJobs, 18]);
-      // the k-th END line comes after at least 3k rows (each fit's whole table is printed before its END)
-      let rowsSoFar = 0;
-      let ends = 0;
-      for (const l of lines) {
-        if (isRow(l)) rowsSoFar++;
-        else if (/^\[CV \d\/2\] END /.test(l)) expect(rowsSoFar).toBeGreaterThanOrEqual(3 * ++ends);
-      }
-      expect(ends).toBe(6);
+      // each fit's table whole, right before its END line (two fits at once mixed their rows)
+      const kinds = lines
+        .filter((l) => !/^(Fitting|$)/.test(l))
+        .map((l) => (isRow(l) ? 'r' : /epoch\s+train_loss/.test(l) ? 'h' : /^-+ /.test(l) ? '-' : /END/.test(l) ? 'E' : '?'));
+      expect([nJobs, kinds.join('')]).toEqual([nJobs, 'h-rrrE'.repeat(6)]);
     }
+    // a PrintLog among the estimator's callbacks, on workers: every row arrives too (it wrote to the worker's stdout)
+    const rows: string[] = [];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((t: string | Uint8Array) => {
+      rows.push(...String(t).split('\n').filter((l) => /^\s*[1-3]\s+\d+\.\d+/.test(l)));
+      return true;
+    });
+    try {
+      const withLog = estimator().setParams({ maxEpochs: 3, callbacks: [new PrintLog()] });
+      await new GridSearchCV(withLog, { lr: [0.05, 0.02, 0.01] }, { cv: 2, nJobs: 2, verbose: 0, refit: false })
+        .fit(small.X, small.y);
+    } finally {
+      out.mockRestore();
+    }
+    expect(rows).toHaveLength(18);
   });
 
   withDist('custom activations on workers: requires registers them there; without it, a named error', async () => {

@@ -21,6 +21,14 @@ interface State {
 
 let state: State | null = null;
 
+/** The current task's epoch tables, sent before its result (see the task handler). */
+const log = { text: '' };
+function flushLog(): void {
+  if (log.text === '' || !parentPort) return;
+  parentPort.postMessage({ type: 'log', text: log.text });
+  log.text = '';
+}
+
 if (parentPort) {
   const port = parentPort;
   // The init message's modules load asynchronously (an ES module needs import()): every later message waits for
@@ -59,16 +67,18 @@ if (parentPort) {
         // Modules and callbacks rebuilt for this fit alone, and set as clone() sets them for a sequential fit: the
         // base parameters, then the candidate's (a candidate's undefined leaves the base value; a candidate's
         // moduleParams replaces the base's module__ keys, whichever order they were sent in).
-        // verbose 1's PrintLog writes to the parent through this port, not to this thread's process.stdout: that
-        // output reaches the main thread asynchronously, after the result posted below, and a worker terminated
-        // once its tasks are done lost what was still on its way (rows, whole tables).
+        // The epoch tables (verbose 1's PrintLog, and a PrintLog among the callbacks) are kept for this task and go
+        // to the parent as one 'log' message just before its result: not to this thread's process.stdout, which
+        // reaches the main thread asynchronously, after the result (a worker terminated once its tasks were done
+        // lost rows and whole tables), nor row by row (two fits at once mixed their rows).
         const est = new NeuralNetClassifier({})
           .setParams(receivedParams(s.params))
           .setParams(receivedParams({ ...m.params, verbose: 0 }));
-        if (s.verbose >= 1) {
-          const out = { write: (text: string) => port.postMessage({ type: 'log', text }), isTTY: s.color };
-          est.setParams({ callbacks: [new PrintLog(out), ...(est.getParams().callbacks as Callback[])] });
-        }
+        const out = { write: (text: string) => void (log.text += text), isTTY: s.color };
+        const own = (est.getParams().callbacks as Callback[]).map((cb) =>
+          cb instanceof PrintLog && cb.constructor === PrintLog ? new PrintLog(out, cb.color) : cb,
+        );
+        est.setParams({ callbacks: s.verbose >= 1 ? [new PrintLog(out), ...own] : own });
         if (s.progress) {
           // a fresh estimator: its history's epoch numbers count this task's epochs
           const onEpoch: Callback = {
@@ -90,6 +100,7 @@ if (parentPort) {
         const t1 = performance.now();
         const score = est.score(Xte, yte);
         const t2 = performance.now();
+        flushLog();
         port.postMessage({
           type: 'result',
           index: m.index,
@@ -100,6 +111,7 @@ if (parentPort) {
         });
       }
     } catch (e) {
+      flushLog();
       // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class,
       // and its cause's (an AnomalyError's op, phase, ...).
       port.postMessage({ type: 'error', ...sentError(e) });

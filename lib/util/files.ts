@@ -111,43 +111,96 @@ function writableFile(file: string): boolean {
 }
 
 /**
+ * The descriptor a path names (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), or null. Written through the
+ * descriptor itself: opening the path again gave a new file position, so a stdout redirected to a file was
+ * overwritten from its start, and `console.log` output around it was lost.
+ */
+function stdFd(p: string): number | null {
+  if (p === '/dev/stdout') return 1;
+  if (p === '/dev/stderr') return 2;
+  const m = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(p);
+  return m ? Number(m[1]) : null;
+}
+
+function writeAllSync(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+}
+
+/**
+ * Where writing `file` lands: its symlinks followed link by link (readlink, so a dangling link gives the path its
+ * target will have, as a plain write creates it), or the path itself. At most 40 links (the kernel's limit).
+ */
+function linkTarget(file: string): string {
+  let p = path.resolve(file);
+  for (let i = 0; i < 40; i++) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return p; // missing: created there
+    }
+    if (!st.isSymbolicLink()) return p;
+    p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+  }
+  return p;
+}
+
+/**
  * Writes `data` to `file` through a temporary file in the same folder renamed over it: a reader never sees half a
  * file, and a failed write (a full disk) leaves the old file as it was and no temporary file behind. The temporary
- * name is unique per call (process, thread, counter), so concurrent writers of one file (worker threads share the
- * pid) never share it, and each removes only its own. A symlink is written through (its target is replaced, the
- * link stays), as a plain write would; a device or FIFO (`/dev/stdout`) is written in place, and so is a file this
- * process may write in a folder where it may not create one. Missing folders are made. A failure is an Error naming `file`, with the system error as its `cause` (and its `code`).
+ * name is short and unique per call (process, thread, counter), so concurrent writers of one file (worker threads
+ * share the pid) never share it, and each removes only its own. An existing file keeps its permission bits. A
+ * symlink is written through (its target is replaced or created, the link stays), as a plain write would. Written in
+ * place instead, as a plain write: a path under /dev or /proc (`/dev/stdout`, whatever stdout is), a device or FIFO,
+ * a file with other hard links (they keep seeing it), and a file this process may write in a folder where it may
+ * not create one. Missing folders are made. A failure is an Error naming `file`, with the system error as its
+ * `cause` (and its `code`).
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const target = realPath(file);
-  let special = false;
+  let tmp: string | null = null;
   try {
-    special = !fs.statSync(target).isFile();
-  } catch {
-    /* missing: created below */
-  }
-  const tmp = `${target}.tmp-${process.pid}-${threadId}-${++tmpCount}`;
-  try {
-    if (special) {
-      fs.writeFileSync(target, data);
+    const given = path.resolve(file);
+    const target = linkTarget(file);
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(target);
+    } catch {
+      /* missing: created below */
+    }
+    const inPlace = /^\/(dev|proc)\//.test(given) || /^\/(dev|proc)\//.test(target) ||
+      (st !== null && (!st.isFile() || st.nlink > 1));
+    if (inPlace) {
+      const fd = stdFd(given);
+      if (fd === null) fs.writeFileSync(file, data);
+      else writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
       return;
     }
     fs.mkdirSync(path.dirname(target), { recursive: true });
+    const name = path.join(path.dirname(target), `.swishnet-${process.pid}-${threadId}-${++tmpCount}.tmp`);
     try {
-      fs.writeFileSync(tmp, data, { flag: 'wx' });
+      fs.writeFileSync(name, data, { flag: 'wx', mode: st ? st.mode & 0o7777 : 0o666 });
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (code !== 'EEXIST') tmp = name; // created (a full disk), or not: removed below either way
       // a file this process may write in a folder it may not (another user's folder): no temporary file can be
       // made there, so the file is rewritten in place, as before this function existed
-      const code = (e as NodeJS.ErrnoException)?.code;
       if ((code !== 'EACCES' && code !== 'EPERM') || !writableFile(target)) throw e;
       fs.writeFileSync(target, data);
       return;
     }
-    fs.renameSync(tmp, target);
+    tmp = name;
+    if (st) fs.chmodSync(name, st.mode & 0o7777); // (the umask may have narrowed the mode given at creation)
+    fs.renameSync(name, target);
+    tmp = null;
   } catch (e) {
+    if (tmp !== null) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* the error below matters more */
+      }
+    }
     const err = e as NodeJS.ErrnoException;
-    // the temporary file is this call's (a unique name), unless it existed already (EEXIST: left alone)
-    if (!special && err?.code !== 'EEXIST') fs.rmSync(tmp, { force: true });
     const named = new Error(`cannot write '${file}': ${err?.message ?? String(e)}`, { cause: e });
     if (err?.code) (named as NodeJS.ErrnoException).code = err.code;
     throw named;
