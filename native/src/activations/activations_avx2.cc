@@ -162,8 +162,6 @@ inline F64x4 select(M64x4 m, F64x4 a, F64x4 b) {
 #endif
 }
 inline M64x4 m_and(M64x4 a, M64x4 b) { return {_mm256_and_pd(a.m, b.m)}; }
-inline bool m_any(M64x4 a) { return _mm256_movemask_pd(a.m) != 0; }
-inline M64x4 m_or(M64x4 a, M64x4 b) { return {_mm256_or_pd(a.m, b.m)}; }
 inline F64x4 flush_where(M64x4 m, F64x4 v) {
   return _mm256_andnot_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), m.m), v.v);
 }

@@ -149,8 +149,6 @@ inline M64x2 isnan(F64x2 a) {
 }
 inline F64x2 select(M64x2 m, F64x2 a, F64x2 b) { return vbslq_f64(m.m, a.v, b.v); }
 inline M64x2 m_and(M64x2 a, M64x2 b) { return {vandq_u64(a.m, b.m)}; }
-inline bool m_any(M64x2 a) { return (vgetq_lane_u64(a.m, 0) | vgetq_lane_u64(a.m, 1)) != 0; }
-inline M64x2 m_or(M64x2 a, M64x2 b) { return {vorrq_u64(a.m, b.m)}; }
 inline F64x2 flush_where(M64x2 m, F64x2 v) {
   uint64x2_t clear = vbicq_u64(m.m, vdupq_n_u64(0x8000000000000000ull));
   return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(v.v), clear));
