@@ -5,7 +5,7 @@
 import type { EpochRecord } from './history';
 import { HistoryTable } from './history';
 import { describeTyped } from '../activations/validate';
-import { isDirectory, unwritableFolder } from '../util/files';
+import { checkOutputFile } from '../util/files';
 
 /** What a callback sees of the classifier (kept small so the trainer stays the only owner of its state). */
 export interface TrainerView {
@@ -220,11 +220,9 @@ export class Checkpoint implements Callback {
     if (this.file) {
       const unsavable = net.saveProblem?.();
       if (unsavable) throw new TypeError(`Checkpoint: file '${this.file}' cannot be written for this model: ${unsavable}`);
-      // before the first epoch, not at the first save (save's own check): a folder that cannot be written, or a
-      // directory, would otherwise fail only after an epoch of training
-      if (isDirectory(this.file)) throw new RangeError(`Checkpoint: file must name a file, got '${this.file}' (a directory)`);
-      const why = unwritableFolder(this.file, { viaTemp: true });
-      if (why) throw new RangeError(`Checkpoint: file '${this.file}' cannot be written: ${why}`);
+      // save's own check, before the first epoch instead of at the first save: a folder that cannot be written, or
+      // a directory, would otherwise fail only after an epoch of training
+      checkOutputFile(this.file, 'Checkpoint: file', { viaTemp: true });
     }
   }
   onEpochEnd(net: TrainerView, { epoch, record }: { epoch: number; record: EpochRecord }): void {

@@ -20,7 +20,7 @@ import { checkSignalOption, type SignalLike } from '../util/errors';
 import { moduleExtras } from '../nn/from_json';
 import { History, BatchRecord, checkRecords, described } from './history';
 import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerView } from './callbacks';
-import { isDirectory, unwritableFolder, writeFileAtomic } from '../util/files';
+import { checkOutputFile, writeFileAtomic } from '../util/files';
 
 export type FloatArray = Float32Array | Float64Array;
 /**
@@ -401,7 +401,10 @@ function keepsWidth(m: nn.Module): boolean {
     m instanceof nn.BatchNorm1d || m instanceof nn.Identity;
 }
 
-/** See NeuralNetClassifier.knownInputs. */
+/**
+ * The module's input width when it declares one (nn.MLP, nn.Linear, a Sequential whose first Linear comes after
+ * width-keeping modules only, nested Sequentials too); else null. fit checks X against it, predict takes it.
+ */
 function declaredInputs(m: nn.Module): number | null {
   if (m instanceof nn.MLP) return m.inputs;
   if (m instanceof nn.Linear) return m.inFeatures;
@@ -412,16 +415,16 @@ function declaredInputs(m: nn.Module): number | null {
   return null;
 }
 
-/** See NeuralNetClassifier.knownOutputs. */
+/**
+ * The module's output count when it declares one (as declaredInputs, from the last Linear; or an `outputs`
+ * property); else null. fit checks the labels against it.
+ */
 function declaredOutputs(m: nn.Module): number | null {
   if (m instanceof nn.MLP) return m.outputs;
   if (m instanceof nn.Linear) return m.outFeatures;
   if (m instanceof nn.Sequential) {
-    const children = m.namedChildren().map(([, c]) => c);
-    for (let i = children.length - 1; i >= 0; i--) {
-      if (!keepsWidth(children[i])) return declaredOutputs(children[i]);
-    }
-    return null;
+    const last = m.namedChildren().map(([, c]) => c).reverse().find((c) => !keepsWidth(c));
+    return last ? declaredOutputs(last) : null;
   }
   const o = (m as unknown as { outputs?: unknown }).outputs;
   return typeof o === 'number' && Number.isSafeInteger(o) && o > 0 ? o : null;
@@ -771,7 +774,7 @@ export class NeuralNetClassifier implements TrainerView {
     let validY: Int32Array | null = null;
     try {
       if (reinit) this.initializeFrom(o);
-      const inputs = this.knownInputs();
+      const inputs = declaredInputs(this.module_!);
       if (inputs !== null && inputs !== features) {
         // a flat X whose values are whole rows of the model's width: the row count may be what differs
         const flat = !Array.isArray(X) && !(X instanceof Tensor && X.shape.length === 2);
@@ -783,7 +786,7 @@ export class NeuralNetClassifier implements TrainerView {
             `(${data.length} values for ${n} labels${asRows})`,
         );
       }
-      const outputs = this.knownOutputs();
+      const outputs = declaredOutputs(this.module_!);
       if (outputs !== null) checkLabelRange(labels, outputs, 'y', fn);
 
       // Split.
@@ -989,22 +992,6 @@ export class NeuralNetClassifier implements TrainerView {
         { cause: e },
       );
     }
-  }
-
-  /**
-   * The module's input size when it is declared (nn.MLP, nn.Linear, a Sequential whose first Linear comes after
-   * modules that keep the width only); else null.
-   */
-  private knownInputs(): number | null {
-    return declaredInputs(this.module_!);
-  }
-
-  /**
-   * The module's output count when it is declared (nn.MLP, nn.Linear, a Sequential whose last Linear is followed
-   * only by modules that keep the width, or an `outputs` property); else null.
-   */
-  private knownOutputs(): number | null {
-    return declaredOutputs(this.module_!);
   }
 
   private activeCallbacks(o: typeof this.opts): Callback[] {
@@ -1440,9 +1427,7 @@ export class NeuralNetClassifier implements TrainerView {
    */
   save(file: string): void {
     checkModelPath(file, 'save');
-    if (isDirectory(file)) throw new RangeError(`save: 'file' must name a file, got '${file}' (a directory)`);
-    const why = unwritableFolder(file, { viaTemp: true });
-    if (why) throw new RangeError(`save: 'file' '${file}' cannot be written: ${why}`);
+    checkOutputFile(file, "save: 'file'", { viaTemp: true });
     writeFileAtomic(file, JSON.stringify(this.toModelJSON()));
   }
 

@@ -89,12 +89,12 @@ export function unwritableFolder(file: string, opts: { viaTemp?: boolean } = {})
 
 /**
  * An output file argument: a TypeError unless a non-empty string, a RangeError naming it when it is a directory
- * or cannot be written (unwritableFolder).
+ * or cannot be written (unwritableFolder; `viaTemp` as there).
  */
-export function checkOutputFile(file: unknown, name: string): string {
+export function checkOutputFile(file: unknown, name: string, opts: { viaTemp?: boolean } = {}): string {
   if (typeof file !== 'string' || file === '') throw new TypeError(`${name} must be a non-empty string, got ${describe(file)}`);
   if (isDirectory(file)) throw new RangeError(`${name} must name a file, got '${file}' (a directory)`);
-  const why = unwritableFolder(file);
+  const why = unwritableFolder(file, opts);
   if (why) throw new RangeError(`${name} '${file}' cannot be written: ${why}`);
   return file;
 }
@@ -178,7 +178,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const name = path.join(path.dirname(target), `.swishnet-${process.pid}-${threadId}-${++tmpCount}.tmp`);
     try {
-      fs.writeFileSync(name, data, { flag: 'wx', mode: st ? st.mode & 0o7777 : 0o666 });
+      fs.writeFileSync(name, data, { flag: 'wx' });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException)?.code;
       if (code !== 'EEXIST') tmp = name; // created (a full disk), or not: removed below either way
@@ -189,7 +189,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
       return;
     }
     tmp = name;
-    if (st) fs.chmodSync(name, st.mode & 0o7777); // (the umask may have narrowed the mode given at creation)
+    if (st) fs.chmodSync(name, st.mode & 0o7777); // the replaced file's mode (chmod: the umask does not apply)
     fs.renameSync(name, target);
     tmp = null;
   } catch (e) {
