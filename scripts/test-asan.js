@@ -90,7 +90,7 @@ if (process.platform !== 'linux') {
 
 // ---- 1. C++ tests --------------------------------------------------------------------------------------
 if (!skipCpp) {
-  const dir = MODE.name === 'asan' ? 'build-asan' : 'build-tsan';
+  const dir = `build-${MODE.name}`; // (test-cpp.js's folder for --sanitize / --tsan)
   console.log(`=== C++ tests with ${MODE.flags} (${dir}/) ===`);
   const counts = path.join(tmp, `ctest-${MODE.name}.json`);
   fs.rmSync(counts, { force: true }); // no stale counts from an earlier run
@@ -139,8 +139,8 @@ if (!skipTs) {
         SWISHNET_BACKEND: 'native',
         SWISHNET_NATIVE_PATH: addon,
       };
-      // (test/(a|b)(\.|_) would also pick test/gemm_async for 'gemm': for TSan, exact names)
-      const pattern = `test/(${MODE.TS_TESTS.join('|')})${MODE.name === 'tsan' ? '\\.' : '(\\.|_)'}`;
+      // (a name also picks its '_' variants: 'activations' activations_api, _gradcheck, _threads)
+      const pattern = `test/(${MODE.TS_TESTS.join('|')})(\\.|_)`;
       const j = await runCapture(
         process.execPath,
         [jestBin, `--maxWorkers=${MODE.maxWorkers}`, '--json', `--outputFile=${out}`, pattern, ...jestArgs],

@@ -175,7 +175,7 @@ export async function runGrid(argv: string[]): Promise<number> {
     };
     const payload: Record<string, unknown> = { backend: info, config, seconds: secs, ...gs.toJSON() };
     // each output tried, each failure reported (a --json on a full disk does not stop the refit or its --save)
-    let failed = await writeOutputs(o, payload, (what) => `${what === 'json' ? 'results' : 'report'} written to`, log);
+    let failed = await writeOutputs(o, payload, { json: 'results written to', html: 'report written to' }, log);
     if (!o.refit) return failed ? 1 : 0;
 
     const params = JSON.stringify(gs.bestParams);
@@ -201,7 +201,7 @@ export async function runGrid(argv: string[]): Promise<number> {
       );
     }
     Object.assign(payload, { refit, refitTime: gs.refitTime });
-    if (await writeOutputs(o, payload, () => 'refit added to', log)) failed = true;
+    if (await writeOutputs(o, payload, { json: 'refit added to', html: 'refit added to' }, log)) failed = true;
     return code || (failed ? 1 : 0);
   } finally {
     process.removeListener('SIGINT', onSig);
@@ -213,15 +213,15 @@ export async function runGrid(argv: string[]): Promise<number> {
 async function writeOutputs(
   o: Record<string, unknown>,
   payload: Record<string, unknown>,
-  done: (what: 'json' | 'html') => string,
+  done: { json: string; html: string },
   log: (line: string) => void,
 ): Promise<boolean> {
   return writeEach(
     [
-      [o.json, done('json'), () => writeFileAtomic(String(o.json), JSON.stringify(payload, null, 2))],
+      [o.json, done.json, () => writeFileAtomic(String(o.json), JSON.stringify(payload, null, 2))],
       [
         o.html,
-        done('html'),
+        done.html,
         async () => {
           const { gridReportHtml } = await import('../viz/report');
           writeFileAtomic(String(o.html), gridReportHtml(payload as any));
