@@ -256,7 +256,8 @@ export async function runTrialsInWorkers(
     params,
     requires: opts.requires.map(resolveRequire),
     verbose: opts.estimatorVerbose,
-    // the epoch tables come back as 'log' messages and are printed here: colored as a PrintLog on this stdout is
+    // the epoch tables come back in each task's result message and are printed here: colored as a PrintLog on
+    // this stdout is
     color: !!process.stdout.isTTY,
     progress: opts.onEpoch !== undefined,
   };
@@ -328,6 +329,7 @@ export async function runTrialsInWorkers(
       workers.push(w);
       w.on('message', (m: any) => {
         if (settled) return; // aborted or failed: late results are dropped
+        if (m.log) process.stdout.write(m.log); // the task's epoch tables, right before its result (END line)
         if (m.type === 'result') {
           results[m.index] = { index: m.index, testScore: m.testScore, fitTime: m.fitTime, scoreTime: m.scoreTime, threads: m.threads };
           finished++;
@@ -345,8 +347,6 @@ export async function runTrialsInWorkers(
           fail(workerError(m));
         } else if (m.type === 'epoch') {
           opts.onEpoch?.(m.index, m.epoch);
-        } else if (m.type === 'log') {
-          process.stdout.write(m.text);
         }
       });
       w.on('error', fail);

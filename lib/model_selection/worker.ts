@@ -21,12 +21,12 @@ interface State {
 
 let state: State | null = null;
 
-/** The current task's epoch tables, sent before its result (see the task handler). */
+/** The current task's epoch tables, sent in its result or error message (see the task handler). */
 const log = { text: '' };
-function flushLog(): void {
-  if (log.text === '' || !parentPort) return;
-  parentPort.postMessage({ type: 'log', text: log.text });
+function takeLog(): string {
+  const text = log.text;
   log.text = '';
+  return text;
 }
 
 if (parentPort) {
@@ -68,9 +68,10 @@ if (parentPort) {
         // base parameters, then the candidate's (a candidate's undefined leaves the base value; a candidate's
         // moduleParams replaces the base's module__ keys, whichever order they were sent in).
         // The epoch tables (verbose 1's PrintLog, and a PrintLog among the callbacks) are kept for this task and go
-        // to the parent as one 'log' message just before its result: not to this thread's process.stdout, which
-        // reaches the main thread asynchronously, after the result (a worker terminated once its tasks were done
-        // lost rows and whole tables), nor row by row (two fits at once mixed their rows).
+        // to the parent inside its result message, which prints them right before the fit's END line: not to this
+        // thread's process.stdout, which reaches the main thread asynchronously, after the result (a worker
+        // terminated once its tasks were done lost rows and whole tables), nor row by row or as a message of their
+        // own (two fits at once mixed their rows, or one's table and END line).
         const est = new NeuralNetClassifier({})
           .setParams(receivedParams(s.params))
           .setParams(receivedParams({ ...m.params, verbose: 0 }));
@@ -100,9 +101,9 @@ if (parentPort) {
         const t1 = performance.now();
         const score = est.score(Xte, yte);
         const t2 = performance.now();
-        flushLog();
         port.postMessage({
           type: 'result',
+          log: takeLog(),
           index: m.index,
           testScore: score,
           fitTime: (t1 - t0) / 1000,
@@ -111,10 +112,9 @@ if (parentPort) {
         });
       }
     } catch (e) {
-      flushLog();
       // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class,
       // and its cause's (an AnomalyError's op, phase, ...).
-      port.postMessage({ type: 'error', ...sentError(e) });
+      port.postMessage({ type: 'error', log: takeLog(), ...sentError(e) });
     }
   });
 }
