@@ -126,6 +126,38 @@ describe('IDX errors', () => {
     await expect(readIdx(file)).rejects.toThrow(/broken\.gz: gzip data could not be decompressed/);
   });
 
+  test('gzip data longer than its header declares stops at the declared size, sync and async', async () => {
+    // 64 MB of zeros after an 11-byte IDX file: ~64 KB compressed. The reader reads the header from a prefix of the
+    // compressed bytes and inflates no more than the header declares (it used to inflate everything first).
+    const file = path.join(dir, 'bomb.gz');
+    const raw = encodeIdx({ dims: [3], data: new Uint8Array([7, 8, 9]) });
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([raw, Buffer.alloc(64 << 20)]), { level: 9 }));
+    const msg = /bomb\.gz: gzip data inflates to more than the 11 bytes its IDX header declares/;
+    expect(() => readIdxSync(file)).toThrow(msg);
+    await expect(readIdx(file)).rejects.toThrow(msg);
+  });
+
+  test('a gzip header declaring more than a Buffer can hold is refused before inflating', async () => {
+    const file = path.join(dir, 'huge.gz');
+    const head = Buffer.from([0, 0, 0x0e, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([head, Buffer.alloc(1000)])));
+    expect(() => readIdxSync(file)).toThrow(/huge\.gz: its header declares \d+ bytes, more than a Buffer can hold/);
+    await expect(readIdx(file)).rejects.toThrow(/more than a Buffer can hold/);
+  });
+
+  test('a gzip member with a long stored file name (FNAME) is read', async () => {
+    // RFC 1952: FLG bit 3 = a zero-terminated name before the deflate data. 100 KB of name puts the IDX header far
+    // past the first prefix the reader inflates.
+    const file = path.join(dir, 'named.gz');
+    const gz = zlib.gzipSync(good());
+    const name = Buffer.alloc(100_000, 0x61);
+    const flagged = Buffer.from(gz.subarray(0, 10));
+    flagged[3] |= 0x08;
+    fs.writeFileSync(file, Buffer.concat([flagged, name, Buffer.from([0]), gz.subarray(10)]));
+    expect(readIdxSync(file).dims).toEqual([2, 2]);
+    expect((await readIdx(file)).data).toEqual(parseIdx(good()).data);
+  });
+
   test('truncated file read from disk names the file', async () => {
     const file = path.join(dir, 'short-idx');
     fs.writeFileSync(file, good().subarray(0, 20));

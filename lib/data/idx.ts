@@ -14,8 +14,10 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
+import { constants as bufferConstants } from 'buffer';
 
-const gunzipAsync = promisify(zlib.gunzip);
+const gunzipAsync = promisify(zlib.gunzip) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
+const BUFFER_MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -89,6 +91,37 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxArray {
   if (isGzip(bytes)) {
     throw new IdxFormatError('data is gzip-compressed; use readIdxSync/readIdx or gunzip it first', source);
   }
+  const { type, dims, count, headerBytes, dataBytes } = parseHeader(bytes, source);
+  const available = bytes.length - headerBytes;
+  if (available < dataBytes) {
+    throw new IdxFormatError(
+      `truncated data: dims [${dims.join(', ')}] of ${type.dtype} need ${dataBytes} bytes after the header, ` +
+        `found ${available}`,
+      source,
+    );
+  }
+  if (available > dataBytes) {
+    throw new IdxFormatError(
+      `${available - dataBytes} unexpected bytes after the data of dims [${dims.join(', ')}] ${type.dtype}`,
+      source,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { dtype: type.dtype, dims, data: decodeElements(type.dtype, view, headerBytes, count, bytes) };
+}
+
+interface IdxHeader {
+  type: TypeInfo;
+  dims: number[];
+  /** Number of elements. */
+  count: number;
+  headerBytes: number;
+  /** Bytes of element data the dims declare. */
+  dataBytes: number;
+}
+
+/** Decodes the magic number and the sizes; `bytes` needs to hold only the header. */
+function parseHeader(bytes: Uint8Array, source: string): IdxHeader {
   if (bytes.length < 4) {
     throw new IdxFormatError(`truncated: ${bytes.length} bytes, shorter than the 4-byte magic number`, source);
   }
@@ -121,22 +154,7 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxArray {
     dims.push(d);
     count *= d;
   }
-  const dataBytes = count * type.size;
-  const available = bytes.length - headerBytes;
-  if (available < dataBytes) {
-    throw new IdxFormatError(
-      `truncated data: dims [${dims.join(', ')}] of ${type.dtype} need ${dataBytes} bytes after the header, ` +
-        `found ${available}`,
-      source,
-    );
-  }
-  if (available > dataBytes) {
-    throw new IdxFormatError(
-      `${available - dataBytes} unexpected bytes after the data of dims [${dims.join(', ')}] ${type.dtype}`,
-      source,
-    );
-  }
-  return { dtype: type.dtype, dims, data: decodeElements(type.dtype, view, headerBytes, count, bytes) };
+  return { type, dims, count, headerBytes, dataBytes: count * type.size };
 }
 
 function decodeElements(dtype: IdxDType, view: DataView, off: number, n: number, bytes: Uint8Array): IdxData {
@@ -175,11 +193,72 @@ function decodeElements(dtype: IdxDType, view: DataView, off: number, n: number,
   }
 }
 
+/** What inflating a prefix of the compressed bytes may produce while looking for the header. */
+const HEAD_OUTPUT_CAP = 64 << 20;
+
+function inflateError(e: unknown, source: string): IdxFormatError {
+  return new IdxFormatError(`gzip data could not be decompressed (${(e as Error).message})`, source);
+}
+
+/**
+ * How many bytes the gzip data may inflate to: the size its IDX header declares. The header is read by inflating
+ * growing prefixes of the compressed bytes (a few KB for any ordinary file), so that a small file whose header
+ * declares a few bytes cannot make the reader inflate gigabytes of trailing data before the size check.
+ */
+function declaredSize(gz: Uint8Array, source: string): number {
+  for (let take = 1024; ; take *= 2) {
+    const part = gz.subarray(0, Math.min(take, gz.length));
+    let head: Uint8Array;
+    try {
+      // Z_SYNC_FLUSH: a cut stream yields what it has instead of failing with "unexpected end of file".
+      head = zlib.gunzipSync(part, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_OUTPUT_CAP });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw inflateError(e, source);
+      throw new IdxFormatError(
+        `the first ${part.length} compressed bytes inflate to more than ${HEAD_OUTPUT_CAP} bytes ` +
+          'before the IDX header is complete',
+        source,
+      );
+    }
+    const complete = head.length >= 4 && head.length >= 4 + 4 * head[3];
+    if (complete || part.length === gz.length) {
+      // parseHeader reports a bad magic or a header cut short by the end of the data.
+      const { headerBytes, dataBytes } = parseHeader(head, source);
+      return headerBytes + dataBytes;
+    }
+  }
+}
+
+/** maxOutputLength for inflating data whose header declares `size` bytes, or an error when no Buffer can hold it. */
+function outputCap(size: number, source: string): number {
+  if (size > BUFFER_MAX_LENGTH) {
+    throw new IdxFormatError(`its header declares ${size} bytes, more than a Buffer can hold`, source);
+  }
+  return Math.max(size, 1); // zlib refuses a maxOutputLength of 0
+}
+
+function tooLarge(e: unknown, size: number, source: string): IdxFormatError {
+  if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') return inflateError(e, source);
+  return new IdxFormatError(`gzip data inflates to more than the ${size} bytes its IDX header declares`, source);
+}
+
 function gunzipSyncNamed(bytes: Uint8Array, source: string): Uint8Array {
+  const size = declaredSize(bytes, source);
   try {
-    return zlib.gunzipSync(bytes);
+    return zlib.gunzipSync(bytes, { maxOutputLength: outputCap(size, source) });
   } catch (e) {
-    throw new IdxFormatError(`gzip data could not be decompressed (${(e as Error).message})`, source);
+    if (e instanceof IdxFormatError) throw e;
+    throw tooLarge(e, size, source);
+  }
+}
+
+async function gunzipNamed(bytes: Uint8Array, source: string): Promise<Uint8Array> {
+  const size = declaredSize(bytes, source);
+  const maxOutputLength = outputCap(size, source);
+  try {
+    return await gunzipAsync(bytes, { maxOutputLength });
+  } catch (e) {
+    throw tooLarge(e, size, source);
   }
 }
 
@@ -219,13 +298,7 @@ export async function readIdx(file: string): Promise<IdxArray> {
   } catch (e) {
     throw readError(e, file);
   }
-  if (isGzip(bytes)) {
-    try {
-      bytes = await gunzipAsync(bytes);
-    } catch (e) {
-      throw new IdxFormatError(`gzip data could not be decompressed (${(e as Error).message})`, file);
-    }
-  }
+  if (isGzip(bytes)) bytes = await gunzipNamed(bytes, file);
   return parseIdx(bytes, file);
 }
 
