@@ -675,10 +675,11 @@ if (threadId === Math.min(...ids())) {
       const failed = await new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2, requires: [empty] })
         .fit(small.X, small.y)
         .then(() => null, (e: Error) => e);
-      expect(failed?.message).toMatch(/grid search worker failed: unknown activation 'my_swish'/);
+      // named by the task's split and candidate, as with nJobs: 1
+      expect(failed?.message).toMatch(/^\[CV [12]\/2\] module__activation=my_swish: unknown activation 'my_swish'/);
       // A printed stack starts with that message (the CLI prints it), the worker's frames after it.
       expect(failed?.stack?.split('\n')[0]).toMatch(
-        /^RangeError: grid search worker failed: unknown activation 'my_swish'/,
+        /^RangeError: \[CV [12]\/2\] module__activation=my_swish: unknown activation 'my_swish'/,
       );
       expect(failed).toBeInstanceOf(RangeError); // the class it had in the worker
       expect(failed?.stack).toMatch(/\n\s+at /);
@@ -1013,7 +1014,7 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     expect(workerError(structuredClone(sentError(new Error('no cause'))))).not.toHaveProperty('cause');
   });
 
-  withDist('an error in a worker keeps its class and fields: a TrainingDivergedError, as with nJobs: 1', async () => {
+  withDist('an error in a worker keeps its class and fields and names its task: a TrainingDivergedError, as with nJobs: 1', async () => {
     const est = estimator().setParams({ lr: 1e6 });
     const folds = [...new StratifiedKFold({ nSplits: 2 }).split(900, small.y)];
     // each fold's error in this thread (a one-fold splitter)
@@ -1024,16 +1025,25 @@ describe('parameters that are objects: Module values and callbacks, sequential a
     }
     const fields = (e: unknown): unknown[] => {
       const d = e as TrainingDivergedError;
-      const message = d.message.replace(/^grid search worker failed: /, '');
+      const message = d.message.replace(/^\[CV \d\/\d\][^:]*: /, '');
       return [d instanceof TrainingDivergedError, d.name, d.epoch, d.batch, d.layer, message];
     };
     const err = await new GridSearchCV(est, { lr: [1e6] }, { ...opts, nJobs: 2 })
       .fit(small.X, small.y)
       .catch((e: Error) => e);
     expect(seq.every((e) => e instanceof TrainingDivergedError)).toBe(true);
-    expect((err as Error).message).toMatch(/^grid search worker failed: training diverged at epoch \d+, batch \d+/);
+    // crossValidate's split label has no parameters
+    expect((seq[0] as Error).message).toMatch(/^\[CV 1\/1\]: training diverged at epoch \d+, batch \d+/);
+    expect((err as Error).message).toMatch(/^\[CV [12]\/2\] lr=1000000: training diverged at epoch \d+, batch \d+/);
     expect(seq.map(fields)).toContainEqual(fields(err));
-    expect((err as Error).stack?.split('\n')[0]).toMatch(/^TrainingDivergedError: grid search worker failed: training/);
+    expect((err as Error).stack?.split('\n')[0]).toMatch(/^TrainingDivergedError: \[CV [12]\/2\] lr=1000000: training/);
+    // nJobs: 1 names the first fit, with the class, fields and stack of the fit's own error
+    const one = (await new GridSearchCV(est, { lr: [0.01, 1e6] }, opts).fit(small.X, small.y).catch((e: Error) => e)) as Error;
+    expect(one).toBeInstanceOf(TrainingDivergedError);
+    expect(one.message).toMatch(/^\[CV 1\/2\] lr=1000000: training diverged at epoch \d+, batch \d+/);
+    expect(fields(one)).toEqual(fields(seq[0]));
+    expect(one.stack?.split('\n')[0]).toBe(`TrainingDivergedError: ${one.message}`);
+    expect(one.stack).toMatch(/\n\s+at /);
   }, 60000);
 });
 
@@ -1384,7 +1394,7 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
         try {
           const gs = new GridSearchCV(estimator(), { lr: [0.01] }, { ...opts, verbose, scoring: scoring as never });
           const err = await gs.fit(small.X, small.y).then(() => null, (e: Error) => e);
-          expect([err instanceof TypeError, err?.message]).toEqual([true, expect.stringMatching(/^scoring must return a number, /)]);
+          expect([err instanceof TypeError, err?.message]).toEqual([true, expect.stringMatching(/^\[CV 1\/2\] lr=0\.01: scoring must return a number, /)]);
           expect(err?.message).toMatch(got);
           expect(gs.cvResults).toEqual([]);
         } finally {

@@ -246,6 +246,24 @@ function paramCell(v: unknown): string {
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
 
+/**
+ * The error of a fit or a scoring with `label` in front of its message (and its stack's first line), as a worker's
+ * error is rebuilt with it: the class, the fields (a TrainingDivergedError's epoch, batch, layer) and the identity
+ * are kept. An AbortError is left as it is.
+ */
+function labelled(e: unknown, label: string): unknown {
+  if (!(e instanceof Error) || e.name === 'AbortError') return e;
+  const stack = e.stack; // formatted now, with the old message
+  const message = label + e.message;
+  try {
+    e.message = message;
+    if (typeof stack === 'string') e.stack = stack.replace(`${e.name}: ${message.slice(label.length)}`, `${e.name}: ${message}`);
+  } catch {
+    // a frozen error keeps its message
+  }
+  return e;
+}
+
 /** Lets timers, I/O and signal handlers run between the synchronous steps of a trial (each 50-200 ms on MNIST). */
 const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
@@ -293,6 +311,12 @@ async function runTrialsShown(
   const baseEpochs = estimator.getParams().maxEpochs as number;
   // each fit's maxEpochs: the candidate's, or the estimator's (a candidate's undefined leaves it, as in clone)
   const maxEpochs = (i: number): number => (tasks[i].params.maxEpochs as number | undefined) ?? baseEpochs;
+  // what a fit's or a scoring's error starts with: the same [CV k/n] and parameters as its END line
+  const taskLabel = (i: number): string => {
+    const t = tasks[i];
+    const params = Object.keys(t.params).length === 0 ? '' : ` ${briefParams(t.params)}`;
+    return `[CV ${t.split + 1}/${folds.length}]${params}: `;
+  };
   const report = (r: TrialResult): void => {
     done++;
     const print = (): void => {
@@ -324,6 +348,7 @@ async function runTrialsShown(
       requires: options.requires ?? [],
       estimatorVerbose: verbose >= 2 ? 1 : 0,
       onResult: report,
+      taskLabel,
       ...(bar && {
         onStart: (i: number) => bar.start(i, maxEpochs(i)),
         onEpoch: (i: number, epoch: number) => bar.epoch(i, epoch),
@@ -352,15 +377,25 @@ async function runTrialsShown(
     await yieldNow();
     if (options.signal?.aborted) throw abortError(options.signal);
     const t0 = performance.now();
-    await est.fit(Xtr, ytr, { signal: options.signal });
+    try {
+      await est.fit(Xtr, ytr, { signal: options.signal });
+    } catch (e) {
+      throw labelled(e, taskLabel(i));
+    }
     const t1 = performance.now();
     if (bar) est.setParams({ callbacks }); // a scoring function sees the callbacks the fit was given
     await yieldNow();
     if (options.signal?.aborted) throw abortError(options.signal);
     const t1s = performance.now();
-    const score = typeof options.scoring === 'function' ? options.scoring(est, Xte, yte) : est.score(Xte, yte);
-    if (typeof score !== 'number') {
-      throw new TypeError(`scoring must return a number, got ${score === null ? 'null' : describeTyped(score)}`);
+    let score: number;
+    try {
+      const s = typeof options.scoring === 'function' ? options.scoring(est, Xte, yte) : est.score(Xte, yte);
+      if (typeof s !== 'number') {
+        throw new TypeError(`scoring must return a number, got ${s === null ? 'null' : describeTyped(s)}`);
+      }
+      score = s;
+    } catch (e) {
+      throw labelled(e, taskLabel(i));
     }
     const t2 = performance.now();
     await yieldNow();

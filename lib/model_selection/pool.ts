@@ -243,6 +243,8 @@ export async function runTrialsInWorkers(
     onStart?: (index: number) => void;
     /** Task `index` finished `epoch` epochs (the workers report them only when this is given). */
     onEpoch?: (index: number, epoch: number) => void;
+    /** What an error of task `index` starts with ('[CV 2/3] lr=0.1: '); other worker errors say the worker failed. */
+    taskLabel?: (index: number) => string;
   },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
@@ -344,7 +346,7 @@ export async function runTrialsInWorkers(
           if (finished === tasks.length) finish(() => resolve(results));
           else dispatch(w);
         } else if (m.type === 'error') {
-          fail(workerError(m));
+          fail(typeof m.index === 'number' && opts.taskLabel ? workerError(m, opts.taskLabel(m.index)) : workerError(m));
         } else if (m.type === 'epoch') {
           opts.onEpoch?.(m.index, m.epoch);
         }

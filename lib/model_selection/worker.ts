@@ -114,7 +114,8 @@ if (parentPort) {
     } catch (e) {
       // The name and fields (a TrainingDivergedError's epoch, batch, layer) let pool.ts rebuild the error's class,
       // and its cause's (an AnomalyError's op, phase, ...).
-      port.postMessage({ type: 'error', log: takeLog(), ...sentError(e) });
+      // index: the task's, so that the error can name its candidate and split (undefined before any task)
+      port.postMessage({ type: 'error', log: takeLog(), index: m.type === 'task' ? m.index : undefined, ...sentError(e) });
     }
   });
 }
