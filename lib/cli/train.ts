@@ -249,12 +249,13 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   // Ctrl-C stops the training after the current batch; the epochs completed so far are still scored, reported and
   // written (--json, --html, --save), and the exit code is 130. A second Ctrl-C exits at once. The weights of the
-  // last complete epoch (the initial ones before the first) are put back first: what is scored and saved is the
-  // model the history describes, not one with part of the interrupted epoch's updates.
-  let kept: ReturnType<Classifier['getWeights']> | null = null;
+  // last complete epoch (the initial ones before the first) are put back first, with the shuffle and dropout streams
+  // and the row order as that epoch left them: what is scored and saved is the model the history describes (and
+  // trains on as it would), not one with part of the interrupted epoch's updates and draws.
+  let kept: ReturnType<Classifier['epochState']> | null = null;
   const keep = {
-    onTrainBegin: (): void => void (kept = net.getWeights()),
-    onEpochEnd: (): void => void (kept = net.getWeights()),
+    onTrainBegin: (): void => void (kept = net.epochState()),
+    onEpochEnd: (): void => void (kept = net.epochState()),
   };
   net.setParams({ callbacks: [...(net.getParams().callbacks as object[]), keep] });
   const ac = new AbortController();
@@ -270,7 +271,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   } catch (e) {
     if ((e as Error)?.name !== 'AbortError') throw e;
     stopped = true; // (the progress bar has cleared its line at onTrainEnd)
-    if (kept) net.setWeights(kept);
+    if (kept) net.restoreEpochState(kept);
     process.stderr.write(`swishnet train: stopped after ${net.history.length} complete epoch${net.history.length === 1 ? '' : 's'}\n`);
   } finally {
     process.removeListener('SIGINT', onSig);

@@ -1255,6 +1255,23 @@ export class NeuralNetClassifier implements TrainerView {
   }
 
   /**
+   * @internal The model as an epoch end leaves it: its weights and what save() writes to train on (`resume`: the
+   * shuffle stream, the last order, the dropout streams). `swishnet train` puts it back when Ctrl-C stops an epoch
+   * half-way, so that the file it saves trains on as the model its history describes: the interrupted epoch has
+   * already shuffled the order and drawn from the streams.
+   */
+  epochState(): { weights: Record<string, Float32Array | Float64Array>; resume: Record<string, unknown> | null } {
+    const weights = this.getWeights();
+    return { weights, resume: this.rng ? this.resumeJSON(this.module_!) : null };
+  }
+
+  /** @internal Puts back what epochState() returned. */
+  restoreEpochState(s: ReturnType<NeuralNetClassifier['epochState']>): void {
+    this.setWeights(s.weights);
+    if (s.resume) this.restoreResume(s.resume);
+  }
+
+  /**
    * Sets every parameter and buffer from `w` (name -> Float32Array/Float64Array, as getWeights returns). All of
    * it is checked before anything is written (names, types, lengths, finite values, the modules' own rules such
    * as BatchNorm's variance >= 0), so a refused call leaves the model as it was.
