@@ -161,6 +161,20 @@ describe('stratifiedKFold: scikit-learn assignment', () => {
     expect(tests(stratifiedKFold(y, 5, { shuffle: false, seed: 99 }))).toEqual(tests(plain)); // seed ignored
   });
 
+  test('200000 classes: folds, not a stack overflow (Math.min(...counts) spread them as arguments)', () => {
+    const classes = 200_000;
+    const y = Int32Array.from({ length: 2 * classes }, (_, i) => i % classes);
+    const ids = stratifiedFoldIds(y, 2);
+    // every class has one member in each fold
+    const seen = new Uint8Array(classes * 2);
+    for (let i = 0; i < y.length; i++) seen[y[i] * 2 + ids[i]]++;
+    expect(seen.every((c) => c === 1)).toBe(true);
+    const few = Int32Array.from({ length: classes }, (_, i) => i); // one member each: the named error
+    expect(() => stratifiedKFold(few, 2)).toThrow(/than the number of members in each class \(largest class: 1\)/);
+    const { train, valid } = trainValidSplit(Int32Array.from({ length: 5 * classes }, (_, i) => i % classes));
+    expect([train.length, valid.length]).toEqual([4 * classes, classes]);
+  });
+
   test('errors: bad nSplits, too few members, bad labels', () => {
     expect(() => stratifiedKFold([0, 1, 0, 1], 1)).toThrow(RangeError);
     expect(() => stratifiedKFold([0, 1, 0, 1], 2.5)).toThrow(/nSplits must be an integer/);

@@ -22,6 +22,7 @@ import {
   AdamW,
   SGD,
   Tensor,
+  zeros,
 } from '../lib';
 import { takeRows } from '../lib/data/batch';
 import type { FloatArray } from '../lib/backend';
@@ -518,6 +519,27 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
       expect(gemm(new Float32Array(0), new Float32Array(0), new Float32Array(0), { m: 0, n: 2, k: 2 })).toHaveLength(0);
     });
 
+    // Node 18 has no resizable ArrayBuffer (ArrayBuffer.prototype.resize)
+    const resizable = typeof (ArrayBuffer.prototype as { resize?: unknown }).resize === 'function';
+    (resizable ? test : test.skip)('a view out of its shrunk resizable ArrayBuffer is refused, as detached', () => {
+      const RAB = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & {
+        resize(n: number): void;
+      };
+      for (const T of [Float32Array, Float64Array]) {
+        const rab = new RAB(128, { maxByteLength: 256 });
+        const x = new T(rab, 16, 8); // fixed length: past the end once the buffer shrinks, it reads as length 0
+        const tracking = new T(rab); // follows the buffer's length: never out of bounds
+        rab.resize(32);
+        expect(x.length).toBe(0);
+        expect(() => relu.forward(x)).toThrow(TypeError);
+        expect(() => relu.forward(x)).toThrow(/^'x' is out of its ArrayBuffer's bounds/);
+        expect(() => relu.forward(new T(0), x)).toThrow(/^'out' is out of its ArrayBuffer's bounds/);
+        const none = new T(0) as Float32Array;
+        expect(() => gemm(none, none, x as Float32Array, { m: 0, n: 0, k: 0 })).toThrow(/^gemm: 'c' is out of/);
+        expect(relu.forward(tracking)).toHaveLength(32 / T.BYTES_PER_ELEMENT);
+      }
+    });
+
     nativeTest('raw native: a detached array is a TypeError naming it', () => {
       const f = (n: number): Float32Array => new Float32Array(n);
       expect(() => nb!.actForward(ActOp.relu, detached(f(8)), detached(f(8)), 0, 0)).toThrow(/x is detached/);
@@ -530,6 +552,29 @@ describe(`memory shared between arguments [${be.name}/${be.isa}]`, () => {
     test('gemm: a BigInt dimension is shown as a BigInt', () => {
       const f = new Float32Array(16);
       expect(() => gemm(f, f.slice(), f.slice(), { m: 2n as never, n: 2, k: 2 })).toThrow(/'m'.*got 2n/);
+      // a dimension of the wrong type is a TypeError (as alpha's and transA's are); a bad number a RangeError
+      const bad = (o: object): unknown => {
+        try {
+          gemm(f, f.slice(), f.slice(), { m: 2, n: 2, k: 2, ...o });
+        } catch (e) {
+          return e;
+        }
+      };
+      expect(bad({ m: 2n })).toBeInstanceOf(TypeError);
+      expect(bad({ k: '2' })).toEqual(new TypeError(`gemm: 'k' must be a number, got "2"`));
+      expect(bad({ lda: '2' })).toEqual(new TypeError(`gemm: 'lda' must be a number, got "2"`));
+      expect(bad({ n: 2.5 })).toBeInstanceOf(RangeError);
+      expect(bad({ ldb: 1 })).toBeInstanceOf(RangeError);
+    });
+
+    test('a BigInt in a shape is a TypeError that shows it (JSON.stringify threw its own TypeError)', () => {
+      const msg = `zeros: 'shape' must hold non-negative integers, got [2n, 3]`;
+      expect(() => zeros([2n, 3] as never)).toThrow(new TypeError(msg));
+      expect(() => zeros([2, '3'] as never)).toThrow(TypeError);
+      expect(() => zeros([2, -3])).toThrow(RangeError);
+      const cyclic: unknown[] = [];
+      cyclic.push(cyclic);
+      expect(() => zeros([2, cyclic] as never)).toThrow(/got \[2, \[object Array\]\]/);
     });
 
     nativeTest('raw native: softplus beta <= 0, celu alpha out of range: RangeErrors; a NaN elsewhere flows', () => {

@@ -1,5 +1,5 @@
 /** nn: Module bookkeeping, Linear init, state dicts, activation modules, BatchNorm/Dropout, nn.MLP. */
-import { Tensor, Function, tensor, randn, noGrad, gradcheck, type Context } from '../lib/autograd';
+import { Tensor, Function, tensor, randn, zeros, noGrad, gradcheck, type Context } from '../lib/autograd';
 import * as nn from '../lib/nn';
 import * as ops from '../lib/ops';
 import { SGD } from '../lib/optim';
@@ -284,6 +284,13 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     const pc = new nn.PReLU({ numParameters: 2, init: [0.1, 0.2], dtype: 'float64' });
     const y = pc.forward(tensor([[-1, -1], [2, -3]], { dtype: 'float64' }));
     expect(Array.from(y.data)).toEqual([-0.1, -0.2, 2, -0.6000000000000001]);
+    // no element, any dimension 0 (a trailing one made the native kernels refuse an inner block of 0)
+    for (const shape of [[2, 2, 0], [0, 2], [0, 2, 3]]) {
+      pc.zeroGrad();
+      const e = pc.forward(zeros(shape, { dtype: 'float64' }).requiresGrad_());
+      e.sum().backward();
+      expect([e.shape, Array.from(pc.weight.grad!.data)]).toEqual([shape, [0, 0]]);
+    }
     // learnable swish beta
     const ls = nn.activation({ name: 'swish', beta: 1.2, learnable: true }) as nn.Swish;
     expect(ls.parameters()).toHaveLength(1);

@@ -86,6 +86,21 @@ export function isDetached(v: ArrayBufferView): boolean {
 }
 
 /**
+ * Whether typed array `v` is out of its buffer's bounds: a fixed-length view of a resizable ArrayBuffer that was
+ * shrunk below its end reads as length 0, as a detached one does. `%TypedArray%.prototype.at` validates the view
+ * (a TypeError for an out-of-bounds or detached one) and reads nothing of an empty one. Asked for length 0 only.
+ */
+function isOutOfBounds(v: ArrayBufferView): boolean {
+  try {
+    typedArrayAt.call(v, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+const typedArrayAt = (Object.getPrototypeOf(Float32Array.prototype) as { at: (i: number) => unknown }).at;
+
+/**
  * `v` must be a Float32Array or Float64Array, not detached (that would read as an empty array), whose `length`
  * is its element count: a subclass may override the property, and the kernels (the js ones read `length`, the
  * native ones the element count) would then disagree on what the array holds. Messages start with `name`; the
@@ -102,6 +117,10 @@ export function checkFloatArray(v: unknown, name: string, shown = `'${name}'`): 
   }
   if (n === 0 && isDetached(v)) {
     throw new TypeError(`${shown} is detached (its ArrayBuffer was transferred): it holds no data`);
+  }
+  if (n === 0 && isOutOfBounds(v)) {
+    const why = "is out of its ArrayBuffer's bounds (a resizable ArrayBuffer shrunk under it)";
+    throw new TypeError(`${shown} ${why}: it holds no data`);
   }
   checkTrueLength(v, name);
   return v;

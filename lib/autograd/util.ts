@@ -93,6 +93,17 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** A shape's entry in a message: 3, 2.5, 2n (JSON.stringify throws on a BigInt), "3", null, an object's JSON. */
+function shapeEntry(e: unknown): string {
+  if (typeof e === 'number') return String(e);
+  if (typeof e === 'bigint') return `${e}n`;
+  try {
+    return JSON.stringify(e) ?? String(e);
+  } catch {
+    return Object.prototype.toString.call(e); // a cyclic object
+  }
+}
+
 /** Validates a shape argument (an array of non-negative safe integers, or a single integer). */
 export function checkShape(shape: unknown, where: string, arg = 'shape'): number[] {
   if (typeof shape === 'number') shape = [shape];
@@ -102,8 +113,9 @@ export function checkShape(shape: unknown, where: string, arg = 'shape'): number
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      const shown = shape.map((e) => (typeof e === 'number' ? String(e) : (JSON.stringify(e) ?? String(e))));
-      throw new RangeError(`${where}: '${arg}' must hold non-negative integers, got [${shown.join(', ')}]`);
+      const shown = shape.map(shapeEntry);
+      const Err = typeof d === 'number' ? RangeError : TypeError; // a wrong type is a TypeError, as elsewhere
+      throw new Err(`${where}: '${arg}' must hold non-negative integers, got [${shown.join(', ')}]`);
     }
     n *= d;
   }

@@ -120,10 +120,11 @@ export function stratifiedFoldIds(y: Labels, nSplits: number, opts: SplitOptions
   if (counts.every((c) => c < nSplits)) {
     throw new RangeError(
       `stratifiedKFold: nSplits = ${nSplits} cannot be greater than the number of members in each class ` +
-        `(largest class: ${Math.max(...counts)})`,
+        `(largest class: ${counts.reduce((a, c) => Math.max(a, c), 0)})`,
     );
   }
-  const minCount = Math.min(...counts);
+  // a loop, not Math.min(...counts): a spread of 125k+ classes overflows the call stack
+  const minCount = counts.reduce((a, c) => Math.min(a, c), Infinity);
   if (minCount < nSplits) {
     process.emitWarning(
       `The least populated class in y has only ${minCount} members, which is less than nSplits = ${nSplits}.`,

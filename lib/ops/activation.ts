@@ -46,7 +46,8 @@ export function preluLayout(x: Tensor, channels: number, where: string): { chann
   }
   let inner = 1;
   for (let i = 2; i < x.ndim; i++) inner *= x.shape[i];
-  return { channels, inner };
+  // [N, C, 0]: no element, and the kernels need a block of at least one (the native ones refuse 0)
+  return { channels, inner: Math.max(1, inner) };
 }
 
 export class PReLU extends Function {

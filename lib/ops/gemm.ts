@@ -57,8 +57,10 @@ function checkArray(name: string, v: unknown): FloatArray {
   return checkFloatArray(v, `gemm: '${name}'`, `gemm: '${name}'`);
 }
 
-function checkDim(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+/** A dimension or leading dimension: a TypeError when no number (as for the other options), else a RangeError. */
+function checkCount(name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`gemm: '${name}' must be a number, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v) || v < 0) {
     throw new RangeError(`gemm: '${name}' must be a non-negative safe integer, got ${describe(v)}`);
   }
   return v;
@@ -84,13 +86,11 @@ function checkScalar(name: string, v: unknown, dflt: number, f32: boolean): numb
 /** Leading dimension: default the row length; otherwise a safe integer >= the row length. */
 function checkLd(name: string, v: unknown, rowLen: number, rowLenExpr: string): number {
   if (v === undefined) return rowLen;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new RangeError(`gemm: '${name}' must be a non-negative safe integer, got ${describe(v)}`);
+  const ld = checkCount(name, v);
+  if (ld < rowLen) {
+    throw new RangeError(`gemm: '${name}' (${ld}) must be at least the row length ${rowLenExpr} = ${rowLen}`);
   }
-  if (v < rowLen) {
-    throw new RangeError(`gemm: '${name}' (${v}) must be at least the row length ${rowLenExpr} = ${rowLen}`);
-  }
-  return v;
+  return ld;
 }
 
 /**
@@ -170,9 +170,9 @@ function planGemm(a: unknown, b: unknown, c: unknown, options: GemmOptions): Gem
       throw new TypeError(`gemm: unknown option '${key}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
     }
   }
-  const m = checkDim('m', options.m);
-  const n = checkDim('n', options.n);
-  const k = checkDim('k', options.k);
+  const m = checkCount('m', options.m);
+  const n = checkCount('n', options.n);
+  const k = checkCount('k', options.k);
   const transA = checkBool('transA', options.transA);
   const transB = checkBool('transB', options.transB);
   const alpha = checkScalar('alpha', options.alpha, 1, dtype === 'float32');

@@ -982,7 +982,8 @@ export class NeuralNetClassifier implements TrainerView {
       const k = Math.round(1 / f);
       const counts = new Map<number, number>();
       for (const v of labels) counts.set(v, (counts.get(v) ?? 0) + 1);
-      const largest = Math.max(...counts.values());
+      let largest = 0; // (a spread of 125k+ classes would overflow the call stack)
+      for (const c of counts.values()) largest = Math.max(largest, c);
       const need = Math.abs(1 / f - k) < 1e-9
         ? `a validation fraction of ${f} (1 in ${k}, stratified) needs a class with at least ${k} samples`
         : `a validation fraction of ${f} leaves no sample for training or for validation`;
