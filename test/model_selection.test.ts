@@ -1608,6 +1608,8 @@ describe('progress bar on a TTY (the progress option; swishnet grid on a termina
     const narrow = formatBar(state, 60);
     expect(narrow).toBe('CV ███████░░░░░░░░░░░░░ 2/6 fits · 2 running · 1m12s · ETA 2m16s'.slice(0, 59));
     expect(formatBar({ ...state, elapsedMs: 3 * 3600e3 + 5 * 60e3 }, 200)).toMatch(/ · 3h05m · ETA 5h\d\dm$/);
+    // a terminal narrower than 11 columns too (the line was never cut below 10 characters, and wrapped)
+    for (const columns of [8, 2, 1]) expect(formatBar(state, columns)).toHaveLength(Math.max(1, columns - 1));
   });
 
   test('SearchProgress: updates drawn at most every 100 ms, cleared before a finished fit\'s line and at close', () => {

@@ -23,7 +23,8 @@ import {
   AdamW,
   SGD,
 } from '../lib';
-import type { TrainEndInfo, TrainerView } from '../lib';
+import type { BatchInfo, TrainEndInfo, TrainerView } from '../lib';
+import { formatEpochBar } from '../lib/train/callbacks';
 import { Rng } from '../lib/util/random';
 import { manualSeed, randn, nn as nnMod } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/throws';
@@ -730,6 +731,43 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     await barred.fit(d.X, d.y, { signal: ac2.signal }).catch(() => null);
     expect(drawn).toMatch(/epoch +1 train/);
     expect(drawn.endsWith('\r\x1b[K')).toBe(true);
+
+    // ... and when an error ends it: onTrainError runs (not onTrainEnd), a throw in it does not hide the error
+    drawn = '';
+    const seen: unknown[] = [];
+    const failing = {
+      onBatchEnd: (_n: TrainerView, b: { batch: number }) => {
+        if (b.batch === 3) throw new Error('boom');
+      },
+      onTrainEnd: () => seen.push('end'),
+      onTrainError: (_n: TrainerView, info: { error: unknown }) => {
+        seen.push((info.error as Error).message);
+        throw new Error('cleanup failed');
+      },
+    };
+    const bar2 = new ProgressBar(tty as unknown as NodeJS.WriteStream);
+    const broken = tiny({ maxEpochs: 5, batchSize: 8, callbacks: [failing, bar2] });
+    await expect(broken.fit(d.X, d.y)).rejects.toThrow(/^boom$/);
+    expect(seen).toEqual(['boom']);
+    expect(drawn).toMatch(/epoch +1 train/);
+    expect(drawn.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  test('ProgressBar: its line fits the terminal (a wrapped line leaves a row behind at each redraw)', () => {
+    const b = { epoch: 7, batch: 11, batches: 375, loss: 0.30125, training: true } as BatchInfo;
+    expect(formatEpochBar(b, 1.25)).toBe(`  epoch   7 train ${'█'.repeat(1)}${'░'.repeat(29)}   12/375 loss 0.3013 1.3s`);
+    for (const columns of [200, 80, 60, 45, 30, 20, 2, 1]) {
+      const line = formatEpochBar(b, 1.25, columns);
+      expect(line.length).toBeLessThanOrEqual(Math.max(1, columns - 1));
+      if (columns >= 60) expect(line).toMatch(/ 12\/375 loss 0\.3013 1\.3s$/); // the bar shrinks first
+    }
+    expect(formatEpochBar(b, 1.25, 60)).toMatch(/train █?░+ +12\/375/);
+    // a stream's columns are used
+    let drawn = '';
+    const bar = new ProgressBar({ isTTY: true, columns: 40, write: (t: string) => (drawn += t) });
+    bar.onEpochBegin();
+    bar.onBatchEnd(null as never, b);
+    expect(drawn.replace(/^\r|\x1b\[K$/g, '').length).toBeLessThanOrEqual(39);
   });
 
   test('an abort is seen at once: from the last epoch\'s onEpochEnd (fit rejects), before the next epoch\'s batches', async () => {

@@ -56,7 +56,7 @@ export function formatBar(s: BarState, columns = 80): string {
   const eta = frac > 0 && frac < 1 ? fmtDuration((s.elapsedMs * (1 - frac)) / frac) : frac >= 1 ? '0s' : '--';
   const head = `CV ${bar} ${s.done}/${s.total} fits`;
   const tail = `${fmtDuration(s.elapsedMs)} · ETA ${eta}`;
-  const max = Math.max(10, columns - 1);
+  const max = Math.max(1, columns - 1);
   const epochs = s.running.map((r) => `${Math.min(r.epoch + 1, r.maxEpochs)}/${r.maxEpochs}`).join(' ');
   const full = s.running.length ? `${head} · epoch ${epochs} · ${tail}` : `${head} · ${tail}`;
   const line = full.length <= max || !s.running.length ? full : `${head} · ${s.running.length} running · ${tail}`;

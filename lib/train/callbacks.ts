@@ -48,6 +48,11 @@ export interface Callback {
   onEpochEnd?(net: TrainerView, info: { epoch: number; record: EpochRecord }): void;
   /** After the last epoch, after EarlyStopping's stop, and after an abort (info.aborted); not after an error. */
   onTrainEnd?(net: TrainerView, info: TrainEndInfo): void;
+  /**
+   * When training stops on an error (a TrainingDivergedError, a callback's throw), before fit rejects with it: the
+   * place to clean up (ProgressBar clears its line). An error thrown here is ignored; fit rejects with the first.
+   */
+  onTrainError?(net: TrainerView, info: { error: unknown }): void;
 }
 
 type Monitor = 'valid_loss' | 'valid_acc' | 'train_loss' | string;
@@ -252,6 +257,8 @@ export class Checkpoint implements Callback {
 export interface TextOutput {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  /** The terminal's width (a TTY stream's `columns`): ProgressBar's line fits in it. */
+  readonly columns?: number;
 }
 
 /** TypeError naming `where`'s 'out' unless it has a write(text) method (a stream, or any such object). */
@@ -312,24 +319,37 @@ export class ProgressBar implements Callback {
     const now = Date.now();
     if (now - this.lastDraw < 100 && b.batch + 1 < b.batches) return;
     this.lastDraw = now;
-    const width = 30;
-    const frac = (b.batch + 1) / b.batches;
-    const filled = Math.round(frac * width);
-    const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-    const phase = b.training ? 'train' : 'valid';
-    const secs = ((now - this.start) / 1000).toFixed(1);
-    this.out.write(
-      `\r  epoch ${String(b.epoch).padStart(3)} ${phase} ${bar} ${String(b.batch + 1).padStart(4)}/${b.batches} ` +
-        `loss ${b.loss.toFixed(4)} ${secs}s\x1b[K`,
-    );
+    const columns = this.out.columns;
+    const line = formatEpochBar(b, (now - this.start) / 1000, typeof columns === 'number' && columns > 0 ? columns : 80);
+    this.out.write(`\r${line}\x1b[K`);
   }
   onEpochEnd(): void {
     if (this.enabled) this.out.write('\r\x1b[K');
   }
-  // An abort ends the training in the middle of an epoch, with the bar on the line.
+  // An abort or an error ends the training in the middle of an epoch, with the bar on the line.
   onTrainEnd(): void {
     if (this.enabled) this.out.write('\r\x1b[K');
   }
+  onTrainError(): void {
+    this.onTrainEnd();
+  }
+}
+
+const EPOCH_BAR_WIDTH = 30;
+
+/**
+ * ProgressBar's line, at most `columns - 1` characters (a longer one wraps, and `\r` then redraws only its last
+ * row, leaving the others behind): `  epoch   1 train ██████░░░░   12/375 loss 0.3012 1.2s`. The bar shrinks
+ * first; a terminal too narrow for the rest gets the line cut.
+ */
+export function formatEpochBar(b: BatchInfo, secs: number, columns = 80): string {
+  const max = Math.max(1, columns - 1);
+  const head = `  epoch ${String(b.epoch).padStart(3)} ${b.training ? 'train' : 'valid'} `;
+  const tail = `${String(b.batch + 1).padStart(4)}/${b.batches} loss ${b.loss.toFixed(4)} ${secs.toFixed(1)}s`;
+  const width = Math.min(EPOCH_BAR_WIDTH, max - head.length - tail.length - 1);
+  if (width < 5) return (head + tail).slice(0, max);
+  const filled = Math.round(((b.batch + 1) / b.batches) * width);
+  return `${head}${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${tail}`;
 }
 
 /**

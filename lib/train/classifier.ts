@@ -962,7 +962,16 @@ export class NeuralNetClassifier implements TrainerView {
       if (signal?.aborted) throw abortError(signal); // aborted by the last epoch's callbacks
     } catch (e) {
       // an abort still ends the training for the callbacks (EarlyStopping restores, a report is finished)
-      if (!(signal?.aborted && e instanceof Error && e.name === 'AbortError')) throw e;
+      if (!(signal?.aborted && e instanceof Error && e.name === 'AbortError')) {
+        for (const cb of callbacks) {
+          try {
+            cb.onTrainError?.(view, { error: e });
+          } catch {
+            // the training's error is the one to report
+          }
+        }
+        throw e;
+      }
       aborted = e;
     } finally {
       module.eval();
