@@ -37,6 +37,7 @@ import { UsageError } from '../lib/cli/args';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 import { sentError, workerError } from '../lib/model_selection/pool';
 import { MAX_GRID_CANDIDATES } from '../lib/model_selection/grid_search';
+import { scoreInPieces } from '../lib/train/classifier';
 import { AnomalyError } from '../lib/autograd/anomaly';
 import { formatBar, progressTiming, SearchProgress, type ProgressOutput } from '../lib/model_selection/progress';
 
@@ -785,6 +786,62 @@ if (threadId === Math.min(...ids())) {
       const ac3 = new AbortController();
       ac3.abort();
       await expect(crossValidate(estimator(), X, y, { cv: 2, verbose: 0, signal: ac3.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    });
+
+    test('an aborted signal is seen before X (an array of rows) is converted; the conversion yields', async () => {
+      const { X, y } = small();
+      const features = X.length / y.length;
+      let reads = 0;
+      const rows: number[][] = Array.from({ length: y.length }, (_, i) => Array.from(X.subarray(i * features, (i + 1) * features)));
+      const counted = new Proxy(rows, {
+        get: (t, k) => {
+          if (typeof k === 'string' && /^\d+$/.test(k)) reads++;
+          return Reflect.get(t, k);
+        },
+      });
+      const ac = new AbortController();
+      ac.abort();
+      const gs = new GridSearchCV(estimator(), { lr: [0.02] }, { cv: 2, verbose: 0, signal: ac.signal });
+      await expect(gs.fit(counted, y)).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(crossValidate(estimator(), counted, y, { cv: 2, verbose: 0, signal: ac.signal })).rejects.toMatchObject({
+        name: 'AbortError',
+      });
+      expect(reads).toBe(0); // the whole array was converted first (0.15 s for 30000 MNIST rows)
+      // an abort during the conversion is seen there: the conversion runs in pieces with a turn of the loop between
+      const ac2 = new AbortController();
+      const big = Array.from({ length: 40 }, () => rows).flat(); // 40 x 300 rows: several pieces of 2^20 values
+      const yBig = new Int32Array(big.length).map((_, i) => y[i % y.length]);
+      let started = 0;
+      const onFit = (): void => void started++;
+      const stopped = new GridSearchCV(estimator(), { lr: [0.02] }, { cv: 2, verbose: 0, signal: ac2.signal, onFit });
+      const p = stopped.fit(big, yBig);
+      setImmediate(() => ac2.abort());
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      expect(started).toBe(0);
+    });
+
+    test('scoreInPieces: the accuracy of score, predicted 256 rows at a time, pausing every ~10 ms', async () => {
+      const n = 2000;
+      const y = Int32Array.from({ length: n }, (_, i) => i % 3);
+      const pieces: number[] = [];
+      const fake = {
+        predict(x: Float32Array): Int32Array {
+          pieces.push(x.length);
+          const t = performance.now();
+          while (performance.now() - t < 4); // a slow backend: 4 ms a piece
+          return Int32Array.from(x, (v) => (v > 0.5 ? 0 : 1));
+        },
+      } as unknown as NeuralNetClassifier;
+      const X = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)); // 1 feature: class 0 iff X > 0.5
+      let pauses = 0;
+      const acc = await scoreInPieces(fake, X, y, 1, async () => void pauses++);
+      // rows with y = 0 are right, y = 1 right, y = 2 wrong (predicted 1)
+      expect(acc).toBe(y.filter((v) => v !== 2).length / n);
+      expect(pieces.every((p) => p <= 256)).toBe(true);
+      expect(pieces.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(pauses).toBeGreaterThanOrEqual(2); // 8 pieces of 4 ms: a pause after the 3rd and the 6th at least
+      // a pause's throw (an abort) ends it
+      await expect(scoreInPieces(fake, X, y, 1, async () => { throw new Error('aborted'); })).rejects.toThrow('aborted');
     });
 
     test('a second fit that is stopped leaves no results of the first one behind', async () => {

@@ -277,6 +277,9 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', onSig);
   }
   const fitSecs = (performance.now() - tFit) / 1000;
+  // in pieces with a turn of the event loop between them: after a first Ctrl-C, the second one's handler (exit at
+  // once) runs within a piece, not after the whole test set (seconds on the TypeScript backend)
+  const { scoreInPieces } = await import('../train/classifier');
   const testAcc = await scoreInPieces(net, test.X, test.y, train.features);
   const last = net.history.last();
   console.log(
@@ -341,27 +344,4 @@ export function validSplitProblem(
     if (!(e instanceof RangeError)) throw e;
     return e.message;
   }
-}
-
-/**
- * net.score(X, y) in pieces of 1000 rows with a turn of the event loop after each: after a first Ctrl-C, the
- * second one's handler (exit at once) then runs within a piece, not after the whole test set (seconds on the
- * TypeScript backend). A row's prediction does not depend on the rows predicted with it: the same accuracy.
- */
-async function scoreInPieces(
-  net: Classifier,
-  X: Float32Array | Float64Array,
-  y: ArrayLike<number>,
-  features: number,
-): Promise<number> {
-  const n = y.length;
-  if (n === 0 || X.length !== n * features) return net.score(X, y); // its errors
-  let right = 0;
-  for (let from = 0; from < n; from += 1000) {
-    const to = Math.min(n, from + 1000);
-    const pred = net.predict(X.subarray(from * features, to * features));
-    for (let i = 0; i < pred.length; i++) if (pred[i] === y[from + i]) right++;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return right / n;
 }
