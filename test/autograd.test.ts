@@ -140,8 +140,14 @@ describe(`Tensor and factories (backend ${backend().name}/${backend().isa})`, ()
     expect(r.shape).toEqual([3, 2]);
     expect(r.data).toBe(t.data);
     expect(t.view(6).data).toBe(t.data);
-    expect(t.flatten().shape).toEqual([2, 3]); // flatten(1) of a 2-D tensor keeps it
-    expect(t.reshape(1, 2, 3).flatten().shape).toEqual([1, 6]);
+    // from dimension 0 by default, as torch.flatten (it was 1: flatten() of a 2-D tensor kept it, silently)
+    expect(t.flatten().shape).toEqual([6]);
+    expect(t.flatten().data).toBe(t.data);
+    expect(t.reshape(1, 2, 3).flatten().shape).toEqual([6]);
+    expect(arange(4).flatten().shape).toEqual([4]); // 1-D: as it is (flatten(1) was out of range)
+    expect(t.flatten(1).shape).toEqual([2, 3]);
+    expect(t.reshape(1, 2, 3).flatten(1).shape).toEqual([1, 6]);
+    expect(new nn.Flatten().forward(t.reshape(2, 1, 3)).shape).toEqual([2, 3]); // nn.Flatten: from 1, as PyTorch's
     const tr = t.transpose();
     expect(tr.toArray()).toEqual([
       [0, 3],
@@ -319,6 +325,14 @@ describe('elementwise, reductions, matmul: forward values', () => {
     );
     expect(() => new nn.NLLLoss(null as any)).toThrow(new TypeError(`NLLLoss: 'options' must be an object`));
     expect(() => new nn.MSELoss({ reduce: false } as any)).toThrow(/MSELoss: unknown option 'reduce'/);
+    // bad values are refused when the module is built, not at its first forward (toJSON wrote them meanwhile)
+    expect(() => new nn.CrossEntropyLoss({ reduction: 'avg' } as any)).toThrow(
+      new RangeError(`CrossEntropyLoss: 'reduction' must be 'mean', 'sum' or 'none', got "avg"`),
+    );
+    expect(() => new nn.NLLLoss({ ignoreIndex: 1.5 })).toThrow(new TypeError(`NLLLoss: 'ignoreIndex' must be an integer`));
+    expect(() => new nn.NLLLoss({ ignoreIndex: 2 ** 31 })).toThrow(RangeError);
+    expect(() => new nn.MSELoss({ reduction: 'elementwise_mean' } as any)).toThrow(/^MSELoss: 'reduction' must be/);
+    expect(new nn.NLLLoss({ ignoreIndex: 3, reduction: 'none' }).config()).toEqual({ reduction: 'none', ignoreIndex: 3 });
     expect(new nn.CrossEntropyLoss({ reduction: 'sum' }).forward(x, [0, 1]).item()).toBeCloseTo(
       ops.crossEntropy(x, [0, 1], { reduction: 'sum' }).item(),
       14,

@@ -255,7 +255,10 @@ export class Tensor {
   mean(axis?: number | number[] | null, keepdim = false): Tensor {
     return red.mean(this, axis, keepdim);
   }
-  /** Index of the largest element along `dim` (not differentiable); shape = this shape without `dim`. */
+  /**
+   * Index of the largest element along `dim`, the last by default (not differentiable); shape = this shape without
+   * `dim`. PyTorch's argmax() without a dim flattens the tensor first; this one never does.
+   */
   argmax(dim = -1): Int32Array {
     return red.argmax(this, dim);
   }
@@ -272,7 +275,8 @@ export class Tensor {
   view(...shape: (number | number[])[]): Tensor {
     return this.reshape(...shape);
   }
-  flatten(startDim = 1, endDim = -1): Tensor {
+  /** Dimensions startDim..endDim merged into one (default: all of them, as torch.Tensor.flatten). */
+  flatten(startDim = 0, endDim = -1): Tensor {
     return shp.flatten(this, startDim, endDim);
   }
   transpose(d0 = 0, d1 = 1): Tensor {

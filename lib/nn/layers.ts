@@ -8,7 +8,7 @@ import { batchNorm } from '../ops/batchnorm';
 import { dropout } from '../ops/dropout';
 import { checkOptionKeys } from '../util/errors';
 import { flatten } from '../ops/shape';
-import { checkLossOptions, crossEntropy, mseLoss, nllLoss, type Reduction, type Targets } from '../ops/loss';
+import { checkClassLossOptions, checkMseOptions, crossEntropy, mseLoss, nllLoss, type Reduction, type Targets } from '../ops/loss';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -193,9 +193,10 @@ abstract class ClassTargetLoss extends Module {
   readonly ignoreIndex: number;
   constructor(opts: { reduction?: Reduction; ignoreIndex?: number } = {}) {
     super();
-    checkLossOptions(opts, ['reduction', 'ignoreIndex'], this.constructor.name);
-    this.reduction = opts.reduction ?? 'mean';
-    this.ignoreIndex = opts.ignoreIndex ?? -100;
+    // checked here, not at the first forward (toJSON would have written a bad option meanwhile)
+    const { reduction, ignore } = checkClassLossOptions(opts, this.constructor.name);
+    this.reduction = reduction;
+    this.ignoreIndex = ignore;
   }
   protected get lossOptions(): { reduction: Reduction; ignoreIndex: number } {
     return { reduction: this.reduction, ignoreIndex: this.ignoreIndex };
@@ -223,8 +224,7 @@ export class MSELoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: { reduction?: Reduction } = {}) {
     super();
-    checkLossOptions(opts, ['reduction'], 'MSELoss');
-    this.reduction = opts.reduction ?? 'mean';
+    this.reduction = checkMseOptions(opts, 'MSELoss');
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });

@@ -168,16 +168,29 @@ export function checkLossOptions(opts: unknown, known: readonly string[], where:
   }
 }
 
-function classLossArgs(x: Tensor, targets: unknown, opts: ClassLossOptions | undefined, where: string) {
-  checkTensor(x, where, 'input');
+/** The options of a class-target loss, checked (also by the loss modules' constructors), with their defaults. */
+export function checkClassLossOptions(opts: unknown, where: string): { reduction: Reduction; ignore: number } {
   checkLossOptions(opts, ['reduction', 'ignoreIndex'], where);
-  const reduction = checkReduction(opts?.reduction, where);
-  const ignore = opts?.ignoreIndex ?? -100;
+  const o = opts as ClassLossOptions | undefined;
+  const reduction = checkReduction(o?.reduction, where);
+  const ignore = o?.ignoreIndex ?? -100;
   if (typeof ignore !== 'number' || !Number.isInteger(ignore)) throw new TypeError(`${where}: 'ignoreIndex' must be an integer`);
   // targets are held in an Int32Array: a wider ignoreIndex would wrap there onto a real class
   if ((ignore | 0) !== ignore) {
     throw new RangeError(`${where}: 'ignoreIndex' must be a 32-bit integer in [-2^31, 2^31), got ${ignore}`);
   }
+  return { reduction, ignore };
+}
+
+/** mseLoss's options, checked (also by nn.MSELoss's constructor): its reduction. */
+export function checkMseOptions(opts: unknown, where: string): Reduction {
+  checkLossOptions(opts, ['reduction'], where);
+  return checkReduction((opts as { reduction?: unknown } | undefined)?.reduction, where);
+}
+
+function classLossArgs(x: Tensor, targets: unknown, opts: ClassLossOptions | undefined, where: string) {
+  checkTensor(x, where, 'input');
+  const { reduction, ignore } = checkClassLossOptions(opts, where);
   const lay = classLayout(x, where);
   const t = toTargets(targets, lay, ignore, where);
   return { reduction, ignore, lay, t };
@@ -245,10 +258,9 @@ export function mseLoss(input: Tensor, target: Tensor, opts?: { reduction?: Redu
   checkTensor(input, 'mseLoss', 'input');
   checkTensor(target, 'mseLoss', 'target');
   sameDtype(input, target, 'mseLoss', 'input', 'target');
-  checkLossOptions(opts, ['reduction'], 'mseLoss');
+  const reduction = checkMseOptions(opts, 'mseLoss');
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(`mseLoss: 'input' has shape ${fmtShape(input.shape)} but 'target' has ${fmtShape(target.shape)}`);
   }
-  const reduction = checkReduction(opts?.reduction, 'mseLoss');
   return MseLoss.apply(input, target, reduction);
 }

@@ -43,8 +43,8 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   return Reshape.apply(x, s);
 }
 
-/** Merges dimensions startDim..endDim into one (default: everything after the batch dimension). */
-export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+/** Merges dimensions startDim..endDim into one (default: all, as torch.flatten; nn.Flatten starts at 1). */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   checkTensor(x, 'flatten', 'input');
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim(startDim, x.ndim, 'flatten', 'startDim');
