@@ -177,6 +177,33 @@ describe('MNIST from a folder of IDX files', () => {
     expect(mnistFiles('test', dir).images.endsWith('t10k-images.idx3-ubyte')).toBe(true);
   });
 
+  test('a training images file replaced in place is read again (the stats cache keys on the file as it was)', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-mnist-refresh-'));
+    try {
+      for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(own, f));
+      const before = loadMnist({ dir: own, split: 'test' }).mean!;
+      expect(before).toBeCloseTo(pixelStats(pixels).mean, 10);
+      // a refreshed data set: every pixel halved
+      const halved = pixels.map((p) => p >> 1);
+      const file = path.join(own, 'train-images-idx3-ubyte.gz');
+      writeIdxSync(file, { dims: [n, 28, 28], data: halved });
+      const later = new Date(fs.statSync(file).mtimeMs + 2000); // a later mtime even on a coarse-grained file system
+      fs.utimesSync(file, later, later);
+      const want = pixelStats(halved).mean;
+      expect(Math.abs(want - before)).toBeGreaterThan(1);
+      expect(mnistStats({ dir: own }).mean).toBeCloseTo(want, 10); // was the first file's, for the process's life
+      expect(loadMnist({ dir: own, split: 'test' }).mean).toBeCloseTo(want, 10);
+      expect((await loadMnistAsync({ dir: own, split: 'test' })).mean).toBeCloseTo(want, 10);
+      // and a full training load caches what it computed for that file
+      writeIdxSync(file, { dims: [n, 28, 28], data: pixels });
+      fs.utimesSync(file, new Date(later.getTime() + 2000), new Date(later.getTime() + 2000));
+      expect(loadMnist({ dir: own }).mean).toBeCloseTo(before, 10);
+      expect(loadMnist({ dir: own, split: 'test' }).mean).toBeCloseTo(before, 10);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   test('explicit stats override', () => {
     const d = loadMnist({ dir, stats: { mean: 10, std: 2 } });
     expect(d.X[3]).toBe(Math.fround((pixels[3] - 10) / 2));

