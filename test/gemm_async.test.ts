@@ -89,6 +89,23 @@ describe(`gemmAsync (${backend().name})`, () => {
     }
   }
 
+  test('beta 0: c is written without being read (NaN in c is ignored; the padding between rows is left)', async () => {
+    for (const C of [Float32Array, Float64Array] as { new (n: number): FloatArray }[]) {
+      const o = { m: 67, n: 35, k: 19, ldc: 40 };
+      const a = rand(C, o.m * o.k);
+      const b = rand(C, o.k * o.n);
+      const c = new C(o.m * o.ldc).fill(NaN);
+      await gemmAsync(a, b, c, o);
+      const want = gemm(a, b, new C(o.m * o.ldc), o);
+      for (let i = 0; i < o.m; i++) {
+        for (let j = 0; j < o.ldc; j++) {
+          if (j < o.n) expect(c[i * o.ldc + j]).toBe(want[i * o.ldc + j]);
+          else expect(c[i * o.ldc + j]).toBeNaN();
+        }
+      }
+    }
+  });
+
   test('bad arguments reject with a named TypeError/RangeError and leave c untouched', async () => {
     const a = new Float32Array(12);
     const b = new Float32Array(12);
