@@ -1297,6 +1297,29 @@ describe(`parameters set during a fit, aborts in its preparation (${backend().na
     expect(net.history.length).toBe(1);
   });
 
+  test("X or validation.X transferred while fit runs: a TypeError naming it, on both backends", async () => {
+    const transfer = (a: Float32Array | Float64Array): void => void structuredClone(a.buffer, { transfer: [a.buffer] });
+    // by a callback between two epochs (no yield between it and the next batch's gather), and by a timer
+    for (const when of ['epoch end', 'timer'] as const) {
+      const X = Float32Array.from(d.X);
+      const at = {
+        onEpochEnd: (_: TrainerView, e: { epoch: number }) => when === 'epoch end' && e.epoch === 1 && transfer(X),
+      };
+      const net = tiny({ maxEpochs: 500, batchSize: 8, callbacks: [at] });
+      const p = net.fit(X, d.y);
+      if (when === 'timer') setTimeout(() => transfer(X), 5);
+      const err = (await p.catch((e: Error) => e)) as Error;
+      // it was the native binding's "src is detached" or the js backend's "idx[680] = 548 is not a row of src"
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toMatch(/^fit: 'X' was detached or resized while fit ran/);
+    }
+    const vX = Float32Array.from(d.X.subarray(0, 48 * 8));
+    const at = { onEpochEnd: (_: TrainerView, e: { epoch: number }) => e.epoch === 1 && transfer(vX) };
+    const net = tiny({ maxEpochs: 5, batchSize: 8, callbacks: [at] });
+    const err = await net.fit(d.X, d.y, { validation: { X: vX, y: d.y.subarray(0, 48) } }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^fit: 'validation.X' was detached or resized while fit ran/);
+  });
+
   test('an abort in a validation batch\'s callback is the last callback: no later batch runs', async () => {
     const ac = new AbortController();
     const seen: string[] = [];

@@ -760,10 +760,30 @@ export class NeuralNetClassifier implements TrainerView {
     const o = { ...this.opts };
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
+    // The caller's typed arrays (X's, validation.X's), whose buffers the caller could transfer (postMessage,
+    // structuredClone) or shrink while this call waits: their pieces would then read as empty (zeros) and the
+    // batches as rows of nothing. Checked after each yield.
+    const watched: { name: string; arr: ArrayLike<number>; length: number }[] = [];
+    const watch = (name: string, v: unknown): void => {
+      const arr = v instanceof Tensor ? v.data : v instanceof Float32Array || v instanceof Float64Array ? v : null;
+      if (arr !== null) watched.push({ name, arr, length: arr.length });
+    };
+    watch('X', X);
+    const checkIntact = (): void => {
+      for (const w of watched) {
+        if (w.arr.length !== w.length) {
+          throw new TypeError(
+            `${fn}: '${w.name}' was detached or resized while ${fn} ran (its ArrayBuffer was transferred or ` +
+              `shrunk): keep it unchanged until ${fn} settles`,
+          );
+        }
+      }
+    };
     // between the pieces of the preparation (~0.6 s on MNIST as float64): an abort is seen there too
     const pause = async (): Promise<void> => {
       await yieldNow();
       if (signal?.aborted) throw abortError(signal);
+      checkIntact();
     };
     const labels = asLabels(y);
     const n = labels.length;
@@ -822,6 +842,7 @@ export class NeuralNetClassifier implements TrainerView {
       if (options.validation) {
         validY = asLabels(options.validation.y, 'validation.y');
         if (validY.length === 0) throw new RangeError(`${fn}: validation.y must not be empty`);
+        watch('validation.X', options.validation.X);
         validX = (await asMatrixAsync(options.validation.X, validY.length, o.dtype, pause, 'validation.X', features))
           .data;
         await checkFinite(validX, features, 'validation.X', fn, pause, options.validation.X);
@@ -890,13 +911,16 @@ export class NeuralNetClassifier implements TrainerView {
     // Every call sees an abort (a property read), also one made by a callback in the last 10 ms of training. The
     // 10 ms between yields are shared by the fits running in this process: each resumes in the same turn of the
     // event loop, so k fits of 10 ms each held it k x 10 ms (80 ms measured with 2).
+    // (checkIntact at each call too: a batch's callback may transfer X without a yield after it)
     const maybeYield = async (): Promise<void> => {
       if (signal?.aborted) throw abortError(signal);
+      checkIntact();
       const now = performance.now();
       if (now - lastYield >= YIELD_MS / Math.max(1, fitsRunning)) {
         await yieldNow();
         lastYield = performance.now();
         if (signal?.aborted) throw abortError(signal);
+        checkIntact();
       }
     };
     // A mean loss this far above a uniform guess's (ln classes) is a divergence that has not reached NaN yet
@@ -922,6 +946,7 @@ export class NeuralNetClassifier implements TrainerView {
           const to = Math.min(order.length, from + bs);
           const m = to - from;
           const xb = m * features === batchBuf.length ? batchBuf : new Ctor(m * features);
+          checkIntact(); // an epoch's callbacks may have transferred X
           be.takeRows(data, features, order, from, to, xb);
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
