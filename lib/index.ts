@@ -57,6 +57,7 @@ export type {
   ParamGrid,
   GridSearchOptions,
   SearchFitOptions,
+  RefitOptions,
   CvOptions,
   CvResultRow,
   CvSplitter,

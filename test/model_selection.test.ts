@@ -1577,11 +1577,27 @@ describe('GridSearchCV#fit and #refitBest take { signal } as NeuralNetClassifier
       [ok.fit(X, y, { signal: {} } as never), TypeError, /^GridSearchCV.fit: options.signal must be an AbortSignal/],
       [ok.refitBest(X, y, { validation: 1 } as never), RangeError, /^GridSearchCV.refitBest: unknown option 'valid/],
       [ok.refitBest(X, y, null as never), TypeError, /^GridSearchCV.refitBest: options must be an object/],
+      [ok.refitBest(X, y, { verbose: 3 } as never), RangeError, /^GridSearchCV.refitBest: options.verbose must be 0/],
+      [ok.fit(X, y, { verbose: 1 } as never), RangeError, /^GridSearchCV.fit: unknown option 'verbose'/],
     ];
     for (const [p, type, re] of bad) {
       const err = await p.catch((e: unknown) => e);
       expect([err instanceof type, String(err).replace(/^\w+: /, '')]).toEqual([true, expect.stringMatching(re)]);
     }
+    // the refit's verbose: 1 prints its epoch table (swishnet grid --refit shows it), 0 (the default) nothing
+    const printed: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((t: string | Uint8Array) => {
+      printed.push(String(t));
+      return true;
+    });
+    try {
+      await ok.refitBest(X, y);
+      expect(printed).toEqual([]);
+      await ok.refitBest(X, y, { verbose: 1 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(printed.join('')).toMatch(/epoch +train_loss +valid_acc/);
   });
 });
 
@@ -1736,7 +1752,7 @@ describe('progress bar on a TTY (the progress option; swishnet grid on a termina
     });
   }
 
-  test('verbose 2 (the epoch tables) draws no bar; progress is checked', async () => {
+  test('verbose 2 (the epoch tables) draws no bar with the fits run one at a time; progress is checked', async () => {
     const r = await capture(true, (out) =>
       crossValidate(estimator().setParams({ maxEpochs: 1 }), X, y, { cv: 2, verbose: 2, progress: out }),
     );
@@ -1745,6 +1761,37 @@ describe('progress bar on a TTY (the progress option; swishnet grid on a termina
       /progress must be true, false or a stream \(an object with write\(text\)\), got string "yes"/,
     );
     expect(() => new GridSearchCV(estimator(), GRID2, { progress: {} as never })).toThrow(TypeError);
+  });
+
+  withDist("verbose 2 on workers: a bar between the fits' tables (each comes whole at its fit's end)", async () => {
+    progressTiming.redrawMs = 0;
+    const r = await capture(true, async (out) => {
+      // a table the pool writes to stdout is recorded as a line: checkFrames wants a clear right before each line
+      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((t: string | Uint8Array) => {
+        console.log(`TABLE ${String(t).split('\n')[0]}`);
+        return true;
+      });
+      try {
+        return await new GridSearchCV(est3(), GRID2, { cv: 2, nJobs: 2, verbose: 2, progress: out }).fit(X, y);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+    expect(r.value).toBeInstanceOf(GridSearchCV);
+    // no line (table or END) is written while a frame is on the terminal's line; frames are drawn between them
+    let shown = false;
+    let frames = 0;
+    for (const e of r.events) {
+      if ('bar' in e) {
+        shown = e.bar !== CLEAR;
+        if (shown) expect(e.bar).toMatch(FRAME);
+        if (shown) frames++;
+      } else expect(shown).toBe(false);
+    }
+    expect([shown, frames > 0]).toEqual([false, true]);
+    const tables = lines(r.events).filter((l) => l.startsWith('TABLE'));
+    expect(tables).toHaveLength(4); // one per fit, each before its END line
+    expect(tables.every((t) => /epoch +train_loss/.test(t))).toBe(true);
   });
 
   test('swishnet grid: a bar on stderr when it is a TTY (not with --quiet), plain lines otherwise', async () => {

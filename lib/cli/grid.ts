@@ -183,7 +183,8 @@ export async function runGrid(argv: string[]): Promise<number> {
     let refit: Record<string, unknown>;
     let code = 0;
     try {
-      const model = await gs.refitBest(train.X, train.y);
+      // its epoch table on stdout as train prints it (and a bar on a terminal): the refit takes as long as a train
+      const model = await gs.refitBest(train.X, train.y, { verbose: o.quiet ? 0 : process.stderr.isTTY ? 2 : 1 });
       const testAcc = model.score(test!.X, test!.y);
       const fitSecs = gs.refitTime!;
       refit = { params: gs.bestParams, seconds: fitSecs, test_acc: testAcc, stopped: false, saved: o.save ?? null };

@@ -301,10 +301,14 @@ function abortError(signal?: SignalLike | null): Error {
   return e;
 }
 
-/** The bar of options.progress, or null: no progress, verbose 2 (the epoch tables), or a stream that is no TTY. */
+/**
+ * The bar of options.progress, or null: no progress, a stream that is no TTY, or verbose 2 with the fits run one at
+ * a time (their epoch tables are the progress then; the workers' come whole at the end of each fit).
+ */
 function progressBar(options: CvOptions, total: number): SearchProgress | null {
   const p = options.progress;
-  if (p === undefined || p === false || (options.verbose ?? 1) >= 2) return null;
+  if (p === undefined || p === false) return null;
+  if ((options.verbose ?? 1) >= 2 && Math.min(resolveJobs(options.nJobs), total) <= 1) return null;
   const out: ProgressOutput = p === true ? process.stderr : p;
   return out.isTTY ? new SearchProgress(out, total) : null;
 }
@@ -377,6 +381,11 @@ async function runTrialsShown(
       estimatorVerbose: verbose >= 2 ? 1 : 0,
       onResult: report,
       taskLabel,
+      printLog: (text: string) => {
+        const write = (): void => void process.stdout.write(text);
+        if (bar) bar.above(write);
+        else write();
+      },
       ...(bar && {
         onStart: (i: number) => bar.start(i, maxEpochs(i)),
         onEpoch: (i: number, epoch: number) => bar.epoch(i, epoch),
@@ -521,12 +530,23 @@ export interface SearchFitOptions {
   signal?: SignalLike | null;
 }
 
+/** refitBest's options: fit's, and the refit's verbose. */
+export interface RefitOptions extends SearchFitOptions {
+  /** The refit estimator's verbose while it trains (0: quiet, the default; 1: its epoch table; 2: and a bar). */
+  verbose?: 0 | 1 | 2;
+}
+
 /** The signal a fit or refitBest call uses: its own options.signal where given, else the constructor's. */
-function searchSignal(options: unknown, where: string, fallback: SignalLike | null | undefined): SignalLike | null {
+function searchSignal(
+  options: unknown,
+  where: string,
+  fallback: SignalLike | null | undefined,
+  keys: readonly string[] = ['signal'],
+): SignalLike | null {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${where}: options must be an object like { signal }, got ${describeTyped(options)}`);
   }
-  checkOptionKeys(options, ['signal'], where);
+  checkOptionKeys(options, keys, where);
   const sig = (options as SearchFitOptions).signal;
   checkSignalOption(sig, `${where}: options.signal`);
   return (sig === undefined ? fallback : sig) ?? null;
@@ -611,18 +631,23 @@ export class GridSearchCV {
    * Fits a copy of the estimator with bestParams on all of X, y (what fit does with refit on): sets bestEstimator
    * and refitTime (seconds). For a search run with refit: false, e.g. to keep its cvResults when the refit is
    * stopped (options.signal) or fails: bestEstimator and refitTime stay null then. `options.signal`, where given
-   * (not undefined), stops the refit in place of the constructor's signal option.
+   * (not undefined), stops the refit in place of the constructor's signal option; `options.verbose` is the refit's
+   * (0, quiet, by default).
    */
   async refitBest(
     X: FloatArray | number[][],
     y: ArrayLike<number>,
-    options: SearchFitOptions = {},
+    options: RefitOptions = {},
   ): Promise<NeuralNetClassifier> {
-    const signal = searchSignal(options, 'GridSearchCV.refitBest', this.options.signal);
+    const signal = searchSignal(options, 'GridSearchCV.refitBest', this.options.signal, ['signal', 'verbose']);
+    const verbose = options.verbose ?? 0;
+    if (verbose !== 0 && verbose !== 1 && verbose !== 2) {
+      throw new RangeError(`GridSearchCV.refitBest: options.verbose must be 0, 1 or 2, got ${describeTyped(verbose)}`);
+    }
     if (this.bestParams === null) throw new Error('refitBest needs the results of fit first');
     const labels = asLabels(y);
     const t0 = performance.now();
-    const est = this.estimator.clone({ ...this.bestParams, verbose: 0 });
+    const est = this.estimator.clone({ ...this.bestParams, verbose });
     // fit converts X to the best candidate's dtype (in pieces, the signal checked between them)
     await est.fit(X, labels, { signal });
     this.bestEstimator = est;

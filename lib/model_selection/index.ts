@@ -3,6 +3,7 @@ export type {
   ParamGrid,
   GridSearchOptions,
   SearchFitOptions,
+  RefitOptions,
   CvOptions,
   CvResultRow,
   CrossValidateResult,

@@ -245,6 +245,8 @@ export async function runTrialsInWorkers(
     onEpoch?: (index: number, epoch: number) => void;
     /** What an error of task `index` starts with ('[CV 2/3] lr=0.1: '); other worker errors say the worker failed. */
     taskLabel?: (index: number) => string;
+    /** Writes a task's epoch tables (default: to stdout), right before its result or error is handled. */
+    printLog?: (text: string) => void;
   },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
@@ -331,7 +333,8 @@ export async function runTrialsInWorkers(
       workers.push(w);
       w.on('message', (m: any) => {
         if (settled) return; // aborted or failed: late results are dropped
-        if (m.log) process.stdout.write(m.log); // the task's epoch tables, right before its result (END line)
+        // the task's epoch tables, right before its result (END line) or error
+        if (m.log) (opts.printLog ?? ((t: string) => void process.stdout.write(t)))(m.log);
         if (m.type === 'result') {
           results[m.index] = { index: m.index, testScore: m.testScore, fitTime: m.fitTime, scoreTime: m.scoreTime, threads: m.threads };
           finished++;

@@ -81,6 +81,7 @@ export class SearchProgress {
     this.draw();
     // redraws throttled epoch updates and the elapsed time; unref: it never keeps the process alive
     this.timer = setInterval(() => {
+      if (this.done >= this.total) return; // every fit's line is out: close() follows, with no bar to show before it
       if (this.dirty || performance.now() - this.lastDraw >= progressTiming.tickMs) this.draw();
     }, progressTiming.redrawMs || 10);
     (this.timer as { unref?: () => void }).unref?.();
@@ -107,6 +108,13 @@ export class SearchProgress {
     this.clear();
     print();
     if (this.done < this.total) this.draw();
+  }
+
+  /** The bar is cleared and `print` writes above it (a fit's epoch tables); the timer draws it again. */
+  above(print: () => void): void {
+    this.clear();
+    print();
+    this.dirty = true;
   }
 
   /** Clears the bar and stops redrawing it (the end of the search, or its abort or error). */
