@@ -416,6 +416,8 @@ async function runTrialsShown(
     try {
       await est.fit(Xtr, ytr, { signal: options.signal });
     } catch (e) {
+      // the search's AbortError ('grid search was aborted', as on workers), not the fit's
+      if (options.signal?.aborted && e instanceof Error && e.name === 'AbortError') throw abortError(options.signal);
       throw labelled(e, taskLabel(i));
     }
     const t1 = performance.now();
