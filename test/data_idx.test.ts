@@ -145,6 +145,27 @@ describe('IDX errors', () => {
     await expect(readIdx(file)).rejects.toThrow(/more than a Buffer can hold/);
   });
 
+  test('readIdx/readIdxSync: uint8 data is a view of the buffer read (no second copy), parseIdx a copy', async () => {
+    const pixels = Uint8Array.from({ length: 100 * 28 * 28 }, (_, i) => (i * 31) % 256);
+    for (const gz of [false, true]) {
+      const file = path.join(dir, `view-${gz}.idx${gz ? '.gz' : ''}`);
+      writeIdxSync(file, { dims: [100, 28, 28], data: pixels }, { gzip: gz });
+      for (const r of [readIdxSync(file), await readIdx(file)]) {
+        expect(Array.from(r.data)).toEqual(Array.from(pixels));
+        expect(r.data.byteOffset).toBe(16); // after the header, in a buffer of the file's own
+        expect(r.data.buffer.byteLength).toBe(16 + pixels.length);
+      }
+    }
+    const parsed = parseIdx(encodeIdx({ dims: [100, 28, 28], data: pixels }));
+    expect([parsed.data.byteOffset, parsed.data.buffer.byteLength]).toEqual([0, pixels.length]);
+    // a file smaller than Node's pool slab is read into a pooled Buffer: copied, not a view of the shared slab
+    const small = path.join(dir, 'small.idx');
+    writeIdxSync(small, { dims: [3], data: new Uint8Array([1, 2, 3]) });
+    const r = readIdxSync(small);
+    expect(Array.from(r.data)).toEqual([1, 2, 3]);
+    expect([r.data.byteOffset, r.data.buffer.byteLength]).toEqual([0, 3]);
+  });
+
   test('a gzip member with a long stored file name (FNAME) is read', async () => {
     // RFC 1952: FLG bit 3 = a zero-terminated name before the deflate data. 100 KB of name puts the IDX header far
     // past the first prefix the reader inflates.
