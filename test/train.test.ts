@@ -239,9 +239,28 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
       });
       await expect(c.fit(data.X, data.y)).rejects.toThrow(
         new TypeError(`Checkpoint: file '${file}' cannot be written for this model: save/load supports the built-in ` +
-          'nn.MLP module; save custom modules with module.stateDict()'),
+          'nn.MLP module (given as such or built by a factory); save custom modules with module.stateDict()'),
       );
       expect([epochs, fs.existsSync(file)]).toEqual([0, false]);
+      // a factory that builds an nn.MLP: saved as module 'mlp' with that MLP's parameters (it was refused)
+      for (const activation of ['tanh', () => new nn.PReLU(), new nn.PReLU()] as const) {
+        for (const hidden of [[8], [8, 6]]) {
+          const f = small({
+            module: (p: { seed: number }) =>
+              new nn.MLP({ inputs: 784, hidden, outputs: 10, activation, seed: p.seed, dropout: 0.1 }),
+            maxEpochs: 2,
+            callbacks: [new Checkpoint({ monitor: 'train_loss_best', file })],
+          });
+          await f.fit(data.X, data.y);
+          const back = NeuralNetClassifier.load(file);
+          const bytes = (a: Float32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+          expect(bytes(back.predictProba(data.X)).equals(bytes(f.predictProba(data.X)))).toBe(true); // bit for bit
+          expect(back.getParams().module).toBe('mlp');
+          const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+          expect(saved.moduleParams).toMatchObject({ inputs: 784, hidden, outputs: 10, dropout: 0.1 });
+          expect(saved.notes).toEqual([expect.stringMatching(/^module: the factory is not saved/)]);
+        }
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -266,6 +266,19 @@ export async function asMatrixAsync(
   }
 }
 
+/**
+ * The activation of an nn.MLP as savedActivation takes it: its name or spec; for a module or a factory ('custom'),
+ * the shared module itself when the MLP holds one (its child 'activation'), else a stand-in factory
+ * (savedActivation then writes the spec of the modules the MLP holds, one per layer).
+ */
+function mlpActivation(m: nn.MLP): unknown {
+  const spec = m.activationConfig();
+  if (spec !== 'custom') return spec;
+  const shared = m.namedChildren().find(([name]) => name === 'activation');
+  if (shared) return shared[1];
+  return () => m.activations[0];
+}
+
 /** What fit and partialFit hand to train(): the calling method's name (for messages) and how to train. */
 type TrainArgs = [
   fn: string,
@@ -1425,13 +1438,25 @@ export class NeuralNetClassifier implements TrainerView {
         );
       }
     }
+    // an nn.MLP a factory built is written as the module 'mlp' with that MLP's own parameters (the factory itself
+    // cannot be written: the loaded estimator builds nn.MLP directly when it fits from scratch)
+    const fromFactory = built.module !== 'mlp' && built.module !== undefined && built.module !== nn.MLP;
+    let moduleParams: Record<string, unknown> = built.moduleParams;
+    if (fromFactory && module instanceof nn.MLP) {
+      const { activation: _spec, ...own } = module.config();
+      moduleParams = { ...own, activation: mlpActivation(module) };
+      notes.push(
+        "module: the factory is not saved (a function cannot be written); its nn.MLP is, as module 'mlp' with the " +
+          'parameters it was built with',
+      );
+    }
     return {
       format: 'swishnet-model',
       formatVersion: 1,
       module: 'mlp',
       moduleParams: serializableParams({
-        ...built.moduleParams,
-        ...this.savedActivation(module, built.moduleParams.activation, notes),
+        ...moduleParams,
+        ...this.savedActivation(module, moduleParams.activation, notes),
       }),
       architecture: typeof (module as any).toJSON === 'function' ? (module as any).toJSON() : null,
       params: serializableParams(params),
@@ -1496,9 +1521,12 @@ export class NeuralNetClassifier implements TrainerView {
    */
   saveProblem(): string | null {
     const m = (this.built ?? { module: this.opts.module }).module;
-    return m !== 'mlp' && m !== undefined && m !== nn.MLP
-      ? 'save/load supports the built-in nn.MLP module; save custom modules with module.stateDict()'
-      : null;
+    if (m === 'mlp' || m === undefined || m === nn.MLP) return null;
+    // a factory: saveable when what it built is an nn.MLP (known once the module is built)
+    return this.module_ instanceof nn.MLP
+      ? null
+      : 'save/load supports the built-in nn.MLP module (given as such or built by a factory); save custom modules ' +
+          'with module.stateDict()';
   }
 
   /**
