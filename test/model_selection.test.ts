@@ -38,6 +38,7 @@ import { expectErrors, type ErrorCase } from './helpers/throws';
 import { sentError, workerError } from '../lib/model_selection/pool';
 import { MAX_GRID_CANDIDATES } from '../lib/model_selection/grid_search';
 import { scoreInPieces } from '../lib/train/classifier';
+import { displayWidth, padColumns } from '../lib/util/text';
 import { AnomalyError } from '../lib/autograd/anomaly';
 import { formatBar, progressTiming, SearchProgress, type ProgressOutput } from '../lib/model_selection/progress';
 
@@ -1357,6 +1358,29 @@ describe('scoring names, formatTable columns and the workers\' backend', () => {
     ]);
     expect(gs.formatTable()).not.toContain('undefined');
     expect(lines[2]).toMatch(/ 0\.\d{6} /); // scores keep their 6 decimals
+
+    // values that take other than one terminal column a character: the columns still line up
+    const row = (tag: string, score: number): CvResultRow => ({
+      params: { tag },
+      param_tag: tag,
+      split0_test_score: score,
+      mean_test_score: score,
+      std_test_score: 0,
+      rank_test_score: 1,
+      mean_fit_time: 0.01,
+      std_fit_time: 0,
+      mean_score_time: 0,
+      std_score_time: 0,
+    });
+    gs.cvResults = [row('中文中文', 0.5), row('abcdabcd', 0.25), row('e\u0301e\u0301e\u0301e\u0301', 0.75)];
+    const wide = gs.formatTable().split('\n');
+    // the score column ends at the same terminal column on every row (CJK: 2 columns, a combining accent: 0)
+    const ends = wide.slice(2).map((l) => displayWidth(l.slice(0, l.indexOf('0.') + 8)));
+    expect(new Set(ends).size).toBe(1);
+    expect(displayWidth('中文')).toBe(4);
+    expect(displayWidth('e\u0301')).toBe(1);
+    expect(displayWidth('a\u200db')).toBe(2);
+    expect(padColumns('中', 4, 'start')).toBe('  中');
   });
 
   withDist('nJobs workers use the backend (and native kernel family) of the calling thread', async () => {

@@ -686,6 +686,10 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect((rebuilt as any).act1.spec.params.alpha).toBe(0.05);
     expect(nn.fromJSON(seq.toJSON()).describe()).toBe(seq.describe());
     expect(() => nn.fromJSON({ type: 'Conv9d', config: {} })).toThrow(/unknown module type 'Conv9d'/);
+    // an inherited name is no builder ('constructor' gave "m.namedModules is not a function")
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(() => nn.fromJSON({ type, config: {} })).toThrow(new RegExp(`unknown module type '${type}'`));
+    }
     expect(() => new nn.MLP({ inputs: 0, outputs: 2 })).toThrow(/'inputs'/);
     expect(() => new nn.MLP({ inputs: 2, outputs: 2, hidden: [3], dropout: 1 })).toThrow(/'dropout'/);
     expect(() => new nn.MLP({ inputs: 2, outputs: 2, units: 3 } as any)).toThrow(/unknown option 'units'/);

@@ -376,6 +376,9 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     const refused: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
       [{ maxEpochs: -1 }, RangeError, /maxEpochs must be a positive integer, got -1/],
       [{ lr: 0.5, momentm: 0.9 }, RangeError, /unknown parameter 'momentm'/],
+      // names every object inherits are no parameters ('toString' in DEFAULTS was true)
+      [{ toString: 1 }, RangeError, /unknown parameter 'toString'/],
+      [{ constructor: 1 }, RangeError, /unknown parameter 'constructor'/],
       [{ lr: 0.5, module__hidden: [3], batchSize: 0 }, RangeError, /batchSize must be a positive integer/],
       [{ optimizerParams: 'momentum=0.9' }, TypeError, /^optimizerParams must be an object of named values, got/],
       [{ module: 5 }, TypeError, /^module must be 'mlp', a Module class or a factory function, got 5/],
@@ -1073,6 +1076,11 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
           "EarlyStopping: unknown option 'threshold' \\(known: monitor, patience, minDelta, lowerIsBetter, " +
             "restoreBest\\); skorch's 'threshold' is minDelta here",
         ),
+      ],
+      [
+        () => new EarlyStopping({ toString: 1 } as never), // no "skorch's 'toString' is function toString()…" hint
+        RangeError,
+        /EarlyStopping: unknown option 'toString' \(known: monitor, patience, minDelta, lowerIsBetter, restoreBest\)$/,
       ],
       [
         () => new EarlyStopping({ load_best: true } as never),

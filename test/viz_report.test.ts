@@ -85,6 +85,14 @@ describe('training report', () => {
     expect([...h.matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual(['epoch', 'train_loss', 'dur']);
   });
 
+  test('a record key named like an Object method: a blank cell where a record lacks it, not the method', () => {
+    const history = makeHistory(2, 1) as unknown as Record<string, unknown>[];
+    Object.defineProperty(history[0], 'toString', { value: 'x', enumerable: true });
+    const h = historyReportHtml({ history } as never);
+    expect(h).not.toMatch(/native code/);
+    expect([...h.matchAll(/<td class="toString">([^<]*)<\/td>/g)].map((m) => m[1])).toEqual(['x', '']);
+  });
+
   test('bad payloads fail with named errors', () => {
     expect(() => historyReportHtml(null as never)).toThrow(TypeError);
     expect(() => historyReportHtml({ history: 3 } as never)).toThrow(/payload\.history/);
@@ -201,6 +209,16 @@ describe('degenerate values and sizes', () => {
       expect(Number.isFinite(x) && Number.isFinite(y)).toBe(true);
     }
     expect(html).not.toMatch(/NaN/);
+  });
+
+  test("a NaN score (JSON's null: a scoring that returned NaN) is reported as n/a, not refused", () => {
+    const payload = JSON.parse(JSON.stringify(makeGridPayload(3, 2)));
+    payload.cvResults[1].mean_test_score = null;
+    payload.cvResults[1].split0_test_score = null;
+    const html = gridReportHtml(validateGridPayload(payload) as never); // was: mean_test_score must be a number
+    expect(html).toMatch(/n\/a/);
+    expect(html).not.toMatch(/NaN/);
+    expect(() => validateGridPayload({ cvResults: [{ mean_test_score: '0.5' }] })).toThrow(/must be a number \(or null/);
   });
 
   test('chart sizes are checked: parcoords height, history chart width/height', () => {

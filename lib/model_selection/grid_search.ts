@@ -15,6 +15,7 @@ import { isCustom } from '../activations/custom';
 import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
 import { checkOptionKeys, checkSignalOption, withContext, type SignalLike } from '../util/errors';
+import { displayWidth, padColumns } from '../util/text';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -684,8 +685,10 @@ export class GridSearchCV {
       return k === 'rank_test_score' ? String(v) : k.endsWith('_time') ? v.toFixed(2) : v.toFixed(6);
     };
     const body = this.cvResults.map((r) => cols.map((k) => cell(k, r[k])));
-    const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
-    const line = (cells: string[]): string => cells.map((c, i) => (i < paramKeys.length ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    // in terminal columns, not UTF-16 units: a CJK value takes two a character, a combining accent none
+    const widths = cols.map((c, i) => Math.max(displayWidth(c), ...body.map((b) => displayWidth(b[i]))));
+    const line = (cells: string[]): string =>
+      cells.map((c, i) => padColumns(c, widths[i], i < paramKeys.length ? 'end' : 'start')).join('  ');
     return [line(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
   }
 }

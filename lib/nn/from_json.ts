@@ -67,7 +67,7 @@ export function fromJSON(json: ModuleJSON): Module {
       }
       return first;
     }
-    const b = BUILDERS[j.type];
+    const b = Object.hasOwn(BUILDERS, j.type) ? BUILDERS[j.type] : undefined; // not Object's toString, constructor…
     if (!b) {
       throw new Error(`fromJSON: unknown module type '${j.type}'; known: ${Object.keys(BUILDERS).join(', ')}`);
     }

@@ -76,7 +76,7 @@ function checkOptions(o: unknown, where: string, known: string[]): void {
   }
   for (const k of Object.keys(o)) {
     if (known.includes(k)) continue;
-    const hint = k in SKORCH_NAMES ? `; skorch's '${k}' is ${SKORCH_NAMES[k]} here` : '';
+    const hint = Object.hasOwn(SKORCH_NAMES, k) ? `; skorch's '${k}' is ${SKORCH_NAMES[k]} here` : '';
     throw new RangeError(`${where}: unknown option '${k}' (known: ${known.join(', ')})${hint}`);
   }
 }

@@ -584,7 +584,7 @@ export class NeuralNetClassifier implements TrainerView {
         else optimizerChanged = true;
       } else if (key === 'criterion') {
         next.criterion = criterionName(value);
-      } else if (key in DEFAULTS || key === 'module' || key === 'callbacks' || key === 'optimizer') {
+      } else if (Object.hasOwn(DEFAULTS, key) || key === 'module' || key === 'callbacks' || key === 'optimizer') {
         (next as any)[key] = value;
         if (key === 'module' || key === 'dtype' || key === 'seed') moduleChanged = true;
         if (key === 'optimizer' || key === 'lr') optimizerChanged = true;

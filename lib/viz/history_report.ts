@@ -100,7 +100,7 @@ export function historyTableHtml(history: HistoryRecord[]): string {
   );
   const cols = [...KNOWN.filter((k) => k === 'epoch' || k === 'dur' || k === 'train_loss' || hasAny(history, k)), ...extra];
   const cell = (r: HistoryRecord, k: string): string => {
-    const v = r[k];
+    const v = Object.hasOwn(r, k) ? r[k] : undefined; // a key named toString is not the record's method
     const best = r[`${k}_best`] === true;
     const text = typeof v === 'number' ? (k === 'epoch' ? String(v) : k === 'dur' ? v.toFixed(4) : formatNumber(v, 6)) : v === null || v === undefined ? '' : String(v);
     return `<td class="${esc(k)}${best ? ' best' : ''}"${best ? ' title="best so far"' : ''}>${esc(text)}</td>`;

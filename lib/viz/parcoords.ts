@@ -98,7 +98,7 @@ export function columnLabel(key: string): string {
     mean_score_time: 'score time (s)',
     std_score_time: 'score time std',
   };
-  return named[key] ?? key;
+  return Object.hasOwn(named, key) ? named[key] : key;
 }
 
 /** Which cvResults keys become axes, and which only table columns, in display order. */

@@ -35,7 +35,7 @@ export function findActivation(name: string): ActivationInfo | undefined {
 /** Greek letters for the usual parameter names (β for swish's beta), as papers write them. */
 export function paramSymbol(name: string): string {
   const greek: Record<string, string> = { alpha: 'α', beta: 'β', gamma: 'γ', lambda: 'λ', lambd: 'λ' };
-  return greek[name] ?? name;
+  return Object.hasOwn(greek, name) ? greek[name] : name;
 }
 
 /** 'β=0.5, threshold=20' for display; arrays are shortened. */

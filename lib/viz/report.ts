@@ -34,7 +34,11 @@ export function validateGridPayload(payload: unknown): GridReportPayload {
   if (rows.length === 0) throw new RangeError('payload.cvResults is empty: nothing to report');
   rows.forEach((r, i) => {
     if (!r || typeof r !== 'object') throw new TypeError(`payload.cvResults[${i}] must be an object`);
-    if (typeof r.mean_test_score !== 'number') throw new TypeError(`payload.cvResults[${i}].mean_test_score must be a number`);
+    // null: JSON's NaN (a scoring that returned NaN; such a candidate ranks last)
+    const m = r.mean_test_score;
+    if (typeof m !== 'number' && m !== null) {
+      throw new TypeError(`payload.cvResults[${i}].mean_test_score must be a number (or null for NaN)`);
+    }
   });
   return payload as GridReportPayload;
 }
