@@ -3,7 +3,7 @@
  * the float64 reference of test/helpers/reference.ts with the tolerances of test/helpers/ulp.ts.
  * `npm test` runs this file on the native backend (default ISA and SWISHNET_ISA=scalar) and on the js one.
  */
-import { backend, getNativeBackend } from '../lib/backend';
+import { backend, getJsBackend, getNativeBackend } from '../lib/backend';
 import { ACT_OPS, ActOp, type ActOpName } from '../lib/backend/ops';
 import type { FloatArray } from '../lib/backend/types';
 import * as activations from '../lib/activations';
@@ -402,6 +402,47 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
       });
     });
   }
+
+  // Every zero result has the same sign on both backends: relu(-0), relu6(-0) and hardswish(x <= -3) were -0 on
+  // native and +0 on js; elu, selu and celu(-0) the other way round; swish' and gelu' at -Infinity too.
+  (be.name === 'native' ? test : test.skip)('zero results carry the same sign on every kernel family and js', () => {
+    const nb = getNativeBackend()!;
+    const js = getJsBackend();
+    const isas = nb.info().isas;
+    const before = nb.isa;
+    const xs = [...EDGE_VALUES, -5, -3, -1e-40, 1e-40, -5e-324, 5e-324, -1e300, 1e300];
+    const failures: string[] = [];
+    try {
+      for (const isa of isas) {
+        nb.setIsa(isa);
+        for (const dtype of DTYPES) {
+          const x = make(dtype, xs);
+          for (const c of CASES) {
+            const op = ActOp[c.op];
+            for (const what of ['forward', 'derivative'] as const) {
+              const run = (b: typeof js | typeof nb): FloatArray => {
+                const out = make(dtype, xs.map(() => 7));
+                if (what === 'forward') b.actForward(op, x, out, c.a ?? 0, c.b ?? 0);
+                else b.actBackward(op, x, null, null, out, c.a ?? 0, c.b ?? 0);
+                return out;
+              };
+              const [n, j] = [run(nb), run(js)];
+              for (let i = 0; i < xs.length; i++) {
+                // both zero (a zero against a subnormal is the accuracy checks' business: within 1e-38)
+                if (n[i] === 0 && j[i] === 0 && !Object.is(n[i], j[i])) {
+                  const sign = (v: number): string => (Object.is(v, -0) ? '-0' : '+0');
+                  failures.push(`${isa} ${dtype} ${label(c)} ${what}(${x[i]}): native ${sign(n[i])}, js ${sign(j[i])}`);
+                }
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      nb.setIsa(before);
+    }
+    expect(failures).toEqual([]);
+  });
 
   (be.name === 'native' ? test : test.skip)('the native binding lists its activation kernels in ops.ts order', () => {
     const nb = getNativeBackend();

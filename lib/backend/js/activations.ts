@@ -7,7 +7,7 @@
  *   - NaN propagates: a NaN input gives NaN in the output, in the derivative, and in any parameter gradient
  *     it contributes to (even for the piecewise-linear ops, whose formulas alone would hide it).
  *   - +-Infinity gives the limit of the function (and of its derivative) instead of an IEEE accident such as
- *     Inf * 0: swish(-Inf) = -0, mish(-Inf) = -0, hardswish(-Inf) = 0, gelu'(+Inf) = 1.
+ *     Inf * 0: swish(-Inf) = -0, mish(-Inf) = -0, hardswish(-Inf) = -0, gelu'(+Inf) = 1.
  *   - Saturation is explicit and finite input never gives NaN/Inf where the true value is finite:
  *     softplus(1e4) = 1e4, sigmoid(-1e4) = 0, swish(-1e4) = -0, tanh(+-1e4) = +-1, softsign(+-Inf) = +-1.
  *   - Where an exponential is fed a product (beta * x, x / sqrt2, the gelu_tanh cubic), the product is
@@ -52,8 +52,9 @@ function softsignF(x: number): number {
   if (x === -INF) return -1;
   return x / (1 + abs(x));
 }
+/** x < 0 ? 0 : x: -0 stays -0 (PyTorch's clamp_min on the CPU, and the native max(0, x)); NaN propagates. */
 function reluF(x: number): number {
-  return x > 0 ? x : x === x ? 0 : x;
+  return x < 0 ? 0 : x;
 }
 /** softplus(a = beta, b = threshold): beta x > threshold ? x : log1p(exp(beta x)) / beta. */
 function softplusF(x: number, beta: number, threshold: number): number {
@@ -115,9 +116,9 @@ function mishF(x: number): number {
   if (x === -INF) return -0; // -Inf * tanh(0)
   return x * tanh(softplus(x));
 }
-/** hardswish = x relu6(x + 3) / 6. */
+/** hardswish = x relu6(x + 3) / 6: -0 for x <= -3 (x times 0, as PyTorch and the native kernels give it). */
 function hardswishF(x: number): number {
-  if (x <= -3) return 0;
+  if (x <= -3) return -0;
   if (x >= 3) return x;
   return (x * (x + 3)) / 6; // NaN lands here and propagates
 }
@@ -127,8 +128,9 @@ function hardsigmoidF(x: number): number {
   if (x >= 3) return 1;
   return (x + 3) / 6;
 }
+/** min(max(x, 0), 6), -0 kept (as relu). */
 function relu6F(x: number): number {
-  if (x <= 0) return 0;
+  if (x < 0) return 0;
   if (x >= 6) return 6;
   return x;
 }
@@ -175,7 +177,7 @@ function swishD(x: number, beta: number): number {
   if (beta === 0) return x === x ? 0.5 : NAN;
   const z = beta * x;
   if (z === INF) return 1;
-  if (z === -INF) return 0;
+  if (z === -INF) return -0; // the limit from below (swish' < 0 for z < -1.28), as the native kernels give it
   const dz = mulError(beta, x, z);
   const s = sigmoidHiLo(z, dz);
   return s * (1 + z * sigmoidHiLo(-z, -dz));
@@ -183,19 +185,19 @@ function swishD(x: number, beta: number): number {
 /** gelu' = Phi(x) + x phi(x). */
 function geluD(x: number): number {
   if (x > 40) return 1;
-  if (x < -40) return 0;
+  if (x < -40) return -0; // x phi(x) underflows from below
   return normCdf(x) + x * normPdf(x);
 }
 /** d/dx [x sigmoid(z)] = s + x z' s (1 - s), z' = C1 + 3 C2 x^2. */
 function geluTanhD(x: number): number {
   if (x > 40) return 1;
-  if (x < -40) return 0;
+  if (x < -40) return -0; // the derivative underflows from below, as on the native kernels
   geluTanhArg(x);
   const z = geluTanhZ.hi;
   const dz = geluTanhZ.lo;
   const s = sigmoidHiLo(z, dz);
   const p = s * sigmoidHiLo(-z, -dz);
-  if (p === 0) return s;
+  if (p === 0) return s === 0 ? -0 : s; // s = 0: z -> -Inf, x < 0
   return s + x * (GELU_TANH_C1 + 3 * GELU_TANH_C2 * (x * x)) * p;
 }
 /** mish' = tanh(sp) + x sigmoid(x) sech^2(sp), sp = softplus(x). */

@@ -428,9 +428,11 @@ struct EluCore {
         Ext<V> z = z_of(x);
         em1 = expm1_32(vmin(V(0.0f), vmax(V(-26.0f), z.hi)), z.lo).em1;
       }
-      return select(gt(x, V(0.0f)), pos_scale * x, neg_scale * em1);
+      return select(lt(x, V(0.0f)), neg_scale * em1, pos_scale * x);
     }
-    return select(gt(x, V(T(0))), pos_scale * x, neg_scale * em(x).em1);
+    // x < 0 picks the exponential side, so that -0 gives -0 (scale x -0), as expm1(-0) = -0 does in PyTorch and
+    // the js backend (the polynomial's expm1 gives +0 there); NaN takes the other side, and propagates
+    return select(lt(x, V(T(0))), neg_scale * em(x).em1, pos_scale * x);
   }
   V grad(V x) const {
     if constexpr (kIsF32<V>) {
@@ -586,7 +588,9 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     V u = E.p / (E.p + exp32_inv_scale(E));
     V um = V(1.0f) - u;
     V zc = vor(vabs(a), signed_zero(z));
-    return fmadd(zc, u * um, select(lt(z, V(0.0f)), u, um));
+    // z < 0 as u (1 + z (1 - u)): where u underflows, 0 times a negative factor is -0, the sign of the true value
+    // (z u (1 - u) + u summed -0 and +0 into +0; the unit-beta kernel and js give -0)
+    return select(lt(z, V(0.0f)), u * fmadd(zc, um, V(1.0f)), fmadd(zc, u * um, um));
   }
 
   // z = beta x is formed from x capped at +-1e30 (z saturates long before) so that +-inf give no NaN residual.
