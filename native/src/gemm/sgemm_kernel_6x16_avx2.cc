@@ -10,6 +10,11 @@
 
 #include "gemm/gemm_blocking.h"
 
+// gemm_pack.h's standard headers first, outside the AVX2 region: an inline function of theirs instantiated in it
+// (std::fma at -O0) would be an AVX2 copy that the linker may pick for every other file's callers
+#include <cmath>
+#include <cstring>
+
 SWISHNET_GEMM_AVX2_BEGIN
 #include "gemm/gemm_pack.h"
 #include "gemm/gemm_ukernel_avx2.h"
