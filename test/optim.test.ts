@@ -125,6 +125,40 @@ describe(`optim (backend ${backend().name})`, () => {
     p.grad = tensor([1, 1]);
     opt.zeroGrad(false);
     expect(Array.from(p.grad!.data)).toEqual([0, 0]);
+    // PyTorch's keyword style was truthy: it set every gradient to null
+    expect(() => opt.zeroGrad({ setToNone: false } as never)).toThrow(
+      new TypeError(`SGD.zeroGrad: 'setToNone' must be a boolean, got Object`),
+    );
+    expect(p.grad).not.toBeNull();
+  });
+
+  test('options set on paramGroups between steps are checked at the next step, on both backends', () => {
+    // (how a schedule changes lr) a string reached the kernels: the native one refused it in C++, js coerced it
+    for (const make of [
+      (q: Tensor) => new SGD([q], { lr: 0.1, momentum: 0.9 }),
+      (q: Tensor) => new Adam([q], { lr: 0.1 }),
+      (q: Tensor) => new AdamW([q], { lr: 0.1 }),
+    ]) {
+      const q = tensor([1, 2], { requiresGrad: true });
+      const opt = make(q);
+      q.grad = tensor([1, -1]);
+      opt.step();
+      const before = Array.from(q.data);
+      const bad: [string, unknown, ErrorConstructor][] = [['lr', '0.1', TypeError], ['lr', NaN, TypeError], ['lr', -1, RangeError]];
+      if (opt instanceof SGD) bad.push(['nesterov', 1, TypeError], ['momentum', '0.9', TypeError]);
+      for (const [k, v, Err] of bad) {
+        const g = opt.paramGroups[0] as unknown as Record<string, unknown>;
+        const ok = g[k];
+        g[k] = v;
+        expect(() => opt.step()).toThrow(Err);
+        expect(() => opt.step()).toThrow(new RegExp(`^\\w+\\.step: paramGroups\\[0\\]: .*'${k}'`));
+        g[k] = ok;
+      }
+      expect(Array.from(q.data)).toEqual(before); // nothing was applied
+      (opt.paramGroups[0] as { lr: number }).lr = 0.05; // a valid change takes effect
+      opt.step();
+      expect(Array.from(q.data)).not.toEqual(before);
+    }
   });
 
   test('parameter groups with their own options', () => {

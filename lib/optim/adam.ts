@@ -79,6 +79,7 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   step(): void {
+    this.checkGroupsForStep();
     this.paramGroups.forEach((group, gi) => {
       const { lr, eps, weightDecay, amsgrad, maximize } = group;
       const [b1, b2] = group.betas;

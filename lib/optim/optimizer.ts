@@ -73,6 +73,10 @@ export abstract class Optimizer<O extends object> {
 
   /** Clears the gradients of every parameter (to null by default, as PyTorch; setToNone false fills zeros). */
   zeroGrad(setToNone = true): void {
+    if (typeof setToNone !== 'boolean') {
+      // zeroGrad({ setToNone: false }) (PyTorch's keyword) was truthy: it set every gradient to null
+      throw new TypeError(`${this.where}.zeroGrad: 'setToNone' must be a boolean, got ${shown(setToNone)}`);
+    }
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (setToNone || p.grad === null) p.grad = null;
@@ -89,6 +93,22 @@ export abstract class Optimizer<O extends object> {
    * each gradient through gradOf().
    */
   abstract step(): void;
+
+  /**
+   * The groups' options as they are now, checked as the constructor checks them: paramGroups[i].lr and the others
+   * may be set between steps (that is how a schedule changes lr), and a string or NaN there was passed on to the
+   * kernels (the native ones refused it in C++, the js ones coerced it). Each step() calls it first.
+   */
+  protected checkGroupsForStep(): void {
+    this.paramGroups.forEach((g, i) => {
+      try {
+        this.checkOptions(g);
+      } catch (e) {
+        const msg = `${this.where}.step: paramGroups[${i}]: ${(e as Error).message}`;
+        throw e instanceof RangeError ? new RangeError(msg, { cause: e }) : new TypeError(msg, { cause: e });
+      }
+    });
+  }
 
   /**
    * The gradient of parameter i of group gi, checked against the parameter (a Tensor of its shape and dtype: a

@@ -56,6 +56,7 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   step(): void {
+    this.checkGroupsForStep();
     const be = backend();
     this.paramGroups.forEach((group, gi) => {
       const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;

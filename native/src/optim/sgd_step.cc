@@ -11,7 +11,8 @@ namespace {
 
 // float64 parameters: double arithmetic. float32 parameters: float32 arithmetic with the scalars rounded to float
 // first, as PyTorch's CPU kernels do (its opmath type for float is float): every product and sum is one float
-// rounding, so the loop runs on 8 lanes with no conversions. fp-contract is off: no fused multiply-add.
+// rounding, so the loop runs on 8 lanes with no conversions. fp-contract is off: no fused multiply-add (the js
+// backend, the reference, has none; PyTorch's AVX2 add_(alpha) has one, so it differs in the last bit at times).
 template <typename T>
 SWISHNET_LOOP_BODY void sgd_impl(T* __restrict w, const T* __restrict g, T* __restrict buf, std::size_t n,
                                  const SgdParams& p) {
