@@ -1465,6 +1465,24 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
     expect(scoresOf(seq)[0]).not.toEqual(scoresOf(seq)[2]);
   });
 
+  test("a thrown error is labelled on a copy: the caller's object is left alone, and labelled once per search", async () => {
+    class NotReady extends Error {
+      readonly code = 'E_NOT_READY';
+    }
+    const same = new NotReady('scorer not ready');
+    const scoring = (): number => {
+      throw same;
+    };
+    for (let i = 0; i < 3; i++) {
+      const gs = new GridSearchCV(estimator(), { lr: [0.01] }, { ...opts, scoring });
+      const err = (await gs.fit(small.X, small.y).catch((e: Error) => e)) as NotReady;
+      expect(err).toBeInstanceOf(NotReady); // the class and the fields are kept
+      expect([err.message, err.code]).toEqual(['[CV 1/2] lr=0.01: scorer not ready', 'E_NOT_READY']);
+      expect(err.stack?.split('\n')[0]).toBe('Error: [CV 1/2] lr=0.01: scorer not ready');
+    }
+    expect(same.message).toBe('scorer not ready');
+  });
+
   test('a scoring function that returns no number is a TypeError naming scoring, with any verbose', async () => {
     for (const [scoring, got] of [
       [() => undefined, /got undefined$/],

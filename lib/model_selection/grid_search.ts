@@ -277,20 +277,30 @@ function paramCell(v: unknown): string {
 
 /**
  * The error of a fit or a scoring with `label` in front of its message (and its stack's first line), as a worker's
- * error is rebuilt with it: the class, the fields (a TrainingDivergedError's epoch, batch, layer) and the identity
- * are kept. An AbortError is left as it is.
+ * error is rebuilt with it: a copy of the same class with the same own fields (a TrainingDivergedError's epoch,
+ * batch, layer; its cause). The thrown object itself is left as it was: a caller's error object may be thrown
+ * again by the next search, which labelled it once more. An AbortError is left as it is.
  */
 function labelled(e: unknown, label: string): unknown {
   if (!(e instanceof Error) || e.name === 'AbortError') return e;
   const stack = e.stack; // formatted now, with the old message
-  const message = label + e.message;
-  try {
-    e.message = message;
-    if (typeof stack === 'string') e.stack = stack.replace(`${e.name}: ${message.slice(label.length)}`, `${e.name}: ${message}`);
-  } catch {
-    // a frozen error keeps its message
+  const copy = Object.create(Object.getPrototypeOf(e)) as Error;
+  for (const k of Reflect.ownKeys(e)) {
+    Object.defineProperty(copy, k, Object.getOwnPropertyDescriptor(e, k)!);
   }
-  return e;
+  const message = label + e.message;
+  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true, enumerable: false });
+  if (typeof stack === 'string') {
+    const head = `${e.name}: ${e.message}`;
+    const rest = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack.split('\n').slice(1).join('\n')}`;
+    Object.defineProperty(copy, 'stack', {
+      value: `${e.name}: ${message}${rest}`,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  return copy;
 }
 
 /** Lets timers, I/O and signal handlers run between the synchronous steps of a trial (each 50-200 ms on MNIST). */

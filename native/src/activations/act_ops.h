@@ -588,9 +588,10 @@ struct OpSwishT {  // a = beta; kUnit: beta == 1 (silu): z = x exactly, no resid
     V u = E.p / (E.p + exp32_inv_scale(E));
     V um = V(1.0f) - u;
     V zc = vor(vabs(a), signed_zero(z));
-    // z < 0 as u (1 + z (1 - u)): where u underflows, 0 times a negative factor is -0, the sign of the true value
-    // (z u (1 - u) + u summed -0 and +0 into +0; the unit-beta kernel and js give -0)
-    return select(lt(z, V(0.0f)), u * fmadd(zc, um, V(1.0f)), fmadd(zc, u * um, um));
+    // s (1 + z (1 - s)) with s = u (z < 0) or 1 - u: where u underflows (z < 0), 0 times a negative factor is -0,
+    // the sign of the true value (z u (1 - u) + u summed -0 and +0 into +0; the unit-beta kernel and js give -0)
+    auto neg = lt(z, V(0.0f));
+    return select(neg, u, um) * fmadd(zc, select(neg, um, u), V(1.0f));
   }
 
   // z = beta x is formed from x capped at +-1e30 (z saturates long before) so that +-inf give no NaN residual.
