@@ -1380,6 +1380,8 @@ describe('scoring names, formatTable columns and the workers\' backend', () => {
     expect(displayWidth('中文')).toBe(4);
     expect(displayWidth('e\u0301')).toBe(1);
     expect(displayWidth('a\u200db')).toBe(2);
+    // emoji: transport (U+1F680), BMP emoji of width W, a skin-tone modifier (0); a BMP symbol of width N
+    expect(['🚀', '🛑', '☕', '⚡', '👍🏽', '☀'].map(displayWidth)).toEqual([2, 2, 2, 2, 2, 1]);
     expect(padColumns('中', 4, 'start')).toBe('  中');
   });
 

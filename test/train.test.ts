@@ -1345,6 +1345,12 @@ describe(`parameters set during a fit, aborts in its preparation (${backend().na
     const net = tiny({ maxEpochs: 5, batchSize: 8, callbacks: [at] });
     const err = await net.fit(d.X, d.y, { validation: { X: vX, y: d.y.subarray(0, 48) } }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/^fit: 'validation.X' was detached or resized while fit ran/);
+    // a float64 X for a float32 model is converted into fit's own copy: transferring X after that harms nothing
+    const X64 = Float64Array.from(d.X);
+    const later = { onEpochEnd: (_: TrainerView, e: { epoch: number }) => e.epoch === 1 && transfer(X64) };
+    const copy = tiny({ maxEpochs: 3, batchSize: 8, callbacks: [later] });
+    await copy.fit(X64, d.y);
+    expect(copy.history.length).toBe(3);
   });
 
   test('an abort in a validation batch\'s callback is the last callback: no later batch runs', async () => {

@@ -776,10 +776,14 @@ export class NeuralNetClassifier implements TrainerView {
     // The caller's typed arrays (X's, validation.X's), whose buffers the caller could transfer (postMessage,
     // structuredClone) or shrink while this call waits: their pieces would then read as empty (zeros) and the
     // batches as rows of nothing. Checked after each yield.
-    const watched: { name: string; arr: ArrayLike<number>; length: number }[] = [];
+    // Once converted, an array is watched only where training reads it itself (a copy in the model's dtype is fit's).
+    let watched: { name: string; arr: ArrayLike<number>; length: number }[] = [];
     const watch = (name: string, v: unknown): void => {
       const arr = v instanceof Tensor ? v.data : v instanceof Float32Array || v instanceof Float64Array ? v : null;
       if (arr !== null) watched.push({ name, arr, length: arr.length });
+    };
+    const keepWatching = (name: string, read: FloatArray): void => {
+      watched = watched.filter((w) => w.name !== name || w.arr === read);
     };
     watch('X', X);
     const checkIntact = (): void => {
@@ -802,6 +806,7 @@ export class NeuralNetClassifier implements TrainerView {
     const n = labels.length;
     if (n === 0) throw new RangeError('y must not be empty');
     const { data, features } = await asMatrixAsync(X, n, o.dtype, pause);
+    keepWatching('X', data);
     await checkFinite(data, features, 'X', fn, pause, X);
     checkPositiveInt(epochs, 'epochs');
 
@@ -858,6 +863,7 @@ export class NeuralNetClassifier implements TrainerView {
         watch('validation.X', options.validation.X);
         validX = (await asMatrixAsync(options.validation.X, validY.length, o.dtype, pause, 'validation.X', features))
           .data;
+        keepWatching('validation.X', validX);
         await checkFinite(validX, features, 'validation.X', fn, pause, options.validation.X);
         if (outputs !== null) checkLabelRange(validY, outputs, 'validation.y', fn);
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
