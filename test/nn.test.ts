@@ -291,6 +291,30 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
       e.sum().backward();
       expect([e.shape, Array.from(pc.weight.grad!.data)]).toEqual([shape, [0, 0]]);
     }
+    // config() holds the initial alpha (as Swish's its initial beta): a rebuilt module starts where this one did
+    pc.weight.data.set([0.7, 0.8]);
+    expect(pc.config()).toMatchObject({ numParameters: 2, init: [0.1, 0.2] });
+    expect(Array.from((nn.fromJSON(pc.toJSON()) as nn.PReLU).weight.data)).toEqual([0.1, 0.2]);
+    // the spec's bound, which copies and load() rebuild through (a module beyond it could not be copied)
+    expect(() => new nn.PReLU({ init: 1e21 })).toThrow(/PReLU: 'init' must hold numbers with \|x\| <= 1e20/);
+    // a float64 MLP builds its learnable activations in float64 (they were built in float32, then cast)
+    const mlp64 = (activation: unknown): nn.MLP =>
+      new nn.MLP({ inputs: 2, hidden: [3], outputs: 2, activation: activation as never, dtype: 'float64' });
+    const m64 = mlp64({ name: 'prelu', alpha: 0.3 });
+    expect((m64.activations[0] as nn.PReLU).weight.data[0]).toBe(0.3);
+    const s64 = mlp64({ name: 'swish', beta: 0.1, learnable: true });
+    expect((s64.activations[0] as nn.Swish).beta!.data[0]).toBe(0.1);
+    // one alpha per channel must match every hidden width: refused when built, not at the first forward
+    const mlp = (hidden: number[], activation: unknown): nn.MLP =>
+      new nn.MLP({ inputs: 2, hidden, outputs: 2, activation: activation as never });
+    expect(() => mlp([5, 3], { name: 'prelu', alpha: [0.1, 0.2, 0.3, 0.4, 0.5] })).toThrow(
+      /MLP: 'activation' has 5 PReLU alphas \(one per channel\), but hidden layer 2 has 3 units/,
+    );
+    expect(() => mlp([4, 4], new nn.PReLU({ numParameters: 3 }))).toThrow(/has 3 PReLU alphas .* layer 1 has 4 units/);
+    expect(mlp([4, 4], () => new nn.PReLU({ numParameters: 4 })).activations).toHaveLength(2);
+    // learnable with a module that cannot learn, or two flags that disagree: refused (both were silently dropped)
+    expect(() => new nn.Activation('swish', { learnable: true })).toThrow(/needs a module that holds beta/);
+    expect(() => nn.activation('swish', { learnable: true, learnBeta: false })).toThrow(/say different things/);
     // learnable swish beta
     const ls = nn.activation({ name: 'swish', beta: 1.2, learnable: true }) as nn.Swish;
     expect(ls.parameters()).toHaveLength(1);

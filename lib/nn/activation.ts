@@ -41,6 +41,13 @@ export class Activation extends Module {
   constructor(nameOrSpec: ActivationLike, params?: Record<string, unknown>) {
     super();
     this.spec = resolveActivation(nameOrSpec, params);
+    if (this.spec.params.learnable === true) {
+      // a fixed-beta module that silently dropped the flag
+      throw new RangeError(
+        `${this.spec.name}: 'learnable: true' needs a module that holds beta: nn.activation({ name: 'swish', ` +
+          "learnable: true }) or new nn.Swish({ learnBeta: true }), not nn.Activation",
+      );
+    }
   }
 
   get name(): string {
@@ -194,6 +201,8 @@ export class Swish extends Activation {
 export class PReLU extends Module {
   readonly numParameters: number;
   weight: Parameter;
+  /** The initial alpha as given (config() writes it: the learned one is in the state dict). */
+  readonly #init: number | number[];
 
   constructor(opts: { numParameters?: number; init?: number | ArrayLike<number>; dtype?: DType } = {}) {
     super();
@@ -217,7 +226,10 @@ export class PReLU extends Module {
     }
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(d[i])) throw new RangeError(`PReLU: 'init' must hold finite numbers`);
+      // the bound of the prelu spec, which copies (clone, fit, workers) and load() rebuild the module through
+      if (Math.abs(d[i]) > 1e20) throw new RangeError(`PReLU: 'init' must hold numbers with |x| <= 1e20, got ${d[i]}`);
     }
+    this.#init = fromArray ? Array.from(init as ArrayLike<number>) : (init as number);
     this.numParameters = n;
     this.weight = new Parameter(new Tensor(d, [n]));
   }
@@ -226,7 +238,9 @@ export class PReLU extends Module {
     return prelu(x, this.weight.dtype === x.dtype ? this.weight : this.weight.to(x.dtype));
   }
   override config(): Record<string, unknown> {
-    const init = this.numParameters === 1 ? this.weight.data[0] : Array.from(this.weight.data);
+    // the initial alpha, as nn.Swish writes its initial beta: a module rebuilt from it (a copy, a loaded file's
+    // fresh fit) starts where this one started; it wrote the learned values, which a new fit then started from
+    const init = Array.isArray(this.#init) ? this.#init.slice() : this.#init;
     return { name: 'prelu', numParameters: this.numParameters, init, dtype: this.weight.dtype };
   }
   override extraRepr(): string {
@@ -294,6 +308,9 @@ export function activation(nameOrSpec: ActivationLike, params?: Record<string, u
     // validates alpha under its own name (it was reported as PReLU's 'init'), then the remaining parameters
     resolveActivation({ name, ...rest, ...(alpha !== undefined ? { alpha } : {}) });
     return new PReLU({ init: alpha as number | ArrayLike<number> | undefined, numParameters: numParameters as number | undefined, dtype });
+  }
+  if (p.learnBeta !== undefined && p.learnable !== undefined && p.learnBeta !== p.learnable) {
+    throw new RangeError(`${name}: 'learnable' and 'learnBeta' say different things (${p.learnable}, ${p.learnBeta})`);
   }
   const learnKey = p.learnBeta !== undefined ? 'learnBeta' : 'learnable';
   const learn = p[learnKey];

@@ -11,7 +11,7 @@
  */
 import { Module } from './module';
 import { Linear } from './linear';
-import { Activation, activation as makeActivation } from './activation';
+import { Activation, PReLU, activation as makeActivation } from './activation';
 import { BatchNorm1d, Dropout } from './layers';
 import { Tensor } from '../autograd/tensor';
 import { checkDtype, type DType } from '../autograd/util';
@@ -44,6 +44,25 @@ function posInt(v: unknown, name: string): number {
     throw new RangeError(`MLP: '${name}' must be a positive integer, got ${String(v)}`);
   }
   return v;
+}
+
+/**
+ * A per-channel PReLU (one alpha per unit) must have as many alphas as hidden layer `layer` has units: the same
+ * spec is built for every hidden layer, and a mismatch failed only at the first forward pass.
+ */
+function checkChannels(m: Module, units: number, layer: number): void {
+  let n: number | null = null;
+  if (m instanceof PReLU) n = m.numParameters;
+  else if (m instanceof Activation && m.spec.name === 'prelu') {
+    const alpha = m.spec.params.alpha;
+    if (alpha !== null && typeof alpha === 'object') n = (alpha as ArrayLike<number>).length;
+  }
+  if (n !== null && n !== 1 && n !== units) {
+    throw new RangeError(
+      `MLP: 'activation' has ${n} PReLU alphas (one per channel), but hidden layer ${layer} has ${units} units: ` +
+        'give one alpha, or hidden layers of that width',
+    );
+  }
 }
 
 export class MLP extends Module {
@@ -110,6 +129,7 @@ export class MLP extends Module {
         a = this.buildActivation(act, dtype);
         this.addModule(`act${i + 1}`, a);
       }
+      checkChannels(a, sizes[i + 1], i + 1);
       this.#acts.push(a);
       if (p > 0) {
         const d = new Dropout(p);
@@ -137,7 +157,8 @@ export class MLP extends Module {
       if (!(m instanceof Module)) throw new TypeError(`MLP: the 'activation' factory must return an nn.Module`);
       return m;
     }
-    return makeActivation(act as ActivationLike).to(dtype); // PReLU alpha / swish beta in the MLP's dtype
+    // PReLU alpha / swish beta built in the MLP's dtype (built in float32 and cast, 0.3 became 0.30000001192...)
+    return makeActivation(act as ActivationLike, { dtype }).to(dtype);
   }
 
   forward(x: Tensor): Tensor {
