@@ -661,6 +661,18 @@ describe('tensor API details', () => {
     // a rejection of the refused promise is not left unhandled
     expect(() => noGrad(() => Promise.reject(new Error('x')))).toThrow(TypeError);
     await new Promise((r) => setImmediate(r));
+    // fn has started and goes on: the error says so and hands its promise over (its rejection was lost)
+    let err: unknown;
+    try {
+      noGrad(async () => {
+        await null;
+        throw new Error('later');
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/fn has started and keeps running: its promise is this error's 'promise'/);
+    await expect((err as { promise: Promise<unknown> }).promise).rejects.toThrow('later');
   });
 });
 

@@ -666,9 +666,9 @@ if (threadId === Math.min(...ids())) {
       expect(two.cvResults.map((r) => splitScores(r, 2))).toEqual(one.cvResults.map((r) => splitScores(r, 2)));
       expect(one.cvResults.map((r) => r.mean_test_score).every((m) => m > 0.2)).toBe(true);
 
-      await expect(new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y)).rejects.toThrow(
-        /custom activation 'my_swish' is registered in this thread only: pass requires/,
-      );
+      const unshared = new GridSearchCV(estimator(), grid, { ...opts, nJobs: 2 }).fit(small.X, small.y);
+      await expect(unshared).rejects.toThrow(/custom activation 'my_swish' is registered in this thread only: pass requires/);
+      await expect(unshared).rejects.toBeInstanceOf(TypeError); // as every parameter the workers cannot rebuild
       // also when a grid's moduleParams value names it
       const inside = { moduleParams: [{ inputs: FEATURES, hidden: [16], outputs: 10, activation: 'my_swish' }] };
       await expect(new GridSearchCV(estimator(), inside, { ...opts, nJobs: 2 }).fit(small.X, small.y)).rejects.toThrow(

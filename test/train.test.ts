@@ -22,6 +22,10 @@ import {
   Tensor,
   AdamW,
   SGD,
+  getNativeBackend,
+  setBackend,
+  setGradEnabled,
+  isGradEnabled,
 } from '../lib';
 import type { BatchInfo, TrainEndInfo, TrainerView } from '../lib';
 import { formatEpochBar } from '../lib/train/callbacks';
@@ -1322,6 +1326,61 @@ describe(`parameters set during a fit, aborts in its preparation (${backend().na
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     expect(net.getWeights()).toEqual(w);
     expect(net.history.length).toBe(1);
+  });
+
+  test("fit trains whatever the process-wide grad mode is, and leaves the caller's mode as it was", async () => {
+    // with grad mode off (an app's inference setting) backward() failed: "this tensor does not require grad"
+    const was = setGradEnabled(false);
+    try {
+      const c = tiny({ maxEpochs: 2 });
+      await c.fit(d.X, d.y);
+      expect([c.history.length, isGradEnabled()]).toEqual([2, false]);
+    } finally {
+      setGradEnabled(was);
+    }
+    // switched off while fit waits between batches (a callback stands in for another part of the app)
+    const seen: boolean[] = [];
+    const off = { onBatchEnd: () => void (seen.push(isGradEnabled()), setGradEnabled(false)) };
+    const c = tiny({ maxEpochs: 2, batchSize: 8, callbacks: [off] });
+    try {
+      await c.fit(d.X, d.y);
+    } finally {
+      setGradEnabled(true);
+    }
+    expect(c.history.length).toBe(2);
+    expect(seen.slice(1).every((on) => on === false)).toBe(true); // the callbacks see the mode the app set
+  });
+
+  (getNativeBackend() ? test : test.skip)('setIsa or setBackend while fit runs: an Error naming both, not a mix', async () => {
+    // it carried on with the other kernels: a history that matched neither family's
+    const nb = getNativeBackend()!;
+    const before = backend();
+    const isa = nb.isa;
+    const other = nb.info().isas.find((i) => i !== isa) ?? null;
+    const switches: [string, () => void][] = [['js', () => void setBackend('js')]];
+    if (other) switches.push([`native (${other})`, () => nb.setIsa(other)]);
+    for (const [to, change] of switches) {
+      setBackend('native');
+      const from = `native (${isa})`;
+      const at = { onEpochEnd: (_: TrainerView, e: { epoch: number }) => void (e.epoch === 1 && change()) };
+      const net = tiny({ maxEpochs: 3, callbacks: [at] });
+      try {
+        const err = (await net.fit(d.X, d.y).catch((e: Error) => e)) as Error;
+        expect(err.message).toBe(
+          `fit: the kernels changed from ${from} to ${to} while fit ran (setBackend or setIsa): a fit runs on one ` +
+            'backend and kernel family; change them before fit or after it settles',
+        );
+        expect(net.history.length).toBe(1);
+      } finally {
+        nb.setIsa(isa);
+        setBackend(before);
+      }
+    }
+    // a switch and a switch back is no change
+    const flip = { onEpochEnd: () => void (setBackend('js'), setBackend(before)) };
+    const ok = tiny({ maxEpochs: 2, callbacks: [flip] });
+    await ok.fit(d.X, d.y);
+    expect(ok.history.length).toBe(2);
   });
 
   test("X or validation.X transferred while fit runs: a TypeError naming it, on both backends", async () => {

@@ -32,11 +32,17 @@ function withMode<T>(on: boolean, fn: () => T, where: string): T {
     enabled = prev;
   }
   if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
-    (r as unknown as Promise<unknown>).then(undefined, () => undefined); // its rejection is not the caller's to see
-    throw new TypeError(
+    // fn has run up to its first await and goes on: its promise is the error's `promise` (a rejection no one
+    // awaits is kept from crashing the process; awaiting e.promise sees it)
+    const promise = r as unknown as Promise<unknown>;
+    promise.then(undefined, () => undefined);
+    const e = new TypeError(
       `${where}: 'fn' returned a Promise, but the grad mode is process-wide and cannot span an await (the code after ` +
-        `its first await runs with gradients ${prev ? 'on' : 'off'}); call ${where} around the synchronous parts`,
+        `its first await runs with gradients ${prev ? 'on' : 'off'}); call ${where} around the synchronous parts. ` +
+        "fn has started and keeps running: its promise is this error's 'promise'",
     );
+    Object.defineProperty(e, 'promise', { value: promise, enumerable: false, configurable: true, writable: true });
+    throw e;
   }
   return r;
 }

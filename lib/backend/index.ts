@@ -9,7 +9,7 @@ import { JsBackend } from './js';
 import { loadNativeBinding } from './native/binding';
 import { NativeBackend } from './native';
 import { ACT_OPS } from './ops';
-import { MAX_THREADS } from './settings';
+import { MAX_THREADS, kernelChanges } from './settings';
 import { describeTyped } from '../activations/validate';
 
 /** How to build the addon: in a checkout of swishnet, and in a project that depends on it. */
@@ -148,7 +148,19 @@ export function setBackend(b: Backend | 'js' | 'native'): Backend {
     if (!nb) throw nativeUnavailable("setBackend('native') was called", "call setBackend('js')");
     active = nb;
   } else active = b;
+  kernelChanges.count++;
   return prev;
+}
+
+/** The kernels in use, for messages: 'native (avx2)', 'native (scalar)', 'js'. */
+export function kernelsInUse(): string {
+  const b = backend();
+  return b.isa === b.name ? b.name : `${b.name} (${b.isa})`;
+}
+
+/** A number that changes whenever setBackend or setIsa is called (a fit checks it between batches). */
+export function kernelsGeneration(): number {
+  return kernelChanges.count;
 }
 
 /**

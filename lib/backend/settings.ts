@@ -4,6 +4,12 @@
  */
 import { describeTyped } from '../activations/validate';
 
+/**
+ * Counts the changes of the kernels in use (setBackend, setIsa): a fit compares the count at each batch, which
+ * costs nothing, where reading the native ISA back costs an N-API call (~5 us).
+ */
+export const kernelChanges = { count: 0 };
+
 /** The most threads a native thread pool runs (ThreadPool::kMaxThreads in native/src/gemm/thread_pool.h). */
 export const MAX_THREADS = 256;
 

@@ -16,6 +16,7 @@ import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
 import { checkOptionKeys, checkSignalOption, withContext, type SignalLike } from '../util/errors';
 import { displayWidth, padColumns } from '../util/text';
+import { backendEnv, kernelsGeneration, kernelsInUse } from '../backend';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -324,6 +325,26 @@ function progressBar(options: CvOptions, total: number): SearchProgress | null {
   return out.isTTY ? new SearchProgress(out, total) : null;
 }
 
+/** The kernels a search runs on: those in use when it was called (the workers are started later). */
+interface SearchKernels {
+  name: string;
+  generation: number;
+  env: Record<string, string>;
+}
+
+function searchKernels(): SearchKernels {
+  return { name: kernelsInUse(), generation: kernelsGeneration(), env: backendEnv() };
+}
+
+/** An Error when setBackend/setIsa changed the kernels since the search began (its fits would mix them). */
+function checkSearchKernels(k: SearchKernels): void {
+  if (kernelsGeneration() === k.generation || kernelsInUse() === k.name) return;
+  throw new Error(
+    `grid search: the kernels changed from ${k.name} to ${kernelsInUse()} while the search ran (setBackend or ` +
+      'setIsa): its fits run on one backend and kernel family; change them before the search or after it settles',
+  );
+}
+
 /** Runs every (candidate, fold) fit, sequentially or on workers; results in task order. */
 async function runTrials(
   estimator: NeuralNetClassifier,
@@ -333,10 +354,11 @@ async function runTrials(
   candidates: Record<string, unknown>[],
   folds: Fold[],
   options: CvOptions,
+  kernels: SearchKernels,
 ): Promise<TrialResult[]> {
   const bar = progressBar(options, candidates.length * folds.length);
   try {
-    return await runTrialsShown(bar, estimator, X, features, y, candidates, folds, options);
+    return await runTrialsShown(bar, estimator, X, features, y, candidates, folds, options, kernels);
   } finally {
     bar?.close(); // also on an abort or an error
   }
@@ -344,7 +366,7 @@ async function runTrials(
 
 async function runTrialsShown(
   bar: SearchProgress | null,
-  ...[estimator, X, features, y, candidates, folds, options]: Parameters<typeof runTrials>
+  ...[estimator, X, features, y, candidates, folds, options, kernels]: Parameters<typeof runTrials>
 ): Promise<TrialResult[]> {
   const tasks: TrialSpec[] = [];
   candidates.forEach((params, ci) => folds.forEach((fold, si) => tasks.push({ candidate: ci, split: si, params, train: fold.train, test: fold.test })));
@@ -380,7 +402,8 @@ async function runTrialsShown(
     if (typeof options.scoring === 'function') throw new TypeError('a scoring function cannot run on workers: use nJobs: 1 or scoring: "accuracy"');
     const custom = customActivationsIn([estimator.getParams(), ...candidates]);
     if (custom.length > 0 && (options.requires ?? []).length === 0) {
-      throw new Error(
+      // a TypeError, as every parameter the workers cannot rebuild is
+      throw new TypeError(
         `the custom activation${custom.length > 1 ? 's' : ''} ${custom.map((n) => `'${n}'`).join(', ')} ` +
           `${custom.length > 1 ? 'are' : 'is'} registered in this thread only: pass requires: ['./module-that-registers-them.js'] ` +
           `so that the nJobs workers register ${custom.length > 1 ? 'them' : 'it'} too (or use nJobs: 1)`,
@@ -388,6 +411,7 @@ async function runTrialsShown(
     }
     return runTrialsInWorkers(estimator.getParams(), X, features, y, tasks, jobs, {
       signal: options.signal,
+      backendEnv: kernels.env, // as when the search was called (the workers start after the conversion of X)
       requires: options.requires ?? [],
       estimatorVerbose: verbose >= 2 ? 1 : 0,
       onResult: report,
@@ -406,6 +430,7 @@ async function runTrialsShown(
   const results: TrialResult[] = [];
   for (let i = 0; i < tasks.length; i++) {
     if (options.signal?.aborted) throw abortError(options.signal);
+    checkSearchKernels(kernels); // each fit checks its own run; this, the time between them
     const t = tasks[i];
     const est = estimator.clone({ ...t.params, verbose: verbose >= 2 ? 1 : 0 }); // its own copies of modules, callbacks
     const callbacks = est.getParams().callbacks as Callback[];
@@ -513,10 +538,11 @@ export async function crossValidate(
 ): Promise<CrossValidateResult> {
   if (!(estimator instanceof NeuralNetClassifier)) throw new TypeError('estimator must be a NeuralNetClassifier');
   const opts = checkCvOptions(options, false);
+  const kernels = searchKernels();
   const labels = asLabels(y);
   const { data, features } = await matrixFor(estimator, [{}], X, labels, true, opts.signal);
   const folds = foldsOf(resolveCv(opts.cv), labels);
-  const r = await runTrials(estimator, data, features, labels, [{}], folds, opts);
+  const r = await runTrials(estimator, data, features, labels, [{}], folds, opts, kernels);
   return { test_score: r.map((t) => t.testScore), fit_time: r.map((t) => t.fitTime), score_time: r.map((t) => t.scoreTime) };
 }
 
@@ -594,6 +620,7 @@ export class GridSearchCV {
    */
   async fit(X: FloatArray | number[][], y: ArrayLike<number>, options: SearchFitOptions = {}): Promise<this> {
     const signal = searchSignal(options, 'GridSearchCV.fit', this.options.signal);
+    const kernels = searchKernels();
     // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
     // is reset first and set from this run only.
     this.resetResults();
@@ -601,7 +628,7 @@ export class GridSearchCV {
     const { data, features } = await matrixFor(this.estimator, this.candidates, X, labels, false, signal);
     const folds = foldsOf(resolveCv(this.options.cv), labels);
     const opts = { ...this.options, signal };
-    const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, opts);
+    const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, opts, kernels);
     const rows: CvResultRow[] = this.candidates.map((params, ci) => {
       const mine = results.filter((r, i) => Math.floor(i / folds.length) === ci);
       const scores = mine.map((r) => r.testScore);

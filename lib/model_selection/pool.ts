@@ -245,6 +245,8 @@ export async function runTrialsInWorkers(
     onEpoch?: (index: number, epoch: number) => void;
     /** What an error of task `index` starts with ('[CV 2/3] lr=0.1: '); other worker errors say the worker failed. */
     taskLabel?: (index: number) => string;
+    /** The backend's environment for the workers (default: backendEnv() now). */
+    backendEnv?: Record<string, string>;
     /** Writes a task's epoch tables (default: to stdout), right before its result or error is handled. */
     printLog?: (text: string) => void;
   },
@@ -267,7 +269,7 @@ export async function runTrialsInWorkers(
   };
   const script = workerScript();
   // One GEMM thread each, and the backend (and native ISA) this thread uses now, setBackend() included.
-  const workerEnv = { ...process.env, ...backendEnv(), SWISHNET_THREADS: '1' };
+  const workerEnv = { ...process.env, ...(opts.backendEnv ?? backendEnv()), SWISHNET_THREADS: '1' };
   const results: TrialResult[] = new Array(tasks.length);
   let next = 0;
   let finished = 0;

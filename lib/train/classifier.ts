@@ -6,13 +6,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { tensor, noGrad, Tensor } from '../autograd';
+import { tensor, noGrad, setGradEnabled, Tensor } from '../autograd';
 import { alloc, firstNonFinite, fmtShape, multiIndex, sameShape } from '../autograd/util';
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
 import { checkSeed, Rng, type RngState } from '../util/random';
-import { backend } from '../backend';
+import { backend, kernelsGeneration, kernelsInUse } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
@@ -930,16 +930,29 @@ export class NeuralNetClassifier implements TrainerView {
     // Every call sees an abort (a property read), also one made by a callback in the last 10 ms of training. The
     // 10 ms between yields are shared by the fits running in this process: each resumes in the same turn of the
     // event loop, so k fits of 10 ms each held it k x 10 ms (80 ms measured with 2).
+    // One fit runs on one backend and kernel family: setBackend or setIsa while it runs (between two batches)
+    // would carry on with the other kernels, and a history that matches neither.
+    const kernels = kernelsInUse();
+    const generation = kernelsGeneration();
+    const checkKernels = (): void => {
+      if (kernelsGeneration() === generation || kernelsInUse() === kernels) return;
+      throw new Error(
+        `${fn}: the kernels changed from ${kernels} to ${kernelsInUse()} while ${fn} ran (setBackend or setIsa): ` +
+          `a fit runs on one backend and kernel family; change them before ${fn} or after it settles`,
+      );
+    };
     // (checkIntact at each call too: a batch's callback may transfer X without a yield after it)
     const maybeYield = async (): Promise<void> => {
       if (signal?.aborted) throw abortError(signal);
       checkIntact();
+      checkKernels();
       const now = performance.now();
       if (now - lastYield >= YIELD_MS / Math.max(1, fitsRunning)) {
         await yieldNow();
         lastYield = performance.now();
         if (signal?.aborted) throw abortError(signal);
         checkIntact();
+        checkKernels();
       }
     };
     // A mean loss this far above a uniform guess's (ln classes) is a divergence that has not reached NaN yet
@@ -965,28 +978,38 @@ export class NeuralNetClassifier implements TrainerView {
           const to = Math.min(order.length, from + bs);
           const m = to - from;
           const xb = m * features === batchBuf.length ? batchBuf : new Ctor(m * features);
-          checkIntact(); // an epoch's callbacks may have transferred X
+          checkIntact(); // an epoch's callbacks may have transferred X, or switched the kernels
+          checkKernels();
           be.takeRows(data, features, order, from, to, xb);
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
           const input = tensor(xb, { shape: [m, features], dtype: o.dtype, copy: false });
-          let logits: Tensor;
+          // The step records its graph whatever the process-wide grad mode is (a caller's setGradEnabled(false)
+          // for inference, before the fit or while it waited, made backward() fail with "does not require grad");
+          // the caller's mode is back before the callbacks and the yield.
+          const gradWas = setGradEnabled(true);
+          let lv: number;
           try {
-            logits = module.forward(input);
-          } catch (err) {
-            // a parameter that overflowed at the last step can be refused by its op (swish's learned beta at
-            // +-Infinity): that is a divergence, reported as one
-            if (nonFiniteState(this.module_!) === null) throw err;
-            throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
+            let logits: Tensor;
+            try {
+              logits = module.forward(input);
+            } catch (err) {
+              // a parameter that overflowed at the last step can be refused by its op (swish's learned beta at
+              // +-Infinity): that is a divergence, reported as one
+              if (nonFiniteState(this.module_!) === null) throw err;
+              throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
+            }
+            classes = logits.shape[1] ?? classes;
+            const loss = crossEntropy(logits, yb);
+            lv = loss.item();
+            if (!Number.isFinite(lv)) throw this.divergence(epoch, b + 1, 'loss', input);
+            // keep the .grad buffers (zeroed): the backward adds into them in place instead of allocating
+            optimizer.zeroGrad(false);
+            loss.backward();
+            optimizer.step();
+          } finally {
+            setGradEnabled(gradWas);
           }
-          classes = logits.shape[1] ?? classes;
-          const loss = crossEntropy(logits, yb);
-          const lv = loss.item();
-          if (!Number.isFinite(lv)) throw this.divergence(epoch, b + 1, 'loss', input);
-          // keep the .grad buffers (zeroed): the backward adds into them in place instead of allocating
-          optimizer.zeroGrad(false);
-          loss.backward();
-          optimizer.step();
           lossSum += lv * m;
           batches.push({ train_loss: lv, train_batch_size: m });
           for (const cb of callbacks) cb.onBatchEnd?.(view, { epoch, batch: b, batches: nb, training: true, batchSize: m, loss: lv });

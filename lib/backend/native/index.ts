@@ -1,7 +1,7 @@
 /** The native backend: thin forwarding to the N-API binding (arguments already validated in lib/). */
 import type { Backend, BackendArgs as P } from '../types';
 import type { NativeBinding } from './binding';
-import { checkIsa, checkThreads } from '../settings';
+import { checkIsa, checkThreads, kernelChanges } from '../settings';
 
 /** Backend.gemm's arguments as the binding takes them: the optional epilogue flattened, with its defaults. */
 function bindingGemmArgs(args: P<'gemm'>): Parameters<NativeBinding['gemm']> {
@@ -23,6 +23,7 @@ export class NativeBackend implements Backend {
   /** The kernel family: one of info().isas (a TypeError/RangeError naming 'name' otherwise). */
   setIsa(isa: string): void {
     this.b.setIsa(checkIsa(isa, this.b.info().isas));
+    kernelChanges.count++;
   }
   info(): ReturnType<NativeBinding['info']> {
     return this.b.info();
