@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import { pathToFileURL } from 'url';
+import { types } from 'util';
 import { backend, getNativeBackend, setBackend } from '../lib/backend';
 import { Rng } from '../lib/util/random';
 import {
@@ -1483,6 +1484,43 @@ describe('grid parameters merged as clone() merges them; options, scores and fol
       expect(err.stack?.split('\n')[0]).toBe('Error: [CV 1/2] lr=0.01: scorer not ready');
     }
     expect(same.message).toBe('scorer not ready');
+    // a real Error (structured clone keeps its message: a search in a worker_thread posts it), a frozen error and a
+    // DOMException (AbortSignal.timeout's) labelled too
+    const thrown = async (e: unknown): Promise<Error> =>
+      (await new GridSearchCV(estimator(), { lr: [0.01] }, { ...opts, scoring: () => { throw e; } })
+        .fit(small.X, small.y)
+        .catch((x: Error) => x)) as Error;
+    const real = await thrown(new RangeError('quota exceeded'));
+    expect(types.isNativeError(real)).toBe(true);
+    expect(structuredClone(real)).toMatchObject({ name: 'RangeError', message: '[CV 1/2] lr=0.01: quota exceeded' });
+    const frozen = await thrown(Object.freeze(new RangeError('frozen quota')));
+    expect([frozen instanceof RangeError, frozen.message]).toEqual([true, '[CV 1/2] lr=0.01: frozen quota']);
+    const dom = await thrown(new DOMException('timed out', 'TimeoutError'));
+    // (under jest a DOMException comes from Node's realm, not the test's, and is no instanceof Error there: passed
+    // on as thrown; in a plain Node process it is labelled, its name and code kept)
+    const label = new DOMException('x') instanceof Error ? '[CV 1/2] lr=0.01: ' : '';
+    expect([dom.name, dom.message, String(dom)]).toEqual([
+      'TimeoutError',
+      `${label}timed out`,
+      `TimeoutError: ${label}timed out`,
+    ]);
+  });
+
+  (getNativeBackend() ? test : test.skip)('setBackend during the last fit of a sequential search rejects it', async () => {
+    const before = backend();
+    setBackend('native');
+    let scored = 0;
+    const scoring = (est: NeuralNetClassifier, X: Float32Array, y: Int32Array): number => {
+      if (++scored === 2) setBackend('js'); // after the last fit: its scoring ran on other kernels
+      return est.score(X, y);
+    };
+    try {
+      const gs = new GridSearchCV(estimator(), { lr: [0.01] }, { ...opts, scoring: scoring as never });
+      const err = await gs.fit(small.X, small.y).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(/^grid search: the kernels changed from native \(\w+\) to js while/);
+    } finally {
+      setBackend(before);
+    }
   });
 
   test('a scoring function that returns no number is a TypeError naming scoring, with any verbose', async () => {

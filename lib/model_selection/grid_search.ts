@@ -278,30 +278,42 @@ function paramCell(v: unknown): string {
 
 /**
  * The error of a fit or a scoring with `label` in front of its message (and its stack's first line), as a worker's
- * error is rebuilt with it: a copy of the same class with the same own fields (a TrainingDivergedError's epoch,
- * batch, layer; its cause). The thrown object itself is left as it was: a caller's error object may be thrown
- * again by the next search, which labelled it once more. An AbortError is left as it is.
+ * error is rebuilt with it: a new error of the same class with the same own fields (a TrainingDivergedError's
+ * epoch, batch, layer; its cause). It is a real Error (new Error, then the class's prototype: structured clone and
+ * util.types.isNativeError see one); a DOMException (a TimeoutError from AbortSignal.timeout) is rebuilt as one.
+ * The thrown object itself is left as it was: a caller's error object may be thrown again by the next search,
+ * which labelled it once more. An AbortError, or an error that cannot be copied, is returned as it is.
  */
 function labelled(e: unknown, label: string): unknown {
   if (!(e instanceof Error) || e.name === 'AbortError') return e;
-  const stack = e.stack; // formatted now, with the old message
-  const copy = Object.create(Object.getPrototypeOf(e)) as Error;
-  for (const k of Reflect.ownKeys(e)) {
-    Object.defineProperty(copy, k, Object.getOwnPropertyDescriptor(e, k)!);
+  try {
+    const message = label + e.message;
+    const stack = e.stack; // formatted now, with the old message
+    let copy: Error;
+    if (typeof DOMException === 'function' && e instanceof DOMException) {
+      copy = new DOMException(message, e.name); // its name and code are getters on its own internal slots
+    } else {
+      copy = new Error(message, Object.hasOwn(e, 'cause') ? { cause: e.cause } : undefined);
+      Object.setPrototypeOf(copy, Object.getPrototypeOf(e));
+      for (const k of Reflect.ownKeys(e)) {
+        if (k === 'message' || k === 'stack' || k === 'cause') continue;
+        Object.defineProperty(copy, k, Object.getOwnPropertyDescriptor(e, k)!);
+      }
+    }
+    if (typeof stack === 'string') {
+      const head = `${e.name}: ${e.message}`;
+      const rest = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack.split('\n').slice(1).join('\n')}`;
+      Object.defineProperty(copy, 'stack', {
+        value: `${e.name}: ${message}${rest}`,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
+    return copy;
+  } catch {
+    return e; // an error object no copy can be made of: as thrown, without the label
   }
-  const message = label + e.message;
-  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true, enumerable: false });
-  if (typeof stack === 'string') {
-    const head = `${e.name}: ${e.message}`;
-    const rest = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack.split('\n').slice(1).join('\n')}`;
-    Object.defineProperty(copy, 'stack', {
-      value: `${e.name}: ${message}${rest}`,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
-  return copy;
 }
 
 /** Lets timers, I/O and signal handlers run between the synchronous steps of a trial (each 50-200 ms on MNIST). */
@@ -480,6 +492,7 @@ async function runTrialsShown(
     results.push(r);
     report(r);
   }
+  checkSearchKernels(kernels); // also after the last fit and its scoring
   return results;
 }
 
