@@ -158,9 +158,24 @@ export function kernelsInUse(): string {
   return b.isa === b.name ? b.name : `${b.name} (${b.isa})`;
 }
 
-/** A number that changes whenever setBackend or setIsa is called (a fit checks it between batches). */
-export function kernelsGeneration(): number {
-  return kernelChanges.count;
+/**
+ * The kernels in use now, and a check that they still are: `changedTo()` gives the kernels in use when setBackend
+ * or setIsa has switched to others since, else null. It reads a counter, and the kernels themselves (an N-API call
+ * for native, ~5 us) only after a call of either, once: a fit checks it at every batch.
+ */
+export function watchKernels(): { readonly name: string; changedTo(): string | null } {
+  const name = kernelsInUse();
+  let seen = kernelChanges.count;
+  return {
+    name,
+    changedTo(): string | null {
+      if (kernelChanges.count === seen) return null;
+      const now = kernelsInUse();
+      if (now !== name) return now;
+      seen = kernelChanges.count; // switched and back, or set to the same: no change
+      return null;
+    },
+  };
 }
 
 /**

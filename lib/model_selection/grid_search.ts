@@ -4,7 +4,7 @@
  * parallel trials on worker_threads (nJobs) with results identical to a sequential run.
  */
 import * as os from 'os';
-import { NeuralNetClassifier, asLabels, asMatrixAsync, scoreInPieces } from '../train/classifier';
+import { NeuralNetClassifier, asLabels, asMatrixAsync, isMlpModule, scoreInPieces } from '../train/classifier';
 import type { FloatArray } from '../train/classifier';
 import { StratifiedKFold, KFold, CvSplitter, Fold } from './split';
 import { takeRows } from '../data/batch';
@@ -16,7 +16,7 @@ import { describeTyped } from '../activations/validate';
 import * as nn from '../nn';
 import { checkOptionKeys, checkSignalOption, withContext, type SignalLike } from '../util/errors';
 import { displayWidth, padColumns } from '../util/text';
-import { backendEnv, kernelsGeneration, kernelsInUse } from '../backend';
+import { backendEnv, watchKernels } from '../backend';
 
 export type ParamGrid = Record<string, unknown[]> | Record<string, unknown[]>[];
 
@@ -192,7 +192,7 @@ function candidateInputs(
   for (const c of candidates) {
     const est = estimator.clone().setParams(c); // throws naming an unknown parameter
     const { module, module__inputs: inputs } = est.getParams();
-    if (module !== undefined && module !== 'mlp' && module !== nn.MLP) {
+    if (!isMlpModule(module)) {
       widths.add(undefined); // a custom module: its width is not known
       continue;
     }
@@ -339,20 +339,20 @@ function progressBar(options: CvOptions, total: number): SearchProgress | null {
 
 /** The kernels a search runs on: those in use when it was called (the workers are started later). */
 interface SearchKernels {
-  name: string;
-  generation: number;
+  watch: ReturnType<typeof watchKernels>;
   env: Record<string, string>;
 }
 
 function searchKernels(): SearchKernels {
-  return { name: kernelsInUse(), generation: kernelsGeneration(), env: backendEnv() };
+  return { watch: watchKernels(), env: backendEnv() };
 }
 
 /** An Error when setBackend/setIsa changed the kernels since the search began (its fits would mix them). */
 function checkSearchKernels(k: SearchKernels): void {
-  if (kernelsGeneration() === k.generation || kernelsInUse() === k.name) return;
+  const to = k.watch.changedTo();
+  if (to === null) return;
   throw new Error(
-    `grid search: the kernels changed from ${k.name} to ${kernelsInUse()} while the search ran (setBackend or ` +
+    `grid search: the kernels changed from ${k.watch.name} to ${to} while the search ran (setBackend or ` +
       'setIsa): its fits run on one backend and kernel family; change them before the search or after it settles',
   );
 }
@@ -442,7 +442,6 @@ async function runTrialsShown(
   const results: TrialResult[] = [];
   for (let i = 0; i < tasks.length; i++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    checkSearchKernels(kernels); // each fit checks its own run; this, the time between them
     const t = tasks[i];
     const est = estimator.clone({ ...t.params, verbose: verbose >= 2 ? 1 : 0 }); // its own copies of modules, callbacks
     const callbacks = est.getParams().callbacks as Callback[];
@@ -470,15 +469,14 @@ async function runTrialsShown(
     }
     const t1 = performance.now();
     if (bar) est.setParams({ callbacks }); // a scoring function sees the callbacks the fit was given
-    await yieldNow();
-    if (options.signal?.aborted) throw abortError(options.signal);
+    await pause();
     const t1s = performance.now();
     let score: number;
     try {
       // the default accuracy in pieces (the test rows in one predict held the event loop 0.14 s on MNIST)
       const s = typeof options.scoring === 'function'
         ? options.scoring(est, Xte, yte)
-        : await scoreInPieces(est, Xte, yte, features, pauseFor(options.signal));
+        : await scoreInPieces(est, Xte, yte, features, pause);
       if (typeof s !== 'number') {
         throw new TypeError(`scoring must return a number, got ${s === null ? 'null' : describeTyped(s)}`);
       }
@@ -489,10 +487,11 @@ async function runTrialsShown(
     const t2 = performance.now();
     await yieldNow();
     const r: TrialResult = { index: i, testScore: score, fitTime: (t1 - t0) / 1000, scoreTime: (t2 - t1s) / 1000 };
+    // each fit checks its own run; this, the whole task (the gathers before the fit, the scoring after it)
+    checkSearchKernels(kernels);
     results.push(r);
     report(r);
   }
-  checkSearchKernels(kernels); // also after the last fit and its scoring
   return results;
 }
 

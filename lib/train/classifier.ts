@@ -12,7 +12,7 @@ import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
 import { checkSeed, Rng, type RngState } from '../util/random';
-import { backend, kernelsGeneration, kernelsInUse } from '../backend';
+import { backend, watchKernels } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
 import { describeTyped } from '../activations/validate';
@@ -264,6 +264,11 @@ export async function asMatrixAsync(
     if (r.done) return r.value;
     await pause();
   }
+}
+
+/** Whether the `module` parameter names nn.MLP itself ('mlp', the class, or the default), not a factory. */
+export function isMlpModule(m: unknown): boolean {
+  return m === 'mlp' || m === undefined || m === nn.MLP;
 }
 
 /**
@@ -932,27 +937,28 @@ export class NeuralNetClassifier implements TrainerView {
     // event loop, so k fits of 10 ms each held it k x 10 ms (80 ms measured with 2).
     // One fit runs on one backend and kernel family: setBackend or setIsa while it runs (between two batches)
     // would carry on with the other kernels, and a history that matches neither.
-    const kernels = kernelsInUse();
-    const generation = kernelsGeneration();
-    const checkKernels = (): void => {
-      if (kernelsGeneration() === generation || kernelsInUse() === kernels) return;
+    const kernels = watchKernels();
+    // What other code may have changed since the last check: X or validation.X transferred or shrunk, the kernels
+    // switched. Run where other code may have run: after the callbacks (a batch's, right at maybeYield; an epoch's,
+    // before the epoch's first batch) and after each yield.
+    const checkRun = (): void => {
+      checkIntact();
+      const to = kernels.changedTo();
+      if (to === null) return;
       throw new Error(
-        `${fn}: the kernels changed from ${kernels} to ${kernelsInUse()} while ${fn} ran (setBackend or setIsa): ` +
+        `${fn}: the kernels changed from ${kernels.name} to ${to} while ${fn} ran (setBackend or setIsa): ` +
           `a fit runs on one backend and kernel family; change them before ${fn} or after it settles`,
       );
     };
-    // (checkIntact at each call too: a batch's callback may transfer X without a yield after it)
     const maybeYield = async (): Promise<void> => {
       if (signal?.aborted) throw abortError(signal);
-      checkIntact();
-      checkKernels();
+      checkRun();
       const now = performance.now();
       if (now - lastYield >= YIELD_MS / Math.max(1, fitsRunning)) {
         await yieldNow();
         lastYield = performance.now();
         if (signal?.aborted) throw abortError(signal);
-        checkIntact();
-        checkKernels();
+        checkRun();
       }
     };
     // A mean loss this far above a uniform guess's (ln classes) is a divergence that has not reached NaN yet
@@ -969,6 +975,7 @@ export class NeuralNetClassifier implements TrainerView {
         const t0 = performance.now();
         const nb = Math.ceil(order.length / bs);
         for (const cb of callbacks) cb.onEpochBegin?.(view, { epoch, batches: nb });
+        checkRun(); // the callbacks since the last batch: the last epoch's end, this one's beginning
         if (o.shuffle) rng.shuffle(order);
         module.train();
         const batches: BatchRecord[] = [];
@@ -978,8 +985,6 @@ export class NeuralNetClassifier implements TrainerView {
           const to = Math.min(order.length, from + bs);
           const m = to - from;
           const xb = m * features === batchBuf.length ? batchBuf : new Ctor(m * features);
-          checkIntact(); // an epoch's callbacks may have transferred X, or switched the kernels
-          checkKernels();
           be.takeRows(data, features, order, from, to, xb);
           const yb = new Int32Array(m);
           for (let i = 0; i < m; i++) yb[i] = labels[order[from + i]];
@@ -1469,9 +1474,8 @@ export class NeuralNetClassifier implements TrainerView {
     }
     // an nn.MLP a factory built is written as the module 'mlp' with that MLP's own parameters (the factory itself
     // cannot be written: the loaded estimator builds nn.MLP directly when it fits from scratch)
-    const fromFactory = built.module !== 'mlp' && built.module !== undefined && built.module !== nn.MLP;
     let moduleParams: Record<string, unknown> = built.moduleParams;
-    if (fromFactory && module instanceof nn.MLP) {
+    if (!isMlpModule(built.module) && module instanceof nn.MLP) {
       const { activation: _spec, ...own } = module.config();
       moduleParams = { ...own, activation: mlpActivation(module) };
       notes.push(
@@ -1549,8 +1553,7 @@ export class NeuralNetClassifier implements TrainerView {
    * asks before the first epoch.
    */
   saveProblem(): string | null {
-    const m = (this.built ?? { module: this.opts.module }).module;
-    if (m === 'mlp' || m === undefined || m === nn.MLP) return null;
+    if (isMlpModule((this.built ?? { module: this.opts.module }).module)) return null;
     // a factory: saveable when what it built is an nn.MLP (known once the module is built)
     return this.module_ instanceof nn.MLP
       ? null
