@@ -250,26 +250,29 @@ function declaredSize(gz: Uint8Array, source: string): number {
   }
 }
 
-/** maxOutputLength for inflating data whose header declares `size` bytes, or an error when no Buffer can hold it. */
-function outputCap(size: number, source: string): number {
+/**
+ * The size the gzip data's IDX header declares (declaredSize), or an error when no Buffer can hold that much: what
+ * the data may inflate to.
+ */
+function inflatedSize(gz: Uint8Array, source: string): number {
+  const size = declaredSize(gz, source);
   if (size > BUFFER_MAX_LENGTH) {
     throw new IdxFormatError(`its header declares ${size} bytes, more than a Buffer can hold`, source);
   }
-  return Math.max(size, 1); // zlib refuses a maxOutputLength of 0
+  return size;
 }
 
-function tooLarge(e: unknown, size: number, source: string): IdxFormatError {
-  if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') return inflateError(e, source);
+function overflowError(size: number, source: string): IdxFormatError {
   return new IdxFormatError(`gzip data inflates to more than the ${size} bytes its IDX header declares`, source);
 }
 
 function gunzipSyncNamed(bytes: Uint8Array, source: string): Uint8Array {
-  const size = declaredSize(bytes, source);
+  const size = inflatedSize(bytes, source);
   try {
-    return zlib.gunzipSync(bytes, { maxOutputLength: outputCap(size, source) });
+    return zlib.gunzipSync(bytes, { maxOutputLength: Math.max(size, 1) }); // zlib refuses a maximum of 0
   } catch (e) {
-    if (e instanceof IdxFormatError) throw e;
-    throw tooLarge(e, size, source);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === 'ERR_BUFFER_TOO_LARGE' ? overflowError(size, source) : inflateError(e, source);
   }
 }
 
@@ -280,8 +283,7 @@ function gunzipSyncNamed(bytes: Uint8Array, source: string): Uint8Array {
  * reports it), one that goes past the size is an error.
  */
 function gunzipNamed(bytes: Uint8Array, source: string): Promise<Uint8Array> {
-  const size = declaredSize(bytes, source);
-  outputCap(size, source);
+  const size = inflatedSize(bytes, source);
   const out = new Uint8Array(size);
   let at = 0;
   return new Promise<Uint8Array>((resolve, reject) => {
@@ -289,7 +291,7 @@ function gunzipNamed(bytes: Uint8Array, source: string): Promise<Uint8Array> {
     z.on('data', (chunk: Buffer) => {
       if (at + chunk.length > size) {
         z.destroy();
-        reject(new IdxFormatError(`gzip data inflates to more than the ${size} bytes its IDX header declares`, source));
+        reject(overflowError(size, source));
         return;
       }
       out.set(chunk, at);
