@@ -158,7 +158,7 @@ export class MLP extends Module {
       return m;
     }
     // PReLU alpha / swish beta built in the MLP's dtype (built in float32 and cast, 0.3 became 0.30000001192...)
-    return makeActivation(act as ActivationLike, { dtype }).to(dtype);
+    return makeActivation(act as ActivationLike, { dtype });
   }
 
   forward(x: Tensor): Tensor {
