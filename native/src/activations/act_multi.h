@@ -21,6 +21,15 @@
 #define SWISHNET_UNROLL
 #endif
 
+// A branch around rarely needed work, and that work kept out of line (so the loop around it stays small).
+#if defined(__GNUC__) || defined(__clang__)
+#define SWISHNET_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#define SWISHNET_NOINLINE __attribute__((noinline))
+#else
+#define SWISHNET_UNLIKELY(c) (c)
+#define SWISHNET_NOINLINE
+#endif
+
 namespace swishnet {
 namespace {
 

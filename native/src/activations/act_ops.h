@@ -314,11 +314,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
       // cost 40% of this loop (0.95 -> 0.57 Gelem/s at beta 0.5); the test costs ~8% at beta 0.5 (0.87-0.88).
       if (small_beta) {
         auto low = lt(z, V(-87.0f));
-#if defined(__GNUC__)
-        if (__builtin_expect(m_any(low), 0)) return select(gt(z, thr), x, select(low, tail32(z, ze.lo), sp));
-#else
-        if (m_any(low)) return select(gt(z, thr), x, select(low, tail32(z, ze.lo), sp));
-#endif
+        if (SWISHNET_UNLIKELY(m_any(low))) return select(gt(z, thr), x, select(low, tail32(z, ze.lo), sp));
       }
       return select(gt(z, thr), x, sp);
     }
@@ -339,10 +335,7 @@ struct OpSoftplusT {  // a = beta, b = threshold; kUnit: beta == 1 (z = x exactl
   // clamp at -87.7), while softplus = exp(z) / beta = exp(z - ln beta) is a normal float for beta < 1 down to
   // z = -87.3 + ln beta: formed here from z - ln beta as hi + lo (softplus(-175.4) with beta 0.5 is 1.66e-38, not 0;
   // with beta 1e-20, softplus(-8.8e21) is 8.1e-19).
-#if defined(__GNUC__)
-  __attribute__((noinline))
-#endif
-  V tail32(V z, V zl) const {
+  SWISHNET_NOINLINE V tail32(V z, V zl) const {
     V zc = vmax(V(-200.0f), z);  // below, exp(z - ln beta) is 0 for every float32 beta (ln beta >= -104); no inf
     V t = zc - lbh;
     V tl = (two_sum_err(zc, V(0.0f) - lbh, t) + zl) - lbl;
