@@ -6,7 +6,7 @@ export { backendInfo, packageVersion } from './info';
 export type { BackendInfo } from './info';
 export { backend, setBackend, getJsBackend, getNativeBackend, ACT_OPS, ActOp } from './backend';
 export type { Backend, FloatArray, DType, GemmEpilogue } from './backend';
-export { Rng } from './util/random';
+export { Rng, Purpose, streamFor } from './util/random';
 
 // Elementwise activations (forward / derivative / backward on typed arrays) and plots of them.
 export * as activations from './activations';

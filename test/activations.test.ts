@@ -404,8 +404,14 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
   }
 
   // Every zero result has the same sign on both backends: relu(-0), relu6(-0) and hardswish(x <= -3) were -0 on
-  // native and +0 on js; elu, selu and celu(-0) the other way round; swish' and gelu' at -Infinity too.
+  // native and +0 on js; elu, selu and celu(-0) the other way round; swish' and gelu' at -Infinity too; elu(+-0)
+  // with a negative alpha (js took alpha expm1(x) at x = 0, native x itself).
   (be.name === 'native' ? test : test.skip)('zero results carry the same sign on every kernel family and js', () => {
+    const cases: Case[] = [
+      ...CASES,
+      { name: 'elu', params: { alpha: -1 }, op: 'elu', a: -1 },
+      { name: 'leaky_relu', params: { alpha: -0.1 }, op: 'leaky_relu', a: -0.1 },
+    ];
     const nb = getNativeBackend()!;
     const js = getJsBackend();
     const isas = nb.info().isas;
@@ -417,7 +423,7 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
         nb.setIsa(isa);
         for (const dtype of DTYPES) {
           const x = make(dtype, xs);
-          for (const c of CASES) {
+          for (const c of cases) {
             const op = ActOp[c.op];
             for (const what of ['forward', 'derivative'] as const) {
               const run = (b: typeof js | typeof nb): FloatArray => {

@@ -956,6 +956,52 @@ describe('Function (user-defined ops)', () => {
   });
 });
 
+describe(`sqrt, div's divisor gradient and empty axis lists (backend ${backend().name}/${backend().isa})`, () => {
+  const signs = (a: ArrayLike<number>): string[] => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+
+  test('sqrt follows Math.sqrt, not pow(x, 0.5): sqrt(-Inf) is NaN and sqrt(-0) is -0, with d/dx = 1 / (2 y)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor([-Infinity, -0, 0, 4, Infinity, -1], { dtype, requiresGrad: true });
+      const y = x.sqrt();
+      expect(signs(y.data)).toEqual(['NaN', '-0', '0', '2', 'Infinity', 'NaN']);
+      y.backward(tensor([1, 1, 1, 1, 1, 1], { dtype }));
+      expect(signs(x.grad!.data)).toEqual(['NaN', '-Infinity', 'Infinity', '0.25', '0', 'NaN']);
+      expect(signs(ops.sqrt(x).data)).toEqual(signs(y.data));
+    }
+    const x = tensor([0.3, 2, 7.5], { dtype: 'float64', requiresGrad: true });
+    expect(gradcheck((t: Tensor) => t.sqrt(), [x], { seed: 1 })).toBe(true);
+  });
+
+  test('the divisor gradient -g a / b^2 is formed as -g ((a / b) / b), in float64: finite where the result is', () => {
+    // a = 0 with a tiny b: (g / b) overflowed and times a = 0 gave NaN; the gradient is -0 (PyTorch's too)
+    const a = tensor([0, 0], { dtype: 'float64', requiresGrad: true });
+    const b = tensor([1e-310, -1e-310], { dtype: 'float64', requiresGrad: true });
+    ops.div(a, b).backward(tensor([1, 1], { dtype: 'float64' }));
+    expect(signs(b.grad!.data)).toEqual(['-0', '-0']);
+    // float32: the temporary g / b * a overflowed float32 where the gradient itself fits (mpmath: -2.8725896e38)
+    const a32 = tensor([-3.4e38], { requiresGrad: true });
+    const b32 = tensor([-1.3324], { requiresGrad: true });
+    ops.div(a32, b32).backward(tensor([-1.5]));
+    const want = Math.fround(-1.5 * ((Math.fround(-3.4e38) / Math.fround(-1.3324)) / Math.fround(-1.3324)) * -1);
+    expect(b32.grad!.data[0]).toBe(want);
+    expect(Number.isFinite(b32.grad!.data[0])).toBe(true);
+    // broadcast divisor: summed over the rows, the values a gradcheck agrees with
+    const x = tensor([[1, -2, 3], [0.5, 4, -1]], { dtype: 'float64', requiresGrad: true });
+    const d = tensor([[0.7, -1.3, 2.1]], { dtype: 'float64', requiresGrad: true });
+    expect(gradcheck((p: Tensor, q: Tensor) => ops.div(p, q), [x, d], { seed: 1 })).toBe(true);
+  });
+
+  test('sum and mean over axis [] reduce no axis (NumPy\'s axis=()); undefined and null reduce every axis', () => {
+    const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    expect(x.sum([]).shape).toEqual([2, 2]);
+    expect(Array.from(x.sum([]).data)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(x.mean([], true).data)).toEqual([1, 2, 3, 4]);
+    expect(x.sum().item()).toBe(10);
+    expect(x.sum(null).item()).toBe(10);
+    expect(x.mean(null, true).shape).toEqual([1, 1]);
+  });
+});
+
 describe('module loading', () => {
   // Tensor methods call the ops and the ops' Functions extend autograd's Function: every entry point must load
   // cleanly whichever module a user (or a worker) requires first.

@@ -238,6 +238,22 @@ describe('kFold', () => {
 });
 
 describe('trainValidSplit (skorch ValidSplit)', () => {
+  test('its errors name trainValidSplit and validFraction, not the k-fold function it hands the split to', () => {
+    const y10 = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+    expect(() => trainValidSplit(y10, { validFraction: 0.05 })).toThrow(
+      new RangeError(
+        'trainValidSplit: validFraction 0.05 takes the first of 20 folds, and stratifiedKFold: cannot have ' +
+          'nSplits = 20 greater than the number of samples (10)',
+      ),
+    );
+    expect(() => trainValidSplit(y10, { validFraction: 0.01, stratified: false })).toThrow(
+      /^trainValidSplit: validFraction 0.01 takes the first of 100 folds, and kFold: cannot have nSplits = 100/,
+    );
+    expect(() => trainValidSplit(y10, { validFraction: 0.2, shuffle: true, seed: 1.5 })).toThrow(
+      new RangeError("trainValidSplit: 'seed' must be a safe integer, got 1.5"),
+    );
+  });
+
   const rng = new Rng(3);
   const y = Int32Array.from({ length: 1003 }, () => rng.int(10));
 

@@ -1914,3 +1914,61 @@ describe('progress bar on a TTY (the progress option; swishnet grid on a termina
     expect(writes(await run(true, ['--quiet']))).toEqual([]);
   });
 });
+
+describe('a search uses the estimator as it was at its start; one run at a time; parameters workers cannot copy', () => {
+  const small = { X: data.X.subarray(0, 600 * FEATURES), y: data.y.subarray(0, 600) };
+  const opts = { cv: 2, verbose: 0 as const, refit: false };
+  const scoresOf = (gs: GridSearchCV): number[][] => gs.cvResults.map((r) => splitScores(r, 2));
+  const grid = { moduleParams: [{ inputs: FEATURES, hidden: [8], outputs: 10 }, { inputs: FEATURES, hidden: [16], outputs: 10 }] };
+
+  test('a setParams on the base estimator during a sequential search changes none of its fits', async () => {
+    const untouched = await new GridSearchCV(estimator(), grid, opts).fit(small.X, small.y);
+    const base = estimator();
+    const gs = new GridSearchCV(base, grid, {
+      ...opts,
+      onFit: () => void base.setParams({ lr: 0.5, maxEpochs: 1 }), // after the first fit: the later ones read it
+    });
+    await gs.fit(small.X, small.y);
+    expect(scoresOf(gs)).toEqual(scoresOf(untouched));
+    const cv = await crossValidate(estimator(), small.X, small.y, { cv: 2, verbose: 0 });
+    const base2 = estimator();
+    const cv2 = await crossValidate(base2, small.X, small.y, {
+      cv: 2,
+      verbose: 0,
+      onFit: () => void base2.setParams({ lr: 0.5 }),
+    });
+    expect(cv2.test_score).toEqual(cv.test_score);
+  });
+
+  test('a second fit or refitBest of a search while one runs is refused (the results of two runs mixed)', async () => {
+    const gs = new GridSearchCV(estimator(), { lr: [0.01, 0.02] }, { cv: 2, verbose: 0 });
+    const first = gs.fit(small.X, small.y);
+    const msg = (where: string): string =>
+      `${where}: this search is already running (fit or refitBest): await it before calling again`;
+    await expect(gs.fit(small.X, small.y)).rejects.toEqual(new Error(msg('GridSearchCV.fit')));
+    await expect(gs.refitBest(small.X, small.y)).rejects.toEqual(new Error(msg('GridSearchCV.refitBest')));
+    await first;
+    expect(gs.bestEstimator).not.toBeNull();
+    // once it ended, both run again
+    await gs.refitBest(small.X, small.y);
+    await gs.fit(small.X, small.y);
+    expect(gs.cvResults.length).toBe(2);
+  });
+
+  withDist('a parameter a worker cannot copy (a Proxy) is a TypeError naming it before any fit, sequential works', async () => {
+    const hidden = new Proxy([8], {});
+    const base = estimator().setParams({ module__hidden: hidden });
+    const fits: unknown[] = [];
+    const search = (est: NeuralNetClassifier, g: Record<string, unknown[]>, nJobs: number): Promise<GridSearchCV> =>
+      new GridSearchCV(est, g, { ...opts, nJobs, onFit: (r) => void fits.push(r) }).fit(small.X, small.y);
+    const want =
+      "parameter 'module__hidden' cannot be copied to a worker ([object Array] could not be cloned.): " +
+      'give plain data, or use nJobs: 1';
+    await expect(search(base, { lr: [0.01, 0.02] }, 2)).rejects.toEqual(new TypeError(want));
+    // in a candidate: the process went down with an uncaught DataCloneError after the first fit
+    await expect(search(estimator(), { module__hidden: [[8], hidden] }, 2)).rejects.toEqual(new TypeError(want));
+    expect(fits).toEqual([]);
+    const seq = await search(base, { lr: [0.01] }, 1);
+    expect(seq.cvResults.length).toBe(1);
+  });
+});

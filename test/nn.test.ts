@@ -1,9 +1,9 @@
 /** nn: Module bookkeeping, Linear init, state dicts, activation modules, BatchNorm/Dropout, nn.MLP. */
-import { Tensor, Function, tensor, randn, zeros, noGrad, gradcheck, type Context } from '../lib/autograd';
+import { Tensor, Function, tensor, randn, rand, zeros, noGrad, gradcheck, type Context } from '../lib/autograd';
 import * as nn from '../lib/nn';
 import * as ops from '../lib/ops';
 import { SGD } from '../lib/optim';
-import { Rng } from '../lib/util/random';
+import { Purpose, Rng, streamFor } from '../lib/util/random';
 import { backend } from '../lib/backend';
 import { expectErrors } from './helpers/throws';
 
@@ -940,5 +940,96 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     const sd = lin.stateDict();
     delete (sd as any).bias;
     expect(() => lin.loadStateDict(sd, { strict: false })).not.toThrow();
+  });
+});
+
+describe(`one seed's streams, initializer options and ranges, BatchNorm/Dropout options (${backend().name})`, () => {
+  test('Rng.jump is xoshiro128**\'s 2^64-step jump: the transition matrix over GF(2) raised to 2^64', () => {
+    // the state as a 128-bit vector (word i at bits 32i..32i+31); column j of the matrix is the image of bit j
+    const toBits = (s: number[]): bigint => s.reduce((acc, w, i) => acc | (BigInt(w >>> 0) << BigInt(32 * i)), 0n);
+    const fromBits = (b: bigint): [number, number, number, number] =>
+      [0, 1, 2, 3].map((i) => Number((b >> BigInt(32 * i)) & 0xffffffffn)) as [number, number, number, number];
+    const step = (b: bigint): bigint => {
+      const r = new Rng(0).setState({ s: fromBits(b), spare: null });
+      // setState refuses the all-zero state; the transition is linear, so a single bit's image is all we need
+      r.nextUint32();
+      return toBits(r.getState().s);
+    };
+    const apply = (cols: bigint[], v: bigint): bigint => {
+      let r = 0n;
+      for (let j = 0; v !== 0n; j++, v >>= 1n) if (v & 1n) r ^= cols[j];
+      return r;
+    };
+    let cols = Array.from({ length: 128 }, (_, j) => step(1n << BigInt(j)));
+    for (let k = 0; k < 64; k++) cols = cols.map((c) => apply(cols, c)); // square: M^(2^(k+1))
+    for (const seed of [0, 1, -7, 2 ** 40 + 3]) {
+      const r = new Rng(seed);
+      const want = fromBits(apply(cols, toBits(r.getState().s)));
+      expect(r.jump().getState().s).toEqual(want);
+    }
+  });
+
+  test('streamFor: the weights keep new Rng(seed); shuffles and dropout masks get streams of their own', () => {
+    const draws = (r: Rng): number[] => Array.from({ length: 64 }, () => r.nextUint32());
+    expect(draws(streamFor(5, Purpose.weights))).toEqual(draws(new Rng(5)));
+    expect(draws(streamFor(5, Purpose.shuffle))).toEqual(draws(new Rng(5).jump()));
+    expect(draws(streamFor(5, Purpose.dropout))).toEqual(draws(new Rng(5).jump().jump()));
+    const w = draws(new Rng(5));
+    for (const p of [Purpose.shuffle, Purpose.dropout]) {
+      const d = draws(streamFor(5, p));
+      expect(d.filter((v, i) => v === w[i]).length).toBe(0);
+    }
+    expect(() => streamFor(1.5, Purpose.dropout, 'Dropout')).toThrow(/^Dropout: 'seed' must be a safe integer/);
+  });
+
+  test('a Dropout seeded like the weights draws its masks independently of them (the sign of a weight decided them)', () => {
+    const seed = 3;
+    const ones = (): Tensor => ops.add(zeros([1, 25600]), 1);
+    const mask = new nn.Dropout(0.5, { seed }).forward(ones()).data; // 0 (dropped) or 2
+    // the weights' stream, new Rng(seed), would give this mask: with it, a unit's first mask followed the sign of
+    // the weight drawn from the same numbers
+    const weights = ops.dropout(ones(), 0.5, { rng: new Rng(seed) }).data;
+    let agree = 0;
+    for (let j = 0; j < 25600; j++) if (mask[j] === weights[j]) agree++;
+    expect(Math.abs(agree - 12800)).toBeLessThan(600); // independent: binomial(25600, 1/2), sd 80
+    const own = ops.dropout(ones(), 0.5, { rng: streamFor(seed, Purpose.dropout) }).data;
+    expect(Array.from(mask)).toEqual(Array.from(own));
+    // the functional dropout's seed is the same stream
+    expect(Array.from(ops.dropout(ones(), 0.5, { seed }).data)).toEqual(Array.from(mask));
+  });
+
+  test('initializers refuse options that are not { rng, seed }, ranges that overflow, values past float32', () => {
+    const w = zeros([4, 3]);
+    const w64 = zeros([4, 3], { dtype: 'float64' });
+    expectErrors([
+      [() => nn.init.kaimingUniform_(w, 0, 'fan_out' as any), TypeError, /kaimingUniform_: 'options' must be an object/],
+      [() => nn.init.kaimingUniform_(w, 0, { mode: 'fan_out' } as any), RangeError, /kaimingUniform_: unknown option 'mode'/],
+      [() => nn.init.xavierUniform_(w, 1, { sed: 1 } as any), RangeError, /xavierUniform_: unknown option 'sed'/],
+      [() => nn.init.uniform_(w, -1, 1, { sed: 5 } as any), RangeError, /uniform_: unknown option 'sed'/],
+      [() => nn.init.normal_(w, 0, 1, 42 as any), TypeError, /normal_: 'options' must be an object/],
+      [() => nn.init.uniform_(w64, -1e308, 1e308), RangeError, /uniform_: 'high' - 'low' .* overflows/],
+      [() => nn.init.uniform_(w, -1e39, 1e39), RangeError, /uniform_: 'low' \(-1e\+39\) is outside the float32 range/],
+      [() => nn.init.constant_(w, 1e39), RangeError, /constant_: 'value' \(1e\+39\) is outside the float32 range/],
+      [() => new Rng(1).uniform(1, 0), RangeError, /Rng.uniform: lo \(1\) must not exceed hi \(0\)/],
+      [() => new Rng(1).uniform(-1e308, 1e308), RangeError, /Rng.uniform: hi - lo .* overflows/],
+      [() => rand([2], { low: -1e308, high: 1e308, dtype: 'float64' }), RangeError, /rand: 'high' - 'low' .* overflows/],
+      [() => rand([2], { low: 0, high: 1e39 }), RangeError, /rand: 'low'\/'high' .* outside the float32 range/],
+      [() => new nn.Dropout(0.5, { seed: 1.5 }), RangeError, /Dropout: 'seed' must be a safe integer, got 1.5/],
+      [() => new nn.Dropout(0.5, { seed: '1' as any }), TypeError, /Dropout: 'seed' must be an integer, got string/],
+    ]);
+    // what stays allowed: infinities in constant_ (PyTorch's fill_), the float64 range, an unseeded call
+    expect(Array.from(nn.init.constant_(w, -Infinity).data)[0]).toBe(-Infinity);
+    expect(nn.init.uniform_(w64, -1e300, 1e300).data.every((v) => Number.isFinite(v))).toBe(true);
+    expect(nn.init.kaimingUniform_(w).data.some((v) => v !== 0)).toBe(true);
+  });
+
+  test('the functional batchNorm refuses a misspelled option (it trained and moved the running stats)', () => {
+    const x = tensor([[1, 2], [3, 6]]);
+    const rm = zeros([2]);
+    const rv = ops.add(zeros([2]), 1);
+    expect(() => ops.batchNorm(x, rm, rv, null, null, { trainig: false } as any)).toThrow(
+      new RangeError("batchNorm: unknown option 'trainig' (known: training, momentum, eps)"),
+    );
+    expect(Array.from(rm.data)).toEqual([0, 0]);
   });
 });

@@ -29,7 +29,8 @@ import {
 } from '../lib';
 import type { BatchInfo, TrainEndInfo, TrainerView } from '../lib';
 import { formatEpochBar } from '../lib/train/callbacks';
-import { Rng } from '../lib/util/random';
+import { Purpose, Rng, streamFor } from '../lib/util/random';
+import { crossEntropy } from '../lib/ops';
 import { manualSeed, randn, nn as nnMod } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 
@@ -1893,5 +1894,102 @@ describe(`save and load: training on from a file, checked entries (${backend().n
     await loaded.partialFit(d.X, d.y);
     await c.partialFit(d.X, d.y);
     expect(loaded.getWeights()).toEqual(c.getWeights()); // SGD without momentum: the same step
+  });
+});
+
+describe(`validation with batch statistics, the shuffle stream, initialize during a fit (${backend().name})`, () => {
+  const rng = new Rng(11);
+  const make = (n: number): { X: Float32Array; y: Int32Array } => ({
+    X: Float32Array.from({ length: n * 10 }, () => rng.normal()),
+    y: Int32Array.from({ length: n }, (_, i) => i % 3),
+  });
+  const train = make(100);
+  const bnNet = (extra: Record<string, unknown> = {}): NeuralNetClassifier =>
+    new NeuralNetClassifier({
+      module: () =>
+        new nn.Sequential(
+          new nn.Linear(10, 8, { seed: 1 }),
+          new nn.BatchNorm1d(8, { trackRunningStats: false }),
+          new nn.ReLU(),
+          new nn.Linear(8, 3, { seed: 2 }),
+        ),
+      lr: 0.05,
+      maxEpochs: 2,
+      batchSize: 20,
+      verbose: 0,
+      ...extra,
+    });
+
+  test('a BatchNorm without running statistics: valid_loss is computed batch by batch, as training batches are', async () => {
+    // it normalizes by the rows it is given even in eval mode: chunks of several batches (native) gave other
+    // figures than batch by batch (js)
+    const valid = make(40);
+    const c = bnNet();
+    await c.fit(train.X, train.y, { validation: valid });
+    const m = c.module_!;
+    m.eval();
+    let sum = 0;
+    for (let from = 0; from < 40; from += 20) {
+      const xb = tensor(valid.X.slice(from * 10, (from + 20) * 10), { shape: [20, 10] });
+      sum += crossEntropy(m.forward(xb), valid.y.slice(from, from + 20)).item() * 20;
+    }
+    expect(c.history.epochs[1].valid_loss).toBe(sum / 40);
+  });
+
+  test('a validation set whose last batch is 1 row is refused before the first step when a BatchNorm has no running stats', async () => {
+    const c = bnNet();
+    const err = await c.fit(train.X, train.y, { validation: make(41) }).catch((e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect((err as Error).message).toBe(
+      "fit: batchSize 20 with 41 validation rows leaves a batch of 1 row, which BatchNorm layer '1' cannot normalize " +
+        'without running statistics, even in eval mode: use another batchSize',
+    );
+    expect(c.history.epochs).toEqual([]);
+    // with running statistics the eval pass uses them: 41 rows are fine
+    const withStats = new NeuralNetClassifier({
+      module: () => new nn.Sequential(new nn.Linear(10, 8, { seed: 1 }), new nn.BatchNorm1d(8), new nn.Linear(8, 3)),
+      maxEpochs: 1,
+      batchSize: 20,
+      verbose: 0,
+    });
+    await withStats.fit(train.X, train.y, { validation: make(41) });
+    expect(withStats.history.epochs.length).toBe(1);
+  });
+
+  test('the epoch shuffles come from the seed\'s shuffle stream, not from the weights\' stream of the same seed', async () => {
+    const c = new NeuralNetClassifier({
+      moduleParams: { inputs: 10, hidden: [4], outputs: 3 },
+      maxEpochs: 1,
+      batchSize: 50,
+      seed: 9,
+      trainSplit: null,
+      verbose: 0,
+    });
+    await c.fit(train.X, train.y);
+    // (the order of the last epoch, which the resume state keeps)
+    const order = Array.from((c as any).lastOrder.order as Int32Array);
+    const identity = Int32Array.from({ length: 100 }, (_, i) => i);
+    expect(order).toEqual(Array.from(streamFor(9, Purpose.shuffle).shuffle(identity.slice())));
+    expect(order).not.toEqual(Array.from(new Rng(9).shuffle(identity.slice())));
+  });
+
+  test('initialize() while a fit runs is refused (the fit trained a module that was no longer the model)', async () => {
+    const c = bnNet({ maxEpochs: 3 });
+    let err: unknown = null;
+    const cb = {
+      onEpochEnd: () => {
+        try {
+          c.initialize();
+        } catch (e) {
+          err ??= e;
+        }
+      },
+    };
+    c.setParams({ callbacks: [cb] });
+    await c.fit(train.X, train.y);
+    expect(err).toEqual(
+      new Error('initialize: this estimator is training (a fit or partialFit has not ended): await it first'),
+    );
+    expect(c.history.epochs.length).toBe(3);
   });
 });

@@ -221,7 +221,7 @@ export class Tensor {
     return ew.pow(this, p);
   }
   sqrt(): Tensor {
-    return ew.pow(this, 0.5);
+    return ew.sqrt(this);
   }
   square(): Tensor {
     return ew.pow(this, 2);
@@ -516,7 +516,12 @@ export function rand(shape: number | number[], opts?: RandomOptions & { low?: nu
   if (typeof lo !== 'number' || !Number.isFinite(lo) || typeof hi !== 'number' || !Number.isFinite(hi) || hi < lo) {
     throw new RangeError(`rand: 'low'/'high' must be finite numbers with low <= high, got ${lo}, ${hi}`);
   }
-  const data = alloc(checkDtype(opts?.dtype, 'rand'), numelOf(s));
+  if (!Number.isFinite(hi - lo)) throw new RangeError(`rand: 'high' - 'low' (${hi} - ${lo}) overflows`);
+  const dtype = checkDtype(opts?.dtype, 'rand');
+  if (dtype === 'float32' && Math.max(-lo, hi) > 3.4028234663852886e38) {
+    throw new RangeError(`rand: 'low'/'high' (${lo}, ${hi}) are outside the float32 range`);
+  }
+  const data = alloc(dtype, numelOf(s));
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform(lo, hi);
   return finish(data, s, opts, 'rand');
 }

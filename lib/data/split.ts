@@ -233,11 +233,17 @@ export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { trai
   if (typeof stratified !== 'boolean') throw new TypeError('trainValidSplit: stratified must be a boolean');
   const k = Math.round(1 / f);
   const so: SplitOptions = { shuffle: opts.shuffle, seed: opts.seed }; // the split's own options (keys checked)
+  const rng = rngFrom('trainValidSplit', so); // the seed and shuffle checked under this function's name
   if (Math.abs(1 / f - k) < 1e-9) {
-    const fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
+    let fold: Fold;
+    try {
+      fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new RangeError(`trainValidSplit: validFraction ${f} takes the first of ${k} folds, and ${e.message}`);
+    }
     return { train: fold.train, valid: fold.test };
   }
-  const rng = rngFrom('trainValidSplit', so);
   const n = y.length;
   const nValid = Math.round(f * n);
   if (nValid < 1 || nValid >= n) {

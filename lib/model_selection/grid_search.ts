@@ -551,10 +551,13 @@ export async function crossValidate(
   if (!(estimator instanceof NeuralNetClassifier)) throw new TypeError('estimator must be a NeuralNetClassifier');
   const opts = checkCvOptions(options, false);
   const kernels = searchKernels();
+  // the estimator as it is now: a setParams on it while the folds run (from onFit, say) changes no fold, as on
+  // workers, which are sent its parameters once
+  const base = estimator.clone();
   const labels = asLabels(y);
-  const { data, features } = await matrixFor(estimator, [{}], X, labels, true, opts.signal);
+  const { data, features } = await matrixFor(base, [{}], X, labels, true, opts.signal);
   const folds = foldsOf(resolveCv(opts.cv), labels);
-  const r = await runTrials(estimator, data, features, labels, [{}], folds, opts, kernels);
+  const r = await runTrials(base, data, features, labels, [{}], folds, opts, kernels);
   return { test_score: r.map((t) => t.testScore), fit_time: r.map((t) => t.fitTime), score_time: r.map((t) => t.scoreTime) };
 }
 
@@ -632,15 +635,42 @@ export class GridSearchCV {
    */
   async fit(X: FloatArray | number[][], y: ArrayLike<number>, options: SearchFitOptions = {}): Promise<this> {
     const signal = searchSignal(options, 'GridSearchCV.fit', this.options.signal);
+    this.checkIdle('GridSearchCV.fit');
     const kernels = searchKernels();
+    this.#running = true;
+    try {
+      return await this.run(X, y, signal, kernels);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** A second fit or refitBest while one runs would mix two runs' results (and models): refused. */
+  private checkIdle(where: string): void {
+    if (this.#running) {
+      throw new Error(`${where}: this search is already running (fit or refitBest): await it before calling again`);
+    }
+  }
+
+  #running = false;
+
+  private async run(
+    X: FloatArray | number[][],
+    y: ArrayLike<number>,
+    signal: SignalLike | null,
+    kernels: ReturnType<typeof searchKernels>,
+  ): Promise<this> {
     // A fit that is stopped or fails must not leave the results of an earlier fit mixed with its own: everything
     // is reset first and set from this run only.
     this.resetResults();
+    // The estimator as it is now, for every fold and the refit: a setParams on it while the search runs changes
+    // nothing in this search (as on workers, which are sent its parameters once; as scikit-learn's clone at fit).
+    const base = this.estimator.clone();
     const labels = asLabels(y);
-    const { data, features } = await matrixFor(this.estimator, this.candidates, X, labels, false, signal);
+    const { data, features } = await matrixFor(base, this.candidates, X, labels, false, signal);
     const folds = foldsOf(resolveCv(this.options.cv), labels);
     const opts = { ...this.options, signal };
-    const results = await runTrials(this.estimator, data, features, labels, this.candidates, folds, opts, kernels);
+    const results = await runTrials(base, data, features, labels, this.candidates, folds, opts, kernels);
     const rows: CvResultRow[] = this.candidates.map((params, ci) => {
       const mine = results.filter((r, i) => Math.floor(i / folds.length) === ci);
       const scores = mine.map((r) => r.testScore);
@@ -665,7 +695,7 @@ export class GridSearchCV {
     this.bestIndex = ranks.indexOf(1);
     this.bestParams = rows[this.bestIndex].params;
     this.bestScore = rows[this.bestIndex].mean_test_score;
-    if (this.options.refit ?? true) await this.refitBest(data, labels, { signal });
+    if (this.options.refit ?? true) await this.refit(base, data, labels, signal, 0);
     return this;
   }
 
@@ -696,10 +726,25 @@ export class GridSearchCV {
     if (verbose !== 0 && verbose !== 1 && verbose !== 2) {
       throw new RangeError(`GridSearchCV.refitBest: options.verbose must be 0, 1 or 2, got ${describeTyped(verbose)}`);
     }
+    this.checkIdle('GridSearchCV.refitBest');
     if (this.bestParams === null) throw new Error('refitBest needs the results of fit first');
-    const labels = asLabels(y);
+    this.#running = true;
+    try {
+      return await this.refit(this.estimator, X, asLabels(y), signal, verbose);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  private async refit(
+    base: NeuralNetClassifier,
+    X: FloatArray | number[][],
+    labels: Int32Array,
+    signal: SignalLike | null,
+    verbose: number,
+  ): Promise<NeuralNetClassifier> {
     const t0 = performance.now();
-    const est = this.estimator.clone({ ...this.bestParams, verbose });
+    const est = base.clone({ ...this.bestParams, verbose });
     // fit converts X to the best candidate's dtype (in pieces, the signal checked between them)
     await est.fit(X, labels, { signal });
     this.bestEstimator = est;

@@ -141,6 +141,23 @@ function transferable(key: string, v: unknown): unknown {
   return v;
 }
 
+/**
+ * transferable(key, v), checked by a structured clone here, before any worker starts: a value postMessage cannot
+ * copy (a Proxy, such as a framework's reactive state; a symbol) is a TypeError naming its parameter, not a
+ * DataCloneError from the middle of the search.
+ */
+function sendable(key: string, v: unknown): unknown {
+  const sent = transferable(key, v);
+  try {
+    structuredClone(sent);
+  } catch (e) {
+    throw new TypeError(
+      `parameter '${key}' cannot be copied to a worker (${(e as Error).message}): give plain data, or use nJobs: 1`,
+    );
+  }
+  return sent;
+}
+
 /** A worker's parameters as the classifier takes them: each callback and Module rebuilt (new ones per call). */
 export function receivedParams(params: Record<string, unknown>): Record<string, unknown> {
   const value = (key: string, v: unknown): unknown => {
@@ -252,7 +269,7 @@ export async function runTrialsInWorkers(
   },
 ): Promise<TrialResult[]> {
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(estimatorParams)) params[k] = transferable(k, v);
+  for (const [k, v] of Object.entries(estimatorParams)) params[k] = sendable(k, v);
   const init = {
     type: 'init',
     X: await toShared(X),
@@ -275,7 +292,7 @@ export async function runTrialsInWorkers(
   let finished = 0;
   const workers: Worker[] = [];
   const retired = new Set<Worker>(); // terminated by us (no task left): their exit code 1 is expected
-  const taskParams = tasks.map((t) => Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, transferable(k, v)])));
+  const taskParams = tasks.map((t) => Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, sendable(k, v)])));
 
   return new Promise<TrialResult[]>((resolve, reject) => {
     let settled = false;
@@ -310,6 +327,15 @@ export async function runTrialsInWorkers(
       stopWatching = () => clearInterval(poll);
     }
 
+    const post = (w: Worker, message: unknown): boolean => {
+      try {
+        w.postMessage(message);
+        return true;
+      } catch (e) {
+        fail(e instanceof Error ? e : new Error(String(e)));
+        return false;
+      }
+    };
     // Workers that are fitting. When one runs out of tasks, its GEMM thread goes to those still fitting (the
     // last fits of a search otherwise leave cores idle); thread counts change speed only, never results.
     const busy = new Set<Worker>();
@@ -327,7 +353,9 @@ export async function runTrialsInWorkers(
       busy.add(w);
       const i = next++;
       const t = tasks[i];
-      w.postMessage({ type: 'task', index: i, params: taskParams[i], train: t.train, test: t.test });
+      // (sendable checked the parameters; a failure here still rejects the search rather than escaping from
+      // the message listener as an uncaught exception)
+      if (!post(w, { type: 'task', index: i, params: taskParams[i], train: t.train, test: t.test })) return;
       opts.onStart?.(i);
     };
     for (let j = 0; j < jobs; j++) {
@@ -360,7 +388,7 @@ export async function runTrialsInWorkers(
       w.on('exit', (code) => {
         if (!settled && !retired.has(w) && finished < tasks.length) fail(new Error(`grid search worker exited with code ${code}`));
       });
-      w.postMessage(init);
+      if (!post(w, init)) return;
       dispatch(w);
     }
   });

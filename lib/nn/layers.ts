@@ -3,7 +3,7 @@ import { Module, Parameter } from './module';
 import { Tensor } from '../autograd/tensor';
 import { alloc, checkDtype, checkShape, type DType } from '../autograd/util';
 import { getDefaultRng } from '../autograd/rng';
-import { Rng } from '../util/random';
+import { Purpose, Rng, streamFor } from '../util/random';
 import { batchNorm } from '../ops/batchnorm';
 import { dropout } from '../ops/dropout';
 import { checkOptionKeys } from '../util/errors';
@@ -165,7 +165,8 @@ export class Dropout extends Module {
     checkOptionKeys(opts, ['rng', 'seed'], 'Dropout');
     this.p = p;
     if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`Dropout: 'rng' must be an Rng`);
-    this.rng = opts.rng ?? (opts.seed !== undefined ? new Rng(opts.seed) : null);
+    // a seed gives the seed's dropout stream (Purpose), not the weights' stream of the same seed
+    this.rng = opts.rng ?? (opts.seed !== undefined ? streamFor(opts.seed, Purpose.dropout, 'Dropout') : null);
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: this.rng ?? getDefaultRng() });

@@ -11,6 +11,7 @@ import { Tensor } from '../autograd/tensor';
 import { Function, type Context } from '../autograd/function';
 import { allocLike, fmtShape } from '../autograd/util';
 import { checkTensor, sameDtype } from './util';
+import { checkOptionKeys } from '../util/errors';
 
 function dims(x: Tensor): { n: number; c: number; l: number } {
   return { n: x.shape[0], c: x.shape[1], l: x.ndim === 3 ? x.shape[2] : 1 };
@@ -181,6 +182,7 @@ export function batchNorm(
     }
   }
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${where}: 'options' must be an object`);
+  checkOptionKeys(opts, ['training', 'momentum', 'eps'], where); // { trainig: false } trained and moved the stats
   const training = opts.training ?? true;
   const momentum: unknown = opts.momentum === undefined ? 0.1 : opts.momentum;
   const eps = opts.eps ?? 1e-5;

@@ -6,7 +6,7 @@ import { Tensor } from '../autograd/tensor';
 import { Function, type Context } from '../autograd/function';
 import { allocLike } from '../autograd/util';
 import { resolveRng } from '../autograd/rng';
-import type { Rng } from '../util/random';
+import { Purpose, type Rng } from '../util/random';
 import { checkTensor } from './util';
 import { describeTyped } from '../activations/validate';
 import { checkOptionKeys } from '../util/errors';
@@ -56,6 +56,6 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   const training = opts.training ?? true;
   if (typeof training !== 'boolean') throw new TypeError(`dropout: 'training' must be a boolean`);
   if (!training || p === 0) return x;
-  const rng = resolveRng(opts, 'dropout');
+  const rng = resolveRng(opts, 'dropout', Purpose.dropout);
   return Dropout.apply(x, dropoutMask(x, p, rng));
 }

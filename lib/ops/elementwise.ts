@@ -15,7 +15,7 @@ import { asOperand, checkFinite, checkTensor } from './util';
 
 // Math functions bound once: hot loops then avoid a global lookup per element (costly inside vm contexts
 // such as jest's sandbox, cheap but not free elsewhere).
-const { exp: mexp, log: mlog, pow: mpow } = Math;
+const { exp: mexp, log: mlog, pow: mpow, sqrt: msqrt } = Math;
 
 type Operand = Tensor | number;
 
@@ -112,11 +112,17 @@ export class Div extends Function {
     const ga = na ? new Tensor(sumToShape(t, g.shape, a.shape), a.shape) : null;
     let gb: Tensor | null = null;
     if (nb) {
-      // d(a/b)/db = -a / b^2  =>  gb = -sum((g / b) * a / b)
-      const u = allocLike(g.data);
-      binaryBroadcast(OP_MUL, t, g.shape, a.data, a.shape, g.shape, u);
+      // d(a/b)/db = -a / b^2  =>  gb = -sum(g * ((a / b) / b)), as PyTorch forms it, in float64: (g / b) * a
+      // overflowed to Inf * 0 = NaN for a = 0 and a tiny b, and a float32 temporary overflowed where the
+      // gradient is finite
+      const u = new Float64Array(g.data.length);
+      binaryBroadcast(OP_DIV, a.data, a.shape, b.data, b.shape, g.shape, u);
       binaryBroadcast(OP_DIV, u, g.shape, b.data, b.shape, g.shape, u);
-      gb = new Tensor(negate(sumToShape(u, g.shape, b.shape)), b.shape);
+      binaryBroadcast(OP_MUL, u, g.shape, g.data, g.shape, g.shape, u);
+      const s = sumToShape(u, g.shape, b.shape);
+      const out = allocLike(b.data);
+      for (let i = 0; i < out.length; i++) out[i] = -s[i];
+      gb = new Tensor(out, b.shape);
     }
     return [ga, gb];
   }
@@ -186,6 +192,24 @@ export class Pow extends Function {
   }
 }
 
+/** sqrt (not pow(x, 0.5), whose IEEE rules give sqrt(-Inf) = +Inf and sqrt(-0) = +0); d/dx = 0.5 / y. */
+export class Sqrt extends Function {
+  static override forward(ctx: Context, x: Tensor): Tensor {
+    const y = allocLike(x.data);
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) y[i] = msqrt(d[i]);
+    const out = new Tensor(y, x.shape);
+    ctx.saveForBackward(out);
+    return out;
+  }
+  static override backward(ctx: Context, g: Tensor): Tensor {
+    const [y] = ctx.savedTensors;
+    const gi = allocLike(g.data);
+    for (let i = 0; i < gi.length; i++) gi[i] = g.data[i] / (2 * y.data[i]);
+    return new Tensor(gi, g.shape);
+  }
+}
+
 export class Clone extends Function {
   static override forward(_ctx: Context, x: Tensor): Tensor {
     return new Tensor(x.data.slice(), x.shape);
@@ -251,6 +275,9 @@ export function pow(x: Tensor, p: number): Tensor {
   checkTensor(x, 'pow', 'input');
   checkFinite(p, 'pow', 'exponent');
   return Pow.apply(x, p);
+}
+export function sqrt(x: Tensor): Tensor {
+  return Sqrt.apply(checkTensor(x, 'sqrt', 'input'));
 }
 export function clone(x: Tensor): Tensor {
   return Clone.apply(checkTensor(x, 'clone', 'input'));

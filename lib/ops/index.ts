@@ -1,5 +1,5 @@
 /** Differentiable ops: validate arguments, then Function.apply. One file per op family. */
-export { add, sub, mul, div, neg, exp, log, pow, clone, cast } from './elementwise';
+export { add, sub, mul, div, neg, exp, log, pow, sqrt, clone, cast } from './elementwise';
 export { sum, mean, argmax } from './reduce';
 export { reshape, flatten, transpose, permute } from './shape';
 export { matmul, linear, linearAct } from './matmul';

@@ -1,4 +1,8 @@
-/** Reductions over axes: sum, mean (differentiable) and argmax. Accumulation is in float64. */
+/**
+ * Reductions over axes: sum, mean (differentiable) and argmax. Accumulation is in float64.
+ * `axis` undefined or null reduces every axis; an array reduces the axes it lists, so [] reduces none (NumPy's
+ * axis=(); PyTorch reads dim=[] as every dimension: pass undefined for that).
+ */
 import { Tensor } from '../autograd/tensor';
 import { Function, type Context } from '../autograd/function';
 import { fmtShape, normDim } from '../autograd/util';
@@ -57,14 +61,14 @@ export class Sum extends Function {
   }
 }
 
-/** Sum over `axis` (all axes when undefined); keepdim keeps reduced axes as size 1. */
+/** Sum over `axis` (all axes when undefined or null; none for []); keepdim keeps reduced axes as size 1. */
 export function sum(x: Tensor, axis?: number | number[] | null, keepdim = false): Tensor {
   checkTensor(x, 'sum', 'input');
   const ax = resolveAxes(x, axis, keepdim, 'sum');
   return Sum.apply(x, ax, 1);
 }
 
-/** Mean over `axis` (all axes when undefined). A mean over zero elements is NaN, as in PyTorch. */
+/** Mean over `axis` (all axes when undefined or null; none for []). A mean over zero elements is NaN, as in PyTorch. */
 export function mean(x: Tensor, axis?: number | number[] | null, keepdim = false): Tensor {
   checkTensor(x, 'mean', 'input');
   const ax = resolveAxes(x, axis, keepdim, 'mean');

@@ -11,7 +11,7 @@ import { alloc, firstNonFinite, fmtShape, multiIndex, sameShape } from '../autog
 import * as nn from '../nn';
 import { crossEntropy } from '../ops';
 import { SGD, Adam, AdamW } from '../optim';
-import { checkSeed, Rng, type RngState } from '../util/random';
+import { checkSeed, Purpose, Rng, streamFor, type RngState } from '../util/random';
 import { backend, watchKernels } from '../backend';
 import { trainValidSplit } from '../data/split';
 import { has as hasActivation } from '../activations';
@@ -25,7 +25,8 @@ import { checkOutputFile, writeFileAtomic } from '../util/files';
 export type FloatArray = Float32Array | Float64Array;
 /**
  * What a module factory gets: moduleParams, with the fit's seed and dtype filled in where moduleParams does not
- * set them (seed it with params.seed: `new nn.Dropout(p, { seed: params.seed })`).
+ * set them (seed it with params.seed: `new nn.Dropout(p, { seed: params.seed })`, or several Dropout layers with
+ * one `{ rng: streamFor(params.seed, Purpose.dropout) }`).
  */
 export interface ModuleFactoryParams {
   seed: number;
@@ -430,16 +431,40 @@ function checkFitOptions(options: unknown, fn: string): void {
 
 /**
  * BatchNorm normalizes a batch by its own statistics in training mode and refuses a batch of one row (as PyTorch's
- * does): a training set whose last batch would be one row fails here, before the first step, not mid-epoch.
+ * does): a training set whose last batch would be one row fails here, before the first step, not mid-epoch. A
+ * BatchNorm without running statistics normalizes by the batch in eval mode too: the validation batches are checked
+ * for it (`validation` names them).
  */
-function checkBatchNormBatches(module: nn.Module, rows: number, batchSize: number, fn: string): void {
+function checkBatchNormBatches(
+  module: nn.Module,
+  rows: number,
+  batchSize: number,
+  fn: string,
+  validation = false,
+): void {
   if (rows % batchSize !== 1 && !(batchSize === 1 && rows > 0)) return;
-  const bn = module.namedModules().find(([, m]) => m instanceof nn.BatchNorm1d);
+  const bn = module.namedModules().find(([, m]) => m instanceof nn.BatchNorm1d && (!validation || !m.runningMean));
   if (!bn) return;
+  const mode = validation ? 'without running statistics, even in eval mode' : 'in training mode';
   throw new RangeError(
-    `${fn}: batchSize ${batchSize} with ${rows} training rows leaves a batch of 1 row, which BatchNorm layer ` +
-      `'${bn[0]}' cannot normalize in training mode: use another batchSize`,
+    `${fn}: batchSize ${batchSize} with ${rows} ${validation ? 'validation' : 'training'} rows leaves a batch of ` +
+      `1 row, which BatchNorm layer '${bn[0]}' cannot normalize ${mode}: use another batchSize`,
   );
+}
+
+/** Modules whose eval-mode output for a row depends on that row only, as long as their forward is the library's. */
+const ROWWISE = [nn.Linear, nn.Activation, nn.PReLU, nn.Dropout, nn.Identity, nn.Flatten, nn.Sequential, nn.MLP,
+  nn.BatchNorm1d] as const;
+
+/**
+ * Whether the module's eval-mode output row i depends on input row i only, so rows can be computed in chunks of
+ * several batches with the same figures. A user's module (or a library module with its forward replaced) might mix
+ * rows; a BatchNorm without running statistics does (it normalizes by the batch it is given).
+ */
+function rowwise(module: nn.Module): boolean {
+  return module.namedModules().every(([, m]) =>
+    ROWWISE.some((C) => m instanceof C && m.forward === C.prototype.forward) &&
+    !(m instanceof nn.BatchNorm1d && !m.runningMean));
 }
 
 /** Modules whose output has their input's width (elementwise, or per feature): they pass the width on. */
@@ -680,12 +705,19 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** Builds the module (seeded) and the optimizer. Called by fit unless warmStart and already initialized. */
   initialize(): this {
+    // during a fit, the fit would go on training the module it built while module_ and history were replaced:
+    // it would end claiming its epochs for an untrained model
+    if (this.fitting) {
+      throw new Error('initialize: this estimator is training (a fit or partialFit has not ended): await it first');
+    }
     return this.initializeFrom(this.opts);
   }
 
   /** initialize() from the parameters `o` (a fit's, taken when it started). */
   private initializeFrom(o: typeof this.opts): this {
-    this.rng = new Rng(o.seed);
+    // the seed's shuffle stream: independent of the weights' (the module's, seeded with the same seed) and of the
+    // dropout masks' (Purpose)
+    this.rng = streamFor(o.seed, Purpose.shuffle);
     this.lastOrder = null;
     // A built-in Module value (activation: new nn.PReLU()) is copied, so that each fit starts from the weights it
     // was given and the caller's instance is not trained: a second fit gives the same model. The trained one is
@@ -892,6 +924,7 @@ export class NeuralNetClassifier implements TrainerView {
         trainIdx = Int32Array.from({ length: n }, (_, i) => i);
       }
       checkBatchNormBatches(this.module_!, trainIdx.length, o.batchSize, fn);
+      if (validY) checkBatchNormBatches(this.module_!, validY.length, o.batchSize, fn, true);
       await pause();
     } catch (e) {
       restore();
@@ -1190,10 +1223,11 @@ export class NeuralNetClassifier implements TrainerView {
     const bs = o.batchSize;
     const nb = Math.ceil(n / bs);
     // The forward pass runs over chunks of whole batches (about 1024 rows: fewer, larger GEMMs), the loss per
-    // batch as before. Each row's logits do not depend on the rows computed with it, so the figures are the
-    // same as batch by batch.
+    // batch as before, when each row's logits do not depend on the rows computed with it (`rowwise`): the figures
+    // are the same as batch by batch. Otherwise (a BatchNorm without running statistics, a user's module) batch by
+    // batch, as training's batches are.
     // One batch at a time on the TypeScript backend, where 1024 rows take ~100 ms: the event loop waits for a chunk.
-    const perChunk = backend().name === 'js' ? 1 : Math.max(1, Math.floor(1024 / bs));
+    const perChunk = backend().name === 'js' || !rowwise(module) ? 1 : Math.max(1, Math.floor(1024 / bs));
     let lossSum = 0;
     let correct = 0;
     for (let b0 = 0; b0 < nb; b0 += perChunk) {

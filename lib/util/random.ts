@@ -92,6 +92,8 @@ export class Rng {
       checkFiniteArg(lo, 'Rng.uniform', 'lo');
       checkFiniteArg(hi, 'Rng.uniform', 'hi');
     }
+    if (!(lo <= hi)) throw new RangeError(`Rng.uniform: lo (${lo}) must not exceed hi (${hi})`);
+    if (!finite(hi - lo)) throw new RangeError(`Rng.uniform: hi - lo (${hi} - ${lo}) overflows: the draw would be infinite`);
     return lo + (hi - lo) * this.random();
   }
 
@@ -198,11 +200,56 @@ export class Rng {
     return this;
   }
 
+  /**
+   * Advances the generator by 2^64 draws (xoshiro128**'s jump polynomial), in 128 steps: the streams of one seed
+   * jumped 0, 1, 2... times never overlap for any practical length, which is how swishnet derives a stream per
+   * purpose from one seed (`streamFor`).
+   */
+  jump(): this {
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (const word of JUMP) {
+      for (let b = 0; b < 32; b++) {
+        if ((word >>> b) & 1) {
+          t0 ^= this.s0;
+          t1 ^= this.s1;
+          t2 ^= this.s2;
+          t3 ^= this.s3;
+        }
+        this.nextUint32();
+      }
+    }
+    this.s0 = t0 >>> 0;
+    this.s1 = t1 >>> 0;
+    this.s2 = t2 >>> 0;
+    this.s3 = t3 >>> 0;
+    this.spare = null;
+    return this;
+  }
+
   /** A new independent generator derived from this one (for per-fold / per-worker streams). */
   fork(): Rng {
     // the dropout streams of nn.MLP come from here: seeded as they always were (the 32-bit fold of the two draws)
     return Rng.forked(this.nextUint32() * 2097152 + (this.nextUint32() >>> 11));
   }
+}
+
+/** xoshiro128**'s jump polynomial: 2^64 calls to nextUint32. */
+const JUMP = [0x8764000b, 0xf542d2d3, 0x6fa035c3, 0x77f2db5b] as const;
+
+/**
+ * What a seed's stream is for. One seed gives each purpose its own stream (`new Rng(seed)` jumped `purpose` times),
+ * so the initial weights, the epoch shuffles and the dropout masks of a fit seeded once are independent (with one
+ * stream, the first epochs were shuffled with the draws that set the weights, and a unit's first dropout mask
+ * followed its weight's sign). The weights keep `new Rng(seed)`.
+ */
+export const Purpose = { weights: 0, shuffle: 1, dropout: 2 } as const;
+
+/** The stream of `seed` for `purpose` (see Purpose). */
+export function streamFor(seed: number, purpose: number, where = 'Rng'): Rng {
+  checkSeed(seed, where);
+  const r = new Rng(seed);
+  for (let i = 0; i < purpose; i++) r.jump();
+  return r;
 }
 
 /**

@@ -65,8 +65,9 @@ function softplusF(x: number, beta: number, threshold: number): number {
 function leakyReluF(x: number, alpha: number): number {
   return x > 0 ? x : alpha * x;
 }
+/** x < 0 ? alpha expm1(x) : x: +-0 stay themselves (as the native select), also for a negative alpha. */
 function eluF(x: number, alpha: number): number {
-  return x > 0 ? x : alpha * expm1(x);
+  return x < 0 ? alpha * expm1(x) : x;
 }
 function seluF(x: number): number {
   return x > 0 ? SELU_SCALE * x : SELU_SCALE_ALPHA * expm1(x);
