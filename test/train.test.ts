@@ -1993,3 +1993,91 @@ describe(`validation with batch statistics, the shuffle stream, initialize durin
     expect(c.history.epochs.length).toBe(3);
   });
 });
+
+describe(`X and labels checked as given: tensor shapes, row types, option types, a huge label (${backend().name})`, () => {
+  const rng = new Rng(5);
+  const X40 = Float32Array.from({ length: 40 }, () => rng.normal());
+  const y20 = Int32Array.from({ length: 20 }, (_, i) => i % 2);
+  const net = (inputs: number): NeuralNetClassifier =>
+    new NeuralNetClassifier({ moduleParams: { inputs, hidden: [4], outputs: 2 }, verbose: 0, trainSplit: null, maxEpochs: 1 });
+
+  test('a 2-D Tensor X is taken by its shape: its row count must match the labels (it was re-read as other rows)', async () => {
+    const Xt = tensor(X40, { shape: [10, 4] });
+    for (const inputs of [2, 4]) {
+      await expect(net(inputs).fit(Xt, y20)).rejects.toEqual(new RangeError('X has shape [10, 4]: 10 rows for 20 labels'));
+    }
+    // a [n, 2, 2] tensor is n rows of 4 values; the right row count trains
+    const c = net(4);
+    await c.fit(tensor(X40, { shape: [10, 2, 2] }), y20.subarray(0, 10));
+    expect(Array.from(c.predict(tensor(X40, { shape: [10, 2, 2] })))).toEqual(Array.from(c.predict(Xt)));
+    await expect(c.fit(tensor(X40, { shape: [5, 8] }), y20.subarray(0, 5))).rejects.toEqual(
+      new RangeError('fit: X has 8 features per row, the model takes 4 (40 values for 5 labels)'),
+    );
+  });
+
+  test('rows that are typed arrays or of the wrong length get errors that say so', async () => {
+    const typedRows = [Float32Array.of(1, 2), Float32Array.of(3, 4)];
+    const c = net(2);
+    await expect(c.fit(typedRows as never, [0, 1])).rejects.toThrow(
+      new TypeError(
+        'X is an array of Float32Array rows: rows must be plain arrays of numbers (number[][]), or pass one flat ' +
+          'Float32Array/Float64Array of n * features values',
+      ),
+    );
+    await c.fit([[1, 2], [3, 4]], [0, 1]);
+    expect(() => c.predict([[1, 2], Float32Array.of(3, 4)] as never)).toThrow(
+      new TypeError('X[1] must be an array of 2 numbers, got Float32Array'),
+    );
+    expect(() => c.predict([[1, 2], [3, 4, 5]])).toThrow(new RangeError('X[1] has 3 values, the rows before it 2'));
+  });
+
+  test('numeric options given as strings are TypeErrors that show the string; partialFit checks epochs first', async () => {
+    expectErrors([
+      [() => net(2).setParams({ batchSize: '64' }), TypeError, /batchSize must be a positive integer, got string "64"/],
+      [() => net(2).setParams({ maxEpochs: '3' }), TypeError, /maxEpochs must be a positive integer, got string "3"/],
+      [() => net(2).setParams({ lr: '0.1' }), TypeError, /lr must be a positive finite number, got string "0.1"/],
+      [() => net(2).setParams({ trainSplit: '0.2' }), TypeError, /trainSplit must be a fraction in \[0, 1\) or null, got string "0.2"/],
+      [() => net(2).setParams({ batchSize: 2.5 }), RangeError, /batchSize must be a positive integer, got 2.5/],
+    ]);
+    const bad = X40.slice();
+    bad[0] = NaN;
+    await expect(net(2).partialFit(bad, y20, { epochs: -1 })).rejects.toEqual(
+      new RangeError('partialFit: options.epochs must be a positive integer, got -1'),
+    );
+    await expect(net(2).partialFit(X40, y20, { epochs: '3' as never })).rejects.toEqual(
+      new TypeError('partialFit: options.epochs must be a positive integer, got string "3"'),
+    );
+  });
+
+  test('a custom module meets a huge label at its first forward pass, before any class list is built', async () => {
+    // a module that declares no outputs (a Sequential ending in a Linear declares them: labels checked up front)
+    class Net extends nn.Module {
+      fc = new nn.Linear(2, 3, { seed: 1 });
+      forward(x: Tensor): Tensor {
+        return this.fc.forward(x);
+      }
+    }
+    const c = new NeuralNetClassifier({
+      module: () => new Net(),
+      verbose: 0,
+      trainSplit: null,
+      maxEpochs: 1,
+    });
+    const y = y20.slice();
+    y[9] = 2_000_000_000; // classes 0..2e9 were built first: 100 s and 8 GB
+    const t0 = performance.now();
+    await expect(c.fit(X40, y)).rejects.toEqual(
+      new RangeError("fit: 'y'[9] = 2000000000 is not a class of this model (outputs: 3)"),
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(c.classes_).toBeNull();
+    await c.fit(X40, y20);
+    expect(Array.from(c.classes_!)).toEqual([0, 1]);
+    // a validation label past the outputs is refused at the same point (it failed after a whole epoch)
+    const vy = y20.slice();
+    vy[3] = 7;
+    await expect(c.fit(X40, y20, { validation: { X: X40, y: vy } })).rejects.toEqual(
+      new RangeError("fit: 'validation.y'[3] = 7 is not a class of this model (outputs: 3)"),
+    );
+  });
+});

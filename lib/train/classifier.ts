@@ -157,8 +157,10 @@ function criterionName(v: unknown): 'cross_entropy' {
   throw new RangeError(`criterion must be 'cross_entropy' or nn.CrossEntropyLoss, got ${got}`);
 }
 
+/** A TypeError for what is no number ('64' read as 64 in the message before), a RangeError for a bad number. */
 function checkPositiveInt(v: unknown, name: string): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a positive integer, got ${describeTyped(v)}`);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
 }
 
 /** Values converted or copied between two yields of asMatrixAsync (~1-3 ms). */
@@ -195,9 +197,17 @@ function* matrixSteps(
     return { data, features: f };
   }
   if (X instanceof Tensor) {
-    if (features !== undefined && X.shape.length === 2 && X.shape[1] !== features) {
+    // a tensor of rows ([n, features], or [n, ...] as a flattened row each): its shape is checked, not re-read as
+    // n rows of whatever width the values divide into (a [10, 4] X with 20 labels trained as 20 rows of 2)
+    if (X.shape.length >= 2) {
       const shape = `[${X.shape.join(', ')}]`;
-      throw new RangeError(`${name} has shape ${shape}: ${X.shape[1]} features per row, the model takes ${features}`);
+      const width = X.shape.slice(1).reduce((a, d) => a * d, 1);
+      if (features !== undefined && width !== features) {
+        throw new RangeError(`${name} has shape ${shape}: ${width} features per row, the model takes ${features}`);
+      }
+      if (X.shape[0] !== n) throw new RangeError(`${name} has shape ${shape}: ${X.shape[0]} rows for ${n} labels`);
+      if (n === 0) return { data: alloc(dtype, 0), features: width };
+      return yield* matrixSteps(X.data, n, dtype, name, width);
     }
     return yield* matrixSteps(X.data, n, dtype, name, features);
   }
@@ -206,8 +216,15 @@ function* matrixSteps(
     if (n === 0 && features !== undefined) {
       return { data: alloc(dtype, 0), features };
     }
-    const f = Array.isArray(X[0]) ? (X[0] as number[]).length : 0;
-    if (f === 0) throw new TypeError(`${name} must be a Float32Array/Float64Array (n*features) or an array of rows`);
+    if (!Array.isArray(X[0])) {
+      const first = ArrayBuffer.isView(X[0]) ? `${X[0].constructor.name} rows` : `${describeTyped(X[0])} at ${name}[0]`;
+      throw new TypeError(
+        `${name} is an array of ${first}: rows must be plain arrays of numbers (number[][]), or pass one flat ` +
+          'Float32Array/Float64Array of n * features values',
+      );
+    }
+    const f = (X[0] as number[]).length;
+    if (f === 0) throw new RangeError(`${name}[0] is an empty row: rows must have one value per feature`);
     if (features !== undefined && f !== features) {
       throw new RangeError(`${name}[0] has ${f} values, the model takes ${features} features per row`);
     }
@@ -216,7 +233,8 @@ function* matrixSteps(
     for (let i = 0; i < n; i++) {
       if (i > 0 && i % rowsPerPiece === 0) yield;
       const row = X[i] as number[];
-      if (!Array.isArray(row) || row.length !== f) throw new RangeError(`${name}[${i}] must have ${f} values`);
+      if (!Array.isArray(row)) throw new TypeError(`${name}[${i}] must be an array of ${f} numbers, got ${describeTyped(row)}`);
+      if (row.length !== f) throw new RangeError(`${name}[${i}] has ${row.length} values, the rows before it ${f}`);
       for (let j = 0; j < f; j++) {
         const v = row[j];
         // numbers only: a plain assignment would make null and '' 0, true 1 and '2.5' 2.5
@@ -423,6 +441,8 @@ function checkFitOptions(options: unknown, fn: string): void {
   }
   const o = options as FitOptions & { epochs?: unknown };
   checkSignalOption(o.signal, `${fn}: options.signal`);
+  // before X is converted and checked (an X error hid a bad epochs)
+  if (o.epochs !== undefined) checkPositiveInt(o.epochs, `${fn}: options.epochs`);
   const v: unknown = o.validation;
   if (v != null && (typeof v !== 'object' || !('X' in v) || !('y' in v))) {
     throw new TypeError(`${fn}: options.validation must be an object { X, y } or null, got ${describeTyped(v)}`);
@@ -665,10 +685,14 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** The checks of a complete set of parameters (setParams runs them on what it is about to set). */
   private static validateOptions(o: NeuralNetClassifier['opts']): void {
-    if (!(typeof o.lr === 'number' && Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr must be a positive finite number, got ${o.lr}`);
+    if (typeof o.lr !== 'number') throw new TypeError(`lr must be a positive finite number, got ${describeTyped(o.lr)}`);
+    if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr must be a positive finite number, got ${o.lr}`);
     checkPositiveInt(o.maxEpochs, 'maxEpochs');
     checkPositiveInt(o.batchSize, 'batchSize');
-    if (o.trainSplit !== null && !(typeof o.trainSplit === 'number' && o.trainSplit >= 0 && o.trainSplit < 1))
+    if (o.trainSplit !== null && typeof o.trainSplit !== 'number') {
+      throw new TypeError(`trainSplit must be a fraction in [0, 1) or null, got ${describeTyped(o.trainSplit)}`);
+    }
+    if (o.trainSplit !== null && !(o.trainSplit >= 0 && o.trainSplit < 1))
       throw new RangeError(`trainSplit must be a fraction in [0, 1) or null, got ${o.trainSplit}`);
     checkSeed(o.seed, 'NeuralNetClassifier');
     if (o.dtype !== 'float32' && o.dtype !== 'float64') throw new RangeError(`dtype must be 'float32' or 'float64', got ${o.dtype}`);
@@ -881,7 +905,7 @@ export class NeuralNetClassifier implements TrainerView {
       const inputs = declaredInputs(this.module_!);
       if (inputs !== null && inputs !== features) {
         // a flat X whose values are whole rows of the model's width: the row count may be what differs
-        const flat = !Array.isArray(X) && !(X instanceof Tensor && X.shape.length === 2);
+        const flat = !Array.isArray(X) && !(X instanceof Tensor && X.shape.length >= 2);
         const asRows = flat && data.length % inputs === 0
           ? `; as rows of ${inputs}, X has ${data.length / inputs} rows for ${n} labels`
           : '';
@@ -936,7 +960,14 @@ export class NeuralNetClassifier implements TrainerView {
     // start) keeps the classes the model already has: a batch without the last class does not drop it.
     let maxLabel = !reinit && this.classes_ ? this.classes_.length - 1 : 0;
     for (let i = 0; i < n; i++) if (labels[i] > maxLabel) maxLabel = labels[i];
-    const labelClasses = Int32Array.from({ length: maxLabel + 1 }, (_, i) => i);
+    let maxValid = -1;
+    if (validY && options.validation) for (let i = 0; i < validY.length; i++) maxValid = Math.max(maxValid, validY[i]);
+    // A module that declares its outputs had every label checked against them above. Another one's labels are
+    // checked against the first forward pass's width, and the classes are built then: built here, one label of
+    // 2e9 took 100 s and 8 GB before that forward pass refused it.
+    const outputsKnown = declaredOutputs(this.module_!) !== null;
+    const classesUpTo = (max: number): Int32Array => Int32Array.from({ length: max + 1 }, (_, i) => i);
+    const labelClasses = outputsKnown ? classesUpTo(maxLabel) : null;
 
     const callbacks = this.activeCallbacks(o);
     const view = this as TrainerView;
@@ -948,7 +979,9 @@ export class NeuralNetClassifier implements TrainerView {
       restore();
       throw e;
     }
-    this.classes_ = labelClasses; // only now: a callback that refused the fit leaves a warm model's classes as they were
+    // only now: a callback that refused the fit leaves a warm model's classes as they were
+    if (labelClasses) this.classes_ = labelClasses;
+    let classesChecked = labelClasses !== null;
     this.fitFeatures = features;
 
     const bs = o.batchSize;
@@ -1038,6 +1071,12 @@ export class NeuralNetClassifier implements TrainerView {
               throw this.divergence(epoch, b + 1, 'forward pass', undefined, err);
             }
             classes = logits.shape[1] ?? classes;
+            if (!classesChecked) {
+              if (maxLabel >= classes) checkLabelRange(labels, classes, 'y', fn);
+              if (maxValid >= classes) checkLabelRange(validY!, classes, 'validation.y', fn);
+              this.classes_ = classesUpTo(maxLabel);
+              classesChecked = true;
+            }
             const loss = crossEntropy(logits, yb);
             lv = loss.item();
             if (!Number.isFinite(lv)) throw this.divergence(epoch, b + 1, 'loss', input);
