@@ -205,6 +205,99 @@ describeBrowser('reports in headless Chromium', () => {
       expect(await page.getAttribute(`polyline[data-i="${low}"]`, 'class')).not.toContain('hl');
       expect(problems).toEqual([]);
     });
+
+    test('hovering a line highlights it and its row until the pointer leaves (they stayed lit and piled up)', async () => {
+      await page.reload();
+      const lit = (): Promise<number[]> =>
+        page.$$eval('polyline.pc-line.hl, #pc-table tbody tr.hl', (els) => els.map((e) => Number(e.getAttribute('data-i'))));
+      for (const i of [0, 1, 2]) {
+        // a point on line i that no later-drawn line covers: the middle of its first segment, checked in the page
+        const at = await page.$eval(`polyline[data-i="${i}"]`, (l) => {
+          const pts = (l as unknown as SVGPolylineElement).points;
+          const svg = document.getElementById('pc-svg') as unknown as SVGSVGElement;
+          const pt = svg.createSVGPoint();
+          for (let k = 0; k + 1 < pts.length; k++) {
+            for (const f of [0.5, 0.3, 0.7, 0.2, 0.8]) {
+              pt.x = pts[k].x + f * (pts[k + 1].x - pts[k].x);
+              pt.y = pts[k].y + f * (pts[k + 1].y - pts[k].y);
+              const c = pt.matrixTransform(svg.getScreenCTM()!);
+              if (document.elementFromPoint(c.x, c.y) === l) return { x: c.x, y: c.y };
+            }
+          }
+          return null;
+        });
+        expect(at).not.toBeNull();
+        await page.mouse.move(at!.x, at!.y);
+        expect(await lit()).toEqual([i, i]);
+        await page.mouse.move(1, 1);
+        expect(await lit()).toEqual([]);
+      }
+      expect(problems).toEqual([]);
+    });
+  });
+
+  test('grid report: a brush on the n/a marker of a parameter says it keeps the rows without a value', async () => {
+    // a list of grids: lr set in the first rows only
+    const payload = makeGridPayload(5, 3);
+    payload.cvResults.forEach((r, i) => {
+      if (i < 4) {
+        r.param_lr = [0.01, 0.02, 0.05, 0.1][i];
+        (r.params as Record<string, unknown>).lr = r.param_lr;
+      }
+    });
+    await open('grid_na.html', gridReportHtml(payload as never));
+    const m = JSON.parse(await page.$eval('#pc-data', (e) => e.textContent!));
+    const a = m.axes.findIndex((ax: { key: string }) => ax.key === 'param_lr');
+    const ax = m.axes[a];
+    expect(ax.nullY).toBeGreaterThan(m.bottom);
+    const point = (y: number): Promise<{ x: number; y: number }> =>
+      page.evaluate(([sx, sy]) => {
+        const svg = document.getElementById('pc-svg') as unknown as SVGSVGElement;
+        const pt = svg.createSVGPoint();
+        pt.x = sx;
+        pt.y = sy;
+        const p = pt.matrixTransform(svg.getScreenCTM()!);
+        return { x: p.x, y: p.y };
+      }, [ax.x, y]);
+    const brush = async (y0: number, y1: number): Promise<void> => {
+      const p0 = await point(y0);
+      const p1 = await point(y1);
+      await page.mouse.move(p0.x, p0.y);
+      await page.mouse.down();
+      await page.mouse.move(p1.x, (p0.y + p1.y) / 2, { steps: 3 });
+      await page.mouse.move(p1.x, p1.y, { steps: 3 });
+      await page.mouse.up();
+    };
+    const missing = payload.cvResults.flatMap((r, i) => (r.param_lr === undefined ? [i] : []));
+    await brush(ax.nullY - 5, ax.nullY + 3);
+    expect(await page.textContent('#pc-filters')).toBe('lr ∈ n/a'); // was 'lr ∈ 0 – 0'
+    const shown = await page.$$eval('#pc-table tbody tr', (trs) =>
+      trs.filter((tr) => !(tr as HTMLElement).hidden).map((tr) => Number(tr.getAttribute('data-i'))));
+    expect(shown.sort((p, q) => p - q)).toEqual(missing);
+    // a brush over the whole axis and the marker names both
+    await page.click('#pc-reset');
+    await brush(m.top - 4, ax.nullY + 3);
+    expect(await page.textContent('#pc-filters')).toMatch(/^lr ∈ [\d.e-]+ – [\d.e-]+ or n\/a$/);
+    expect(problems).toEqual([]);
+  });
+
+  test('grid report: a chart wider than the window scrolls in its box at full size (it was shrunk to fit)', async () => {
+    const payload = makeGridPayload(9, 10);
+    await open('grid_wide.html', gridReportHtml(payload as never));
+    const r = await page.evaluate(() => {
+      const svg = document.getElementById('pc-svg')!;
+      const wrap = svg.closest('.pc-wrap')!;
+      return {
+        drawn: svg.getBoundingClientRect().width,
+        width: Number(svg.getAttribute('width')),
+        scroll: wrap.scrollWidth,
+        box: wrap.clientWidth,
+      };
+    });
+    expect(r.width).toBeGreaterThan(1400);
+    expect(r.drawn).toBeCloseTo(r.width, 0);
+    expect(r.scroll).toBeGreaterThan(r.box);
+    expect(problems).toEqual([]);
   });
 
   test('training report: loads cleanly and draws its curves', async () => {

@@ -278,7 +278,7 @@ describe('argument checks: named errors before any work or writing', () => {
   });
 
   test('GIF delayMs of the wrong type is a TypeError', () => {
-    const svg = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 50, height: 40 });
+    const svg = lineChart({ series: [{ label: 'a', x: [0, 1], y: [0, 1] }], width: 100, height: 80 });
     expect(() => svgFramesToGif([svg], { delayMs: '100' as never })).toThrow(TypeError);
     expect(() => svgFramesToGif([svg], { delayMs: 5 })).toThrow(RangeError);
   });
@@ -302,7 +302,7 @@ describe('argument checks: named errors before any work or writing', () => {
   });
 
   test("a GIF of activationAnimation's output keeps its frameSeconds and pingPong", () => {
-    const size = { points: 21, width: 120, height: 80 };
+    const size = { points: 21, width: 120, height: 110 };
     const anim = activationAnimation('swish', { values: [0.5, 1, 2, 3], ...size, frameSeconds: 0.5, pingPong: false });
     const file = path.join(dir, 'timing.gif');
     writeAnimation(file, anim);
@@ -331,7 +331,7 @@ describe('argument checks: named errors before any work or writing', () => {
 
   test.each([0, NaN, -1, 'x', 100])('frameSeconds %p: named error', (v) => {
     expect(() => activationAnimation('swish', { points: 5, frameSeconds: v as number })).toThrow(/frameSeconds/);
-    const anim = activationAnimation('swish', { values: [1, 2], points: 5, width: 50, height: 40 });
+    const anim = activationAnimation('swish', { values: [1, 2], points: 5, width: 100, height: 110 });
     const file = path.join(dir, 'bad-fs.gif');
     expect(() => writeAnimation(file, anim, { frameSeconds: v as number })).toThrow(/frameSeconds/);
     expect(fs.existsSync(file)).toBe(false);

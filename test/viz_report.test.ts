@@ -185,6 +185,19 @@ describe('grid report', () => {
     expect(m.rows[0].values[m.axes[fit].column]).toBeNull();
   });
 
+  test('the rank axis runs from rank 1 to the last rank (a nice domain showed rank 0 and ranks past the last)', () => {
+    for (const n of [3, 12, 300]) {
+      const payload = makeGridPayload(3, 2, Array.from({ length: n }, (_, i) => `act${i}`));
+      const m = buildParcoords(payload.cvResults);
+      const rank = m.axes.find((a) => a.key === 'rank_test_score')!;
+      const ranks = payload.cvResults.map((r) => r.rank_test_score as number);
+      expect(rank.domain).toEqual([Math.max(...ranks), Math.min(...ranks)]);
+      const labels = rank.ticks.map((t) => Number(t.label));
+      expect(Math.min(...labels)).toBeGreaterThanOrEqual(1);
+      expect(Math.max(...labels)).toBeLessThanOrEqual(Math.max(...ranks));
+    }
+  });
+
   test('labels and validation', () => {
     expect(paramLabel({ name: 'leaky_relu', alpha: 0.05 })).toBe('leaky_relu(α=0.05)');
     expect(paramLabel({ name: 'gelu' })).toBe('gelu');

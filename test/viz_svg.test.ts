@@ -1,5 +1,5 @@
 /** The chart module: scales, nice ticks, paths, and the structure of the SVG it writes. */
-import { formatTick, linearScale, lineChart, linePath, niceDomain, niceStep, simplify, stepDecimals, ticks, esc } from '../lib/viz/svg';
+import { formatTick, linearScale, lineChart, linePath, niceDomain, niceStep, simplify, stepDecimals, ticks, esc, textWidth } from '../lib/viz/svg';
 import { axisInverse, elements, pathPoints, prng, unescapeAttr } from './viz_helpers';
 
 describe('nice ticks', () => {
@@ -80,7 +80,28 @@ describe('scales and paths', () => {
   test('linePath breaks at non-finite points', () => {
     const id = linearScale([0, 1], [0, 1]);
     const d = linePath([0, 1, 2, 3, 4, 5], [0, 1, NaN, 3, Infinity, 5], id, id);
-    expect(d).toBe('M0,0L1,1M3,3M5,5');
+    // a lone finite point is a short dash around it (a bare M draws nothing)
+    expect(d).toBe('M0,0L1,1M1.5,3L4.5,3M3.5,5L6.5,5');
+  });
+
+  test('a chart too small for its margins is a RangeError naming the size (it drew the y axis upside down)', () => {
+    const series = [{ label: 'a', x: [0, 1], y: [0, 1] }];
+    expect(() => lineChart({ series, width: 720, height: 80, title: 't', xLabel: 'x' })).toThrow(
+      new RangeError('height 80 leaves no room for the plot area (the title and axis labels take 84 px): give at least 104'),
+    );
+    expect(() => lineChart({ series, width: 60, height: 450 })).toThrow(/^width 60 leaves no room for the plot area/);
+    expect(lineChart({ series, width: 720, height: 104, title: 't', xLabel: 'x' })).toContain('<svg');
+  });
+
+  test('x tick labels never overlap: fewer ticks while the widest label does not fit between two', () => {
+    for (const [lo, hi] of [[1000, 1000.001], [-1e30, 1e30], [-123456, 123456], [0, 1]]) {
+      const svg = lineChart({ series: [{ label: 'a', x: [lo, hi], y: [0, 1] }], width: 720, height: 450 });
+      const xs = [...svg.matchAll(/<g class="tick" data-value="[^"]*"><line x1="([\d.]+)"[^>]*\/><text [^>]*>([^<]*)<\/text>/g)]
+        .filter((m) => svg.indexOf('x-axis') < m.index! && m.index! < svg.indexOf('y-axis'))
+        .map((m) => ({ x: Number(m[1]), w: textWidth(m[2], 12) }));
+      expect(xs.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < xs.length; i++) expect(xs[i].x - xs[i - 1].x).toBeGreaterThanOrEqual((xs[i].w + xs[i - 1].w) / 2);
+    }
   });
 
   test('simplify keeps the ends and stays within the tolerance', () => {

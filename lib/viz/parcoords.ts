@@ -156,7 +156,8 @@ export function buildParcoords(rows: Array<Record<string, unknown>>, options: { 
     const lo = nums.length ? Math.min(...nums) : 0;
     const hi = nums.length ? Math.max(...nums) : 1;
     const isRank = col.key.startsWith('rank_');
-    const [d0, d1] = niceDomain(lo, hi, 5);
+    // ranks run from 1 to the last one (a nice domain showed a rank 0 and ranks past the last)
+    const [d0, d1] = isRank && hi > lo ? [lo, hi] : niceDomain(lo, hi, 5);
     const domain: [number, number] = isRank ? [d1, d0] : [d0, d1]; // rank 1 (best) at the top
     const sy = linearScale(domain, [bottom, top]);
     const tv = ticks(d0, d1, 5, { integer: isRank });

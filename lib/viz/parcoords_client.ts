@@ -32,10 +32,16 @@ export const PARCOORDS_CLIENT_JS = String.raw`
       var cats = ax.ticks.filter(function (t) { return t.y >= b[0] - 0.5 && t.y <= b[1] + 0.5; }).map(function (t) { return t.label; });
       return cats.length ? '{' + cats.join(', ') + '}' : '{}';
     }
-    var d = ax.domain, t0 = model.top, t1 = model.bottom;
-    var inv = function (y) { return d[0] + (t1 - y) / (t1 - t0) * (d[1] - d[0]); };
-    var v0 = inv(Math.min(Math.max(b[1], t0), t1)), v1 = inv(Math.min(Math.max(b[0], t0), t1));
-    return fmt(Math.min(v0, v1)) + ' – ' + fmt(Math.max(v0, v1));
+    var d = ax.domain, t0 = model.top, t1 = model.bottom, parts = [];
+    // the range the brush covers on the axis (none when it lies below it, on the n/a marker only), and n/a
+    // when it covers the marker of the rows without a value (apply() keeps those rows)
+    if (b[1] >= t0 - 0.5 && b[0] <= t1 + 0.5) {
+      var inv = function (y) { return d[0] + (t1 - y) / (t1 - t0) * (d[1] - d[0]); };
+      var v0 = inv(Math.min(Math.max(b[1], t0), t1)), v1 = inv(Math.min(Math.max(b[0], t0), t1));
+      parts.push(fmt(Math.min(v0, v1)) + ' – ' + fmt(Math.max(v0, v1)));
+    }
+    if (ax.nullY !== undefined && ax.nullY !== null && ax.nullY >= b[0] - 0.5 && ax.nullY <= b[1] + 0.5) parts.push('n/a');
+    return parts.length ? parts.join(' or ') : '{}';
   }
   function apply() {
     var keys = Object.keys(brushes), shown = 0;
@@ -134,17 +140,18 @@ export const PARCOORDS_CLIENT_JS = String.raw`
   }
   select.addEventListener('change', function () { recolor(Number(select.value)); });
 
-  // Hover: a row lights up its line and the other way round.
-  function highlight(i, on) {
+  // Hover: a row lights up its line and the other way round. A row's line is also raised above the others; a
+  // hovered line is not moved (moving the element under the pointer lost its mouseleave: highlights stuck).
+  function highlight(i, on, raise) {
     var l = lineOf[i];
     l.classList.toggle('hl', on);
     rowOf[i].classList.toggle('hl', on);
-    if (on) l.parentNode.appendChild(l);
+    if (on && raise) l.parentNode.appendChild(l);
   }
   Object.keys(rowOf).forEach(function (i) {
-    rowOf[i].addEventListener('mouseenter', function () { highlight(i, true); });
+    rowOf[i].addEventListener('mouseenter', function () { highlight(i, true, true); });
     rowOf[i].addEventListener('mouseleave', function () { highlight(i, false); });
-    lineOf[i].addEventListener('mouseenter', function () { highlight(i, true); });
+    lineOf[i].addEventListener('mouseenter', function () { highlight(i, true, false); });
     lineOf[i].addEventListener('mouseleave', function () { highlight(i, false); });
   });
   apply();

@@ -53,7 +53,7 @@ export function candidateLabel(row: Record<string, unknown>): string {
 
 const GRID_CSS = `
 .pc-wrap{overflow-x:auto}
-svg.parcoords{display:block;max-width:100%;height:auto;user-select:none;-webkit-user-select:none}
+svg.parcoords{display:block;height:auto;user-select:none;-webkit-user-select:none}
 svg.parcoords .pc-line{stroke-opacity:.85;transition:stroke-opacity .1s}
 svg.parcoords .pc-line.dimmed{stroke:#cfcfcf;stroke-opacity:.35}
 svg.parcoords .pc-line.hl{stroke-width:4;stroke-opacity:1}

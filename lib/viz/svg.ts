@@ -198,7 +198,9 @@ export function linePath(x: ArrayLike<number>, y: ArrayLike<number>, sx: Scale, 
   let run: Array<[number, number]> = [];
   const flush = (): void => {
     const pts = tolerance > 0 ? simplify(run, tolerance) : run;
-    pts.forEach(([a, b], i) => parts.push(`${i === 0 ? 'M' : 'L'}${px(a)},${px(b)}`));
+    // a lone finite point: a short dash around it (a bare M draws nothing)
+    if (pts.length === 1) parts.push(`M${px(pts[0][0] - 1.5)},${px(pts[0][1])}L${px(pts[0][0] + 1.5)},${px(pts[0][1])}`);
+    else pts.forEach(([a, b], i) => parts.push(`${i === 0 ? 'M' : 'L'}${px(a)},${px(b)}`));
     run = [];
   };
   const n = Math.min(x.length, y.length);
@@ -374,19 +376,37 @@ export function lineChart(o: ChartOptions): string {
   const [yr0, yr1] = o.yDomain ?? niceDomain(...extent(o.series, 'y'), 6);
   const xDomain: [number, number] = isDegenerate(xd0, xd1) ? niceDomain(xd0, xd1) : [xd0, xd1];
   const yDomain: [number, number] = isDegenerate(yr0, yr1) ? niceDomain(yr0, yr1) : [yr0, yr1];
-  const xt = ticks(xDomain[0], xDomain[1], Math.max(2, Math.round(width / 90)), { integer: o.xInteger });
   const yt = ticks(yDomain[0], yDomain[1], Math.max(2, Math.round(height / 60)));
   const yLabels = yt.map((v) => formatTick(v, yt));
-  const xLabels = xt.map((v) => formatTick(v, xt));
+  const left = 14 + Math.max(...yLabels.map((s) => textWidth(s, fs)), 10) + (o.yLabel ? 22 : 0);
+  // x ticks: about one per 90 px, fewer while the widest label and a gap do not fit between two ticks (long
+  // labels such as 1000.0001 overlapped)
+  let xt: number[] = [];
+  let xLabels: string[] = [];
+  let right = 16;
+  for (let count = Math.max(2, Math.round(width / 90)); ; count = Math.max(2, Math.floor(count * 0.75))) {
+    xt = ticks(xDomain[0], xDomain[1], count, { integer: o.xInteger });
+    xLabels = xt.map((v) => formatTick(v, xt));
+    right = 16 + Math.max(0, textWidth(xLabels[xLabels.length - 1] ?? '', fs) / 2 - 8);
+    const spacing = (width - left - right) / Math.max(1, xt.length - 1);
+    if (count === 2 || Math.max(...xLabels.map((t) => textWidth(t, fs))) + 8 <= spacing) break;
+  }
   const titleH = o.title ? (o.subtitle ? 48 : 34) : 12;
-  const L: Layout = {
-    width,
-    height,
-    top: titleH,
-    right: 16 + Math.max(0, textWidth(xLabels[xLabels.length - 1] ?? '', fs) / 2 - 8),
-    bottom: o.xLabel ? 50 : 30,
-    left: 14 + Math.max(...yLabels.map((s) => textWidth(s, fs)), 10) + (o.yLabel ? 22 : 0),
-  };
+  const L: Layout = { width, height, top: titleH, right, bottom: o.xLabel ? 50 : 30, left };
+  // the margins must leave a plot area: a small height drew the y axis upside down (a negative clip rect)
+  const minArea = 20;
+  if (width - L.left - L.right < minArea) {
+    throw new RangeError(
+      `width ${width} leaves no room for the plot area (the axis labels take ${Math.ceil(L.left + L.right)} px): ` +
+        `give at least ${Math.ceil(L.left + L.right + minArea)}`,
+    );
+  }
+  if (height - L.top - L.bottom < minArea) {
+    throw new RangeError(
+      `height ${height} leaves no room for the plot area (the title and axis labels take ${L.top + L.bottom} px): ` +
+        `give at least ${L.top + L.bottom + minArea}`,
+    );
+  }
   const x0 = L.left;
   const x1 = width - L.right;
   const y0 = height - L.bottom;
