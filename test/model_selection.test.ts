@@ -1938,6 +1938,12 @@ describe('a search uses the estimator as it was at its start; one run at a time;
       onFit: () => void base2.setParams({ lr: 0.5 }),
     });
     expect(cv2.test_score).toEqual(cv.test_score);
+    // refitBest refits the estimator as that fit took it, as fit's own refit does
+    const base3 = estimator();
+    const gs3 = new GridSearchCV(base3, { lr: [0.01] }, { ...opts, onFit: () => void base3.setParams({ lr: 0.5, maxEpochs: 1 }) });
+    await gs3.fit(small.X, small.y);
+    const refit = await gs3.refitBest(small.X, small.y);
+    expect(refit.getParams()).toMatchObject({ lr: 0.01, maxEpochs: 2 });
   });
 
   test('a second fit or refitBest of a search while one runs is refused (the results of two runs mixed)', async () => {

@@ -2081,3 +2081,71 @@ describe(`X and labels checked as given: tensor shapes, row types, option types,
     );
   });
 });
+
+describe(`classes of a module without declared outputs; validation chunks of library modules (${backend().name})`, () => {
+  class Net extends nn.Module {
+    l: nn.Linear;
+    constructor(p: { k: number; seed: number }) {
+      super();
+      this.l = new nn.Linear(4, p.k, { seed: p.seed });
+    }
+    forward(x: Tensor): Tensor {
+      return this.l.forward(x);
+    }
+  }
+  const n = 30;
+  const X = new Float32Array(n * 4).map((_, i) => Math.sin(i));
+  const y3 = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const y2 = y3.map((v) => v % 2);
+
+  test('a rebuilt model stopped before its first batch has no classes (not the last model\'s); they follow the outputs', async () => {
+    const net = new NeuralNetClassifier({ module: Net, moduleParams: { k: 3 }, maxEpochs: 1, batchSize: 8, verbose: 0, trainSplit: null });
+    await net.fit(X, y3);
+    expect(Array.from(net.classes_!)).toEqual([0, 1, 2]);
+    const ac = new AbortController();
+    net.setParams({ moduleParams: { k: 2 }, callbacks: [{ onTrainBegin: () => ac.abort() }] });
+    await expect(net.fit(X, y2, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(net.classes_).toBeNull(); // was [0, 1, 2] with a 2-output module
+    net.setParams({ callbacks: [] });
+    await net.partialFit(X, y2);
+    expect(Array.from(net.classes_!)).toEqual([0, 1]);
+  });
+
+  (backend().name === 'native' ? test : test.skip)('an MLP of swish (whose module class has its own forward) is validated in chunks', async () => {
+    const spy = jest.spyOn(nn.MLP.prototype, 'forward');
+    try {
+      const c = new NeuralNetClassifier({
+        moduleParams: { inputs: 4, hidden: [8], outputs: 3, activation: 'swish' },
+        maxEpochs: 1,
+        batchSize: 10,
+        verbose: 0,
+      });
+      await c.fit(Float32Array.from({ length: 4 * 600 }, (_, i) => Math.sin(i)), Int32Array.from({ length: 600 }, (_, i) => i % 3));
+      // 120 validation rows in batches of 10: one forward over all of them (it was 12 of 10 rows)
+      const rows = spy.mock.calls.map((args) => (args[0] as Tensor).shape[0]);
+      expect(rows).toContain(120);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('forward(X, n) with a tensor of another row count names n, not labels', () => {
+    const c = new NeuralNetClassifier({ moduleParams: { inputs: 4, hidden: [3], outputs: 2 }, verbose: 0 });
+    c.initialize();
+    expect(() => c.forward(tensor(X.subarray(0, 20), { shape: [5, 4] }), 3)).toThrow(
+      new RangeError('X has shape [5, 4]: 5 rows, not the n = 3 asked for'),
+    );
+    expect(c.forward(tensor(X.subarray(0, 20), { shape: [5, 4] }), 5).n).toBe(5);
+  });
+
+  test('streamFor refuses a purpose that is no integer in [0, 1023] (a typo gave the weights\' stream)', () => {
+    expectErrors([
+      [() => streamFor(3, 'dropout' as never), TypeError, /streamFor: 'purpose' must be an integer .*got string "dropout"/],
+      [() => streamFor(3, undefined as never), TypeError, /streamFor: 'purpose' must be an integer/],
+      [() => streamFor(3, -1), RangeError, /streamFor: 'purpose' must be an integer in \[0, 1023\], got -1/],
+      [() => streamFor(3, 1.5), RangeError, /got 1.5/],
+      [() => streamFor(3, 1e5), RangeError, /got 100000/],
+    ]);
+    expect(streamFor(3, 1023).nextUint32()).not.toBe(new Rng(3).nextUint32());
+  });
+});

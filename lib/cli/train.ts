@@ -342,6 +342,7 @@ export function validSplitProblem(
     return null;
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    return e.message;
+    // the k-fold split's own reason (the CLI's message says the fraction itself)
+    return e.cause instanceof RangeError ? e.cause.message : e.message;
   }
 }

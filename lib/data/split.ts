@@ -240,7 +240,9 @@ export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { trai
       fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
-      throw new RangeError(`trainValidSplit: validFraction ${f} takes the first of ${k} folds, and ${e.message}`);
+      throw new RangeError(`trainValidSplit: validFraction ${f} takes the first of ${k} folds, and ${e.message}`, {
+        cause: e,
+      });
     }
     return { train: fold.train, valid: fold.test };
   }

@@ -653,6 +653,8 @@ export class GridSearchCV {
   }
 
   #running = false;
+  /** The estimator as the last fit took it (its folds and refit used it): refitBest refits it. */
+  #base: NeuralNetClassifier | null = null;
 
   private async run(
     X: FloatArray | number[][],
@@ -666,6 +668,7 @@ export class GridSearchCV {
     // The estimator as it is now, for every fold and the refit: a setParams on it while the search runs changes
     // nothing in this search (as on workers, which are sent its parameters once; as scikit-learn's clone at fit).
     const base = this.estimator.clone();
+    this.#base = base;
     const labels = asLabels(y);
     const { data, features } = await matrixFor(base, this.candidates, X, labels, false, signal);
     const folds = foldsOf(resolveCv(this.options.cv), labels);
@@ -700,6 +703,7 @@ export class GridSearchCV {
   }
 
   private resetResults(): void {
+    this.#base = null;
     this.cvResults = [];
     this.bestParams = null;
     this.bestScore = null;
@@ -730,7 +734,7 @@ export class GridSearchCV {
     if (this.bestParams === null) throw new Error('refitBest needs the results of fit first');
     this.#running = true;
     try {
-      return await this.refit(this.estimator, X, asLabels(y), signal, verbose);
+      return await this.refit(this.#base ?? this.estimator, X, asLabels(y), signal, verbose);
     } finally {
       this.#running = false;
     }

@@ -472,9 +472,15 @@ function checkBatchNormBatches(
   );
 }
 
-/** Modules whose eval-mode output for a row depends on that row only, as long as their forward is the library's. */
-const ROWWISE = [nn.Linear, nn.Activation, nn.PReLU, nn.Dropout, nn.Identity, nn.Flatten, nn.Sequential, nn.MLP,
-  nn.BatchNorm1d] as const;
+/**
+ * Library modules whose eval-mode output for a row depends on that row only (a BatchNorm1d with running
+ * statistics), as instances of these very classes (not of a user's subclass) with their class's forward.
+ */
+const ROWWISE: ReadonlySet<unknown> = new Set([
+  nn.Linear, nn.Activation, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softsign, nn.Softplus, nn.LeakyReLU, nn.ELU, nn.CELU,
+  nn.SELU, nn.GELU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.ReLU6, nn.SiLU, nn.Swish, nn.PReLU, nn.Dropout,
+  nn.Identity, nn.Flatten, nn.Sequential, nn.MLP, nn.BatchNorm1d,
+]);
 
 /**
  * Whether the module's eval-mode output row i depends on input row i only, so rows can be computed in chunks of
@@ -482,9 +488,10 @@ const ROWWISE = [nn.Linear, nn.Activation, nn.PReLU, nn.Dropout, nn.Identity, nn
  * rows; a BatchNorm without running statistics does (it normalizes by the batch it is given).
  */
 function rowwise(module: nn.Module): boolean {
-  return module.namedModules().every(([, m]) =>
-    ROWWISE.some((C) => m instanceof C && m.forward === C.prototype.forward) &&
-    !(m instanceof nn.BatchNorm1d && !m.runningMean));
+  return module.namedModules().every(([, m]) => {
+    const C = m.constructor as { prototype: nn.Module };
+    return ROWWISE.has(C) && m.forward === C.prototype.forward && !(m instanceof nn.BatchNorm1d && !m.runningMean);
+  });
 }
 
 /** Modules whose output has their input's width (elementwise, or per feature): they pass the width on. */
@@ -979,8 +986,10 @@ export class NeuralNetClassifier implements TrainerView {
       restore();
       throw e;
     }
-    // only now: a callback that refused the fit leaves a warm model's classes as they were
+    // only now: a callback that refused the fit leaves a warm model's classes as they were; a rebuilt module whose
+    // outputs are known only at its first forward pass has no classes until then (not the last model's)
     if (labelClasses) this.classes_ = labelClasses;
+    else if (reinit) this.classes_ = null;
     let classesChecked = labelClasses !== null;
     this.fitFeatures = features;
 
@@ -1074,7 +1083,8 @@ export class NeuralNetClassifier implements TrainerView {
             if (!classesChecked) {
               if (maxLabel >= classes) checkLabelRange(labels, classes, 'y', fn);
               if (maxValid >= classes) checkLabelRange(validY!, classes, 'validation.y', fn);
-              this.classes_ = classesUpTo(maxLabel);
+              // (a warm model's classes past the outputs: its module changed since; the outputs bound them)
+              this.classes_ = classesUpTo(Math.min(maxLabel, classes - 1));
               classesChecked = true;
             }
             const loss = crossEntropy(logits, yb);
@@ -1339,6 +1349,9 @@ export class NeuralNetClassifier implements TrainerView {
     }
     // the fitted module's dtype: a setParams({ dtype }) since applies at the next fit
     const dtype = (this.built?.dtype ?? this.opts.dtype) as 'float32' | 'float64';
+    if (n !== undefined && X instanceof Tensor && X.shape.length >= 2 && X.shape[0] !== n) {
+      throw new RangeError(`X has shape [${X.shape.join(', ')}]: ${X.shape[0]} rows, not the n = ${n} asked for`);
+    }
     const { data } = asMatrix(X, count, dtype, 'X', features);
     // as fit refuses them: NaN/Infinity inputs would give NaN probabilities and an arbitrary class, not an error
     checkFinitePiece(data, 0, data.length, features, 'X', '', X);

@@ -244,9 +244,18 @@ const JUMP = [0x8764000b, 0xf542d2d3, 0x6fa035c3, 0x77f2db5b] as const;
  */
 export const Purpose = { weights: 0, shuffle: 1, dropout: 2 } as const;
 
-/** The stream of `seed` for `purpose` (see Purpose). */
-export function streamFor(seed: number, purpose: number, where = 'Rng'): Rng {
+/** The largest purpose streamFor takes (each one more is a jump: ~3 us). */
+const MAX_PURPOSE = 1023;
+
+/** The stream of `seed` for `purpose` (see Purpose; other integers up to 1023 for a user's own streams). */
+export function streamFor(seed: number, purpose: number, where = 'streamFor'): Rng {
   checkSeed(seed, where);
+  if (typeof purpose !== 'number') {
+    throw new TypeError(`streamFor: 'purpose' must be an integer (Purpose.weights/shuffle/dropout), got ${describeTyped(purpose)}`);
+  }
+  if (!Number.isInteger(purpose) || purpose < 0 || purpose > MAX_PURPOSE) {
+    throw new RangeError(`streamFor: 'purpose' must be an integer in [0, ${MAX_PURPOSE}], got ${purpose}`);
+  }
   const r = new Rng(seed);
   for (let i = 0; i < purpose; i++) r.jump();
   return r;
