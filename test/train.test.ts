@@ -2149,3 +2149,59 @@ describe(`classes of a module without declared outputs; validation chunks of lib
     expect(streamFor(3, 1023).nextUint32()).not.toBe(new Rng(3).nextUint32());
   });
 });
+
+describe('History best flags', () => {
+  const rec = (epoch: number, train: number, valid: number | null, acc: number | null) => ({
+    epoch,
+    train_loss: train,
+    valid_loss: valid,
+    valid_acc: acc,
+    dur: 0,
+    train_batch_count: 1,
+    valid_batch_count: 0,
+    batches: [],
+  });
+
+  test('each flag says the value beats every earlier number (NaN, null skipped), also after the epochs were edited', () => {
+    const r = new Rng(3);
+    const pick = (): number | null => {
+      const u = r.random();
+      return u < 0.1 ? NaN : u < 0.2 ? null : Math.round(r.random() * 20) / 10;
+    };
+    const h = new History();
+    const brute = (key: 'train_loss' | 'valid_loss' | 'valid_acc', lower: boolean, upTo: number): boolean | null => {
+      const v = h.epochs[upTo][key] as number | null;
+      if (v === null || Number.isNaN(v)) return key === 'train_loss' ? false : null;
+      return h.epochs.slice(0, upTo).every((p) => {
+        const pv = p[key] as number | null;
+        return pv === null || Number.isNaN(pv) || (lower ? v < pv : v > pv);
+      });
+    };
+    for (let i = 0; i < 400; i++) {
+      if (i === 200) h.epochs.splice(50, 100); // edited from outside: the bests are rebuilt
+      h.push(rec(i + 1, (pick() ?? 1) as number, pick(), pick()));
+      const k = h.epochs.length - 1;
+      expect([h.epochs[k].train_loss_best, h.epochs[k].valid_loss_best, h.epochs[k].valid_acc_best]).toEqual([
+        brute('train_loss', true, k) === true,
+        brute('valid_loss', true, k),
+        brute('valid_acc', false, k),
+      ]);
+    }
+  });
+
+  test('push reads no earlier record (it compared with every one: a fit of E epochs was O(E^2))', () => {
+    const h = new History();
+    for (let i = 0; i < 50; i++) h.push(rec(i + 1, 2 - i / 100, 1, 0.5));
+    h.push(rec(51, 1, 1, 0.5)); // the bests are known from here on
+    let reads = 0;
+    for (const e of h.epochs) {
+      for (const key of ['train_loss', 'valid_loss', 'valid_acc']) {
+        const v = e[key];
+        Object.defineProperty(e, key, { get: () => (reads++, v), enumerable: true, configurable: true });
+      }
+    }
+    for (let i = 0; i < 100; i++) h.push(rec(52 + i, 0.5 - i / 1000, 0.9, 0.6));
+    expect(reads).toBe(0);
+    expect(h.epochs.slice(51).every((e) => e.train_loss_best)).toBe(true);
+  });
+});
