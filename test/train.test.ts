@@ -2205,3 +2205,35 @@ describe('History best flags', () => {
     expect(h.epochs.slice(51).every((e) => e.train_loss_best)).toBe(true);
   });
 });
+
+describe(`predict and score run chunk by chunk (${backend().name})`, () => {
+  test('predict gives the argmax of forward without keeping the n x classes logits; a bad row is named', async () => {
+    const r = new Rng(2);
+    const n = 9000; // three chunks of 4096 rows
+    const X = Float32Array.from({ length: n * 6 }, () => r.normal());
+    const y = Int32Array.from({ length: n }, (_, i) => i % 5);
+    const c = new NeuralNetClassifier({ moduleParams: { inputs: 6, hidden: [8], outputs: 5 }, maxEpochs: 1, verbose: 0 });
+    await c.fit(X, y);
+    const { data, classes } = c.forward(X);
+    const want = Int32Array.from({ length: n }, (_, i) => {
+      let b = 0;
+      for (let j = 1; j < classes; j++) if (data[i * classes + j] > data[i * classes + b]) b = j;
+      return b;
+    });
+    const spy = jest.spyOn(c, 'forward');
+    try {
+      expect(Array.from(c.predict(X))).toEqual(Array.from(want));
+      expect(c.score(X, y)).toBe(want.filter((p, i) => p === y[i]).length / n);
+      expect(spy).not.toHaveBeenCalled(); // forward keeps the whole matrix; predict and score need one chunk
+    } finally {
+      spy.mockRestore();
+    }
+    // an output that overflows in the third chunk names its row
+    const big = X.slice();
+    // (each input at 3e38 with the sign of its first hidden unit's weight: that unit overflows to Infinity)
+    const w = c.getWeights()['fc1.weight'];
+    for (let k = 0; k < 6; k++) big[8500 * 6 + k] = Math.sign(w[k]) * 3e38;
+    expect(() => c.predict(big)).toThrow(/^X\[8500\]: the model's output is/);
+    expect(Array.from(c.predict(X.subarray(0, 0)))).toEqual([]);
+  });
+});

@@ -1318,22 +1318,35 @@ export class NeuralNetClassifier implements TrainerView {
    * Tensor) of n * inputs values, an n x inputs Tensor, or an array of rows; no rows give an empty result.
    */
   forward(X: FloatArray | number[][] | Tensor, n?: number): { data: FloatArray; n: number; classes: number } {
+    return this.inEvalMode((module) => this.forwardEval(module, X, n));
+  }
+
+  /**
+   * `run` with the fitted module in eval mode. predict() in a fit's pause (a service answering while it retrains)
+   * must not leave the module in eval mode for the rest of that epoch (no dropout, BatchNorm on running
+   * statistics): the mode is put back at the end.
+   */
+  private inEvalMode<T>(run: (module: nn.Module) => T): T {
     const module = this.requireFitted();
-    // predict() in a fit's pause (a service answering while it retrains) must not leave the module in eval mode
-    // for the rest of that epoch (no dropout, BatchNorm on running statistics): the mode is put back at the end
     const modes = [...module.modules()].map((m) => [m, m.training] as const);
     module.eval();
     try {
-      return this.forwardEval(module, X, n);
+      return run(module);
     } finally {
       for (const [m, training] of modes) m.training = training;
     }
   }
 
+  /**
+   * The logits of X (rows checked as forward documents), n x classes; with `each`, handed over chunk by chunk
+   * (`from`: the chunk's first row) and not kept: predict and score need one row of them at a time (1M rows of
+   * 1000 classes are 4 GB).
+   */
   private forwardEval(
     module: nn.Module,
     X: FloatArray | number[][] | Tensor,
     n: number | undefined,
+    each?: (logits: FloatArray, from: number, classes: number, n: number) => void,
   ): { data: FloatArray; n: number; classes: number } {
     const features = this.inputFeatures(X);
     const matrix = X instanceof Tensor && X.shape.length === 2;
@@ -1363,11 +1376,15 @@ export class NeuralNetClassifier implements TrainerView {
         const to = Math.min(count, from + chunk);
         const logits = module.forward(tensor(data.subarray(from * features, to * features), { shape: [to - from, features], dtype, copy: false }));
         classes = logits.shape[1];
+        this.checkFiniteOutput(logits.data, classes, from);
+        if (each) {
+          each(logits.data, from, classes, count);
+          continue;
+        }
         if (!out) out = new (data instanceof Float32Array ? Float32Array : Float64Array)(count * classes);
         out.set(logits.data, from * classes);
       }
     });
-    if (out) this.checkFiniteOutput(out, classes);
     return { data: out ?? alloc(dtype, 0), n: count, classes };
   }
 
@@ -1375,7 +1392,7 @@ export class NeuralNetClassifier implements TrainerView {
    * Logits must be finite: NaN ones (weights a diverged fit left, or an activation that overflowed) would give NaN
    * probabilities and class 0 for every row, and Infinity ones NaN probabilities.
    */
-  private checkFiniteOutput(logits: FloatArray, classes: number): void {
+  private checkFiniteOutput(logits: FloatArray, classes: number, firstRow = 0): void {
     const i = firstNonFinite(logits);
     if (i < 0) return;
     const bad = nonFiniteState(this.module_!);
@@ -1385,7 +1402,7 @@ export class NeuralNetClassifier implements TrainerView {
           'before predicting',
       );
     }
-    const row = Math.floor(i / Math.max(1, classes));
+    const row = firstRow + Math.floor(i / Math.max(1, classes));
     throw new RangeError(
       `X[${row}]: the model's output is ${logits[i]} (finite weights: an activation or product overflowed); ` +
         'scale the inputs',
@@ -1407,9 +1424,15 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** Predicted class per row. */
   predict(X: FloatArray | number[][] | Tensor): Int32Array {
-    const { data, n, classes } = this.forward(X);
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = argmaxRow(data, i * classes, classes);
+    let out = new Int32Array(0);
+    this.inEvalMode((module) => {
+      const { n } = this.forwardEval(module, X, undefined, (logits, from, classes, count) => {
+        if (from === 0) out = new Int32Array(count);
+        const rows = classes > 0 ? logits.length / classes : 0;
+        for (let i = 0; i < rows; i++) out[from + i] = argmaxRow(logits, i * classes, classes);
+      });
+      if (out.length !== n) out = new Int32Array(n); // no rows
+    });
     return out;
   }
 
