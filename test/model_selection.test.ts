@@ -33,6 +33,7 @@ import {
 } from '../lib';
 import type { CvResultRow, TrainerView } from '../lib';
 import { stratifiedKFold, kFold } from '../lib/data/split';
+import * as dataSplit from '../lib/data/split';
 import { runGrid } from '../lib/cli/grid';
 import { UsageError } from '../lib/cli/args';
 import { expectErrors, type ErrorCase } from './helpers/throws';
@@ -181,6 +182,30 @@ describe('parameterGrid size cap', () => {
     expect(() => new GridSearchCV(estimator(), keys(30, 2))).toThrow(RangeError);
     expect(MAX_GRID_CANDIDATES).toBe(1_000_000);
     expect(parameterGrid(keys(3, 10))).toHaveLength(1000);
+  });
+});
+
+describe('StratifiedKFold and KFold build their folds one at a time', () => {
+  test('the folds are those of stratifiedKFold / kFold, and taking one builds one (all of them took n x k)', () => {
+    const r = new Rng(4);
+    for (const n of [20, 30, 101]) {
+      const y = Int32Array.from({ length: n }, () => r.int(3));
+      for (const opts of [{ nSplits: 3 }, { nSplits: 5, shuffle: true, seed: 2 }]) {
+        expect([...new KFold(opts).split(n)]).toEqual(kFold(n, opts.nSplits, { shuffle: !!opts.shuffle, seed: opts.seed ?? 0 }));
+        const strat = stratifiedKFold(y, opts.nSplits, { shuffle: !!opts.shuffle, seed: opts.seed ?? 0 });
+        expect([...new StratifiedKFold(opts).split(n, y)]).toEqual(strat);
+      }
+    }
+    const spy = jest.spyOn(dataSplit, 'foldAt');
+    try {
+      const n = 20000; // leave-one-out: all folds at once are 1.6 GB
+      const first = new KFold({ nSplits: n }).split(n)[Symbol.iterator]().next().value as { train: Int32Array; test: Int32Array };
+      expect(Array.from(first.test)).toEqual([0]);
+      expect(first.train.length).toBe(n - 1);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

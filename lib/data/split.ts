@@ -157,6 +157,26 @@ export function stratifiedFoldIds(y: Labels, nSplits: number, opts: SplitOptions
   return foldIds;
 }
 
+/**
+ * Fold i of per-sample fold ids: test = { j : foldIds[j] === i }, train the rest, both increasing. O(n) for one
+ * fold, so a splitter can build its folds one at a time (all of them at once take n x nSplits: leave-one-out on
+ * 20000 samples took 1.6 GB).
+ */
+export function foldAt(foldIds: Int32Array, i: number): Fold {
+  const n = foldIds.length;
+  let size = 0;
+  for (let j = 0; j < n; j++) if (foldIds[j] === i) size++;
+  const test = new Int32Array(size);
+  const train = new Int32Array(n - size);
+  let a = 0;
+  let b = 0;
+  for (let j = 0; j < n; j++) {
+    if (foldIds[j] === i) test[a++] = j;
+    else train[b++] = j;
+  }
+  return { train, test };
+}
+
 /** Splits 0..n-1 into (train, test) pairs from per-sample fold ids; both lists increasing. */
 export function foldsFromIds(foldIds: Int32Array, nSplits: number): Fold[] {
   const n = foldIds.length;
@@ -184,6 +204,11 @@ export function stratifiedKFold(y: Labels, nSplits: number, opts: SplitOptions =
 
 /** scikit-learn's KFold(nSplits, shuffle).split(X) over n samples. */
 export function kFold(n: number, nSplits: number, opts: SplitOptions = {}): Fold[] {
+  return foldsFromIds(kFoldIds(n, nSplits, opts), nSplits);
+}
+
+/** The fold id of every sample under kFold's rules (fold i's test set: { j : ids[j] === i }). */
+export function kFoldIds(n: number, nSplits: number, opts: SplitOptions = {}): Int32Array {
   if (typeof n !== 'number') throw new TypeError(`kFold: n must be a non-negative integer, got ${describeTyped(n)}`);
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
     throw new RangeError(`kFold: n must be an integer in [0, 2^31) (sample indices are int32), got ${n}`);
@@ -202,7 +227,7 @@ export function kFold(n: number, nSplits: number, opts: SplitOptions = {}): Fold
     const size = base + (i < extra ? 1 : 0);
     for (let j = 0; j < size; j++, pos++) foldIds[order ? order[pos] : pos] = i;
   }
-  return foldsFromIds(foldIds, nSplits);
+  return foldIds;
 }
 
 export interface TrainValidOptions extends SplitOptions {

@@ -1,6 +1,6 @@
 /** Cross-validation splitters (scikit-learn's StratifiedKFold and KFold) over the functions in lib/data/split. */
 import { checkSeed } from '../util/random';
-import { stratifiedKFold, kFold } from '../data/split';
+import { foldAt, kFoldIds, stratifiedFoldIds } from '../data/split';
 import { checkOptionKeys } from '../util/errors';
 import { describeTyped } from '../activations/validate';
 
@@ -45,8 +45,9 @@ function checkSampleCount(n: unknown, where: string, usage: string): asserts n i
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${where}: n must be a non-negative integer, got ${n}`);
 }
 
-function toFold(f: { train: ArrayLike<number>; test: ArrayLike<number> }): Fold {
-  return { train: Int32Array.from(f.train), test: Int32Array.from(f.test) };
+/** The folds of per-sample fold ids, each built when the caller asks for it (O(n) memory at a time). */
+function* foldsOf(ids: Int32Array, nSplits: number): Generator<Fold> {
+  for (let i = 0; i < nSplits; i++) yield foldAt(ids, i);
 }
 
 /** Folds that keep each class's proportion (sklearn's StratifiedKFold, same assignment). */
@@ -59,7 +60,7 @@ export class StratifiedKFold implements CvSplitter {
     checkSampleCount(n, 'StratifiedKFold.split', 'split(y.length, y)');
     if (!y) throw new TypeError('StratifiedKFold.split needs the labels y');
     if (y.length !== n) throw new RangeError(`StratifiedKFold.split: y has ${y.length} labels for ${n} samples`);
-    for (const f of stratifiedKFold(y, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 })) yield toFold(f);
+    yield* foldsOf(stratifiedFoldIds(y, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 }), this.nSplits);
   }
 }
 
@@ -71,6 +72,6 @@ export class KFold implements CvSplitter {
   }
   *split(n: number): Iterable<Fold> {
     checkSampleCount(n, 'KFold.split', 'split(n)');
-    for (const f of kFold(n, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 })) yield toFold(f);
+    yield* foldsOf(kFoldIds(n, this.nSplits, { shuffle: !!this.options.shuffle, seed: this.options.seed ?? 0 }), this.nSplits);
   }
 }
