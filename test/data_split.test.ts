@@ -240,11 +240,20 @@ describe('kFold', () => {
 describe('trainValidSplit (skorch ValidSplit)', () => {
   test('its errors name trainValidSplit and validFraction, not the k-fold function it hands the split to', () => {
     const y10 = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
-    expect(() => trainValidSplit(y10, { validFraction: 0.05 })).toThrow(
-      new RangeError(
-        'trainValidSplit: validFraction 0.05 takes the first of 20 folds, and stratifiedKFold: cannot have ' +
-          'nSplits = 20 greater than the number of samples (10)',
-      ),
+    let err: unknown = null;
+    try {
+      trainValidSplit(y10, { validFraction: 0.05 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RangeError);
+    expect((err as Error).message).toBe(
+      'trainValidSplit: validFraction 0.05 takes the first of 20 folds, and stratifiedKFold: cannot have ' +
+        'nSplits = 20 greater than the number of samples (10)',
+    );
+    // the k-fold split's own error is the cause (the CLI shows its reason)
+    expect((err as Error).cause).toEqual(
+      new RangeError('stratifiedKFold: cannot have nSplits = 20 greater than the number of samples (10)'),
     );
     expect(() => trainValidSplit(y10, { validFraction: 0.01, stratified: false })).toThrow(
       /^trainValidSplit: validFraction 0.01 takes the first of 100 folds, and kFold: cannot have nSplits = 100/,
