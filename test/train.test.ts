@@ -29,6 +29,7 @@ import {
 } from '../lib';
 import type { BatchInfo, TrainEndInfo, TrainerView } from '../lib';
 import { formatEpochBar } from '../lib/train/callbacks';
+import { saveLimits } from '../lib/train/classifier';
 import { Purpose, Rng, streamFor } from '../lib/util/random';
 import { crossEntropy } from '../lib/ops';
 import { manualSeed, randn, nn as nnMod } from '../lib';
@@ -2236,5 +2237,28 @@ describe(`predict and score run chunk by chunk (${backend().name})`, () => {
     for (let k = 0; k < 6; k++) big[8500 * 6 + k] = Math.sign(w[k]) * 3e38;
     expect(() => c.predict(big)).toThrow(/^X\[8500\]: the model's output is/);
     expect(Array.from(c.predict(X.subarray(0, 0)))).toEqual([]);
+  });
+});
+
+describe('save of a model past the longest string', () => {
+  test('is a RangeError naming the size and the largest tensor before any encoding (it was V8\'s string error)', async () => {
+    const c = new NeuralNetClassifier({ moduleParams: { inputs: 6, hidden: [40], outputs: 3 }, maxEpochs: 1, verbose: 0, trainSplit: null });
+    await c.fit(Float32Array.from({ length: 60 }, (_, i) => Math.sin(i)), Int32Array.from({ length: 10 }, (_, i) => i % 3));
+    const was = saveLimits.maxString;
+    // fc1.weight: 240 float32 = 960 bytes = 1280 base64 characters; with fc1.bias 216, fc2.weight 640, fc2.bias 16: 2152
+    saveLimits.maxString = (1 << 20) + 1000;
+    try {
+      expect(() => c.toModelJSON()).toThrow(
+        new RangeError(
+          "cannot save this model: its weights take 2152 characters as base64 (the largest, 'fc1.weight', 1280), " +
+            `over the ${(1 << 20) + 1000} a JavaScript string can hold (a model file is one JSON string): save the ` +
+            'weights yourself (getWeights() or module.stateDict())',
+        ),
+      );
+      saveLimits.maxString = (1 << 20) + 2152;
+      expect(Object.keys((c.toModelJSON() as { weights: object }).weights)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    } finally {
+      saveLimits.maxString = was;
+    }
   });
 });

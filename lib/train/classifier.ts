@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { constants as bufferConstants } from 'buffer';
 import { tensor, noGrad, setGradEnabled, Tensor } from '../autograd';
 import { alloc, firstNonFinite, fmtShape, multiIndex, sameShape } from '../autograd/util';
 import * as nn from '../nn';
@@ -23,6 +24,9 @@ import { Callback, copyCallback, PrintLog, ProgressBar, TrainEndInfo, TrainerVie
 import { checkOutputFile, writeFileAtomic } from '../util/files';
 
 export type FloatArray = Float32Array | Float64Array;
+
+/** @internal The longest string toModelJSON may build (V8's limit; lowered by a test). */
+export const saveLimits = { maxString: bufferConstants.MAX_STRING_LENGTH };
 /**
  * What a module factory gets: moduleParams, with the fit's seed and dtype filled in where moduleParams does not
  * set them (seed it with params.seed: `new nn.Dropout(p, { seed: params.seed })`, or several Dropout layers with
@@ -1557,7 +1561,22 @@ export class NeuralNetClassifier implements TrainerView {
           'diverge?); a model with NaN/Infinity weights predicts garbage. Lower the learning rate and fit again',
       );
     }
-    for (const [name, p] of [...module.namedParameters(), ...namedBuffers(module)]) {
+    // The file is one JSON string with each tensor in base64: past V8's longest string (~512M characters: a 400 MB
+    // tensor, or ~400 MB of weights in all) it cannot be built. Said here, naming the size, rather than V8's
+    // "Cannot create a string longer than 0x1fffffe8 characters".
+    const entries = [...module.namedParameters(), ...namedBuffers(module)];
+    const chars = (t: Tensor): number => 4 * Math.ceil(t.data.byteLength / 3);
+    const total = entries.reduce((a, [, p]) => a + chars(p), 0);
+    const MAX_STRING_LENGTH = saveLimits.maxString;
+    if (total > MAX_STRING_LENGTH - (1 << 20)) {
+      const [big, t] = entries.reduce((a, e) => (chars(e[1]) > chars(a[1]) ? e : a));
+      throw new RangeError(
+        `cannot save this model: its weights take ${total} characters as base64 (the largest, '${big}', ` +
+          `${chars(t)}), over the ${MAX_STRING_LENGTH} a JavaScript string can hold (a model file is one JSON ` +
+          'string): save the weights yourself (getWeights() or module.stateDict())',
+      );
+    }
+    for (const [name, p] of entries) {
       const bytes = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
       weights[name] = { shape: [...p.shape], dtype: p.dtype, data: bytes.toString('base64') };
     }
