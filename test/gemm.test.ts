@@ -650,3 +650,34 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
     expect(c64[0]).toBe(exact);
   });
 });
+
+(backend().name === 'js' ? describe : describe.skip)('TypeScript GEMM: one tile is summed in place, with the packed path\'s bits', () => {
+  test('a product of at most 4 x 4 equals those rows and columns of a packed product; a long dot product', () => {
+    const r = new Rng(8);
+    for (const dt of ['float32', 'float64'] as const) {
+      const Ctor = dt === 'float32' ? Float32Array : Float64Array;
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const k = 37;
+        const A = Ctor.from({ length: 6 * k }, () => r.normal()); // 6 x k (or k x 6)
+        const B = Ctor.from({ length: k * 6 }, () => r.normal()); // k x 6 (or 6 x k)
+        const C0 = Ctor.from({ length: 36 }, () => r.normal());
+        const bias = Ctor.from({ length: 6 }, () => r.normal());
+        const big = C0.slice();
+        // 6 x 6 goes through the packed kernel; its top-left 3 x 4 block is a one-tile product of the same sums
+        backend().gemm(tA, tB, 6, 6, k, 0.7, A, tA ? 6 : k, B, tB ? k : 6, -0.3, big, 6, { bias });
+        const small = C0.slice();
+        backend().gemm(tA, tB, 3, 4, k, 0.7, A, tA ? 6 : k, B, tB ? k : 6, -0.3, small, 6, { bias });
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) expect(small[i * 6 + j]).toBe(big[i * 6 + j]);
+        for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) if (i >= 3 || j >= 4) expect(small[i * 6 + j]).toBe(C0[i * 6 + j]);
+      }
+      const n = 1 << 20;
+      const x = Ctor.from({ length: n }, () => r.normal());
+      const y = Ctor.from({ length: n }, () => r.normal());
+      let s = 0;
+      for (let p = 0; p < n; p++) s += x[p] * y[p];
+      const c = new Ctor(1);
+      backend().gemm(false, false, 1, 1, n, 1, x, n, y, 1, 0, c, 1);
+      expect(c[0]).toBe(dt === 'float32' ? Math.fround(s) : s);
+    }
+  });
+});

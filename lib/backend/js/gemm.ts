@@ -249,6 +249,40 @@ function epilogueAct(m: number, n: number, c: FloatArray, ldc: number, act: numb
   }
 }
 
+/** C = alpha op(A) op(B) + beta C + bias for m <= MR, n <= NR: each sum over p in order, in float64. */
+function smallGemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  lda: number,
+  b: FloatArray,
+  ldb: number,
+  beta: number,
+  c: FloatArray,
+  ldc: number,
+  bias: FloatArray | null,
+): void {
+  // A(i, p) at a[ai + p * sa], B(p, j) at b[bj + p * sb]
+  const sa = transA ? lda : 1;
+  const sb = transB ? 1 : ldb;
+  for (let i = 0; i < m; i++) {
+    const ai = transA ? i : i * lda;
+    for (let j = 0; j < n; j++) {
+      const bj = transB ? j * ldb : j;
+      let acc = 0;
+      for (let p = 0, x = ai, y = bj; p < k; p++, x += sa, y += sb) acc += a[x] * b[y];
+      let v = alpha * acc;
+      if (beta !== 0) v += beta * c[i * ldc + j];
+      if (bias !== null) v += bias[j];
+      c[i * ldc + j] = v;
+    }
+  }
+}
+
 /** Backend.gemm (see there for the arguments). */
 export function gemm(...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep]: BackendArgs<'gemm'>): void {
   if (m === 0 || n === 0) return;
@@ -259,6 +293,10 @@ export function gemm(...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c
   if (k === 0 || alpha === 0) {
     // As in BLAS, alpha == 0 does not read A or B (NaN or Inf there does not reach C).
     scaleC(m, n, beta, c, ldc, bias);
+  } else if (m <= GEMM_MR && n <= GEMM_NR) {
+    // One tile (a dot product, a few of them): the sums read A and B where they are, in the packed kernel's order
+    // (the same bits). Packing a full-k panel for it cost 10x the inputs' memory and ran 150-250x slower than a loop.
+    smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
   } else {
     const t = tile;
     const ap = ensureA(GEMM_MR * k);
