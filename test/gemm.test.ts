@@ -681,39 +681,3 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
     }
   });
 });
-
-(backend().name === 'native' ? describe : describe.skip)('native GEMM with m and n of at most 2 (dot products)', () => {
-  test('summed in a fixed order: the same bits on every kernel family, close to a float64 reference', () => {
-    const nb = backend() as Backend & { setIsa(isa: string): void; isa: string; info(): { isas: string[] } };
-    const before = nb.isa;
-    const r = new Rng(12);
-    try {
-      for (const dt of ['float32', 'float64'] as const) {
-        const Ctor = dt === 'float32' ? Float32Array : Float64Array;
-        for (const [m, n, k] of [[1, 1, 100003], [2, 2, 4099], [1, 2, 9], [2, 1, 1]] as const) {
-          for (const [tA, tB] of [[false, false], [true, true], [false, true]] as const) {
-            const A = Ctor.from({ length: m * k }, () => r.normal());
-            const B = Ctor.from({ length: k * n }, () => r.normal());
-            const C0 = Ctor.from({ length: m * n }, () => r.normal());
-            const bias = Ctor.from({ length: n }, () => r.normal());
-            const results = nb.info().isas.map((isa) => {
-              nb.setIsa(isa);
-              const c = C0.slice();
-              nb.gemm(tA, tB, m, n, k, 0.5, A, tA ? m : k, B, tB ? k : n, 2, c, n, { bias, act: ActOp.tanh });
-              return c;
-            });
-            for (const c of results) expect(Array.from(c)).toEqual(Array.from(results[0]));
-            const ref = reference(tA, tB, m, n, k, 0.5, A, tA ? m : k, B, tB ? k : n, 2, C0, n, bias);
-            // tanh is 1-Lipschitz: the pre-activation's bound (k eps of the |products| sum) carries over
-            const eps = dt === 'float32' ? 2 ** -24 : 2 ** -53;
-            for (let i = 0; i < m * n; i++) {
-              expect(Math.abs(results[0][i] - Math.tanh(ref.val[i]))).toBeLessThanOrEqual(4 * eps + 2 * k * eps * ref.mag[i]);
-            }
-          }
-        }
-      }
-    } finally {
-      nb.setIsa(before);
-    }
-  });
-});

@@ -182,42 +182,6 @@ void scale_only(const Problem<T>& pr) {
   if (pr.ep.active()) pr.ep.apply(pr.c, ldc, 0, m, 0, n);
 }
 
-// x . y over k elements (strides sx, sy). Contiguous operands: 8 partial sums (lane l takes p = l mod 8), added
-// pairwise at the end; the order is fixed, so the result does not depend on threads or the ISA.
-template <typename T>
-T dot(const T* x, std::size_t sx, const T* y, std::size_t sy, std::size_t k) {
-  if (sx == 1 && sy == 1) {
-    T acc[8] = {};
-    std::size_t p = 0;
-    for (; p + 8 <= k; p += 8) {
-      for (int l = 0; l < 8; ++l) acc[l] += x[p + l] * y[p + l];
-    }
-    for (int l = 0; p < k; ++p, ++l) acc[l] += x[p] * y[p];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  }
-  T s = T(0);
-  for (std::size_t p = 0; p < k; ++p) s += x[p * sx] * y[p * sy];
-  return s;
-}
-
-// m and n of at most 2 (a dot product, or a few): the packed kernels would spend their time packing a full
-// MR x NR tile of padding per k step (a dot product of 16M ran 5x slower than a loop). Sums in T, as the kernels.
-template <typename T>
-void small_product(const Problem<T>& pr) {
-  const GemmArgs& g = pr.g;
-  const std::size_t sa = g.trans_a ? g.lda : 1, sb = g.trans_b ? 1 : g.ldb;
-  for (std::size_t i = 0; i < g.m; ++i) {
-    const T* x = pr.a + (g.trans_a ? i : i * g.lda);
-    for (std::size_t j = 0; j < g.n; ++j) {
-      const T* y = pr.b + (g.trans_b ? j * g.ldb : j);
-      const T s = pr.alpha * dot(x, sa, y, sb, g.k);
-      T& cij = pr.c[i * g.ldc + j];
-      cij = pr.beta == T(0) ? s : s + pr.beta * cij;  // beta == 0 does not read C
-    }
-  }
-  if (pr.ep.active()) pr.ep.apply(pr.c, g.ldc, 0, g.m, 0, g.n);
-}
-
 struct Split {
   std::size_t tm = 1, tn = 1;      // thread grid
   std::size_t mstep = 0, nstep = 0;  // rows / columns per thread (multiples of mr / nr)
@@ -290,10 +254,6 @@ void gemm_impl(Isa isa, ThreadPool* pool, const GemmArgs& g, T alpha, const T* a
   }
   if (!product) {
     scale_only(pr);
-    return;
-  }
-  if (m <= 2 && n <= 2) {
-    small_product(pr);
     return;
   }
   pr.kc = balanced_block(k, static_cast<std::size_t>(pr.ki->blk.kc), 1);
