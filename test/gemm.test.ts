@@ -681,3 +681,25 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
     }
   });
 });
+
+describe(`a row of C has the same bits whatever rows are computed with it (${backend().name})`, () => {
+  // what the classifier's chunked validation pass and predict rely on ("exactly as a batch-by-batch pass")
+  test('each row of an m x n product equals that row computed alone, for narrow and wide n', () => {
+    const r = new Rng(21);
+    for (const dt of ['float32', 'float64'] as const) {
+      const Ctor = dt === 'float32' ? Float32Array : Float64Array;
+      for (const [m, n, k] of [[13, 2, 1000], [7, 1, 4099], [9, 3, 300], [3, 17, 65], [2, 2, 513]] as const) {
+        const A = Ctor.from({ length: m * k }, () => r.normal());
+        const B = Ctor.from({ length: k * n }, () => r.normal());
+        const bias = Ctor.from({ length: n }, () => r.normal());
+        const all = new Ctor(m * n);
+        backend().gemm(false, false, m, n, k, 1, A, k, B, n, 0, all, n, { bias });
+        for (let i = 0; i < m; i++) {
+          const row = new Ctor(n);
+          backend().gemm(false, false, 1, n, k, 1, A.subarray(i * k, (i + 1) * k), k, B, n, 0, row, n, { bias });
+          expect(Array.from(row)).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
+        }
+      }
+    }
+  });
+});
