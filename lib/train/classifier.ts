@@ -1565,15 +1565,21 @@ export class NeuralNetClassifier implements TrainerView {
     // tensor, or ~400 MB of weights in all) it cannot be built. Said here, naming the size, rather than V8's
     // "Cannot create a string longer than 0x1fffffe8 characters".
     const entries = [...module.namedParameters(), ...namedBuffers(module)];
-    const chars = (t: Tensor): number => 4 * Math.ceil(t.data.byteLength / 3);
-    const total = entries.reduce((a, [, p]) => a + chars(p), 0);
-    const MAX_STRING_LENGTH = saveLimits.maxString;
-    if (total > MAX_STRING_LENGTH - (1 << 20)) {
+    const b64 = (bytes: number): number => 4 * Math.ceil(bytes / 3);
+    const chars = (t: Tensor): number => b64(t.data.byteLength);
+    // the resume state's order (and rows) are base64 too: 4 bytes a training row
+    const last = this.lastOrder;
+    const state = last ? b64(last.order.byteLength) + b64(last.rows.byteLength) : 0;
+    const total = entries.reduce((a, [, p]) => a + chars(p), 0) + state;
+    // V8's longest string, less 1 MiB for the rest of the file (parameters, history, the JSON around the data)
+    const limit = saveLimits.maxString - (1 << 20);
+    if (total > limit) {
       const [big, t] = entries.reduce((a, e) => (chars(e[1]) > chars(a[1]) ? e : a));
       throw new RangeError(
-        `cannot save this model: its weights take ${total} characters as base64 (the largest, '${big}', ` +
-          `${chars(t)}), over the ${MAX_STRING_LENGTH} a JavaScript string can hold (a model file is one JSON ` +
-          'string): save the weights yourself (getWeights() or module.stateDict())',
+        `cannot save this model: its weights${state ? ' and training order' : ''} take ${total} characters as ` +
+          `base64 (the largest weight, '${big}', ${chars(t)}), over the ${limit} a model file can give them (it is ` +
+          `one JSON string, and a JavaScript string holds at most ${saveLimits.maxString} characters): save the ` +
+          'weights yourself (getWeights() or module.stateDict())',
       );
     }
     for (const [name, p] of entries) {

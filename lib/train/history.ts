@@ -63,7 +63,11 @@ export class History {
     return this.#best;
   }
 
-  /** Adds an epoch record and fills its `_best` flags from the earlier ones (lower loss / higher acc). */
+  /**
+   * Adds an epoch record and fills its `_best` flags from the earlier ones (lower loss / higher acc). The bests are
+   * kept as records are pushed: a train_loss/valid_loss/valid_acc changed in a record already pushed is not seen
+   * (add or remove records, which rebuilds them, or push corrected records instead).
+   */
   push(rec: Omit<EpochRecord, 'train_loss_best' | 'valid_loss_best' | 'valid_acc_best'>): EpochRecord {
     const b = this.bests();
     // strictly better than every earlier number (NaN and null records are skipped); none: null, false for train
