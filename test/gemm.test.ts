@@ -31,6 +31,11 @@ function randArray(dt: DT, len: number, lo = -1, hi = 1): FloatArray {
 /** Elements spanned by `rows` rows of `cols` at stride ld. */
 const spanOf = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
 
+/** A float32 or float64 array of len values of f(). */
+function filled(dt: 'float32' | 'float64', len: number, f: () => number): FloatArray {
+  return dt === 'float32' ? Float32Array.from({ length: len }, f) : Float64Array.from({ length: len }, f);
+}
+
 interface Ref {
   val: Float64Array; // m x n, dense
   mag: Float64Array; // m x n, |alpha| sum |a||b| + |beta c| + |bias|
@@ -658,10 +663,10 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
       const Ctor = dt === 'float32' ? Float32Array : Float64Array;
       for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         const k = 37;
-        const A = Ctor.from({ length: 6 * k }, () => r.normal()); // 6 x k (or k x 6)
-        const B = Ctor.from({ length: k * 6 }, () => r.normal()); // k x 6 (or 6 x k)
-        const C0 = Ctor.from({ length: 36 }, () => r.normal());
-        const bias = Ctor.from({ length: 6 }, () => r.normal());
+        const A = filled(dt, 6 * k, () => r.normal()); // 6 x k (or k x 6)
+        const B = filled(dt, k * 6, () => r.normal()); // k x 6 (or 6 x k)
+        const C0 = filled(dt, 36, () => r.normal());
+        const bias = filled(dt, 6, () => r.normal());
         const big = C0.slice();
         // 6 x 6 goes through the packed kernel; its top-left 3 x 4 block is a one-tile product of the same sums
         backend().gemm(tA, tB, 6, 6, k, 0.7, A, tA ? 6 : k, B, tB ? k : 6, -0.3, big, 6, { bias });
@@ -671,8 +676,8 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
         for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) if (i >= 3 || j >= 4) expect(small[i * 6 + j]).toBe(C0[i * 6 + j]);
       }
       const n = 1 << 20;
-      const x = Ctor.from({ length: n }, () => r.normal());
-      const y = Ctor.from({ length: n }, () => r.normal());
+      const x = filled(dt, n, () => r.normal());
+      const y = filled(dt, n, () => r.normal());
       let s = 0;
       for (let p = 0; p < n; p++) s += x[p] * y[p];
       const c = new Ctor(1);
@@ -689,9 +694,9 @@ describe(`a row of C has the same bits whatever rows are computed with it (${bac
     for (const dt of ['float32', 'float64'] as const) {
       const Ctor = dt === 'float32' ? Float32Array : Float64Array;
       for (const [m, n, k] of [[13, 2, 1000], [7, 1, 4099], [9, 3, 300], [3, 17, 65], [2, 2, 513]] as const) {
-        const A = Ctor.from({ length: m * k }, () => r.normal());
-        const B = Ctor.from({ length: k * n }, () => r.normal());
-        const bias = Ctor.from({ length: n }, () => r.normal());
+        const A = filled(dt, m * k, () => r.normal());
+        const B = filled(dt, k * n, () => r.normal());
+        const bias = filled(dt, n, () => r.normal());
         const all = new Ctor(m * n);
         backend().gemm(false, false, m, n, k, 1, A, k, B, n, 0, all, n, { bias });
         for (let i = 0; i < m; i++) {
