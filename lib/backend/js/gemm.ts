@@ -249,24 +249,9 @@ function epilogueAct(m: number, n: number, c: FloatArray, ldc: number, act: numb
   }
 }
 
-/** C = alpha op(A) op(B) + beta C + bias for m <= MR, n <= NR: each sum over p in order, in float64. */
-function smallGemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: FloatArray,
-  lda: number,
-  b: FloatArray,
-  ldb: number,
-  beta: number,
-  c: FloatArray,
-  ldc: number,
-  bias: FloatArray | null,
-): void {
-  // A(i, p) at a[ai + p * sa], B(p, j) at b[bj + p * sb]
+/** gemm for m <= MR, n <= NR (its arguments): each sum over p in order, in float64, as the packed kernel's. */
+function smallGemm(...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep]: BackendArgs<'gemm'>): void {
+  // A(i, p) at a[ai + p * sa], B(p, j) at b[bj + p * sb]; the sums go to the tile storeTile writes out
   const sa = transA ? lda : 1;
   const sb = transB ? 1 : ldb;
   for (let i = 0; i < m; i++) {
@@ -275,12 +260,10 @@ function smallGemm(
       const bj = transB ? j * ldb : j;
       let acc = 0;
       for (let p = 0, x = ai, y = bj; p < k; p++, x += sa, y += sb) acc += a[x] * b[y];
-      let v = alpha * acc;
-      if (beta !== 0) v += beta * c[i * ldc + j];
-      if (bias !== null) v += bias[j];
-      c[i * ldc + j] = v;
+      tile[i * GEMM_NR + j] = acc;
     }
   }
+  storeTile(tile, m, n, alpha, beta, c, 0, ldc, ep?.bias ?? null, 0);
 }
 
 /** Backend.gemm (see there for the arguments). */
@@ -296,7 +279,7 @@ export function gemm(...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c
   } else if (m <= GEMM_MR && n <= GEMM_NR) {
     // One tile (a dot product, a few of them): the sums read A and B where they are, in the packed kernel's order
     // (the same bits). Packing a full-k panel for it cost 10x the inputs' memory and ran 150-250x slower than a loop.
-    smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+    smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
   } else {
     const t = tile;
     const ap = ensureA(GEMM_MR * k);
