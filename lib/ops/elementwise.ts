@@ -137,36 +137,33 @@ export class Neg extends Function {
   }
 }
 
+/** A tensor of t's shape holding f(t[i], u[i]) (u: a tensor as long, t itself by default): unary ops' two passes. */
+function mapped(t: Tensor, f: (v: number, w: number) => number, u: Tensor = t): Tensor {
+  const out = allocLike(t.data);
+  const d = t.data;
+  const e = u.data;
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i], e[i]);
+  return new Tensor(out, t.shape);
+}
+
 export class Exp extends Function {
   static override forward(ctx: Context, x: Tensor): Tensor {
-    const y = allocLike(x.data);
-    const d = x.data;
-    for (let i = 0; i < d.length; i++) y[i] = mexp(d[i]);
-    const out = new Tensor(y, x.shape);
+    const out = mapped(x, mexp);
     ctx.saveForBackward(out);
     return out;
   }
   static override backward(ctx: Context, g: Tensor): Tensor {
-    const [y] = ctx.savedTensors;
-    const gi = allocLike(g.data);
-    for (let i = 0; i < gi.length; i++) gi[i] = g.data[i] * y.data[i];
-    return new Tensor(gi, g.shape);
+    return mapped(g, (gi, y) => gi * y, ctx.savedTensors[0]);
   }
 }
 
 export class Log extends Function {
   static override forward(ctx: Context, x: Tensor): Tensor {
     ctx.saveForBackward(x);
-    const y = allocLike(x.data);
-    const d = x.data;
-    for (let i = 0; i < d.length; i++) y[i] = mlog(d[i]);
-    return new Tensor(y, x.shape);
+    return mapped(x, mlog);
   }
   static override backward(ctx: Context, g: Tensor): Tensor {
-    const [x] = ctx.savedTensors;
-    const gi = allocLike(g.data);
-    for (let i = 0; i < gi.length; i++) gi[i] = g.data[i] / x.data[i];
-    return new Tensor(gi, g.shape);
+    return mapped(g, (gi, x) => gi / x, ctx.savedTensors[0]);
   }
 }
 
@@ -195,18 +192,12 @@ export class Pow extends Function {
 /** sqrt (not pow(x, 0.5), whose IEEE rules give sqrt(-Inf) = +Inf and sqrt(-0) = +0); d/dx = 0.5 / y. */
 export class Sqrt extends Function {
   static override forward(ctx: Context, x: Tensor): Tensor {
-    const y = allocLike(x.data);
-    const d = x.data;
-    for (let i = 0; i < d.length; i++) y[i] = msqrt(d[i]);
-    const out = new Tensor(y, x.shape);
+    const out = mapped(x, msqrt);
     ctx.saveForBackward(out);
     return out;
   }
   static override backward(ctx: Context, g: Tensor): Tensor {
-    const [y] = ctx.savedTensors;
-    const gi = allocLike(g.data);
-    for (let i = 0; i < gi.length; i++) gi[i] = g.data[i] / (2 * y.data[i]);
-    return new Tensor(gi, g.shape);
+    return mapped(g, (gi, y) => gi / (2 * y), ctx.savedTensors[0]);
   }
 }
 
