@@ -158,14 +158,16 @@ export function stratifiedFoldIds(y: Labels, nSplits: number, opts: SplitOptions
 }
 
 /**
- * Fold i of per-sample fold ids: test = { j : foldIds[j] === i }, train the rest, both increasing. O(n) for one
- * fold, so a splitter can build its folds one at a time (all of them at once take n x nSplits: leave-one-out on
- * 20000 samples took 1.6 GB).
+ * Fold i of per-sample fold ids: test = { j : foldIds[j] === i }, train the rest, both increasing (`size`: the
+ * test set's size, counted here when not given). O(n) for one fold, so a splitter can build its folds one at a
+ * time (all of them at once take n x nSplits: leave-one-out on 20000 samples took 1.6 GB).
  */
-export function foldAt(foldIds: Int32Array, i: number): Fold {
+export function foldAt(foldIds: Int32Array, i: number, size = -1): Fold {
   const n = foldIds.length;
-  let size = 0;
-  for (let j = 0; j < n; j++) if (foldIds[j] === i) size++;
+  if (size < 0) {
+    size = 0;
+    for (let j = 0; j < n; j++) if (foldIds[j] === i) size++;
+  }
   const test = new Int32Array(size);
   const train = new Int32Array(n - size);
   let a = 0;
@@ -179,22 +181,9 @@ export function foldAt(foldIds: Int32Array, i: number): Fold {
 
 /** Splits 0..n-1 into (train, test) pairs from per-sample fold ids; both lists increasing. */
 export function foldsFromIds(foldIds: Int32Array, nSplits: number): Fold[] {
-  const n = foldIds.length;
   const sizes = new Int32Array(nSplits);
-  for (let j = 0; j < n; j++) sizes[foldIds[j]]++;
-  const folds: Fold[] = [];
-  for (let i = 0; i < nSplits; i++) {
-    const test = new Int32Array(sizes[i]);
-    const train = new Int32Array(n - sizes[i]);
-    let a = 0;
-    let b = 0;
-    for (let j = 0; j < n; j++) {
-      if (foldIds[j] === i) test[a++] = j;
-      else train[b++] = j;
-    }
-    folds.push({ train, test });
-  }
-  return folds;
+  for (let j = 0; j < foldIds.length; j++) sizes[foldIds[j]]++;
+  return Array.from({ length: nSplits }, (_, i) => foldAt(foldIds, i, sizes[i]));
 }
 
 /** scikit-learn's StratifiedKFold(nSplits, shuffle).split(X, y), as a list of { train, test } index arrays. */
@@ -262,7 +251,8 @@ export function trainValidSplit(y: Labels, opts: TrainValidOptions = {}): { trai
   if (Math.abs(1 / f - k) < 1e-9) {
     let fold: Fold;
     try {
-      fold = stratified ? stratifiedKFold(y, k, so)[0] : kFold(y.length, k, so)[0];
+      // the first fold only (the k-fold functions build all k)
+      fold = foldAt(stratified ? stratifiedFoldIds(y, k, so) : kFoldIds(y.length, k, so), 0);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       throw new RangeError(`trainValidSplit: validFraction ${f} takes the first of ${k} folds, and ${e.message}`, {
