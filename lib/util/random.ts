@@ -88,12 +88,13 @@ export class Rng {
 
   /** Uniform in [lo, hi). */
   uniform(lo = 0, hi = 1): number {
-    if (typeof lo !== 'number' || typeof hi !== 'number' || !finite(lo) || !finite(hi)) {
+    // one test per draw (a NaN or infinite bound makes hi - lo non-finite too); the reasons only when it fails
+    if (typeof lo !== 'number' || typeof hi !== 'number' || !(lo <= hi) || !finite(hi - lo)) {
       checkFiniteArg(lo, 'Rng.uniform', 'lo');
       checkFiniteArg(hi, 'Rng.uniform', 'hi');
+      if (!(lo <= hi)) throw new RangeError(`Rng.uniform: lo (${lo}) must not exceed hi (${hi})`);
+      throw new RangeError(`Rng.uniform: hi - lo (${hi} - ${lo}) overflows: the draw would be infinite`);
     }
-    if (!(lo <= hi)) throw new RangeError(`Rng.uniform: lo (${lo}) must not exceed hi (${hi})`);
-    if (!finite(hi - lo)) throw new RangeError(`Rng.uniform: hi - lo (${hi} - ${lo}) overflows: the draw would be infinite`);
     return lo + (hi - lo) * this.random();
   }
 
