@@ -16,6 +16,7 @@ import {
   fmtShape,
   isFloatArray,
   numelOf,
+  overflowsFloat32,
   bumpVersion,
   versionOf,
   sameShape,
@@ -518,7 +519,7 @@ export function rand(shape: number | number[], opts?: RandomOptions & { low?: nu
   }
   if (!Number.isFinite(hi - lo)) throw new RangeError(`rand: 'high' - 'low' (${hi} - ${lo}) overflows`);
   const dtype = checkDtype(opts?.dtype, 'rand');
-  if (dtype === 'float32' && Math.max(-lo, hi) > 3.4028234663852886e38) {
+  if (dtype === 'float32' && (overflowsFloat32(lo) || overflowsFloat32(hi))) {
     throw new RangeError(`rand: 'low'/'high' (${lo}, ${hi}) are outside the float32 range`);
   }
   const data = alloc(dtype, numelOf(s));

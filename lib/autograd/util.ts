@@ -26,6 +26,11 @@ export function dtypeOf(a: FloatArray): DType {
   return a instanceof Float64Array ? 'float64' : 'float32';
 }
 
+/** Whether finite v would be stored as +-Infinity in a float32 array (past float32's range after rounding). */
+export function overflowsFloat32(v: number): boolean {
+  return Number.isFinite(v) && !Number.isFinite(Math.fround(v));
+}
+
 export function alloc(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }

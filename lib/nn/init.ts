@@ -3,6 +3,7 @@ import { Tensor } from '../autograd/tensor';
 import type { Rng } from '../util/random';
 import { resolveRng } from '../autograd/rng';
 import { checkFinite } from '../ops/util';
+import { overflowsFloat32 } from '../autograd/util';
 import { checkOptionKeys } from '../util/errors';
 import { describeTyped } from '../activations/validate';
 
@@ -26,11 +27,10 @@ function checkInitOptions(opts: unknown, where: string): void {
 
 /** A finite value past float32's range would be stored as ±Infinity in a float32 tensor: refused (as PyTorch). */
 function checkDtypeRange(t: Tensor, v: number, where: string, name: string): void {
-  if (t.dtype === 'float32' && Number.isFinite(v) && Math.abs(v) > F32_MAX) {
-    throw new RangeError(`${where}: '${name}' (${v}) is outside the float32 range of the tensor (|v| <= ${F32_MAX})`);
+  if (t.dtype === 'float32' && overflowsFloat32(v)) {
+    throw new RangeError(`${where}: '${name}' (${v}) is outside the float32 range of the tensor (it would be ±Infinity)`);
   }
 }
-const F32_MAX = 3.4028234663852886e38;
 
 /** fan_in, fan_out of a weight [out, in, ...receptive]. */
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {

@@ -6,6 +6,7 @@ import { PreluActivation } from '../activations/activation';
 import { get } from '../activations/registry';
 import type { Activation, ActivationJSON } from '../activations/types';
 import { describe } from '../activations/validate';
+import { overflowsFloat32 } from '../autograd/util';
 import { checkOutputFile, writeFileAtomic } from '../util/files';
 
 export interface VisualizeOptions {
@@ -65,7 +66,7 @@ export function visualizeActivation(
     if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${describe(v)}`);
     if (!Number.isFinite(v)) throw new RangeError(`${k} must be finite, got ${v}`);
     // The samples are stored as float32: past ±3.4028234663852886e38 they would become ±Infinity.
-    if (dtype === 'float32' && !Number.isFinite(Math.fround(v))) {
+    if (dtype === 'float32' && overflowsFloat32(v)) {
       throw new RangeError(`${k} must be within the float32 range (|${k}| <= 3.4028234663852886e38), got ${v}`);
     }
   }
