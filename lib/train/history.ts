@@ -25,6 +25,14 @@ export interface EpochRecord {
   [key: string]: unknown;
 }
 
+/** The best scores over the first `count` records (NaN: none yet). */
+interface Bests {
+  count: number;
+  train_loss: number;
+  valid_loss: number;
+  valid_acc: number;
+}
+
 export class History {
   readonly epochs: EpochRecord[] = [];
 
@@ -47,17 +55,12 @@ export class History {
    * O(1): comparing with every earlier epoch made a fit of E epochs O(E^2) (20000 pushes: 22 s). Rebuilt when
    * `epochs` was changed from outside (its length is not `count`).
    */
-  #best = { count: 0, train_loss: NaN, valid_loss: NaN, valid_acc: NaN };
+  #best: Bests = { count: 0, train_loss: NaN, valid_loss: NaN, valid_acc: NaN };
 
-  private bests(): { count: number; train_loss: number; valid_loss: number; valid_acc: number } {
+  private bests(): Bests {
     if (this.#best.count !== this.epochs.length) {
-      const b = { count: 0, train_loss: NaN, valid_loss: NaN, valid_acc: NaN };
-      for (const e of this.epochs) {
-        b.train_loss = better(e.train_loss, b.train_loss, true);
-        b.valid_loss = better(e.valid_loss, b.valid_loss, true);
-        b.valid_acc = better(e.valid_acc, b.valid_acc, false);
-      }
-      b.count = this.epochs.length;
+      const b: Bests = { count: 0, train_loss: NaN, valid_loss: NaN, valid_acc: NaN };
+      for (const e of this.epochs) takeBests(b, e);
       this.#best = b;
     }
     return this.#best;
@@ -84,10 +87,7 @@ export class History {
       valid_acc_best: best('valid_acc', false),
     } as EpochRecord;
     this.epochs.push(full);
-    b.train_loss = better(full.train_loss, b.train_loss, true);
-    b.valid_loss = better(full.valid_loss, b.valid_loss, true);
-    b.valid_acc = better(full.valid_acc, b.valid_acc, false);
-    b.count = this.epochs.length;
+    takeBests(b, full);
     return full;
   }
 
@@ -106,6 +106,14 @@ export class History {
     for (const r of records) h.epochs.push({ ...(r as EpochRecord), batches: (r.batches as BatchRecord[]) ?? [] });
     return h;
   }
+}
+
+/** The running bests `b` with one more record `e` (counted). */
+function takeBests(b: Bests, e: EpochRecord): void {
+  b.train_loss = better(e.train_loss, b.train_loss, true);
+  b.valid_loss = better(e.valid_loss, b.valid_loss, true);
+  b.valid_acc = better(e.valid_acc, b.valid_acc, false);
+  b.count++;
 }
 
 /** The better of a record's value v (skipped when not a number or NaN) and the best so far (NaN: none). */
