@@ -210,7 +210,6 @@ function* matrixSteps(
         throw new RangeError(`${name} has shape ${shape}: ${width} features per row, the model takes ${features}`);
       }
       if (X.shape[0] !== n) throw new RangeError(`${name} has shape ${shape}: ${X.shape[0]} rows for ${n} labels`);
-      if (n === 0) return { data: alloc(dtype, 0), features: width };
       return yield* matrixSteps(X.data, n, dtype, name, width);
     }
     return yield* matrixSteps(X.data, n, dtype, name, features);
@@ -1428,15 +1427,14 @@ export class NeuralNetClassifier implements TrainerView {
 
   /** Predicted class per row. */
   predict(X: FloatArray | number[][] | Tensor): Int32Array {
-    let out = new Int32Array(0);
-    this.inEvalMode((module) => {
-      const { n } = this.forwardEval(module, X, undefined, (logits, from, classes, count) => {
-        if (from === 0) out = new Int32Array(count);
+    let out = new Int32Array(0); // no rows: no chunk
+    this.inEvalMode((module) =>
+      this.forwardEval(module, X, undefined, (logits, from, classes, n) => {
+        if (from === 0) out = new Int32Array(n);
         const rows = classes > 0 ? logits.length / classes : 0;
         for (let i = 0; i < rows; i++) out[from + i] = argmaxRow(logits, i * classes, classes);
-      });
-      if (out.length !== n) out = new Int32Array(n); // no rows
-    });
+      }),
+    );
     return out;
   }
 
