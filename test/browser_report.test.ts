@@ -73,35 +73,36 @@ describeBrowser('reports in headless Chromium', () => {
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   }
 
+  /** Client (page) coordinates of an SVG point of the parallel-coordinates plot. */
+  async function client(x: number, y: number): Promise<{ x: number; y: number }> {
+    return page.evaluate(
+      ([sx, sy]) => {
+        const svg = document.getElementById('pc-svg') as unknown as SVGSVGElement;
+        const pt = svg.createSVGPoint();
+        pt.x = sx;
+        pt.y = sy;
+        const p = pt.matrixTransform(svg.getScreenCTM()!);
+        return { x: p.x, y: p.y };
+      },
+      [x, y],
+    );
+  }
+  async function drag(x: number, y0: number, y1: number): Promise<void> {
+    const a = await client(x, y0);
+    const b = await client(x, y1);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(a.x, (a.y + b.y) / 2, { steps: 3 });
+    await page.mouse.move(b.x, b.y, { steps: 3 });
+    await page.mouse.up();
+  }
+
   describe('grid report', () => {
     const payload = makeGridPayload(21, 3);
     const rows = payload.cvResults;
     const means = rows.map((r) => r.mean_test_score as number);
     const n = rows.length;
 
-    /** Client (page) coordinates of an SVG point of the parallel-coordinates plot. */
-    async function client(x: number, y: number): Promise<{ x: number; y: number }> {
-      return page.evaluate(
-        ([sx, sy]) => {
-          const svg = document.getElementById('pc-svg') as unknown as SVGSVGElement;
-          const pt = svg.createSVGPoint();
-          pt.x = sx;
-          pt.y = sy;
-          const p = pt.matrixTransform(svg.getScreenCTM()!);
-          return { x: p.x, y: p.y };
-        },
-        [x, y],
-      );
-    }
-    async function drag(x: number, y0: number, y1: number): Promise<void> {
-      const a = await client(x, y0);
-      const b = await client(x, y1);
-      await page.mouse.move(a.x, a.y);
-      await page.mouse.down();
-      await page.mouse.move(a.x, (a.y + b.y) / 2, { steps: 3 });
-      await page.mouse.move(b.x, b.y, { steps: 3 });
-      await page.mouse.up();
-    }
     const visibleRows = (): Promise<number[]> =>
       page.$$eval('#pc-table tbody tr', (trs) => trs.filter((tr) => !(tr as HTMLElement).hidden).map((tr) => Number(tr.getAttribute('data-i'))).sort((a, b) => a - b));
     const dimmed = (): Promise<number> => page.$$eval('polyline.pc-line.dimmed', (l) => l.length);
@@ -250,33 +251,15 @@ describeBrowser('reports in headless Chromium', () => {
     const a = m.axes.findIndex((ax: { key: string }) => ax.key === 'param_lr');
     const ax = m.axes[a];
     expect(ax.nullY).toBeGreaterThan(m.bottom);
-    const point = (y: number): Promise<{ x: number; y: number }> =>
-      page.evaluate(([sx, sy]) => {
-        const svg = document.getElementById('pc-svg') as unknown as SVGSVGElement;
-        const pt = svg.createSVGPoint();
-        pt.x = sx;
-        pt.y = sy;
-        const p = pt.matrixTransform(svg.getScreenCTM()!);
-        return { x: p.x, y: p.y };
-      }, [ax.x, y]);
-    const brush = async (y0: number, y1: number): Promise<void> => {
-      const p0 = await point(y0);
-      const p1 = await point(y1);
-      await page.mouse.move(p0.x, p0.y);
-      await page.mouse.down();
-      await page.mouse.move(p1.x, (p0.y + p1.y) / 2, { steps: 3 });
-      await page.mouse.move(p1.x, p1.y, { steps: 3 });
-      await page.mouse.up();
-    };
     const missing = payload.cvResults.flatMap((r, i) => (r.param_lr === undefined ? [i] : []));
-    await brush(ax.nullY - 5, ax.nullY + 3);
+    await drag(ax.x, ax.nullY - 5, ax.nullY + 3);
     expect(await page.textContent('#pc-filters')).toBe('lr ∈ n/a'); // was 'lr ∈ 0 – 0'
     const shown = await page.$$eval('#pc-table tbody tr', (trs) =>
       trs.filter((tr) => !(tr as HTMLElement).hidden).map((tr) => Number(tr.getAttribute('data-i'))));
     expect(shown.sort((p, q) => p - q)).toEqual(missing);
     // a brush over the whole axis and the marker names both
     await page.click('#pc-reset');
-    await brush(m.top - 4, ax.nullY + 3);
+    await drag(ax.x, m.top - 4, ax.nullY + 3);
     expect(await page.textContent('#pc-filters')).toMatch(/^lr ∈ [\d.e-]+ – [\d.e-]+ or n\/a$/);
     expect(problems).toEqual([]);
   });

@@ -2067,11 +2067,10 @@ describe(`X and labels checked as given: tensor shapes, row types, option types,
     });
     const y = y20.slice();
     y[9] = 2_000_000_000; // classes 0..2e9 were built first: 100 s and 8 GB
-    const t0 = performance.now();
+    // (no timing here: the class list's absence below is what shows none was built)
     await expect(c.fit(X40, y)).rejects.toEqual(
       new RangeError("fit: 'y'[9] = 2000000000 is not a class of this model (outputs: 3)"),
     );
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(c.classes_).toBeNull();
     await c.fit(X40, y20);
     expect(Array.from(c.classes_!)).toEqual([0, 1]);
