@@ -2,8 +2,8 @@
 import { Module, Parameter } from './module';
 import { Tensor } from '../autograd/tensor';
 import { alloc, checkDtype, checkShape, type DType } from '../autograd/util';
-import { getDefaultRng } from '../autograd/rng';
-import { Purpose, Rng, streamFor } from '../util/random';
+import { getDefaultRng, resolveRng } from '../autograd/rng';
+import { Purpose, type Rng } from '../util/random';
 import { batchNorm } from '../ops/batchnorm';
 import { dropout } from '../ops/dropout';
 import { checkOptionKeys } from '../util/errors';
@@ -164,9 +164,9 @@ export class Dropout extends Module {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`Dropout: 'options' must be an object`);
     checkOptionKeys(opts, ['rng', 'seed'], 'Dropout');
     this.p = p;
-    if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`Dropout: 'rng' must be an Rng`);
-    // a seed gives the seed's dropout stream (Purpose), not the weights' stream of the same seed
-    this.rng = opts.rng ?? (opts.seed !== undefined ? streamFor(opts.seed, Purpose.dropout, 'Dropout') : null);
+    // resolveRng checks rng and seed; a seed gives the seed's dropout stream (Purpose), not the weights' stream.
+    // Neither: null, the default stream read at each forward (manualSeed may replace it)
+    this.rng = opts.rng != null || opts.seed != null ? resolveRng(opts, 'Dropout', Purpose.dropout) : null;
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: this.rng ?? getDefaultRng() });
