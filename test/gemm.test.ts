@@ -688,15 +688,21 @@ describe(`float32 accumulation on the ${backend().name} backend (README: GEMM)`,
 });
 
 describe(`a row of C has the same bits whatever rows are computed with it (${backend().name})`, () => {
-  // what the classifier's chunked validation pass and predict rely on ("exactly as a batch-by-batch pass")
+  // what the classifier's chunked validation pass and predict rely on ("exactly as a batch-by-batch pass"); on
+  // the native AVX2 kernels a product of one or two rows is summed by the row kernel, not by packed tiles
+  const r = new Rng(21);
+  const fill = (Ctor: typeof Float32Array | typeof Float64Array, len: number): FloatArray => {
+    const x = new Ctor(len);
+    for (let i = 0; i < len; i++) x[i] = r.normal();
+    return x;
+  };
   test('each row of an m x n product equals that row computed alone, for narrow and wide n', () => {
-    const r = new Rng(21);
     for (const dt of ['float32', 'float64'] as const) {
       const Ctor = dt === 'float32' ? Float32Array : Float64Array;
       for (const [m, n, k] of [[13, 2, 1000], [7, 1, 4099], [9, 3, 300], [3, 17, 65], [2, 2, 513]] as const) {
-        const A = filled(dt, m * k, () => r.normal());
-        const B = filled(dt, k * n, () => r.normal());
-        const bias = filled(dt, n, () => r.normal());
+        const A = fill(Ctor, m * k);
+        const B = fill(Ctor, k * n);
+        const bias = fill(Ctor, n);
         const all = new Ctor(m * n);
         backend().gemm(false, false, m, n, k, 1, A, k, B, n, 0, all, n, { bias });
         for (let i = 0; i < m; i++) {
@@ -704,6 +710,56 @@ describe(`a row of C has the same bits whatever rows are computed with it (${bac
           backend().gemm(false, false, 1, n, k, 1, A.subarray(i * k, (i + 1) * k), k, B, n, 0, row, n, { bias });
           expect(Array.from(row)).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
         }
+      }
+    }
+  });
+  test('one and two rows match their rows in a 7-row product: transposes, kc blocks, column tails, alpha, beta', () => {
+    for (const dt of ['float32', 'float64'] as const) {
+      const Ctor = dt === 'float32' ? Float32Array : Float64Array;
+      // n: below one vector, whole vectors, the 3-vector (transposed) and 8-vector passes plus every kind of
+      // tail; k: below one transpose block, odd, and over the 384-deep kc blocks (785 = 3 blocks)
+      for (const [n, k] of [[1, 3], [7, 9], [8, 8], [13, 17], [24, 33], [67, 785], [130, 400]] as const) {
+        for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+          for (const [alpha, beta] of [[1, 0], [-0.75, 1], [2, -0.5]] as const) {
+            const mAll = 7;
+            // padded leading dimensions: the row kernel must step by lda/ldb, not by k/n
+            const lda = (tA ? mAll : k) + 3;
+            const ldb = (tB ? k : n) + 5;
+            const A = fill(Ctor, (tA ? k : mAll) * lda);
+            const B = fill(Ctor, (tB ? n : k) * ldb);
+            const C0 = fill(Ctor, mAll * n);
+            const all = Ctor.from(C0);
+            backend().gemm(tA, tB, mAll, n, k, alpha, A, lda, B, ldb, beta, all, n);
+            for (const [i0, m] of [[0, 1], [3, 2], [6, 1]] as const) {
+              // rows i0 .. i0+m of op(A): shift the start of A (by rows, or by columns when A is transposed)
+              const Asub = A.subarray(tA ? i0 : i0 * lda);
+              const part = Ctor.from(C0.subarray(i0 * n, (i0 + m) * n));
+              backend().gemm(tA, tB, m, n, k, alpha, Asub, lda, B, ldb, beta, part, n);
+              const what = `${dt} n=${n} k=${k} tA=${tA} tB=${tB} alpha=${alpha} beta=${beta} rows ${i0}+${m}`;
+              expect([what, Array.from(part)]).toEqual([what, Array.from(all.subarray(i0 * n, (i0 + m) * n))]);
+            }
+          }
+        }
+      }
+    }
+  });
+  test('the fused epilogue on one row gives its row of the batched product (bias, preact, tanh)', () => {
+    for (const dt of ['float32', 'float64'] as const) {
+      const Ctor = dt === 'float32' ? Float32Array : Float64Array;
+      const [m, n, k] = [5, 41, 700];
+      const A = fill(Ctor, m * k);
+      const W = fill(Ctor, n * k);
+      const bias = fill(Ctor, n);
+      const all = new Ctor(m * n);
+      const pre = new Ctor(m * n);
+      backend().gemm(false, true, m, n, k, 1, A, k, W, k, 0, all, n, { bias, act: ActOp.tanh, a: 0, b: 0, preact: pre });
+      for (let i = 0; i < m; i++) {
+        const row = new Ctor(n);
+        const rowPre = new Ctor(n);
+        const Ai = A.subarray(i * k, (i + 1) * k);
+        backend().gemm(false, true, 1, n, k, 1, Ai, k, W, k, 0, row, n, { bias, act: ActOp.tanh, a: 0, b: 0, preact: rowPre });
+        expect(Array.from(rowPre)).toEqual(Array.from(pre.subarray(i * n, (i + 1) * n)));
+        expect(Array.from(row)).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
       }
     }
   });

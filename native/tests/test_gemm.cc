@@ -416,6 +416,68 @@ void test_thread_determinism(Pools& pools) {
   }
 }
 
+// A row of C has the same bits whatever rows are computed with it: products of one or two rows (the AVX2 row
+// kernel: op(A) and op(B) read in place) against the same rows of a 7-row product (packed tiles), for every
+// transpose, alpha/beta, column tails, kc blocks and thread count. A and B are exactly as long as the shapes
+// need (ASan sees any read past them) and guards around C must stay untouched.
+template <typename T>
+void test_row_independence(Pools& pools) {
+  struct Shape {
+    std::size_t n, k;
+  };
+  const T kGuard = T(-7.25);
+  const std::size_t kPad = 9;
+  const double ab[][2] = {{1.0, 0.0}, {-0.75, 1.0}, {2.0, -0.5}};
+  int seed = 500;
+  for (Isa isa : isas()) {
+    for (const Shape& s : {Shape{1, 1}, Shape{7, 9}, Shape{8, 8}, Shape{13, 17}, Shape{24, 33}, Shape{67, 785},
+                           Shape{130, 400}, Shape{3000, 150}}) {
+      for (int t = 0; t < 4; ++t) {
+        for (const auto& albe : ab) {
+          const bool ta = (t & 1) != 0, tb = (t & 2) != 0;
+          const std::size_t mall = 7, n = s.n, k = s.k;
+          GemmArgs g;
+          g.trans_a = ta;
+          g.trans_b = tb;
+          g.n = n;
+          g.k = k;
+          g.lda = (ta ? mall : k) + 3;
+          g.ldb = (tb ? k : n) + 5;
+          g.ldc = n;
+          Rng rng(static_cast<std::uint64_t>(++seed));
+          // stored A: mall x k (k x mall when transposed); the last row ends at its last used element
+          const std::vector<T> a = random_vec<T>((ta ? k - 1 : mall - 1) * g.lda + (ta ? mall : k), rng);
+          const std::vector<T> b = random_vec<T>((tb ? n - 1 : k - 1) * g.ldb + (tb ? k : n), rng);
+          const std::vector<T> c0 = random_vec<T>(mall * n, rng);
+          std::vector<T> all(c0);
+          g.m = mall;
+          run_gemm<T>(isa, nullptr, g, T(albe[0]), a.data(), b.data(), T(albe[1]), all.data(), nullptr);
+          const std::size_t parts[3][2] = {{0, 1}, {3, 2}, {6, 1}};  // first row, rows
+          for (ThreadPool* pool : pools.all()) {
+            for (const auto& part : parts) {
+              const std::size_t i0 = part[0], m = part[1];
+              g.m = m;
+              // C with kPad guards on each side
+              std::vector<T> c(m * n + 2 * kPad, kGuard);
+              std::memcpy(c.data() + kPad, c0.data() + i0 * n, m * n * sizeof(T));
+              // rows i0.. of op(A): shift A's start by rows (by columns when it is transposed); the slice
+              // ends where the 7-row matrix does, so a read past the rows the call owns stays inside `a`
+              const T* asub = a.data() + (ta ? i0 : i0 * g.lda);
+              run_gemm<T>(isa, pool, g, T(albe[0]), asub, b.data(), T(albe[1]), c.data() + kPad, nullptr);
+              bool guards = true;
+              for (std::size_t q = 0; q < kPad; ++q) guards = guards && c[q] == kGuard && c[kPad + m * n + q] == kGuard;
+              EXPECT(guards, "%s n=%zu k=%zu t=%d: a guard around C changed", isa_name(isa), n, k, t);
+              EXPECT(std::memcmp(c.data() + kPad, all.data() + i0 * n, m * n * sizeof(T)) == 0,
+                     "%s n=%zu k=%zu ta=%d tb=%d alpha=%g beta=%g pool=%d: rows %zu+%zu differ from the 7-row product",
+                     isa_name(isa), n, k, ta, tb, albe[0], albe[1], pool != nullptr ? pool->size() : 0, i0, m);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // Bad arguments throw std::invalid_argument before touching C.
 template <typename T>
 void test_invalid(Isa isa) {
@@ -618,6 +680,7 @@ void test_dtype(Pools& pools) {
   test_special_values<T>(pools);
   test_epilogue<T>(pools);
   test_thread_determinism<T>(pools);
+  test_row_independence<T>(pools);
   for (Isa isa : isas()) test_invalid<T>(isa);
 }
 

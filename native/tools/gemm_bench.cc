@@ -37,7 +37,7 @@ struct Shape {
   int act = -2;  // >= -1: fused epilogue with bias and this activation (OpenBLAS runs the plain product)
 };
 
-// MLP shapes (batch 128, 784 -> 128 -> 64 -> 10) and square sizes.
+// MLP shapes (batch 128, 784 -> 128 -> 64 -> 10; then one and two samples: the row kernel) and square sizes.
 const Shape kShapes[] = {
     {"m128 n128 k784 (x W^T fwd)", 128, 128, 784, false, true},
     {"  same + bias + tanh epilogue", 128, 128, 784, false, true, static_cast<int>(Act::Tanh)},
@@ -48,6 +48,9 @@ const Shape kShapes[] = {
     {"m128 n128 k64 (NN)", 128, 128, 64, false, false},
     {"m128 n10 k64 (x W^T fwd)", 128, 10, 64, false, true},
     {"m128 n64 k10 (NN)", 128, 64, 10, false, false},
+    {"m1 n128 k784 (one sample, x W^T)", 1, 128, 784, false, true},
+    {"m1 n784 k128 (one sample, dY W)", 1, 784, 128, false, false},
+    {"m2 n128 k784 (x W^T fwd)", 2, 128, 784, false, true},
     {"256^3 (NN)", 256, 256, 256, false, false},
     {"1024^3 (NN)", 1024, 1024, 1024, false, false},
     {"1024^3 (TT)", 1024, 1024, 1024, true, true},

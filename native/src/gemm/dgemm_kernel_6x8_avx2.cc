@@ -17,6 +17,7 @@
 SWISHNET_GEMM_AVX2_BEGIN
 #include "gemm/gemm_pack.h"
 #include "gemm/gemm_ukernel_avx2.h"
+#include "gemm/gemm_row_avx2.h"
 
 namespace swishnet {
 namespace gemm {
@@ -28,7 +29,7 @@ static_assert(kBlockingF64Avx2.mr == kMr && kBlockingF64Avx2.nr == kNr, "block t
 
 // Constant data only (no code): the pack templates are instantiated here, inside the AVX2 region.
 const KernelInfo<double> kDgemmAvx2{"dgemm_6x8_avx2", kBlockingF64Avx2, ukernel_6x2v_avx2<double>,
-                                   pack_a_generic<double, kMr>, pack_b_generic<double, kNr>};
+                                   pack_a_generic<double, kMr>, pack_b_generic<double, kNr>, row_avx2<double>};
 
 }  // namespace
 }  // namespace gemm

@@ -17,7 +17,7 @@ constexpr int kMr = 6, kNr = 8;
 static_assert(kBlockingF64Neon.mr == kMr && kBlockingF64Neon.nr == kNr, "block table and kernel disagree");
 
 const KernelInfo<double> kDgemmNeon{"dgemm_6x8_neon", kBlockingF64Neon, ukernel_neon<double, kMr, kNr>,
-                                    pack_a_generic<double, kMr>, pack_b_generic<double, kNr>};
+                                    pack_a_generic<double, kMr>, pack_b_generic<double, kNr>, nullptr};
 
 }  // namespace
 

@@ -35,6 +35,9 @@ using gemm::KernelInfo;
 constexpr double kParallelMinWork = 64.0 * 64.0 * 64.0;
 // Each thread should get at least this much work, or fewer threads are used.
 constexpr double kMinWorkPerThread = 32.0 * 32.0 * 64.0;
+// Products of at most this many rows go through the family's row kernel (when it has one) instead of packing:
+// B is then read once per row rather than packed once, and no tile computes padding rows.
+constexpr std::size_t kRowMaxM = 2;
 // Epilogue granularity: it runs on row segments of about this many bytes (C rows are then hot in L1/L2).
 constexpr std::size_t kEpilogueBytes = 512;
 
@@ -167,6 +170,24 @@ void gemm_region(const Problem<T>& pr, std::size_t m0, std::size_t m1, std::size
   }
 }
 
+// Rows m0..m1 of C, columns n0..n1, through the family's row kernel (products of at most kRowMaxM rows): per
+// row, the kc blocks of the packed path in the same order with the same beta, then the epilogue.
+template <typename T>
+void gemm_rows(const Problem<T>& pr, std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+  const GemmArgs& g = pr.g;
+  const std::size_t as = g.trans_a ? g.lda : 1;
+  for (std::size_t i = m0; i < m1; ++i) {
+    const T* arow = g.trans_a ? pr.a + i : pr.a + i * g.lda;
+    T* crow = pr.c + i * g.ldc + n0;
+    for (std::size_t pc = 0; pc < g.k; pc += pr.kc) {
+      const std::size_t kc = std::min(pr.kc, g.k - pc);
+      const T* bblk = g.trans_b ? pr.b + n0 * g.ldb + pc : pr.b + pc * g.ldb + n0;
+      pr.ki->row(kc, arow + pc * as, as, bblk, g.ldb, g.trans_b, n1 - n0, crow, pr.alpha, pc == 0 ? pr.beta : T(1));
+    }
+    if (pr.ep.active()) pr.ep.apply(pr.c, g.ldc, i, i + 1, n0, n1);
+  }
+}
+
 // C = beta*C (+ epilogue) when there is no product to add (k == 0 or alpha == 0; A and B are not read).
 template <typename T>
 void scale_only(const Problem<T>& pr) {
@@ -263,6 +284,21 @@ void gemm_impl(Isa isa, ThreadPool* pool, const GemmArgs& g, T alpha, const T* a
   int threads = pool != nullptr ? pool->size() : 1;
   if (work < kParallelMinWork) threads = 1;
   threads = std::max(1, std::min(threads, static_cast<int>(std::min(work / kMinWorkPerThread, 1024.0))));
+  if (pr.ki->row != nullptr && m <= kRowMaxM) {
+    // Column ranges per task: each column is summed alone, so the split does not change its bits.
+    const std::size_t nstep = round_up(ceil_div(n, static_cast<std::size_t>(threads)), 32);
+    const int ntasks = static_cast<int>(ceil_div(n, nstep));
+    auto task = [&](int t, ScratchBuffer&) {
+      const std::size_t n0 = static_cast<std::size_t>(t) * nstep;
+      gemm_rows(pr, 0, m, n0, std::min(n, n0 + nstep));
+    };
+    if (pool != nullptr && ntasks > 1) {
+      pool->run_tasks(ntasks, task);
+    } else {
+      gemm_rows(pr, 0, m, 0, n);
+    }
+    return;
+  }
   const Split s = choose_split(m, n, k, MR, NR, static_cast<std::size_t>(pr.ki->blk.nc), threads);
   const int ntasks = static_cast<int>(s.tm * s.tn);
 

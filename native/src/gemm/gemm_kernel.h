@@ -32,6 +32,13 @@ template <typename T>
 using PackBFn = void (*)(const T* b, std::size_t ldb, bool trans, std::size_t p0, std::size_t kc, std::size_t j0,
                          std::size_t nc, T* out);
 
+// One row of C, one kc block, op(A) and op(B) read in place (no packing), with the micro-kernel's bits:
+// C[0, 0:n] = alpha * sum_{p < kc} a[p*as] * op(B)(p, 0:n) + beta * C[0, 0:n] (beta == 0: C not read), where
+// op(B)(p, j) = trans_b ? b[j*ldb + p] : b[p*ldb + j]. nullptr where a family has none (the driver then packs).
+template <typename T>
+using RowFn = void (*)(std::size_t kc, const T* a, std::size_t as, const T* b, std::size_t ldb, bool trans_b,
+                       std::size_t n, T* c, T alpha, T beta);
+
 template <typename T>
 struct KernelInfo {
   const char* name;  // e.g. "sgemm_6x16_avx2"
@@ -39,6 +46,7 @@ struct KernelInfo {
   UkernelFn<T> ukernel;
   PackAFn<T> pack_a;
   PackBFn<T> pack_b;
+  RowFn<T> row;
 };
 
 // Every kernel compiled into this binary; a getter returns nullptr where its ISA is not compiled.

@@ -42,10 +42,10 @@ constexpr int kMrF64 = kBlockingF64Scalar.mr, kNrF64 = kBlockingF64Scalar.nr;
 
 const KernelInfo<float> kSgemmScalar{"sgemm_4x4_scalar", kBlockingF32Scalar,
                                      gemm_ukernel_scalar<float, kMrF32, kNrF32>,
-                                     pack_a_generic<float, kMrF32>, pack_b_generic<float, kNrF32>};
+                                     pack_a_generic<float, kMrF32>, pack_b_generic<float, kNrF32>, nullptr};
 const KernelInfo<double> kDgemmScalar{"dgemm_4x4_scalar", kBlockingF64Scalar,
                                       gemm_ukernel_scalar<double, kMrF64, kNrF64>,
-                                      pack_a_generic<double, kMrF64>, pack_b_generic<double, kNrF64>};
+                                      pack_a_generic<double, kMrF64>, pack_b_generic<double, kNrF64>, nullptr};
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 SWISHNET_GEMM_AVX2_BEGIN
 #include "gemm/gemm_pack.h"
 #include "gemm/gemm_ukernel_avx2.h"
+#include "gemm/gemm_row_avx2.h"
 
 namespace swishnet {
 namespace gemm {
@@ -172,7 +173,7 @@ void sgemm_pack_b_16_avx2(const float* b, std::size_t ldb, bool trans, std::size
 
 // Constant data only (no code).
 const KernelInfo<float> kSgemmAvx2{"sgemm_6x16_avx2", kBlockingF32Avx2, ukernel_6x2v_avx2<float>,
-                                   sgemm_pack_a_6_avx2, sgemm_pack_b_16_avx2};
+                                   sgemm_pack_a_6_avx2, sgemm_pack_b_16_avx2, row_avx2<float>};
 
 }  // namespace
 }  // namespace gemm

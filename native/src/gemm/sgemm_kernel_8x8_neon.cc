@@ -17,7 +17,7 @@ constexpr int kMr = 8, kNr = 8;
 static_assert(kBlockingF32Neon.mr == kMr && kBlockingF32Neon.nr == kNr, "block table and kernel disagree");
 
 const KernelInfo<float> kSgemmNeon{"sgemm_8x8_neon", kBlockingF32Neon, ukernel_neon<float, kMr, kNr>,
-                                   pack_a_generic<float, kMr>, pack_b_generic<float, kNr>};
+                                   pack_a_generic<float, kMr>, pack_b_generic<float, kNr>, nullptr};
 
 }  // namespace
 
