@@ -258,6 +258,43 @@ describe('elementwise, reductions, matmul: forward values', () => {
     expect(() => ops.crossEntropy(x, [0, 1], { reduction: 'avg' as any })).toThrow(/reduction/);
   });
 
+  test('targets given as a Tensor must have the per-sample shape, not just as many entries', () => {
+    const x = randn([2, 3, 4], { seed: 3 }); // per-sample shape [2, 4]
+    for (const f of [ops.crossEntropy, ops.nllLoss]) {
+      const ok = f(x, tensor([[0, 1, 2, 0], [2, 2, 1, 0]]), { reduction: 'none' });
+      expect(ok.shape).toEqual([2, 4]);
+      expect(() => f(x, tensor([[0, 1], [2, 0], [2, 2], [1, 0]]))).toThrow(
+        /'targets' has shape \[4, 2\], expected \[2, 4\]/,
+      );
+      expect(() => f(x, tensor([0, 1, 2, 0, 2, 2, 1, 0]))).toThrow(RangeError);
+      // a single sample [C] takes a [] or a [1] target
+      expect(f(tensor([0.5, 1, 2]), tensor([1])).shape).toEqual([]);
+    }
+  });
+
+  test("'mean' averages over the samples not ignored (loss and gradient); all ignored gives NaN", () => {
+    const rows = [[2, 1, 0.1], [0.5, 2.5, 0.3], [-1, 0, 1]];
+    const targets = [2, -100, 0]; // the default ignoreIndex skips sample 1
+    const lse = (r: number[]): number => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
+    const per = [lse(rows[0]) - rows[0][2], lse(rows[2]) - rows[2][0]];
+    for (const f of [ops.crossEntropy, (a: Tensor, t: number[]) => ops.nllLoss(a.logSoftmax(), t)]) {
+      const x = tensor(rows, { dtype: 'float64', requiresGrad: true });
+      const l = f(x, targets);
+      expect(l.item()).toBeCloseTo((per[0] + per[1]) / 2, 14);
+      l.backward();
+      // d/dx of the mean over the 2 counted samples: (softmax - onehot) / 2 on their rows, 0 on the ignored row
+      const want: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const z = Math.exp(lse(rows[i]));
+        for (let k = 0; k < 3; k++) {
+          want.push(i === 1 ? 0 : (Math.exp(rows[i][k]) / z - (k === targets[i] ? 1 : 0)) / 2);
+        }
+      }
+      close(x.grad!.data, want, 1e-12);
+      expect(f(tensor(rows, { dtype: 'float64' }), [-100, -100, -100]).item()).toBeNaN();
+    }
+  });
+
   test('an input with no classes is a RangeError on every backend; a dim error names its type', () => {
     for (const shape of [[2, 0], [2, 0, 3], [0]]) {
       const n = shape.length === 1 ? 1 : shape[0] * (shape[2] ?? 1);
@@ -399,6 +436,32 @@ describe('elementwise, reductions, matmul: forward values', () => {
   });
 });
 
+describe('batchNorm defaults, per-channel counts and running-stat versions', () => {
+  test('[1, C, L] trains over its L values; momentum 0.1 and eps 1e-5 by default; the stats count as changed', () => {
+    const x = tensor([[[1, 4, 2], [10, -5, 30]]], { dtype: 'float64' }); // N = 1, C = 2, L = 3
+    const rm = zeros([2], { dtype: 'float64' });
+    const rv = ones([2], { dtype: 'float64' });
+    // a graph that saved the running mean must not backpropagate after a training step moved it
+    const w = tensor([1, 1], { dtype: 'float64', requiresGrad: true });
+    const saved = rm.mul(w).sum();
+    const v0 = [rm.version, rv.version];
+    const y = ops.batchNorm(x, rm, rv);
+    expect([rm.version, rv.version]).toEqual([v0[0] + 1, v0[1] + 1]);
+    expect(() => saved.backward()).toThrow(/modified in place/);
+    for (const ch of [0, 1]) {
+      const c = [0, 1, 2].map((j) => x.data[ch * 3 + j]);
+      const mu = (c[0] + c[1] + c[2]) / 3;
+      const vb = c.reduce((s, v) => s + (v - mu) ** 2, 0) / 3;
+      close([0, 1, 2].map((j) => y.data[ch * 3 + j]), c.map((v) => (v - mu) / Math.sqrt(vb + 1e-5)), 1e-12);
+      expect(rm.data[ch]).toBeCloseTo(0.1 * mu, 12);
+      expect(rv.data[ch]).toBeCloseTo(0.9 + 0.1 * vb * (3 / 2), 12); // unbiased over the 3 values
+    }
+    ops.batchNorm(x, rm, rv, null, null, { training: false }); // eval reads the stats, does not change them
+    expect([rm.version, rv.version]).toEqual([v0[0] + 1, v0[1] + 1]);
+    expect(() => ops.batchNorm(tensor([[[1], [2]]]), null, null)).toThrow(/more than 1 value per channel/);
+  });
+});
+
 describe('the backward engine', () => {
   test('accumulates for tensors used twice and across backward calls (leaf .grad)', () => {
     const x = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
@@ -408,6 +471,56 @@ describe('the backward engine', () => {
     expect(Array.from(x.grad!.data)).toEqual([5, 7, 9]);
     x.zeroGrad();
     expect(x.grad).toBeNull();
+  });
+
+  test('a gradient handed to two nodes is summed into a new buffer, not in place into one of them', () => {
+    // The outer add hands the same gradient data to exp and to the inner add, which hands it on to exp again and
+    // to q: exp sums two deliveries, while q (and the caller's gradient tensor) must still hold the one sent.
+    const h = tensor([0.5, -1], { dtype: 'float64', requiresGrad: true });
+    const p = h.exp();
+    const q = h.mul(3);
+    const gOut = tensor([1, 2], { dtype: 'float64' });
+    p.add(q).add(p).backward(gOut);
+    expect(Array.from(gOut.data)).toEqual([1, 2]);
+    // d/dh of g * (2 exp(h) + 3 h) = g * (2 exp(h) + 3)
+    close(h.grad!.data, [1 * (2 * Math.exp(0.5) + 3), 2 * (2 * Math.exp(-1) + 3)], 1e-12);
+  });
+
+  test('backward() on a leaf accumulates the gradient into its own .grad (ones when left out)', () => {
+    const x = tensor([3], { dtype: 'float64', requiresGrad: true });
+    x.backward();
+    expect(Array.from(x.grad!.data)).toEqual([1]);
+    x.backward(tensor([2.5], { dtype: 'float64' }));
+    expect(Array.from(x.grad!.data)).toEqual([3.5]);
+  });
+
+  test('linear adds into the .grad of weight and bias; a non-leaf weight with a .grad passes its gradient on', () => {
+    const x = tensor([[1, 2], [3, -1], [0.5, 4]], { dtype: 'float64' });
+    const colSum = [1 + 3 + 0.5, 2 - 1 + 4]; // d sum(x W^T + b) / dW[o][i] = sum_r x[r][i]; / db[o] = 3 rows
+    const w = tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true });
+    const b = tensor([0.5, -0.5], { dtype: 'float64', requiresGrad: true });
+    ops.linear(x, w, b).sum().backward();
+    ops.linear(x, w, b).sum().backward();
+    expect(Array.from(w.grad!.data)).toEqual([...colSum, ...colSum].map((v) => 2 * v));
+    expect(Array.from(b.grad!.data)).toEqual([6, 6]);
+    // the weight is a non-leaf (2 w2) whose retained .grad exists by the second backward: w2 must still get dW
+    const w2 = tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true });
+    const weight = w2.mul(2).retainGrad();
+    const loss = ops.linear(x, weight).sum();
+    loss.backward(undefined, { retainGraph: true });
+    loss.backward();
+    expect(Array.from(weight.grad!.data)).toEqual([...colSum, ...colSum].map((v) => 2 * v));
+    expect(Array.from(w2.grad!.data)).toEqual([...colSum, ...colSum].map((v) => 4 * v));
+  });
+
+  test('mul saves only the operand a gradient needs: the other may change in place before backward', () => {
+    const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    const c = tensor([3, 5], { dtype: 'float64' });
+    const y = x.mul(c).sum(); // dy/dx = c: x itself is not needed
+    x.data[0] = 10;
+    x.bumpVersion(); // e.g. an optimizer step between forward and backward
+    y.backward();
+    expect(Array.from(x.grad!.data)).toEqual([3, 5]);
   });
 
   test('a diamond graph runs each node once, after all its consumers', () => {
@@ -781,6 +894,51 @@ describe('Function (user-defined ops)', () => {
     expect(() => NoTensor.apply(x)).toThrow(/NoTensor\.forward must return a Tensor/);
   });
 
+  test('a gradient of another dtype, or more gradients than arguments, is an error naming the Function', () => {
+    class BadDtype extends Function {
+      static override forward(_ctx: Context, x: Tensor): Tensor {
+        return new Tensor(x.data.slice(), x.shape);
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor {
+        return new Tensor(Float32Array.from(g.data), g.shape);
+      }
+    }
+    class TooMany extends Function {
+      static override forward(_ctx: Context, x: Tensor): Tensor {
+        return new Tensor(x.data.slice(), x.shape);
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor[] {
+        return [g, g];
+      }
+    }
+    const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    expect(() => BadDtype.apply(x).sum().backward()).toThrow(
+      /BadDtype\.backward returned a float32 gradient for argument 0, which is float64/,
+    );
+    expect(x.grad).toBeNull();
+    expect(() => TooMany.apply(x).sum().backward()).toThrow(/TooMany\.backward returned 2 gradients, but forward took/);
+    expect(x.grad).toBeNull();
+  });
+
+  test('a forward that returns the tensor created just before it ran does not re-home it', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const last = tensor([7, 8]); // the most recently constructed tensor when apply starts
+    class ReturnLast extends Function {
+      static override forward(_ctx: Context, _x: Tensor): Tensor {
+        return last;
+      }
+      static override backward(_ctx: Context, g: Tensor): Tensor {
+        return g;
+      }
+    }
+    const y = ReturnLast.apply(x);
+    expect(y).not.toBe(last);
+    expect(y.data).toBe(last.data);
+    expect(last.gradFn).toBeNull();
+    expect(last.requiresGrad).toBe(false);
+    expect(y.gradFn!.name).toBe('ReturnLastBackward');
+  });
+
   test('a forward that returns its input does not re-home the input', () => {
     class Ident extends Function {
       static override forward(_ctx: Context, x: Tensor): Tensor {
@@ -970,6 +1128,14 @@ describe(`sqrt, div's divisor gradient and empty axis lists (backend ${backend()
     }
     const x = tensor([0.3, 2, 7.5], { dtype: 'float64', requiresGrad: true });
     expect(gradcheck((t: Tensor) => t.sqrt(), [x], { seed: 1 })).toBe(true);
+  });
+
+  test('pow(x, 0) has gradient 0 everywhere, x = 0 included (no 0 * Infinity)', () => {
+    const x = tensor([0, -0, 2, -3], { dtype: 'float64', requiresGrad: true });
+    const y = x.pow(0);
+    expect(Array.from(y.data)).toEqual([1, 1, 1, 1]);
+    y.sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 0, 0]);
   });
 
   test('the divisor gradient -g a / b^2 is formed as -g ((a / b) / b), in float64: finite where the result is', () => {
