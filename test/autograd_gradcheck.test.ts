@@ -208,6 +208,10 @@ describe(`gradcheck (backend ${backend().name}/${backend().isa})`, () => {
     expect(gradcheck((a: Tensor) => ops.crossEntropy(a, [0, -100, 1, 1, 2]), [x])).toBe(true);
     const x3 = f64([2, 3, 4], 161);
     expect(gradcheck((a: Tensor) => ops.crossEntropy(a, tensor([[0, 1, 2, 2], [1, 0, 0, 2]])), [x3])).toBe(true);
+    const x3t = [[0, 1, 2, 2], [1, 0, 0, 2]];
+    for (const reduction of ['mean', 'none'] as const) {
+      expect(gradcheck((a: Tensor) => ops.nllLoss(a, tensor(x3t), { reduction }), [x3])).toBe(true);
+    }
     const one = f64([4], 162);
     expect(gradcheck((a: Tensor) => ops.crossEntropy(a, [2]), [one])).toBe(true);
   });
@@ -239,6 +243,16 @@ describe(`gradcheck (backend ${backend().name}/${backend().isa})`, () => {
     ).toBe(true);
     const x3 = f64([3, 3, 4], 193);
     expect(gradcheck((a: Tensor, ww: Tensor, bb: Tensor) => ops.batchNorm(a, null, null, ww, bb), [x3, w, b])).toBe(true);
+  });
+
+  test('linearAct with a negative leaky_relu slope (its output does not tell the sign of the input)', () => {
+    const x = f64([5, 3], 210);
+    const w = f64([4, 3], 211);
+    const b = f64([4], 212);
+    for (const alpha of [-0.5, 0.2]) {
+      const act = { name: 'leaky_relu', alpha };
+      expect(gradcheck((a: Tensor, p: Tensor, q: Tensor) => ops.linearAct(a, p, q, act), [x, w, b])).toBe(true);
+    }
   });
 
   test('a composite: a 2-layer MLP loss through every kind of node', () => {
