@@ -13,7 +13,7 @@ import {
   isAnomalyEnabled,
   AnomalyError,
 } from '../lib/autograd';
-import { log, mul, sum, matmul } from '../lib/ops';
+import { add, linear, log, mul, sum, matmul } from '../lib/ops';
 import { NeuralNetClassifier, TrainingDivergedError } from '../lib/train/classifier';
 
 afterEach(() => setDetectAnomaly(false));
@@ -118,6 +118,51 @@ describe('detectAnomaly', () => {
     };
     const plain = run();
     expect(detectAnomaly(run)).toEqual(plain);
+  });
+
+  test('under detection a Linear weight and bias used twice get the sum of both uses\' gradients', () => {
+    // With detection on, linear's dW/db are fresh tensors (no in-place accumulation): the first one may become
+    // .grad, the second must be added to it, not take its place. Reference: d sum(x W^T + b) / dW[o][i] is
+    // sum_r x[r][i] and / db[o] is the row count, summed over both inputs.
+    const w = tensor([1, -2, 3, 0.5, 4, -1], { shape: [2, 3], dtype: 'float64', requiresGrad: true });
+    const b = tensor([0.25, -0.5], { dtype: 'float64', requiresGrad: true });
+    const x1 = tensor([1, 2, 3, -1, 0, 2], { shape: [2, 3], dtype: 'float64' });
+    const x2 = tensor([0.5, -4, 1], { shape: [1, 3], dtype: 'float64' });
+    detectAnomaly(() => add(sum(linear(x1, w, b)), sum(linear(x2, w, b))).backward());
+    const colSum = [0, 1, 2].map((i) => x1.data[i] + x1.data[3 + i] + x2.data[i]);
+    expect(Array.from(w.grad!.data)).toEqual([...colSum, ...colSum]);
+    expect(Array.from(b.grad!.data)).toEqual([3, 3]);
+  });
+});
+
+describe('detectAnomaly and in-place gradient accumulation', () => {
+  /** Forward: a copy; backward: the gradient times 1e30 (finite in float32). */
+  class Amplify extends Function {
+    static override forward(_ctx: Context, x: Tensor): Tensor {
+      return new Tensor(x.data.slice(), x.shape);
+    }
+    static override backward(_ctx: Context, g: Tensor): Tensor {
+      return new Tensor(g.data.map((v) => v * 1e30), g.shape);
+    }
+  }
+
+  test('a Linear weight gradient that overflows is named also when the weight already holds a .grad', () => {
+    // dW = 1e30 * x, where x holds 1e30: Infinity in float32, from finite gradients and inputs
+    const x = tensor([1e30, 1], { shape: [1, 2] });
+    for (const preset of [false, true]) {
+      const w = tensor([1, 1], { shape: [1, 2], requiresGrad: true });
+      if (preset) w.grad = tensor([0, 0], { shape: [1, 2] });
+      const loss = sum(Amplify.apply(linear(x, w)));
+      let err: unknown = null;
+      try {
+        detectAnomaly(() => loss.backward());
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AnomalyError);
+      expect((err as AnomalyError).op).toBe('LinearActBackward');
+      expect((err as AnomalyError).argument).toBe(1);
+    }
   });
 });
 
