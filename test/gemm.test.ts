@@ -266,6 +266,9 @@ describe(`gemm on the ${backend().name} backend (${backend().isa})`, () => {
         runCase({ dt, tA: tr[0], tB: tr[1], m: 13, n: 11, k: 9, padA: 3, padB: 5, padC: 2 });
         runCase({ dt, tA: tr[0], tB: tr[1], m: 33, n: 5, k: 70, padA: 1, padB: 0, padC: 7, beta: 0.5 });
         runCase({ dt, tA: tr[0], tB: tr[1], m: 1, n: 9, k: 4, padA: 100, padB: 2, padC: 100 });
+        // at most 4 x 4: the one-tile path reads A and B in place, through their strides
+        runCase({ dt, tA: tr[0], tB: tr[1], m: 3, n: 4, k: 6, padA: 2, padB: 3, padC: 1 });
+        runCase({ dt, tA: tr[0], tB: tr[1], m: 4, n: 2, k: 5, padA: 7, padB: 1, beta: 0.5 });
       }
     });
 
@@ -273,6 +276,27 @@ describe(`gemm on the ${backend().name} backend (${backend().isa})`, () => {
       for (const tr of TRANS) {
         runCase({ dt, tA: tr[0], tB: tr[1], m: 10, n: 7, k: 12, offA: 1, offB: 3, offC: 5 });
         runCase({ dt, tA: tr[0], tB: tr[1], m: 9, n: 18, k: 5, offA: 7, offB: 2, offC: 1, padC: 3, beta: 1 });
+      }
+    });
+
+    test('operands on SharedArrayBuffers (computed via a temporary): beta scales the old C, padding is kept', () => {
+      const shared = (len: number): FloatArray => {
+        const sab = new SharedArrayBuffer(len * ctor(dt).BYTES_PER_ELEMENT) as unknown as ArrayBuffer;
+        const x = new (ctor(dt))(sab);
+        x.set(randArray(dt, len));
+        return x;
+      };
+      for (const tr of TRANS) {
+        const [m, n, k, ldc] = [6, 5, 7, 8];
+        const a = shared(m * k);
+        const b = shared(k * n);
+        const c = shared(spanOf(m, n, ldc) + 2);
+        const before = c.slice();
+        const what = `SharedArrayBuffer ${dt} ${tn(tr)}`;
+        gemm(a, b, c, { m, n, k, transA: tr[0], transB: tr[1], alpha: 0.5, beta: -1.25, ldc });
+        const ref = reference(tr[0], tr[1], m, n, k, 0.5, a, tr[0] ? m : k, b, tr[1] ? k : n, -1.25, before, ldc);
+        expectClose(c, ldc, ref.val, ref.mag, m, n, tolFor(dt, k), what);
+        expectOutsideUntouched(c, before, 0, m, n, ldc, what);
       }
     });
 
