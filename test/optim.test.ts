@@ -496,6 +496,108 @@ describe(`optim (backend ${backend().name})`, () => {
     }
   });
 
+  test('maximize (SGD and Adam/AdamW) negates the gradient before weight decay is added, as PyTorch', () => {
+    // torch.optim.SGD/Adam with maximize: g = -grad, then g + weightDecay * p (checked against torch 1.13)
+    type MaxOpts = { lr: number; momentum: number; dampening?: number; nesterov?: boolean; weightDecay: number };
+    const sgdMax = (o: MaxOpts) => {
+      const { lr, momentum, dampening = 0, nesterov = false, weightDecay } = o;
+      const p = P0.slice();
+      const buf: number[] = [];
+      GRADS.forEach((g, t) => {
+        for (let i = 0; i < p.length; i++) {
+          let d = -g[i] + weightDecay * p[i];
+          if (momentum !== 0) {
+            buf[i] = t === 0 ? d : momentum * buf[i] + (1 - dampening) * d;
+            d = nesterov ? d + momentum * buf[i] : buf[i];
+          }
+          p[i] -= lr * d;
+        }
+      });
+      return p;
+    };
+    for (const c of [
+      { lr: 0.05, momentum: 0, weightDecay: 0.1 },
+      { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.1 },
+      { lr: 0.05, momentum: 0.95, nesterov: true, weightDecay: 0.1 },
+    ]) {
+      const p = param();
+      expectClose(run(new SGD([p], { ...c, maximize: true }), p), sgdMax(c));
+    }
+    const adamRef = (lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: boolean) => {
+      const p = P0.slice();
+      const m = [0, 0, 0];
+      const v = [0, 0, 0];
+      GRADS.forEach((g, s) => {
+        const t = s + 1;
+        for (let i = 0; i < 3; i++) {
+          if (decoupled) p[i] *= 1 - lr * wd;
+          const gi = -g[i] + (decoupled ? 0 : wd * p[i]);
+          m[i] = b1 * m[i] + (1 - b1) * gi;
+          v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+          p[i] -= (lr / (1 - b1 ** t)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - b2 ** t) + eps));
+        }
+      });
+      return p;
+    };
+    const o = { lr: 0.1, betas: [0.8, 0.99] as [number, number], eps: 1e-3, maximize: true };
+    for (const wd of [0, 0.05]) {
+      const p = param();
+      expectClose(run(new Adam([p], { ...o, weightDecay: wd }), p), adamRef(0.1, 0.8, 0.99, 1e-3, wd, false));
+    }
+    // AdamW's default weightDecay is PyTorch's 1e-2
+    const q = param();
+    expectClose(run(new AdamW([q], o), q), adamRef(0.1, 0.8, 0.99, 1e-3, 0.01, true));
+  });
+
+  test('Adam/AdamW: a .grad that shares the parameter\'s memory updates as a copy would', () => {
+    // AdamW scales the parameter before it reads the gradient: an aliased gradient must be read as it was
+    const makes = [
+      (t: Tensor) => new AdamW([t], { lr: 0.1, weightDecay: 0.5 }),
+      (t: Tensor) => new Adam([t], { lr: 0.1, weightDecay: 0.5, amsgrad: true }),
+    ];
+    for (const make of makes) {
+      const p = tensor([1, -2, 3, 0.5], { dtype: 'float64', requiresGrad: true });
+      const q = tensor([1, -2, 3, 0.5], { dtype: 'float64', requiresGrad: true });
+      const o1 = make(p);
+      const o2 = make(q);
+      for (let s = 0; s < 3; s++) {
+        p.grad = p.detach();
+        expect(p.grad.data.buffer).toBe(p.data.buffer);
+        q.grad = tensor(Array.from(q.data), { dtype: 'float64' });
+        o1.step();
+        o2.step();
+      }
+      expect(Array.from(p.data)).toEqual(Array.from(q.data));
+    }
+  });
+
+  test('option boundaries: lr 0 is allowed (no change), non-finite and negative values are refused', () => {
+    const p = param();
+    const o = new SGD([p], { lr: 0, momentum: 0.9 });
+    run(o, p, 2);
+    expect(Array.from(p.data)).toEqual(P0);
+    expect(() => new SGD([p], { lr: Infinity })).toThrow(
+      new RangeError(`SGD: 'lr' must be in [0, Infinity), got Infinity`),
+    );
+    expect(() => new Adam([p], { lr: Infinity })).toThrow(RangeError);
+    expect(() => new SGD([p], { lr: 0.1, momentum: Infinity })).toThrow(/'momentum'/);
+    expect(() => new SGD([p], { lr: 0.1, weightDecay: -0.1 })).toThrow(/'weightDecay'/);
+    expect(() => new Adam([p], { weightDecay: -0.1 })).toThrow(/'weightDecay'/);
+    expect(() => new Adam([p], { eps: -1e-8 })).toThrow(/'eps'/);
+    // PyTorch: "Nesterov momentum requires a momentum and zero dampening"
+    expect(() => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(RangeError);
+    expect(() => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true })).not.toThrow();
+    // betas in [0, 1): 1 itself is refused (the bias correction 1 - beta^t would be 0), 0 is allowed
+    expect(() => new Adam([p], { betas: [1, 0.999] })).toThrow(/'betas'/);
+    expect(() => new Adam([p], { betas: [0.9, 1] })).toThrow(/'betas'/);
+    expect(() => new Adam([p], { betas: [0, 0] })).not.toThrow();
+    // one parameter in two groups
+    const q = param();
+    expect(() => new SGD([{ params: [p] }, { params: [q, p] }], { lr: 0.1 })).toThrow(
+      /params\[1\] appears in more than one place/,
+    );
+  });
+
   test('bad options are RangeError/TypeError naming the option', () => {
     const p = param();
     expect(() => new SGD([p], { lr: -1 })).toThrow(/'lr'/);
