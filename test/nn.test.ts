@@ -616,6 +616,85 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect(Array.from(w.data)).toEqual(before); // nothing was written
   });
 
+  test('nn.init: fan_in/fan_out count the receptive field; xavier/kaiming bounds are reached, not only kept', () => {
+    // torch.nn.init._calculate_fan_in_and_fan_out: [out, in, ...k] -> fan_in = in * prod(k), fan_out = out * prod(k)
+    const conv = tensor(new Float64Array(4 * 3 * 5 * 2), { shape: [4, 3, 5, 2] });
+    expect(nn.init.fans(conv)).toEqual({ fanIn: 3 * 5 * 2, fanOut: 4 * 5 * 2 });
+    expect(nn.init.fans(tensor(new Float64Array(12), { shape: [4, 3] }))).toEqual({ fanIn: 3, fanOut: 4 });
+    expect(nn.init.fans(tensor(new Float64Array(24), { shape: [4, 3, 2] }))).toEqual({ fanIn: 6, fanOut: 8 });
+    // U(-b, b) with many draws: max |w| lies in (0.97 b, b] (a wrong fan moves b by far more than 3%)
+    const reach = (t: Tensor, b: number) => {
+      const m = Math.max(...t.data.map(Math.abs));
+      expect(m).toBeLessThanOrEqual(b);
+      expect(m).toBeGreaterThan(0.97 * b);
+    };
+    const w = tensor(new Float64Array(10 * 40), { shape: [10, 40] }); // fan_in 40, fan_out 10
+    nn.init.xavierUniform_(w, 1.5, { seed: 5 });
+    reach(w, 1.5 * Math.sqrt(6 / (40 + 10)));
+    nn.init.kaimingUniform_(w, 0.5, { seed: 6 });
+    reach(w, Math.sqrt(2 / (1 + 0.25)) * Math.sqrt(3 / 40));
+    nn.init.xavierUniform_(conv, 1, { seed: 7 });
+    reach(conv, Math.sqrt(6 / (30 + 40)));
+    nn.init.kaimingUniform_(conv, 0, { seed: 8 });
+    reach(conv, Math.sqrt(2) * Math.sqrt(3 / 30));
+    // low == high is allowed (as torch's uniform_(t, 1, 1)): every value is that number
+    nn.init.uniform_(w, 0.25, 0.25, { seed: 9 });
+    expect(new Set(w.data)).toEqual(new Set([0.25]));
+  });
+
+  test('loadStateDict counts as an in-place write (a pending backward refuses); to() drops gradients; buffers', () => {
+    const lin = new nn.Linear(3, 2, { seed: 1, dtype: 'float64' });
+    const sd = new nn.Linear(3, 2, { seed: 2, dtype: 'float64' }).stateDict();
+    const x = randn([4, 3], { seed: 3, dtype: 'float64', requiresGrad: true });
+    const loss = lin.forward(x).sum(); // saves the weight for x's gradient
+    const v = lin.weight.version;
+    lin.loadStateDict(sd);
+    expect(lin.weight.version).toBeGreaterThan(v);
+    expect(() => loss.backward()).toThrow(/modified|version/);
+    // to(dtype) replaces the data: a gradient of the old dtype is dropped (an optimizer would refuse it)
+    lin.forward(x).sum().backward();
+    expect(lin.weight.grad).not.toBeNull();
+    lin.to('float32');
+    expect(lin.parameters().map((p) => p.grad)).toEqual([null, null]);
+    expect(lin.weight.dtype).toBe('float32');
+    // a registered buffer stays a buffer even when its tensor requires grad (as PyTorch's register_buffer)
+    class M extends nn.Module {
+      constructor() {
+        super();
+        this.registerBuffer('stat', tensor([1, 2], { requiresGrad: true }));
+      }
+      forward(t: Tensor): Tensor {
+        return t;
+      }
+    }
+    const m = new M();
+    expect(m.namedParameters()).toEqual([]);
+    expect(m.namedBuffers().map(([k]) => k)).toEqual(['stat']);
+  });
+
+  test('BatchNorm1d/Dropout boundaries: no running stats uses batch stats in eval; momentum 1; Dropout(1)', () => {
+    const x = randn([8, 2], { seed: 11, dtype: 'float64' });
+    const n = 8;
+    const mean = [0, 1].map((c) => Array.from({ length: n }, (_, i) => x.data[i * 2 + c]).reduce((a, b) => a + b) / n);
+    const col = (c: number) => Array.from({ length: n }, (_, i) => x.data[i * 2 + c]);
+    const ss = [0, 1].map((c) => col(c).reduce((a, v) => a + (v - mean[c]) ** 2, 0));
+    const normed = Array.from(x.data, (v, i) => (v - mean[i % 2]) / Math.sqrt(ss[i % 2] / n + 1e-5));
+    // trackRunningStats false: eval normalizes with the batch's own statistics (as PyTorch)
+    const free = new nn.BatchNorm1d(2, { trackRunningStats: false, dtype: 'float64' }).eval();
+    Array.from(free.forward(x).data).forEach((v, i) => expect(v).toBeCloseTo(normed[i], 12));
+    // momentum 1 is allowed: the running stats become the last batch's (unbiased variance, as PyTorch)
+    const bn = new nn.BatchNorm1d(2, { momentum: 1, dtype: 'float64' });
+    bn.forward(x);
+    [0, 1].forEach((c) => {
+      expect(bn.runningMean!.data[c]).toBeCloseTo(mean[c], 12);
+      expect(bn.runningVar!.data[c]).toBeCloseTo(ss[c] / (n - 1), 12);
+    });
+    // Dropout(1) is allowed: every value dropped in training, the identity in eval
+    const d = new nn.Dropout(1, { seed: 3 });
+    expect(Array.from(d.forward(x).data).every((v) => v === 0)).toBe(true);
+    expect(Array.from(d.eval().forward(x).data)).toEqual(Array.from(x.data));
+  });
+
   test('layer constructors: TypeError for a wrong type, RangeError out of range; ModuleList.at checks its index', () => {
     expect(() => new nn.Dropout('0.5' as any)).toThrow(new TypeError(`Dropout: 'p' must be a number, got string`));
     expect(() => new nn.Dropout(1.5)).toThrow(RangeError);
