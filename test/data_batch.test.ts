@@ -1,4 +1,4 @@
-import { Rng } from '../lib/util/random';
+import { Rng, streamFor } from '../lib/util/random';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 import { arange, batchIndices, batchRanges, numBatches, shuffledIndices, takeRows } from '../lib/data/batch';
 
@@ -79,6 +79,96 @@ describe('Rng argument checks', () => {
     expect([...a.permutation(0)]).toEqual([]);
     expect([...a.permutation(5)]).toEqual([...b.permutation(5)]);
     expect(a.shuffle([1, 2, 3])).toEqual(b.shuffle([1, 2, 3]));
+  });
+});
+
+describe('Rng distributions', () => {
+  test('int(0) and int(-1) are refused (no draw can be in [0, 0))', () => {
+    expectErrors([
+      [() => new Rng(1).int(0), RangeError, /Rng.int: n must be a positive integer, got 0/],
+      [() => new Rng(1).int(-1), RangeError, /Rng.int: n must be a positive integer, got -1/],
+    ]);
+    expect(new Rng(1).int(1)).toBe(0);
+  });
+
+  test('int(n) is unbiased where 2^32 is not a multiple of n (rejection, not r % n)', () => {
+    // n = 3 * 2^30: r % n of a raw 32-bit r would fall below 2^30 half the time instead of a third
+    const r = new Rng(21);
+    const n = 3 * 2 ** 30;
+    let low = 0;
+    for (let t = 0; t < 3000; t++) {
+      const k = r.int(n);
+      expect(k).toBeLessThan(n);
+      if (k < 2 ** 30) low++;
+    }
+    expect(Math.abs(low / 3000 - 1 / 3)).toBeLessThan(0.05); // sd ~0.009
+  });
+
+  test('streamFor takes purposes 0..1023', () => {
+    expect(streamFor(5, 1023).nextUint32()).toBe(streamFor(5, 1023).nextUint32());
+    expect(() => streamFor(5, 1024)).toThrow(RangeError);
+    expect(() => streamFor(5, -1)).toThrow(RangeError);
+  });
+
+  test('normal(): mean 0, variance 1, and the two values of a Box-Muller pair uncorrelated', () => {
+    const r = new Rng(17);
+    const n = 20000; // sd of the mean ~0.007, of the variance ~0.01, of the pair correlation ~0.01
+    const x = Array.from({ length: n }, () => r.normal());
+    const mean = x.reduce((a, b) => a + b) / n;
+    const v = x.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    let c = 0;
+    for (let i = 0; i < n; i += 2) c += (x[i] - mean) * (x[i + 1] - mean);
+    const rho = c / (n / 2) / v;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.abs(v - 1)).toBeLessThan(0.05);
+    expect(Math.abs(rho)).toBeLessThan(0.05);
+    expect(x.filter((t) => Math.abs(t) > 1.96).length / n).toBeCloseTo(0.05, 1.5); // the tails of N(0, 1)
+    const s = new Rng(3);
+    const y = Array.from({ length: 2000 }, () => s.normal(10, 0.5));
+    expect(Math.abs(y.reduce((a, b) => a + b) / 2000 - 10)).toBeLessThan(0.05);
+  });
+
+  test('uniform(lo, hi) covers [lo, hi); shuffle and permutation reach every order equally often', () => {
+    const r = new Rng(8);
+    const u = Array.from({ length: 5000 }, () => r.uniform(2, 3));
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...u)).toBeLessThan(3);
+    expect(Math.max(...u)).toBeGreaterThan(2.99);
+    expect(Math.abs(u.reduce((a, b) => a + b) / 5000 - 2.5)).toBeLessThan(0.02);
+    // random() is 27 high bits of one 32-bit draw and 26 of the next: (a >>> 5) * 2^26 + (b >>> 6), over 2^53
+    for (let t = 0; t < 100; t++) {
+      const c = r.clone();
+      const a = c.nextUint32() >>> 5;
+      const b = c.nextUint32() >>> 6;
+      expect(r.random()).toBe((a * 2 ** 26 + b) / 2 ** 53);
+    }
+    // 6000 shuffles of 3 elements: each of the 6 orders ~1000 times (sd ~29); two elements swap half the time
+    const counts = new Map<string, number>();
+    for (let t = 0; t < 6000; t++) {
+      const k = r.shuffle([0, 1, 2]).join('');
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(6);
+    for (const c of counts.values()) expect(Math.abs(c - 1000)).toBeLessThan(150);
+    let swapped = 0;
+    for (let t = 0; t < 2000; t++) if (r.shuffle([0, 1])[0] === 1) swapped++;
+    expect(Math.abs(swapped - 1000)).toBeLessThan(150);
+    let fixed = 0; // a uniform permutation of n has on average one fixed point
+    for (let t = 0; t < 2000; t++) fixed += r.permutation(10).filter((v, i) => v === i).length;
+    expect(Math.abs(fixed / 2000 - 1)).toBeLessThan(0.1);
+  });
+
+  test('every safe-integer seed is its own: -m and m, m and m + 2^32 draw different sequences', () => {
+    const draws = (seed: number): number[] => {
+      const r = new Rng(seed);
+      return Array.from({ length: 4 }, () => r.nextUint32());
+    };
+    for (const m of [1, 7, 2 ** 32, 2 ** 40 + 3]) {
+      expect(draws(-m)).not.toEqual(draws(m));
+      expect(draws(-m)).toEqual(draws(-m));
+    }
+    expect(draws(1)).not.toEqual(draws(1 + 2 ** 32));
+    expect(draws(0)).not.toEqual(draws(-0 - 2 ** 32));
   });
 });
 
