@@ -206,6 +206,13 @@ describe(`registerActivation [backend=${be.name}, isa=${be.isa}]`, () => {
         }
         expect([p, err instanceof type, String(err)]).toEqual([p, true, expect.stringMatching(re)]);
       }
+      // nonZero: 0 is refused (a divisor), any other finite value, negative ones included, is taken
+      const spec = { params: { s: { default: 1, nonZero: true } } };
+      registerActivation('inv_scaled', (x, { s }) => x.div(s as number), spec);
+      expect(() => activations.get('inv_scaled', { s: 0 })).toThrow(
+        new RangeError(`inv_scaled: parameter 's' must be a finite number other than 0, got 0`),
+      );
+      expect(Array.from(activations.get('inv_scaled', { s: -2 }).forward(new Float64Array([3])))).toEqual([-1.5]);
     });
 
     test('results of the wrong length or type fail naming the activation; number[] results are accepted', () => {
