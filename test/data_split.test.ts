@@ -186,6 +186,42 @@ describe('stratifiedKFold: scikit-learn assignment', () => {
   });
 });
 
+describe('split boundaries and defaults (as scikit-learn / as documented)', () => {
+  test('the small-class warning only when the smallest class has FEWER members than nSplits', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      // smallest class = 2 = nSplits: sklearn warns only for n_splits > min count
+      stratifiedKFold([0, 1, 0, 1, 0, 0], 2);
+      expect(warn).not.toHaveBeenCalled();
+      stratifiedKFold([0, 1, 0, 0, 0, 0], 2); // class 1: one member < 2
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('nSplits equal to the sample count is allowed (leave-one-out); one more is refused', () => {
+    const folds = stratifiedKFold([0, 0, 0], 3);
+    expect(tests(folds)).toEqual([[0], [1], [2]]);
+    expectPartition(folds, 3);
+    expect(tests(kFold(3, 3))).toEqual([[0], [1], [2]]);
+    expect(() => stratifiedKFold([0, 0, 0], 4)).toThrow(/greater than the number of samples \(3\)/);
+  });
+
+  test('shuffle without a seed uses seed 0 (the documented default)', () => {
+    const rng = new Rng(11);
+    const y = Int32Array.from({ length: 200 }, () => rng.int(4));
+    const seeded = tests(stratifiedKFold(y, 5, { shuffle: true, seed: 0 }));
+    expect(tests(stratifiedKFold(y, 5, { shuffle: true }))).toEqual(seeded);
+    expect(tests(stratifiedKFold(y, 5, { shuffle: true }))).not.toEqual(
+      tests(stratifiedKFold(y, 5, { shuffle: true, seed: 1 })),
+    );
+    expect(tests(kFold(200, 5, { shuffle: true }))).toEqual(tests(kFold(200, 5, { shuffle: true, seed: 0 })));
+    const a = trainValidSplit(y, { validFraction: 0.3, shuffle: true });
+    expect([...a.valid]).toEqual([...trainValidSplit(y, { validFraction: 0.3, shuffle: true, seed: 0 }).valid]);
+  });
+});
+
 describe('kFold', () => {
   test('sizes n // k, the first n % k one larger, contiguous blocks (sklearn KFold)', () => {
     expect(tests(kFold(10, 3))).toEqual([
@@ -293,6 +329,50 @@ describe('trainValidSplit (skorch ValidSplit)', () => {
       for (const j of s.valid) held[y[j]]++;
       for (let c = 0; c < 10; c++) expect(Math.abs(held[c] - 0.3 * total[c])).toBeLessThan(1);
     }
+  });
+
+  test('other fractions: largest remainders get the extra sample, ties to the class seen first', () => {
+    // counts 5, 3, 2 (classes in order of appearance 0, 1, 2), validFraction 0.3 of 10: 3 held out.
+    // Ideal shares 1.5, 0.9, 0.6: floors 1, 0, 0 leave 2, given to the largest remainders 0.9 and 0.6
+    // (classes 1 and 2), so each class holds out one sample, its first: indices 0, 2, 3.
+    const y = [0, 0, 1, 2, 0, 1, 0, 2, 1, 0];
+    expect([...trainValidSplit(y, { validFraction: 0.3 }).valid]).toEqual([0, 2, 3]);
+    // two classes of 2, validFraction 0.3 of 4: 1 held out, remainders 0.6 and 0.6 tie: the class seen first
+    // (label 1 at index 0) gets it
+    expect([...trainValidSplit([1, 1, 0, 0], { validFraction: 0.3 }).valid]).toEqual([0]);
+    expect([...trainValidSplit([0, 0, 1, 1], { validFraction: 0.3 }).valid]).toEqual([0]);
+  });
+
+  test('other fractions with shuffle: random members of each class, reproducible from the seed', () => {
+    const plain = [...trainValidSplit(y, { validFraction: 0.3 }).valid];
+    const a = [...trainValidSplit(y, { validFraction: 0.3, shuffle: true, seed: 7 }).valid];
+    const b = [...trainValidSplit(y, { validFraction: 0.3, shuffle: true, seed: 7 }).valid];
+    const c = [...trainValidSplit(y, { validFraction: 0.3, shuffle: true, seed: 8 }).valid];
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(a).not.toEqual(plain);
+    // unshuffled, each class holds out its first members: a prefix of the class's indices
+    const perClass = (v: number[]): number[][] => {
+      const out: number[][] = Array.from({ length: 10 }, () => []);
+      for (const j of v) out[y[j]].push(j);
+      return out;
+    };
+    perClass(plain).forEach((held, c) => {
+      const members = [...y.keys()].filter((j) => y[j] === c);
+      expect(held).toEqual(members.slice(0, held.length));
+    });
+    // shuffled: the same number from each class
+    expect(perClass(a).map((h) => h.length)).toEqual(perClass(plain).map((h) => h.length));
+  });
+
+  test('other fractions that round to an empty train or valid set are refused', () => {
+    // round(0.3 * 1) = 0 held out; round(0.9 * 3) = 3 held out of 3
+    expect(() => trainValidSplit([0], { validFraction: 0.3 })).toThrow(
+      new RangeError('trainValidSplit: validFraction 0.3 of 1 samples leaves an empty train or valid set'),
+    );
+    expect(() => trainValidSplit([0, 1, 0], { validFraction: 0.9, stratified: false })).toThrow(
+      /validFraction 0.9 of 3 samples leaves an empty train or valid set/,
+    );
   });
 
   test('errors', () => {
