@@ -261,6 +261,16 @@ describe('StratifiedKFold and KFold', () => {
     expect(all).toEqual(Array.from({ length: 97 }, (_, i) => i));
   });
 
+  test('shuffle without a seed: seed 0, as lib/data (StratifiedKFold and KFold)', () => {
+    const y = Int32Array.from({ length: 97 }, (_, i) => (i * 7) % 4);
+    const s = [...new StratifiedKFold({ nSplits: 4, shuffle: true }).split(97, y)];
+    expect(s).toEqual(stratifiedKFold(y, 4, { shuffle: true, seed: 0 }));
+    expect(s).not.toEqual(stratifiedKFold(y, 4, { shuffle: true, seed: 1 }));
+    const k = [...new KFold({ nSplits: 4, shuffle: true }).split(97)];
+    expect(k).toEqual(kFold(97, 4, { shuffle: true, seed: 0 }));
+    expect(k).not.toEqual(kFold(97, 4, { shuffle: true, seed: 1 }));
+  });
+
   test('KFold: consecutive blocks, the first n % k one larger; y ignored; shuffle with a seed', () => {
     const folds = [...new KFold({ nSplits: 3 }).split(10)];
     expect(folds.map((f) => Array.from(f.test))).toEqual([
@@ -1361,6 +1371,37 @@ describe('scoring names, formatTable columns and the workers\' backend', () => {
     expect(await crossValidate(estimator(), small.X, small.y, opts)).toMatchObject({ test_score: acc.test_score });
     const fn = await crossValidate(estimator(), small.X, small.y, { ...opts, scoring: () => 0.5 });
     expect(fn.test_score).toEqual([0.5, 0.5]);
+  });
+
+  test('ranks: ties share the best rank, NaN ranks last; the first of tied candidates is best and refit', async () => {
+    // per candidate (by lr), the split scores base + 0.125 and base - 0.125: mean base, std 0.125 (population)
+    const base = new Map([[0.01, 0.5], [0.02, 0.75], [0.03, 0.75], [0.04, NaN]]);
+    const calls = new Map<number, number>();
+    const scoring = (e: NeuralNetClassifier): number => {
+      const lr = e.getParams().lr as number;
+      const j = calls.get(lr) ?? 0;
+      calls.set(lr, j + 1);
+      return base.get(lr)! + (j === 0 ? 0.125 : -0.125);
+    };
+    const gs = await new GridSearchCV(
+      estimator().setParams({ maxEpochs: 1, lr: 0.05 }), // no candidate's lr: the refit must take bestParams'
+      { lr: [0.01, 0.02, 0.03, 0.04] },
+      { cv: 2, verbose: 0, scoring },
+    ).fit(small.X, small.y);
+    const r = gs.cvResults;
+    expect(r.map((x) => [x.split0_test_score, x.split1_test_score])).toEqual([
+      [0.625, 0.375],
+      [0.875, 0.625],
+      [0.875, 0.625],
+      [NaN, NaN],
+    ]);
+    expect(r.map((x) => x.mean_test_score)).toEqual([0.5, 0.75, 0.75, NaN]);
+    expect(r.slice(0, 3).map((x) => x.std_test_score)).toEqual([0.125, 0.125, 0.125]);
+    // sklearn: rankdata(-means, method='min'), NaN means after all others
+    expect(r.map((x) => x.rank_test_score)).toEqual([3, 1, 1, 4]);
+    expect([gs.bestIndex, gs.bestScore, gs.bestParams]).toEqual([1, 0.75, { lr: 0.02 }]);
+    expect(gs.bestEstimator!.getParams().lr).toBe(0.02);
+    expect(gs.bestEstimator!.history.length).toBe(1);
   });
 
   test('formatTable: the param_* columns of every row (blank where missing), values as given', async () => {
