@@ -32,6 +32,7 @@ import { formatEpochBar } from '../lib/train/callbacks';
 import { saveLimits } from '../lib/train/classifier';
 import { Purpose, Rng, streamFor } from '../lib/util/random';
 import { crossEntropy } from '../lib/ops';
+import { stratifiedKFold } from '../lib/data/split';
 import { manualSeed, randn, nn as nnMod } from '../lib';
 import { expectErrors, type ErrorCase } from './helpers/throws';
 
@@ -86,6 +87,26 @@ describe(`NeuralNetClassifier (${backend().name}/${backend().isa})`, () => {
     }
     expect(h[4].train_loss).toBeLessThan(h[0].train_loss);
     expect(h[4].valid_acc!).toBeGreaterThan(0.8);
+  });
+
+  test('valid_loss and valid_acc are those of the held-out rows (the first StratifiedKFold(5) fold)', () => {
+    // recomputed here in float64 from the fitted model's probabilities (no step after the last validation);
+    // 300 rows in batches of 32 end with a batch of 12: a mean over batches, or a last batch weighted as full,
+    // would be off by far more than the float32 rounding
+    const valid = stratifiedKFold(data.y, 5)[0].test;
+    const X = new Float32Array(valid.length * 784);
+    valid.forEach((r, i) => X.set(data.X.subarray(r * 784, (r + 1) * 784), i * 784));
+    const proba = net.predictProba(X);
+    let nll = 0;
+    let right = 0;
+    valid.forEach((r, i) => {
+      const p = Array.from(proba.subarray(i * 10, (i + 1) * 10));
+      nll -= Math.log(p[data.y[r]]);
+      if (p.indexOf(Math.max(...p)) === data.y[r]) right++;
+    });
+    const last = net.history.last()!;
+    expect(last.valid_loss!).toBeCloseTo(nll / valid.length, 4);
+    expect(last.valid_acc).toBe(right / valid.length);
   });
 
   test('the same seed gives the same history and weights; another seed does not', async () => {
@@ -799,6 +820,21 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     expect(drawn.replace(/^\r|\x1b\[K$/g, '').length).toBeLessThanOrEqual(39);
   });
 
+  test('ProgressBar: the bar fills in proportion to the batches done; the last batch is always drawn', () => {
+    const b = (batch: number, batches: number) => ({ epoch: 1, batch, batches, loss: 1, training: true }) as BatchInfo;
+    // 30 cells: after batch index 1 of 4, 2 of 4 batches are done -> 15 cells; after the last, all 30
+    expect(formatEpochBar(b(1, 4), 0)).toContain(`${'█'.repeat(15)}${'░'.repeat(15)}    2/4 `);
+    expect(formatEpochBar(b(3, 4), 0)).toContain(`${'█'.repeat(30)}    4/4 `);
+    // draws are at most every 100 ms, except the epoch's last batch: the finished bar is never skipped
+    const lines: string[] = [];
+    const bar = new ProgressBar({ isTTY: true, write: (t: string) => lines.push(t) });
+    bar.onEpochBegin();
+    bar.onBatchEnd(null as never, b(0, 3)); // the first draw
+    bar.onBatchEnd(null as never, b(1, 3)); // within 100 ms: skipped
+    bar.onBatchEnd(null as never, b(2, 3)); // the last: drawn
+    expect(lines.map((l) => / +(\d)\/3 /.exec(l)?.[1])).toEqual(['1', '3']);
+  });
+
   test('an abort is seen at once: from the last epoch\'s onEpochEnd (fit rejects), before the next epoch\'s batches', async () => {
     for (const [epochs, at] of [
       [20, 1],
@@ -839,6 +875,39 @@ describe(`NeuralNetClassifier checks and state (${backend().name}/${backend().is
     const ok = tiny({ maxEpochs: 2 });
     await ok.fit(d.X, d.y);
     expect(ok.history.epochs[0].train_loss).toBeLessThan(100 * Math.log(3));
+  });
+
+  test('the mean-loss limit is 100 ln(classes): a loss just over it diverges, one just under it trains', async () => {
+    const limit = 100 * Math.log(2);
+    for (const [loss, diverges] of [[1.2 * limit, true], [0.8 * limit, false]] as const) {
+      // logits (0, D) for x = 1 and label 0: each row's loss is log(1 + e^D) = D (+ e^-D, negligible here)
+      const lin = new nn.Linear(1, 2, { seed: 1 });
+      lin.weight.data.set([0, loss]);
+      lin.bias!.data.fill(0);
+      const c = new NeuralNetClassifier({ module: () => lin, lr: 1e-12, maxEpochs: 1, trainSplit: null, verbose: 0 });
+      const err = await c.fit(new Float32Array(8).fill(1), new Int32Array(8)).then(() => null, (e: Error) => e);
+      if (diverges) {
+        expect(err).toBeInstanceOf(TrainingDivergedError);
+        expect(err!.message).toMatch(
+          /^training diverged at epoch 1: the mean train_loss \S+ is over 100 times .*\(ln 2 = 0\.693\)/,
+        );
+      } else {
+        expect(err).toBeNull();
+        expect(c.history.last()!.train_loss).toBeCloseTo(loss, 3);
+      }
+    }
+  });
+
+  test('a fit after one EarlyStopping stopped trains its epochs (the stop is not carried over)', async () => {
+    const es = new EarlyStopping({ monitor: 'train_loss', patience: 1, minDelta: 1e9 });
+    const c = tiny({ maxEpochs: 4, callbacks: [es] });
+    await c.fit(d.X, d.y);
+    expect([c.history.length, es.stoppedEpoch]).toEqual([2, 2]);
+    c.setParams({ callbacks: [] });
+    await c.fit(d.X, d.y);
+    expect(c.history.length).toBe(4);
+    await c.partialFit(d.X, d.y, { epochs: 2 });
+    expect(c.history.length).toBe(6);
   });
 
   test('fit yields before its first batch, and names a NaN found after the first 2^21 values', async () => {
@@ -2190,6 +2259,15 @@ describe('History best flags', () => {
     }
   });
 
+  test('a History from fromJSON (records pushed from outside) gives the next epoch flags against them', () => {
+    const h = History.fromJSON([rec(1, 0.5, 0.25, 0.75), rec(2, 0.75, 0.5, 0.5)]);
+    // worse than epoch 1 on every score: no flag
+    const next = h.push(rec(3, 0.625, 0.375, 0.625));
+    expect([next.train_loss_best, next.valid_loss_best, next.valid_acc_best]).toEqual([false, false, false]);
+    const better = h.push(rec(4, 0.25, 0.125, 0.875));
+    expect([better.train_loss_best, better.valid_loss_best, better.valid_acc_best]).toEqual([true, true, true]);
+  });
+
   test('push reads no earlier record (it compared with every one: a fit of E epochs was O(E^2))', () => {
     const h = new History();
     for (let i = 0; i < 50; i++) h.push(rec(i + 1, 2 - i / 100, 1, 0.5));
@@ -2204,6 +2282,66 @@ describe('History best flags', () => {
     for (let i = 0; i < 100; i++) h.push(rec(52 + i, 0.5 - i / 1000, 0.9, 0.6));
     expect(reads).toBe(0);
     expect(h.epochs.slice(51).every((e) => e.train_loss_best)).toBe(true);
+  });
+});
+
+describe('EarlyStopping on scripted scores (the stopping rule, epoch by epoch)', () => {
+  /** Runs `es` over one fit whose monitored key takes `values`; returns the epoch it stopped at (null: none). */
+  type Run = { stopped: number | null; restored: number };
+  const run = (es: EarlyStopping, values: number[], key = 'valid_loss'): Run => {
+    let current = 0; // the "weights" are the epoch they were taken at
+    let restored = 0;
+    const view: TrainerView = {
+      history: { epochs: [] },
+      stopTraining: false,
+      getWeights: () => ({ w: Float64Array.of(current) }),
+      setWeights: (w) => {
+        restored = w.w[0];
+      },
+      save: () => undefined,
+    };
+    es.onTrainBegin(view, { validSize: 10 });
+    for (let i = 0; i < values.length && !view.stopTraining; i++) {
+      current = i + 1;
+      const record = { epoch: i + 1, train_loss: 1, valid_loss: 1, valid_acc: 0.5, [key]: values[i] } as never;
+      es.onEpochEnd(view, { epoch: i + 1, record });
+    }
+    es.onTrainEnd(view);
+    return { stopped: es.stoppedEpoch, restored };
+  };
+
+  test('an equal score is no improvement; patience counts the misses since the last improvement', () => {
+    // epoch 1 sets the best; epochs 2 and 3 equal it: 2 misses, patience 2 stops at 3
+    expect(run(new EarlyStopping({ patience: 2 }), [1, 1, 1, 1]).stopped).toBe(3);
+    // a worse epoch, then a better one resets the count: 2, 0.5 (best), 2 -> one miss only
+    expect(run(new EarlyStopping({ patience: 2 }), [1, 2, 0.5, 2]).stopped).toBeNull();
+    // patience 1: the first miss stops
+    expect(run(new EarlyStopping({ patience: 1 }), [1, 0.5, 0.75]).stopped).toBe(3);
+    // higher is better for valid_acc (by its name): equal accuracies are misses, a higher one is not
+    const acc = new EarlyStopping({ monitor: 'valid_acc', patience: 2 });
+    expect(acc.lowerIsBetter).toBe(false);
+    expect(run(acc, [0.5, 0.5, 0.5], 'valid_acc').stopped).toBe(3);
+    expect(run(acc, [0.5, 0.75, 0.875, 0.9375], 'valid_acc').stopped).toBeNull();
+    expect(acc.bestEpoch).toBe(4);
+  });
+
+  test('minDelta: an improvement must beat the best by MORE than minDelta (powers of 2: exact)', () => {
+    const es = new EarlyStopping({ patience: 2, minDelta: 0.25 });
+    // 0.75 = best - minDelta: a miss; 0.5 beats it by 0.5: the new best (epoch 3); 0.3 is within 0.25: a miss
+    expect(run(es, [1, 0.75, 0.5, 0.3, 0.3]).stopped).toBe(5);
+    expect(es.bestEpoch).toBe(3);
+    const up = new EarlyStopping({ monitor: 'valid_acc', patience: 1, minDelta: 0.25 });
+    expect(run(up, [0.25, 0.5], 'valid_acc').stopped).toBe(2); // +0.25 exactly: not more than minDelta
+    expect(up.bestEpoch).toBe(1);
+  });
+
+  test('restoreBest puts back the weights of the best epoch; a second fit starts from no best', () => {
+    const es = new EarlyStopping({ patience: 2, restoreBest: true });
+    expect(run(es, [1, 0.5, 0.75, 0.75])).toEqual({ stopped: 4, restored: 2 });
+    // the second fit's scores are all worse than the first fit's best: its own first epoch is its best
+    expect(run(es, [4, 3, 3.5, 3.5])).toEqual({ stopped: 4, restored: 2 });
+    expect(es.bestEpoch).toBe(2);
+    expect(run(es, [8, 9, 9])).toEqual({ stopped: 3, restored: 1 });
   });
 });
 
