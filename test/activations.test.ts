@@ -233,6 +233,37 @@ describe(`activation kernels vs float64 reference [backend=${be.name}, isa=${be.
           expect(reports).toEqual([]);
         });
 
+        test('float64 gelu keeps 1e-14 relative in its left tail (x / sqrt2 carried with its rounding error)', () => {
+          // [x, f(x), f'(x)] by mpmath (60 digits) of x Phi(x) and Phi(x) + x phi(x), x taken exactly. Phi(x) =
+          // erfc(-x / sqrt2) / 2 has relative condition ~t^2 in t = -x / sqrt2: a kernel that rounds t and drops the
+          // error is off by ~t^2 2^-53 relative (x^2 / 2: 2e-14 at x = -21, 7e-14 at x = -37).
+          const pts: [number, number, number][] = [
+            [-6.3, -9.3758377971025695e-10, -5.9000802011205393e-9],
+            [-9.7, -1.4622683737458986e-21, -1.4180956962350368e-20],
+            [-13.1, -2.156637682105645e-38, -2.8250088612719514e-37],
+            [-17.9, -1.0554011799300906e-70, -1.8891318700645759e-69],
+            [-21.3, -1.2089999625348579e-99, -2.5751451698137541e-98],
+            [-26.7, -6.2835689199332197e-156, -1.6777063450435922e-154],
+            [-31.1, -3.7452367992890209e-211, -1.1647661671893656e-209],
+            [-34.9, -1.2973085565834909e-265, -4.5276007836279351e-264],
+            [-37.3, -3.0606495771591782e-303, -1.1416211169449908e-301],
+          ];
+          const act = activations.get('gelu');
+          const x = Float64Array.from(pts, (p) => p[0]);
+          const y = act.forward(x);
+          const d = act.derivative(x);
+          const reports: string[] = [];
+          const near = (got: number, want: number, tol: number): boolean =>
+            Math.abs(got - want) <= tol * Math.abs(want);
+          pts.forEach(([xi, f, fp], i) => {
+            if (!near(y[i], f, 1e-14)) reports.push(`f(${xi}) = ${y[i]}, want ${f}`);
+            if (!near(d[i], fp, 1e-14)) reports.push(`f'(${xi}) = ${d[i]}, want ${fp}`);
+            const rf = refForward('gelu', xi, 0, 0);
+            if (!near(rf, f, 2e-15)) reports.push(`reference f(${xi}) = ${rf}, want ${f}`);
+          });
+          expect(reports).toEqual([]);
+        });
+
         test('float64 gelu_tanh keeps 1e-14 relative in its left tail (sqrt(2/pi) and 0.044715 taken exactly)', () => {
           // [x, f(x), f'(x)] by mpmath (60 digits) of 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), both constants
           // exact. The sweep's forward bound allows 4 eps |x f'| for the op's constants, which a kernel that builds the
