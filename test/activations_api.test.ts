@@ -483,6 +483,22 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
       expect(calls).toEqual([]);
     });
 
+    test('preluBackward adds the alpha gradient to galpha (the Backend contract), one sum per channel', () => {
+      for (const T of DTYPES) {
+        const x = T.from([-1, 2, -3, -4, 0.5, -0.5]); // channels 0 1 0 1 0 1 (inner 1)
+        const go = T.from([1, 1, 2, 1, 1, 2]);
+        const galpha = T.from([10, 20]);
+        backend().preluBackward(x, go, null, T.from([0.1, 0.2]), 2, 1, galpha);
+        expect(Array.from(galpha)).toEqual([10 + (-1 - 6), 20 + (-4 - 1)]);
+      }
+    });
+
+    test('activation() with a per-channel alpha array keeps a float64 input’s alpha in float64', () => {
+      const x = tensor([[-1, -1], [-3, 2]], { dtype: 'float64' });
+      const y = opsActivation(x, { name: 'prelu', alpha: [0.1, 0.3] });
+      expect(Array.from(y.data)).toEqual([-0.1, -0.3, -3 * 0.1, 2]);
+    });
+
     test('NaN in x propagates to y, grad_in and its channel’s alpha gradient', () => {
       for (const T of DTYPES) {
         const act = activations.get('prelu', { alpha: [0.1, 0.2] });
@@ -554,6 +570,11 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
         // native: beta x is formed from x capped at 1e30 and overflowed (-Infinity for x = 1e30 before)
         expect(Array.from(half.forward(x))).toEqual(Array.from(x, (v) => (T === Float32Array ? Math.fround(v / 2) : v / 2)));
         expect(Array.from(half.derivative(x))).toEqual(new Array(x.length).fill(0.5));
+        // beta 0 at the infinities is still x / 2 and 1/2 (beta x = 0 * Inf is NaN: no limit taken from it), and a
+        // NaN input gives NaN in the value and the derivative, as for every other beta
+        const ends = T.from([-Infinity, Infinity, NaN]);
+        expect(Array.from(half.forward(ends))).toEqual([-Infinity, Infinity, NaN]);
+        expect(Array.from(half.derivative(ends))).toEqual([0.5, 0.5, NaN]);
         const pg: number = half.paramGrad(T.from([2, -2])); // typed as a number for swish (the type check runs it)
         expect(pg).toBeCloseTo(2, 5); // x^2 / 4 each
         // the same through autograd, nn and the fused Linear + activation GEMM epilogue
