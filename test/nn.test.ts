@@ -304,6 +304,36 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     expect((m64.activations[0] as nn.PReLU).weight.data[0]).toBe(0.3);
     const s64 = mlp64({ name: 'swish', beta: 0.1, learnable: true });
     expect((s64.activations[0] as nn.Swish).beta!.data[0]).toBe(0.1);
+    {
+      // the learned beta is used and learned: the MLP must not fuse the module into the GEMM epilogue as a fixed-beta
+      // swish (its forward would then use the initial beta and leave beta without a gradient)
+      const sw = s64.activations[0] as nn.Swish;
+      sw.beta!.data[0] = 2;
+      const xs = tensor([[0.5, -1], [2, 0.25], [-1.5, 1]], { dtype: 'float64' });
+      const out = s64.forward(xs);
+      const [fc1, fc2] = s64.linears;
+      const h = fc1.forward(xs);
+      const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+      // out[r, k] = b2[k] + sum_j W2[k, j] h[r, j] sigmoid(2 h[r, j])
+      Array.from(out.data).forEach((v, i) => {
+        const [r, k] = [Math.floor(i / 2), i % 2];
+        let want = fc2.bias!.data[k];
+        for (let j = 0; j < 3; j++) want += fc2.weight.data[3 * k + j] * h.data[3 * r + j] * sig(2 * h.data[3 * r + j]);
+        expect(v).toBeCloseTo(want, 12);
+      });
+      out.sum().backward();
+      // d sum(out) / d beta = sum_j (sum_k W2[k, j]) h_j^2 s (1 - s), s = sigmoid(beta h), in float64 here
+      let gb = 0;
+      const w2 = fc2.weight.data;
+      const hd = h.data;
+      for (let i = 0; i < hd.length; i++) {
+        const j = i % 3;
+        const s = sig(2 * hd[i]);
+        gb += (w2[j] + w2[3 + j]) * hd[i] * hd[i] * s * (1 - s);
+      }
+      expect(sw.beta!.grad).not.toBeNull();
+      expect(sw.beta!.grad!.item()).toBeCloseTo(gb, 10);
+    }
     // one alpha per channel must match every hidden width: refused when built, not at the first forward
     const mlp = (hidden: number[], activation: unknown): nn.MLP =>
       new nn.MLP({ inputs: 2, hidden, outputs: 2, activation: activation as never });
