@@ -600,6 +600,14 @@ describe(`activations API [backend=${be.name}, isa=${be.isa}]`, () => {
           const xs = name === 'prelu' ? T.from([-1, 0, 1e30, -1e30, 1, 2]) : x;
           for (const v of [...a.forward(xs), ...a.derivative(xs)]) expect([name, p, Number.isNaN(v)]).toEqual([name, p, false]);
         }
+        // float64 reaches beyond float32's range: beta x overflows to +-Infinity from finite factors (beta 1e20 at
+        // x = 1e289), and the limits hold there too (x and 1 on the right, -0 and -0 on the left)
+        if (T === Float64Array) {
+          const sw = activations.get('swish', { beta: 1e20 });
+          const big = Float64Array.of(1e289, -1e289);
+          expect(Array.from(sw.forward(big))).toEqual([1e289, -0]);
+          expect(Array.from(sw.derivative(big))).toEqual([1, -0]);
+        }
       });
     }
   });
