@@ -686,6 +686,10 @@ describe('in-place changes of saved tensors (version counters, as PyTorch)', () 
       y.sum().backward();
       expect([...y.data, ...x.grad!.data, ...beta.grad!.data].every(Number.isNaN)).toBe(true);
     }
+    // a number beta: finite only (+-Infinity as well as NaN is a RangeError naming it)
+    for (const b of [Infinity, -Infinity, NaN]) {
+      expect(() => ops.swish(tensor([1, 2]), b)).toThrow(new RangeError(`swish: 'beta' must be finite, got ${b}`));
+    }
     // a float64 beta beyond float32's range overflows to Infinity in a float32 tensor
     expect(() => ops.swish(tensor([1, 2]), tensor([1e300], { requiresGrad: true }))).toThrow(/'beta' is Infinity/);
     const m = new nn.Swish({ learnBeta: true, dtype: 'float64' });
