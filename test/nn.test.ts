@@ -345,7 +345,9 @@ describe(`nn (backend ${backend().name}/${backend().isa})`, () => {
     // learnable with a module that cannot learn, or two flags that disagree: refused (both were silently dropped)
     expect(() => new nn.Activation('swish', { learnable: true })).toThrow(/needs a module that holds beta/);
     expect(() => nn.activation('swish', { learnable: true, learnBeta: false })).toThrow(/say different things/);
-    // learnable swish beta
+    // learnable swish beta (starting at swish's default beta 1 when none is given, as nn.Swish({ learnBeta: true }))
+    expect((nn.activation({ name: 'swish', learnable: true }) as nn.Swish).beta!.data[0]).toBe(1);
+    expect((nn.activation('silu', { learnBeta: true }) as nn.Swish).beta!.data[0]).toBe(1);
     const ls = nn.activation({ name: 'swish', beta: 1.2, learnable: true }) as nn.Swish;
     expect(ls.parameters()).toHaveLength(1);
     ls.to('float64');
