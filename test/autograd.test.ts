@@ -670,7 +670,7 @@ describe('in-place changes of saved tensors (version counters, as PyTorch)', () 
     );
   });
 
-  test('swish with a tensor beta of +-Infinity: a RangeError naming beta on every backend; NaN propagates', () => {
+  test('swish with a beta of +-Infinity (tensor or number): a RangeError naming beta; a NaN tensor beta propagates', () => {
     // native gave NaN (Inf * 0 in its kernels) where js gave the limits
     for (const dtype of ['float32', 'float64'] as const) {
       for (const b of [Infinity, -Infinity]) {
