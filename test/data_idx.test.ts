@@ -186,6 +186,83 @@ describe('IDX errors', () => {
     await expect(readIdx(file)).rejects.toThrow(/short-idx: truncated data/);
   });
 
+  test('a header one byte short is a truncated-header IdxFormatError (not a DataView RangeError)', () => {
+    const b = good(); // 2 dims: a 12-byte header
+    for (const len of [11, 8, 5]) {
+      expect(() => parseIdx(b.subarray(0, len), 'h.idx')).toThrow(IdxFormatError);
+      expect(() => parseIdx(b.subarray(0, len), 'h.idx')).toThrow(
+        new RegExp(`h\\.idx: truncated header: 2 dimensions need 12 bytes, the data has ${len}$`),
+      );
+    }
+  });
+
+  test('a gzip file that inflates to less than its IDX header is a format error, sync and async', async () => {
+    // the reader inflates growing prefixes until the header is complete; a stream that ends first must stop it
+    for (const [name, raw] of [
+      ['magic3.gz', Uint8Array.of(0, 0, 8)],
+      ['head8.gz', good().subarray(0, 8)],
+    ] as const) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, zlib.gzipSync(raw));
+      const msg = new RegExp(`${name.replace('.', '\\.')}: truncated`);
+      expect(() => readIdxSync(file)).toThrow(msg);
+      await expect(readIdx(file)).rejects.toThrow(msg);
+    }
+  });
+
+  test('a whole gzip stream of a truncated IDX file is truncated data, sync and async, not zero-padded', async () => {
+    const file = path.join(dir, 'short-data.gz');
+    const raw = good();
+    fs.writeFileSync(file, zlib.gzipSync(raw.subarray(0, raw.length - 5)));
+    const msg = /short-data\.gz: truncated data: dims \[2, 2\] of float64 need 32 bytes after the header, found 27/;
+    expect(() => readIdxSync(file)).toThrow(msg);
+    await expect(readIdx(file)).rejects.toThrow(msg);
+  });
+
+  test('gzip data a few bytes longer than its header declares is refused, sync and async', async () => {
+    const file = path.join(dir, 'tail.gz');
+    const raw = encodeIdx({ dims: [3], data: new Uint8Array([7, 8, 9]) });
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([raw, Buffer.alloc(10)])));
+    const msg = /tail\.gz: gzip data inflates to more than the 11 bytes its IDX header declares/;
+    expect(() => readIdxSync(file)).toThrow(msg);
+    await expect(readIdx(file)).rejects.toThrow(msg);
+  });
+
+  test('isGzip: the two magic bytes suffice; fewer, or other bytes, are not gzip', () => {
+    expect(isGzip(Uint8Array.of(0x1f, 0x8b))).toBe(true);
+    expect(isGzip(zlib.gzipSync(Buffer.alloc(0)))).toBe(true);
+    expect(isGzip(Uint8Array.of(0x1f))).toBe(false);
+    expect(isGzip(Uint8Array.of(0x8b, 0x1f))).toBe(false);
+    expect(isGzip(new Uint8Array(0))).toBe(false);
+  });
+
+  test('a file that cannot be read: the error names the file and keeps its code, sync and async', async () => {
+    const file = path.join(dir, 'does-not-exist.idx');
+    let err: NodeJS.ErrnoException | undefined;
+    try {
+      readIdxSync(file);
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.message.startsWith(`${file}: `)).toBe(true);
+    expect(err?.code).toBe('ENOENT');
+    await expect(readIdx(file)).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(file) });
+  });
+
+  test('encodeIdx: dims outside what the header can store are RangeErrors/TypeErrors naming dims', () => {
+    const range = /encodeIdx: dims must be integers in \[0, 2\^32\)/;
+    // the element count of [-1, -1] is 1: only the dims check stops it
+    expect(() => encodeIdx({ dims: [-1, -1], data: new Uint8Array(1) })).toThrow(range);
+    expect(() => encodeIdx({ dims: [2 ** 32, 0], data: new Uint8Array(0) })).toThrow(range);
+    expect(() => encodeIdx({ dims: [2 ** 32 - 1, 0], data: new Uint8Array(0) })).not.toThrow();
+    // the dimension count is one header byte: 256 would be written as 0
+    expect(() => encodeIdx({ dims: new Array(256).fill(1), data: new Uint8Array(1) })).toThrow(
+      new TypeError('encodeIdx: dims must be an array of at most 255 sizes'),
+    );
+    const most = parseIdx(encodeIdx({ dims: new Array(255).fill(1), data: Uint8Array.of(7) }));
+    expect([most.dims.length, most.data[0]]).toEqual([255, 7]);
+  });
+
   test('argument errors are TypeErrors naming the argument', () => {
     expect(() => readIdxSync('' as string)).toThrow(TypeError);
     expect(() => parseIdx('abc' as unknown as Uint8Array)).toThrow(/bytes must be/);
