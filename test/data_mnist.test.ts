@@ -227,6 +227,53 @@ describe('MNIST from a folder of IDX files', () => {
     }
   });
 
+  test('a limit above the number of images loads them all (n is the file count, not the limit)', async () => {
+    const o = { dir, limit: n + 5, normalize: 'none' } as const;
+    for (const d of [loadMnist(o), await loadMnistAsync(o)]) {
+      expect([d.n, d.shape[0], d.X.length, d.y.length]).toEqual([n, n, n * 784, n]);
+      expect(Array.from(d.X)).toEqual(Array.from(pixels));
+      expect([...d.y]).toEqual([...labels]);
+    }
+  });
+
+  test('the stats returned are copies: changing them changes no later result', () => {
+    const want = pixelStats(pixels);
+    mnistStats({ dir });
+    const s = mnistStats({ dir }); // (from the cache by now)
+    s.mean = 1e6;
+    s.std = 1e-6;
+    expect(mnistStats({ dir }).mean).toBeCloseTo(want.mean, 10);
+    expect(loadMnist({ dir, split: 'test' }).std).toBeCloseTo(want.std, 10);
+  });
+
+  test('a label that is not a digit (10 or more) is rejected, naming the file and the index', () => {
+    const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-bad-'));
+    try {
+      writeIdxSync(path.join(bad, 'train-images-idx3-ubyte'), { dims: [3, 28, 28], data: pixels.subarray(0, 3 * 784) });
+      writeIdxSync(path.join(bad, 'train-labels-idx1-ubyte'), { dims: [3], data: Uint8Array.of(9, 0, 10) });
+      const msg = /train-labels-idx1-ubyte: label 10 at 2 is not a digit/;
+      expect(() => loadMnist({ dir: bad, normalize: 'none' })).toThrow(msg);
+    } finally {
+      fs.rmSync(bad, { recursive: true, force: true });
+    }
+  });
+
+  test('images that are all one value cannot be standardized (std 0): an error, not Infinity/NaN pixels', async () => {
+    const flat = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-flat-'));
+    try {
+      const same = new Uint8Array(2 * 784).fill(42);
+      writeIdxSync(path.join(flat, 'train-images-idx3-ubyte'), { dims: [2, 28, 28], data: same });
+      writeIdxSync(path.join(flat, 'train-labels-idx1-ubyte'), { dims: [2], data: Uint8Array.of(1, 2) });
+      expect(pixelStats(new Uint8Array(10).fill(42))).toEqual({ mean: 42, std: 0 });
+      const msg = /cannot standardize: the loaded pixels have zero variance/;
+      expect(() => loadMnist({ dir: flat })).toThrow(msg);
+      await expect(loadMnistAsync({ dir: flat })).rejects.toThrow(msg);
+      expect(loadMnist({ dir: flat, normalize: 'scale01' }).X[0]).toBeCloseTo(42 / 255, 6);
+    } finally {
+      fs.rmSync(flat, { recursive: true, force: true });
+    }
+  });
+
   test('a label file that does not match the images is rejected', () => {
     const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'swishnet-bad-'));
     try {
@@ -259,6 +306,10 @@ describe('MNIST errors', () => {
   test('bad options are RangeErrors/TypeErrors naming the option', () => {
     expect(() => loadMnist({ split: 'valid' as 'train' })).toThrow(/split must be 'train' or 'test'/);
     expect(() => loadMnist({ limit: 0 })).toThrow(RangeError);
+    // (not the 'holds no images' of the stats of 0 images, and not n: 0 without standardizing)
+    expect(() => loadMnist({ limit: 0, normalize: 'none' })).toThrow(
+      new RangeError('loadMnist: limit must be a positive integer, got 0'),
+    );
     expect(() => loadMnist({ limit: 1.5 })).toThrow(/limit/);
     expect(() => loadMnist({ normalize: 'minmax' as 'none' })).toThrow(/normalize/);
     expect(() => loadMnist({ dtype: 'int8' as 'float32' })).toThrow(/dtype/);
