@@ -35,6 +35,15 @@ describe('argument parsing', () => {
     expect(parseArgs(['--lr', '-1'], trainSpecs).options.lr).toBe(-1);
   });
 
+  test('a value flag last on the line is a UsageError saying it needs a value (not a TypeError)', () => {
+    expect(() => parseArgs(['--epochs'], trainSpecs)).toThrow(new UsageError('--epochs needs a value'));
+    expect(() => parseArgs(['--quiet', '--json'], trainSpecs)).toThrow(new UsageError('--json needs a value'));
+    expect(parseArgs(['--epochs', '3'], trainSpecs).options.epochs).toBe(3);
+    // an empty or blank number is not 0 (Number('') is): --seed= would have run with seed 0
+    expect(() => parseArgs(['--seed='], trainSpecs)).toThrow(new UsageError("--seed must be a number, got ''"));
+    expect(() => parseArgs(['--lr', ' '], trainSpecs)).toThrow(new UsageError("--lr must be a number, got ' '"));
+  });
+
   test('train -h prints the help and trains nothing', async () => {
     const r = await run('train', '-h', '--epochs', '1');
     expect(r.code).toBe(0);
@@ -66,6 +75,7 @@ describe('swishnet train: bad flags are usage errors (exit 2) found before MNIST
     [['--require', './no-such-module'], /--require: cannot find module '\.\/no-such-module'/],
     [['extra'], /unexpected argument 'extra'/],
     [['-epochs', '1'], /did you mean --epochs\?/],
+    [['--epochs'], /: --epochs needs a value\n/],
     [['--save', '--quiet'], /--save needs a value, got the option --quiet \(for a value that starts with --/],
     [['--json', '--limit', '3000'], /--json needs a value, got the option --limit/],
     // (with a quick run's flags: were the check missing, the run would be short)

@@ -137,6 +137,8 @@ describe('swishnet plot', () => {
   test('argument parsers', () => {
     expect(parseRange('-10,10')).toEqual([-10, 10]);
     expect(parseRange(' -2.5 , 3e1 ')).toEqual([-2.5, 30]);
+    expect(() => parseRange('1,1')).toThrow(/--range: B must be greater than A, got '1,1'/);
+    expect(() => parseRange('2,-3')).toThrow(/B must be greater than A/);
     expect(parseParamSweep('beta=0.5,1,2')).toEqual({ beta: [0.5, 1, 2] });
     expect(parseParamSweep('approximate=none,tanh')).toEqual({ approximate: ['none', 'tanh'] });
     expect(parseParamSweep('alpha=1;beta=2,3')).toEqual({ alpha: [1], beta: [2, 3] });
