@@ -3,6 +3,7 @@ import {
   accuracyChartSvg,
   gridReportHtml,
   historyReportHtml,
+  historyTableHtml,
   lossChartSvg,
   validateGridPayload,
   candidateLabel,
@@ -91,6 +92,24 @@ describe('training report', () => {
     const h = historyReportHtml({ history } as never);
     expect(h).not.toMatch(/native code/);
     expect([...h.matchAll(/<td class="toString">([^<]*)<\/td>/g)].map((m) => m[1])).toEqual(['x', '']);
+  });
+
+  test('summary: the first epoch to reach the best accuracy; fit_seconds when given, else the sum of dur', () => {
+    const h = [
+      { epoch: 1, train_loss: 1, valid_acc: 0.5, dur: 0.25, valid_acc_best: true },
+      { epoch: 2, train_loss: 0.5, valid_acc: 0.9, dur: 0.5, valid_acc_best: true },
+      { epoch: 3, train_loss: 0.25, valid_acc: 0.9, dur: 0.125, valid_acc_best: false },
+    ];
+    const summary = (p: object): string =>
+      /<p class="meta summary">([^<]*)<\/p>/.exec(historyReportHtml(p as never))![1];
+    expect(summary({ history: h })).toContain('best valid_acc 0.9 (epoch 2)');
+    expect(summary({ history: h })).toMatch(new RegExp(` ${0.25 + 0.5 + 0.125} s$`));
+    expect(summary({ history: h, fit_seconds: 12.5 })).toMatch(/ 12\.5 s$/);
+    // dur as skorch prints it: 4 decimals
+    const durs = [...historyTableHtml(h).matchAll(/<td class="dur">([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(durs).toEqual(h.map((r) => r.dur.toFixed(4)));
+    expect(summary({ history: h })).toMatch(/^3 epochs · /);
+    expect(summary({ history: h.slice(0, 1) })).toMatch(/^1 epoch · /);
   });
 
   test('bad payloads fail with named errors', () => {

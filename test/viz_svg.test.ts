@@ -1,5 +1,8 @@
 /** The chart module: scales, nice ticks, paths, and the structure of the SVG it writes. */
-import { formatTick, linearScale, lineChart, linePath, niceDomain, niceStep, simplify, stepDecimals, ticks, esc, textWidth } from '../lib/viz/svg';
+import {
+  checkSize, formatNumber, formatTick, linearScale, lineChart, linePath, niceDomain, niceStep, simplify, stepDecimals,
+  ticks, esc, textWidth,
+} from '../lib/viz/svg';
 import { axisInverse, elements, pathPoints, prng, unescapeAttr } from './viz_helpers';
 
 describe('nice ticks', () => {
@@ -63,6 +66,42 @@ describe('nice ticks', () => {
     const t = [-0.5, 0, 0.5, 1];
     expect(t.map((v) => formatTick(v, t))).toEqual(['\u22120.5', '0.0', '0.5', '1.0']);
     expect(formatTick(2e-7, [1e-7, 2e-7])).toMatch(/e-7$/);
+  });
+});
+
+describe('step, domain and label rules', () => {
+  test('niceStep is the 1, 2, 5 or 10 times a power of ten nearest to span / count', () => {
+    const r = prng(11);
+    for (let i = 0; i < 500; i++) {
+      const span = 10 ** (r() * 12 - 6);
+      const raw = span / 6;
+      const mag = 10 ** Math.floor(Math.log10(raw));
+      const near = [1, 2, 5, 10].map((m) => m * mag).reduce((a, b) => (Math.abs(b - raw) < Math.abs(a - raw) ? b : a));
+      expect(niceStep(span, 6)).toBeCloseTo(near, 12 - Math.floor(Math.log10(near)));
+    }
+    const spans = [10, 8.4, 24, 20, 48];
+    expect(spans.map((s) => niceStep(s, 6))).toEqual([2, 1, 5, 2, 10]); // span / 6: 1.67, 1.4, 4, 3.33, 8
+  });
+
+  test('niceDomain and ticks: the ends in either order give the same domain', () => {
+    for (const [lo, hi] of [[0, 10], [-2.3, 17.9], [0.9712, 0.9731], [-5, -1]]) {
+      expect(niceDomain(hi, lo)).toEqual(niceDomain(lo, hi));
+      const [a, b] = niceDomain(hi, lo);
+      expect(a <= lo && b >= hi).toBe(true);
+    }
+  });
+
+  test('checkSize: the bounds are inclusive', () => {
+    expect(() => checkSize(1, 'width')).not.toThrow();
+    expect(() => checkSize(1e5, 'width')).not.toThrow();
+    expect(() => checkSize(0.999, 'width')).toThrow(new RangeError('width must be a number in [1, 100000], got 0.999'));
+    expect(() => checkSize(100001, 'width')).toThrow(RangeError);
+  });
+
+  test('formatNumber: exponent form from 1e6 up and below 1e-4, plain in between', () => {
+    expect([formatNumber(1e6), formatNumber(-2.5e6), formatNumber(1e-5), formatNumber(123456)]).toEqual(
+      ['1e+6', '-2.5e+6', '1e-5', '123500'],
+    );
   });
 });
 
