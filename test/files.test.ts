@@ -212,3 +212,66 @@ describe('a full disk (tmpfs of 64 KiB; needs root to mount)', () => {
     }
   }, 60_000);
 });
+
+describe('folders and files this process may not write (as uid 65534 when run as root)', () => {
+  // root passes every access check, so as root the code runs in a child as nobody (CI runs as root); elsewhere
+  // the child runs as this user, whom the same modes bind
+  const root = process.getuid?.() === 0;
+  const runAsUser = (code: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    fs.chmodSync(dir, 0o755); // mkdtemp's 0700 would keep nobody out
+    return spawnSync(process.execPath, ['-e', code, DIST_FILES, ...args], {
+      encoding: 'utf8',
+      ...(root ? { uid: 65534, gid: 65534 } : {}),
+    });
+  };
+  const giveToUser = (p: string): void => {
+    if (root) fs.chownSync(p, 65534, 65534);
+  };
+
+  test('writeFileAtomic rewrites in place a file it may write in a folder where it may not create one', () => {
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked);
+    const file = path.join(locked, 'model.json');
+    fs.writeFileSync(file, '{"old":true}');
+    giveToUser(file);
+    const ino = fs.statSync(file).ino;
+    fs.chmodSync(locked, 0o555);
+    try {
+      const r = runAsUser("require(process.argv[1]).writeFileAtomic(process.argv[2], '{\"new\":1}')", file);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(fs.readFileSync(file, 'utf8')).toBe('{"new":1}');
+      expect(fs.statSync(file).ino).toBe(ino); // the same file, rewritten: no temporary could be made
+      expect(leftovers(locked)).toEqual([]);
+    } finally {
+      fs.chmodSync(locked, 0o755);
+    }
+  });
+
+  test('a read-only file in a writable folder: refused for a write in place, allowed through a temporary file', () => {
+    const free = path.join(dir, 'free');
+    fs.mkdirSync(free);
+    giveToUser(free);
+    const file = path.join(free, 'model.json');
+    fs.writeFileSync(file, '{"old":true}');
+    giveToUser(file);
+    fs.chmodSync(file, 0o444);
+    const r = runAsUser(
+      [
+        'const f = require(process.argv[1]);',
+        'const plain = f.unwritableFolder(process.argv[2]);',
+        'const viaTemp = f.unwritableFolder(process.argv[2], { viaTemp: true });',
+        "f.writeFileAtomic(process.argv[2], '{\"new\":1}');",
+        'console.log(JSON.stringify({ plain, viaTemp }));',
+      ].join('\n'),
+      file,
+    );
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const out = JSON.parse(r.stdout) as { plain: string | null; viaTemp: string | null };
+    expect(out.plain).toMatch(/the file/);
+    expect(out.viaTemp).toBeNull();
+    // replaced by the rename: new content, the old mode kept
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"new":1}');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o444);
+    expect(leftovers(free)).toEqual([]);
+  });
+});
