@@ -7,6 +7,8 @@
 // acc = +0, then acc = fma(a_p, b_pj, acc) for p in order, then t = alpha * acc and C = t (beta == 0: C not
 // read) or fma(beta, C, t). Columns are lanes, so each column's chain is the micro-kernel's, whatever the
 // width of the pass that carries it; the columns that fill no vector run the same chain in scalar fma.
+// Not promised: the payload and sign of a NaN result where NaNs meet (x86 keeps the first operand's NaN, and the
+// compiler orders the operands of these multiplies and FMAs differently from the micro-kernel's).
 //
 // Included by the kernel files inside SWISHNET_GEMM_AVX2_BEGIN/END, after gemm_ukernel_avx2.h (Ymm<T>).
 #pragma once
